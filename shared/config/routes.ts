@@ -1,0 +1,153 @@
+/**
+ * The one route table. The CDK stack creates one Lambda per handler file and wires it to the APIs and
+ * the table stream from these entries; the local cloud's gateways route to the very same handler files.
+ * Adding a route is one entry here plus one handler file.
+ */
+import { ENTITY } from './table.ts';
+
+/** What a function may touch; the CDK stack turns each into a least-privilege grant. */
+export type Permission =
+  | 'table:read'
+  | 'table:write'
+  | 'connections:post' // @connections POST/GET/DELETE on the WebSocket API
+  | 'secret:visitor' // read the visitor-token signing secret
+  | 'secret:auth'; // read the host identity provider's shared secret (when configured)
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+interface RouteBase {
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly handler: string;
+  readonly permissions: readonly Permission[];
+  /** Lambda timeout; defaults to 10 s. */
+  readonly timeoutSeconds?: number;
+  readonly memoryMb?: number;
+}
+
+export interface HttpRoute extends RouteBase {
+  readonly kind: 'http';
+  readonly method: HttpMethod;
+  /** API Gateway path with `{param}` segments. */
+  readonly path: string;
+  /** Only served by the local cloud; never deployed by CDK. */
+  readonly localOnly?: boolean;
+}
+
+export interface WsRoute extends RouteBase {
+  readonly kind: 'ws';
+  /** `$connect`, `$disconnect`, `$default` or an `action` value (route selection `$request.body.action`). */
+  readonly routeKey: string;
+  /** The handler's return body is sent back to the caller (API Gateway route response). */
+  readonly twoWay: boolean;
+}
+
+/** A Lambda event-source filter pattern over a DynamoDB stream record (the JSON shape of the record). */
+export type FilterPattern = Record<string, unknown>;
+
+export interface StreamConsumer extends RouteBase {
+  readonly kind: 'stream';
+  readonly name: string;
+  readonly filters: readonly FilterPattern[];
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly retryAttempts: number;
+  readonly maxRecordAgeSeconds: number;
+  readonly parallelizationFactor: number;
+}
+
+const RW: readonly Permission[] = ['table:read', 'table:write'];
+const http = (
+  method: HttpMethod,
+  path: string,
+  handler: string,
+  permissions: readonly Permission[],
+  extra: Partial<HttpRoute> = {},
+): HttpRoute => ({
+  kind: 'http',
+  method,
+  path,
+  handler: `functions/http/${handler}.ts`,
+  permissions,
+  ...extra,
+});
+const ws = (
+  routeKey: string,
+  handler: string,
+  permissions: readonly Permission[],
+  twoWay = true,
+): WsRoute => ({
+  kind: 'ws',
+  routeKey,
+  handler: `functions/ws/${handler}.ts`,
+  permissions,
+  twoWay,
+});
+
+export const httpRoutes: readonly HttpRoute[] = [
+  http('POST', '/v1/visitors', 'create-visitor', [...RW, 'secret:visitor']),
+  http('POST', '/v1/realtime/tickets', 'create-ticket', [...RW, 'secret:visitor', 'secret:auth']),
+  http('POST', '/v1/chats', 'create-chat', [...RW, 'secret:visitor', 'secret:auth']),
+  http('GET', '/v1/chats', 'list-chats', ['table:read', 'secret:visitor', 'secret:auth']),
+  http('GET', '/v1/chats/{chatId}', 'get-chat', ['table:read', 'secret:visitor', 'secret:auth']),
+  http('POST', '/v1/chats/{chatId}/messages', 'send-message', [...RW, 'secret:visitor', 'secret:auth']),
+  http('GET', '/v1/chats/{chatId}/messages', 'list-messages', [
+    'table:read',
+    'secret:visitor',
+    'secret:auth',
+  ]),
+  http('GET', '/v1/chats/{chatId}/events', 'poll-events', ['table:read', 'secret:visitor', 'secret:auth'], {
+    timeoutSeconds: 29,
+  }),
+  http('POST', '/v1/dev/tokens', 'dev-token', [], { localOnly: true }),
+];
+
+export const wsRoutes: readonly WsRoute[] = [
+  ws('$connect', 'connect', RW, false),
+  ws('$disconnect', 'disconnect', RW, false),
+  ws('$default', 'default', ['table:read']),
+  ws('sendMessage', 'send-message', RW),
+  ws('subscribe', 'subscribe', RW),
+  ws('unsubscribe', 'unsubscribe', RW),
+  ws('ping', 'ping', []),
+];
+
+const streamDefaults = {
+  kind: 'stream',
+  batchSize: 100,
+  maxBatchingWindowSeconds: 0,
+  retryAttempts: 5,
+  maxRecordAgeSeconds: 3600,
+  parallelizationFactor: 1,
+} as const;
+
+export const streamConsumers: readonly StreamConsumer[] = [
+  {
+    ...streamDefaults,
+    name: 'fanout',
+    handler: 'functions/stream/fanout.ts',
+    permissions: ['table:read', 'table:write', 'connections:post'],
+    // Only message inserts invoke the fan-out.
+    filters: [{ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ENTITY.message] } } } }],
+    timeoutSeconds: 60,
+  },
+  {
+    ...streamDefaults,
+    name: 'connection-ready',
+    handler: 'functions/stream/connection-ready.ts',
+    permissions: ['connections:post'],
+    // API Gateway cannot post to a socket during $connect; a new connection item triggers `connection.ready`.
+    filters: [{ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ENTITY.connection] } } } }],
+    retryAttempts: 2,
+    maxRecordAgeSeconds: 60,
+  },
+];
+
+/** Routes that a CDK deployment serves (never the local-only dev routes). */
+export const deployedHttpRoutes = (): HttpRoute[] => httpRoutes.filter((route) => !route.localOnly);
+
+/** A stable construct/function name derived from a handler path, e.g. `http-create-chat`. */
+export const functionId = (route: { handler: string }): string =>
+  route.handler
+    .replace(/^functions\//, '')
+    .replace(/\.ts$/, '')
+    .replace(/[^a-zA-Z0-9]+/g, '-');

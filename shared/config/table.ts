@@ -1,0 +1,63 @@
+/**
+ * The single-table definition. CDK (infra/stack) and the local cloud (infra/local) both build the
+ * table from this object, so the deployed table and the local one cannot drift.
+ * Access patterns are documented in docs/data-model.md.
+ */
+export interface KeySchema {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+export interface GlobalIndex extends KeySchema {
+  readonly indexName: string;
+  /** What the index answers; copied into docs/data-model.md. */
+  readonly purpose: string;
+}
+
+export interface TableDefinition extends KeySchema {
+  readonly ttlAttribute: string;
+  readonly streamView: 'NEW_AND_OLD_IMAGES';
+  readonly globalIndexes: readonly GlobalIndex[];
+}
+
+export const tableDefinition: TableDefinition = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'ttl',
+  streamView: 'NEW_AND_OLD_IMAGES',
+  globalIndexes: [
+    {
+      indexName: 'byParticipant',
+      partitionKey: 'gsi1pk',
+      sortKey: 'gsi1sk',
+      purpose: 'chats of a participant, newest activity first',
+    },
+    {
+      indexName: 'byTenant',
+      partitionKey: 'gsi2pk',
+      sortKey: 'gsi2sk',
+      purpose: 'chats of a tenant (agents, services), newest activity first',
+    },
+  ],
+};
+
+/** Every item carries `entity`; stream filters and the fan-out select on it. */
+export const ENTITY = {
+  tenant: 'tenant',
+  chat: 'chat',
+  participant: 'participant',
+  message: 'message',
+  idempotency: 'idempotency',
+  connection: 'connection',
+  subscription: 'subscription',
+  ticket: 'ticket',
+  uniqueChat: 'uniqueChat',
+  rateLimit: 'rateLimit',
+} as const;
+export type Entity = (typeof ENTITY)[keyof typeof ENTITY];
+
+export const indexByName = (name: string): GlobalIndex => {
+  const found = tableDefinition.globalIndexes.find((index) => index.indexName === name);
+  if (!found) throw new Error(`unknown index ${name}`);
+  return found;
+};

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Integration and end-to-end files each start their own local services on free ports; keep the
+    // 2-core CI machine from starting too many JVMs at once.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
