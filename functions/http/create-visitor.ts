@@ -1,0 +1,13 @@
+/** POST /v1/visitors — public: an anonymous widget visitor of a tenant gets a short-lived token. */
+import { httpHandler, json, parse } from '../../shared/http/middleware.ts';
+import { createVisitorBody } from '../../shared/domain/schemas.ts';
+import { visitors } from '../../shared/runtime.ts';
+
+export const handler = httpHandler(
+  async (event) => {
+    const body = parse(createVisitorBody, event.body, 'body');
+    const visitor = await visitors.create(body, event.requestContext.http.sourceIp);
+    return json(201, visitor);
+  },
+  { body: true },
+);

@@ -1,0 +1,16 @@
+/**
+ * GET /v1/chats/{chatId}/events?after=SEQ&waitSeconds=0..20 — the polling fallback: the same envelopes a
+ * subscribed socket receives, long-polling up to waitSeconds (bounded by the function's remaining time).
+ */
+import { chatPathParams, pollEventsQuery } from '../../shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
+import { chats, env } from '../../shared/runtime.ts';
+
+export const handler = httpHandler(async (event, context) => {
+  const { chatId } = parse(chatPathParams, event.pathParameters, 'path');
+  const query = parse(pollEventsQuery, event.queryStringParameters, 'query');
+  const identity = await authenticate(event);
+  const budget = Math.floor((context.getRemainingTimeInMillis() - 2_000) / 1000);
+  const waitSeconds = Math.max(0, Math.min(query.waitSeconds, budget));
+  return json(200, await chats.events(identity, chatId, { ...query, waitSeconds }, env.POLL_INTERVAL_MS));
+});

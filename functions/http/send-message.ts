@@ -1,0 +1,19 @@
+/**
+ * POST /v1/chats/{chatId}/messages — appends a message with the next seq. The same clientMessageId
+ * again returns the original message (200) and writes nothing.
+ */
+import { chatPathParams, sendMessageBody } from '../../shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
+import { chats, metrics } from '../../shared/runtime.ts';
+
+export const handler = httpHandler(
+  async (event) => {
+    const { chatId } = parse(chatPathParams, event.pathParameters, 'path');
+    const body = parse(sendMessageBody, event.body, 'body');
+    const identity = await authenticate(event);
+    const { message, created } = await chats.send(identity, chatId, body);
+    if (created) metrics.addMetric('MessagesSent', 'Count', 1);
+    return json(created ? 201 : 200, message);
+  },
+  { body: true },
+);

@@ -1,0 +1,10 @@
+/** sendMessage — like POST /v1/chats/{chatId}/messages; the ack carries the stored message and its seq. */
+import { ack } from '../../shared/domain/envelopes.ts';
+import { chats } from '../../shared/runtime.ts';
+import { wsAction } from '../../shared/ws/middleware.ts';
+
+export const handler = wsAction('sendMessage', async ({ frame, identity }) => {
+  const { chatId, clientMessageId, type, text } = frame;
+  const { message, created } = await chats.send(identity, chatId, { clientMessageId, type, text });
+  return ack({ message, created }, frame.requestId, { chatId, seq: message.seq, tenantId: message.tenantId });
+});

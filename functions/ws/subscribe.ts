@@ -1,0 +1,13 @@
+/**
+ * subscribe — the connection receives the chat's envelopes from now on. The ack carries `lastSeq`: a
+ * client that has seen less fetches the gap with GET …/messages?after=.
+ */
+import { ack } from '../../shared/domain/envelopes.ts';
+import { chats, realtime } from '../../shared/runtime.ts';
+import { wsAction } from '../../shared/ws/middleware.ts';
+
+export const handler = wsAction('subscribe', async ({ connectionId, frame, identity }) => {
+  const chat = await chats.authorize(identity, frame.chatId);
+  await realtime.subscribe(connectionId, chat.chatId);
+  return ack({ subscribed: true, lastSeq: chat.lastSeq }, frame.requestId, { chatId: chat.chatId, tenantId: chat.tenantId });
+});

@@ -1,0 +1,9 @@
+/** unsubscribe — stops the chat's envelopes on this connection (idempotent). */
+import { ack } from '../../shared/domain/envelopes.ts';
+import { realtime } from '../../shared/runtime.ts';
+import { wsAction } from '../../shared/ws/middleware.ts';
+
+export const handler = wsAction('unsubscribe', async ({ connectionId, frame }) => {
+  await realtime.unsubscribe(connectionId, frame.chatId);
+  return ack({ subscribed: false }, frame.requestId, { chatId: frame.chatId });
+});

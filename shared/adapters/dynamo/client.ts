@@ -1,0 +1,40 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '../../domain/errors.ts';
+
+export interface TableContext {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+export const createTableContext = (tableName: string, endpoint?: string): TableContext => {
+  const client = new DynamoDBClient(endpoint ? { endpoint, maxAttempts: 5 } : { maxAttempts: 5 });
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return { doc, tableName };
+};
+
+/** Opaque pagination cursor: the base64url JSON of a LastEvaluatedKey. */
+export const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+
+/** Decodes a cursor and checks it belongs to the partition being queried; anything else is a 400. */
+export const decodeCursor = (
+  cursor: string | undefined,
+  expected: Record<string, string>,
+): Record<string, unknown> | undefined => {
+  if (!cursor) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new ValidationError('invalid cursor');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ValidationError('invalid cursor');
+  const record = value as Record<string, unknown>;
+  for (const [name, expectedValue] of Object.entries(expected)) {
+    if (record[name] !== expectedValue) throw new ValidationError('invalid cursor');
+  }
+  return record;
+};

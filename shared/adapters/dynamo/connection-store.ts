@@ -1,0 +1,130 @@
+/**
+ * Connections and subscriptions. A subscription is written twice, under the chat (so the fan-out finds a
+ * chat's sockets with one Query) and under the connection (so a disconnect finds what to delete).
+ * Every item carries the connection's TTL: API Gateway closes a socket after 2 h at most.
+ */
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ENTITY } from '../../config/table.ts';
+import type { ConnectionRecord, ConnectionStore } from '../../domain/ports.ts';
+import type { TableContext } from './client.ts';
+import { keys } from './keys.ts';
+
+type Key = { pk: string; sk: string };
+
+export class DynamoConnectionStore implements ConnectionStore {
+  constructor(private readonly table: TableContext) {}
+
+  async put(connection: ConnectionRecord): Promise<void> {
+    await this.table.doc.send(
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: {
+          ...keys.connection(connection.connectionId),
+          entity: ENTITY.connection,
+          connectionId: connection.connectionId,
+          tenantId: connection.identity.tenantId,
+          userId: connection.identity.userId,
+          role: connection.identity.role,
+          name: connection.identity.name,
+          connectedAt: connection.connectedAt,
+          ttl: connection.expiresAt,
+        },
+      }),
+    );
+  }
+
+  async get(connectionId: string): Promise<ConnectionRecord | undefined> {
+    const { Item: item } = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.connection(connectionId) }),
+    );
+    if (!item) return undefined;
+    return {
+      connectionId,
+      identity: {
+        tenantId: item.tenantId as string,
+        userId: item.userId as string,
+        role: item.role as ConnectionRecord['identity']['role'],
+        ...(typeof item.name === 'string' ? { name: item.name } : {}),
+      },
+      connectedAt: item.connectedAt as string,
+      expiresAt: item.ttl as number,
+    };
+  }
+
+  async remove(connectionId: string): Promise<void> {
+    const doomed: Key[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.connection(connectionId).pk },
+          ProjectionExpression: 'pk, sk, chatId',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        doomed.push({ pk: item.pk as string, sk: item.sk as string });
+        if (typeof item.chatId === 'string') doomed.push(keys.chatSubscription(item.chatId, connectionId));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    await this.deleteAll(doomed);
+  }
+
+  async subscribe(connectionId: string, chatId: string, expiresAt: number): Promise<void> {
+    const common = { entity: ENTITY.subscription, connectionId, chatId, ttl: expiresAt };
+    await this.table.doc.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [this.table.tableName]: [
+            { PutRequest: { Item: { ...keys.chatSubscription(chatId, connectionId), ...common } } },
+            { PutRequest: { Item: { ...keys.connectionSubscription(connectionId, chatId), ...common } } },
+          ],
+        },
+      }),
+    );
+  }
+
+  async unsubscribe(connectionId: string, chatId: string): Promise<void> {
+    await this.deleteAll([keys.chatSubscription(chatId, connectionId), keys.connectionSubscription(connectionId, chatId)]);
+  }
+
+  async subscribers(chatId: string): Promise<string[]> {
+    const out: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
+          ExpressionAttributeValues: { ':pk': keys.chat(chatId).pk, ':sub': keys.SUB_PREFIX },
+          ProjectionExpression: 'connectionId',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(item.connectionId as string);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  private async deleteAll(doomed: Key[]): Promise<void> {
+    if (doomed.length === 1 && doomed[0]) {
+      await this.table.doc.send(new DeleteCommand({ TableName: this.table.tableName, Key: doomed[0] }));
+      return;
+    }
+    for (let start = 0; start < doomed.length; start += 25) {
+      let pending = doomed.slice(start, start + 25).map((key) => ({ DeleteRequest: { Key: key } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= 8) throw new Error('could not delete connection items: throttled');
+        const result = await this.table.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } }),
+        );
+        pending = (result.UnprocessedItems?.[this.table.tableName] ?? []) as typeof pending;
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/** Key layout of the single table; docs/data-model.md is the access-pattern table for it. */
+const SEQ_WIDTH = 12;
+export const pad = (seq: number): string => seq.toString().padStart(SEQ_WIDTH, '0');
+
+export const keys = {
+  tenant: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
+  chat: (chatId: string) => ({ pk: `CHAT#${chatId}`, sk: 'CHAT' }),
+  participant: (chatId: string, userId: string) => ({ pk: `CHAT#${chatId}`, sk: `PART#${userId}` }),
+  message: (chatId: string, seq: number) => ({ pk: `CHAT#${chatId}`, sk: `MSG#${pad(seq)}` }),
+  idempotency: (chatId: string, senderId: string, clientMessageId: string) => ({
+    pk: `CHAT#${chatId}`,
+    sk: `CMID#${senderId}#${clientMessageId}`,
+  }),
+  chatSubscription: (chatId: string, connectionId: string) => ({ pk: `CHAT#${chatId}`, sk: `SUB#${connectionId}` }),
+  connection: (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'CONN' }),
+  connectionSubscription: (connectionId: string, chatId: string) => ({
+    pk: `CONN#${connectionId}`,
+    sk: `SUB#${chatId}`,
+  }),
+  ticket: (ticketHash: string) => ({ pk: `TICKET#${ticketHash}`, sk: 'TICKET' }),
+  uniqueChat: (tenantId: string, uniqueKey: string) => ({ pk: `UNIQUE#${tenantId}#${uniqueKey}`, sk: 'UNIQUE' }),
+  rate: (key: string, window: number) => ({ pk: `RATE#${key}`, sk: `W#${window}` }),
+  /** GSI byParticipant: chats of one participant by last activity. */
+  participantIndex: (tenantId: string, userId: string) => `PCHATS#${tenantId}#${userId}`,
+  /** GSI byTenant: chats of one tenant by last activity. */
+  tenantIndex: (tenantId: string) => `TCHATS#${tenantId}`,
+  activitySort: (lastActivityAt: string, chatId: string) => `${lastActivityAt}#${chatId}`,
+  MSG_PREFIX: 'MSG#',
+  SUB_PREFIX: 'SUB#',
+  PART_PREFIX: 'PART#',
+} as const;

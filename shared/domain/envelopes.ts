@@ -1,0 +1,43 @@
+import type { Envelope, Message } from './schemas.ts';
+
+export const messageCreated = (message: Message): Envelope => ({
+  type: 'message.created',
+  id: `${message.chatId}:${message.seq}:created`,
+  tenantId: message.tenantId,
+  chatId: message.chatId,
+  seq: message.seq,
+  at: message.createdAt,
+  data: message,
+});
+
+let counter = 0;
+const replyId = (type: string): string => `${type}:${Date.now().toString(36)}:${(counter++).toString(36)}`;
+
+export const ack = (data: Record<string, unknown>, requestId?: string, extra: Partial<Envelope> = {}): Envelope =>
+  ({
+    type: 'ack',
+    id: replyId('ack'),
+    at: new Date().toISOString(),
+    ...(requestId ? { requestId } : {}),
+    ...extra,
+    data,
+  }) as Envelope;
+
+export const errorEnvelope = (
+  error: { code: string; message: string; details?: unknown },
+  requestId?: string,
+): Envelope => ({
+  type: 'error',
+  id: replyId('error'),
+  at: new Date().toISOString(),
+  ...(requestId ? { requestId } : {}),
+  data: error,
+});
+
+export const pong = (requestId?: string): Envelope => ({
+  type: 'pong',
+  id: replyId('pong'),
+  at: new Date().toISOString(),
+  ...(requestId ? { requestId } : {}),
+  data: {},
+});

@@ -1,0 +1,94 @@
+/**
+ * The domain's view of storage and of the socket pusher. Adapters live in shared/adapters; the domain
+ * never imports the AWS SDK.
+ */
+import type { Identity } from './identity.ts';
+import type { Chat, Message, Participant, Tenant } from './schemas.ts';
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}
+
+export type ChatRecord = Omit<Chat, 'participants'>;
+
+export interface ChatStore {
+  /** Creates the chat and its participants atomically. With `uniqueKey`, returns the existing chat instead. */
+  create(chat: ChatRecord, participants: Participant[], uniqueKey?: string): Promise<{ chat: ChatRecord; created: boolean }>;
+  get(chatId: string): Promise<ChatRecord | undefined>;
+  participants(chatId: string): Promise<Participant[]>;
+  isParticipant(chatId: string, userId: string): Promise<boolean>;
+  listForParticipant(tenantId: string, userId: string, limit: number, cursor?: string): Promise<Page<ChatRecord>>;
+  listForTenant(tenantId: string, limit: number, cursor?: string): Promise<Page<ChatRecord>>;
+  /** Moves the chat to the top of its participants' lists (called off the hot path by the fan-out). */
+  touchParticipants(chatId: string, lastActivityAt: string): Promise<void>;
+}
+
+export interface MessageDraft {
+  readonly chatId: string;
+  readonly tenantId: string;
+  readonly clientMessageId: string;
+  readonly senderId: string;
+  readonly senderRole: Message['senderRole'];
+  readonly type: Message['type'];
+  readonly text: string;
+  readonly createdAt: string;
+}
+
+export interface MessageStore {
+  /**
+   * Assigns the next gap-free seq and stores the message together with its idempotency record, in one
+   * transaction. A retry with the same (sender, clientMessageId) returns the original, `created: false`.
+   */
+  append(draft: MessageDraft): Promise<{ message: Message; created: boolean }>;
+  /** Messages with seq > after, ascending. */
+  after(chatId: string, after: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }>;
+  /** The `limit` messages right before `before`, ascending. */
+  before(chatId: string, before: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }>;
+}
+
+export interface ConnectionRecord {
+  readonly connectionId: string;
+  readonly identity: Identity;
+  readonly connectedAt: string;
+  readonly expiresAt: number;
+}
+
+export interface ConnectionStore {
+  put(connection: ConnectionRecord): Promise<void>;
+  get(connectionId: string): Promise<ConnectionRecord | undefined>;
+  /** Deletes the connection and every subscription it holds. */
+  remove(connectionId: string): Promise<void>;
+  subscribe(connectionId: string, chatId: string, expiresAt: number): Promise<void>;
+  unsubscribe(connectionId: string, chatId: string): Promise<void>;
+  /** Connection ids subscribed to a chat (a Query on the chat's partition, never a Scan). */
+  subscribers(chatId: string): Promise<string[]>;
+}
+
+export interface TicketStore {
+  put(ticketHash: string, identity: Identity, expiresAt: number): Promise<void>;
+  /** Deletes the ticket if it exists and has not expired, returning its identity; atomically, once. */
+  consume(ticketHash: string, nowEpochSeconds: number): Promise<Identity | undefined>;
+}
+
+export interface TenantStore {
+  get(tenantId: string): Promise<Tenant | undefined>;
+  put(tenant: Tenant): Promise<void>;
+}
+
+export interface RateLimiter {
+  /** Counts one hit for `key` in the current window; false when the limit is already reached. */
+  hit(key: string, limit: number, windowSeconds: number): Promise<boolean>;
+}
+
+export type PushResult = 'delivered' | 'gone';
+
+export interface Pusher {
+  /** Posts one frame to a connection; 'gone' when the connection no longer exists (410). Throws otherwise. */
+  post(connectionId: string, payload: string): Promise<PushResult>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,124 @@
+/**
+ * Realtime: single-use tickets, connections, subscriptions and the stream fan-out.
+ */
+import { messageCreated } from './envelopes.ts';
+import { UnauthorizedError } from './errors.ts';
+import type { Identity } from './identity.ts';
+import { newSecret, sha256 } from './ids.ts';
+import type { ChatStore, Clock, ConnectionStore, Pusher, TicketStore } from './ports.ts';
+import type { Envelope, Message } from './schemas.ts';
+
+export interface RealtimeConfig {
+  readonly ticketTtlSeconds: number;
+  readonly connectionTtlSeconds: number;
+  readonly publicUrl: string;
+  readonly fanoutConcurrency: number;
+}
+
+export interface FanoutResult {
+  delivered: number;
+  gone: number;
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+export const mapLimit = async <T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> => {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+};
+
+export class RealtimeService {
+  constructor(
+    private readonly tickets: TicketStore,
+    private readonly connections: ConnectionStore,
+    private readonly chats: ChatStore,
+    private readonly pusher: Pusher,
+    private readonly clock: Clock,
+    private readonly config: RealtimeConfig,
+  ) {}
+
+  private epoch(): number {
+    return Math.floor(this.clock.now().getTime() / 1000);
+  }
+
+  async issueTicket(identity: Identity): Promise<{ ticket: string; url: string; expiresAt: string }> {
+    const ticket = newSecret();
+    const expiresAt = this.epoch() + this.config.ticketTtlSeconds;
+    await this.tickets.put(sha256(ticket), identity, expiresAt);
+    return { ticket, url: this.config.publicUrl, expiresAt: new Date(expiresAt * 1000).toISOString() };
+  }
+
+  /** `$connect`: consumes the ticket (once) and records the connection; without one, 401 and nothing stored. */
+  async connect(connectionId: string, ticket: string | undefined): Promise<Identity> {
+    if (!ticket || ticket.length > 200) throw new UnauthorizedError('a ticket from POST /v1/realtime/tickets is required');
+    const identity = await this.tickets.consume(sha256(ticket), this.epoch());
+    if (!identity) throw new UnauthorizedError('the ticket is unknown, expired or already used');
+    await this.connections.put({
+      connectionId,
+      identity,
+      connectedAt: this.clock.now().toISOString(),
+      expiresAt: this.epoch() + this.config.connectionTtlSeconds,
+    });
+    return identity;
+  }
+
+  disconnect(connectionId: string): Promise<void> {
+    return this.connections.remove(connectionId);
+  }
+
+  async identityOf(connectionId: string): Promise<Identity> {
+    const connection = await this.connections.get(connectionId);
+    if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
+    return connection.identity;
+  }
+
+  async subscribe(connectionId: string, chatId: string): Promise<void> {
+    const connection = await this.connections.get(connectionId);
+    if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
+    await this.connections.subscribe(connectionId, chatId, connection.expiresAt);
+  }
+
+  unsubscribe(connectionId: string, chatId: string): Promise<void> {
+    return this.connections.unsubscribe(connectionId, chatId);
+  }
+
+  /** Posts one envelope to a connection; a gone connection is removed with its subscriptions. */
+  async push(connectionId: string, envelope: Envelope): Promise<'delivered' | 'gone'> {
+    const result = await this.pusher.post(connectionId, JSON.stringify(envelope));
+    if (result === 'gone') await this.connections.remove(connectionId);
+    return result;
+  }
+
+  /**
+   * Delivers a new message to every socket subscribed to its chat. Throws if any push failed for a
+   * reason other than 410, so the stream record is retried (clients drop duplicates by envelope id).
+   */
+  async fanout(message: Message): Promise<FanoutResult> {
+    const envelope = messageCreated(message);
+    const targets = await this.connections.subscribers(message.chatId);
+    const outcomes = await mapLimit(targets, this.config.fanoutConcurrency, (connectionId) =>
+      this.push(connectionId, envelope).then(
+        (result) => ({ result }) as const,
+        (error: unknown) => ({ error }) as const,
+      ),
+    );
+    const failed = outcomes.find((outcome) => 'error' in outcome);
+    if (failed && 'error' in failed) throw failed.error;
+    return {
+      delivered: outcomes.filter((o) => 'result' in o && o.result === 'delivered').length,
+      gone: outcomes.filter((o) => 'result' in o && o.result === 'gone').length,
+    };
+  }
+
+  /** Lists follow activity: the chat moves to the top of each participant's list. */
+  touch(chatId: string, lastActivityAt: string): Promise<void> {
+    return this.chats.touchParticipants(chatId, lastActivityAt);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Composition root shared by every function: configuration read and validated once per cold start,
+ * SDK clients and adapters at module scope, the domain services wired to them. Constructors do no I/O.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createTableContext } from './adapters/dynamo/client.ts';
+import { DynamoChatStore } from './adapters/dynamo/chat-store.ts';
+import { DynamoConnectionStore } from './adapters/dynamo/connection-store.ts';
+import { DynamoMessageStore } from './adapters/dynamo/message-store.ts';
+import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
+import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
+import { DynamoTicketStore } from './adapters/dynamo/ticket-store.ts';
+import { ApiGatewayPusher } from './adapters/pusher.ts';
+import { secretFromArn } from './adapters/secrets.ts';
+import { TokenService } from './auth/tokens.ts';
+import { parseEnv } from './config/env.ts';
+import { ChatService } from './domain/chats.ts';
+import { systemClock } from './domain/ports.ts';
+import { RealtimeService } from './domain/realtime.ts';
+import { VisitorService } from './domain/visitors.ts';
+
+export const env = parseEnv();
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'serverless-chat' });
+export const metrics = new Metrics({ namespace: 'ServerlessChat', serviceName: 'serverless-chat' });
+
+const fixed = (value: string) => async () => value;
+const table = createTableContext(env.TABLE_NAME, env.DYNAMODB_ENDPOINT);
+
+export const stores = {
+  chats: new DynamoChatStore(table),
+  messages: new DynamoMessageStore(table),
+  connections: new DynamoConnectionStore(table),
+  tickets: new DynamoTicketStore(table),
+  tenants: new DynamoTenantStore(table),
+  rateLimiter: new DynamoRateLimiter(table),
+};
+
+export const tokens = new TokenService({
+  issuer: env.AUTH_ISSUER,
+  audience: env.AUTH_AUDIENCE,
+  algorithms: env.AUTH_ALGORITHMS,
+  clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
+  roleClaim: env.AUTH_ROLE_CLAIM,
+  tenantClaim: env.AUTH_TENANT_CLAIM,
+  ...(env.AUTH_JWKS_URL ? { jwksUrl: env.AUTH_JWKS_URL } : {}),
+  ...(env.AUTH_SECRET
+    ? { secret: fixed(env.AUTH_SECRET) }
+    : env.AUTH_SECRET_ARN
+      ? { secret: secretFromArn(env.AUTH_SECRET_ARN) }
+      : {}),
+  visitorIssuer: env.VISITOR_ISSUER,
+  visitorSecret: env.VISITOR_SECRET ? fixed(env.VISITOR_SECRET) : secretFromArn(env.VISITOR_SECRET_ARN ?? ''),
+  visitorTokenTtlSeconds: env.VISITOR_TOKEN_TTL_SECONDS,
+});
+
+export const chats = new ChatService(stores.chats, stores.messages, systemClock);
+export const realtime = new RealtimeService(
+  stores.tickets,
+  stores.connections,
+  stores.chats,
+  new ApiGatewayPusher(env.WS_MANAGEMENT_ENDPOINT),
+  systemClock,
+  {
+    ticketTtlSeconds: env.TICKET_TTL_SECONDS,
+    connectionTtlSeconds: env.CONNECTION_TTL_SECONDS,
+    publicUrl: env.WS_PUBLIC_URL,
+    fanoutConcurrency: env.FANOUT_CONCURRENCY,
+  },
+);
+export const visitors = new VisitorService(stores.tenants, stores.rateLimiter, tokens, env.VISITOR_RATE_PER_MINUTE);
