@@ -134,7 +134,8 @@ export const streamConsumers: readonly StreamConsumer[] = [
     ...streamDefaults,
     name: 'connection-ready',
     handler: 'functions/stream/connection-ready.ts',
-    permissions: ['connections:post'],
+    // table access: a connection found gone (410) is removed with its subscriptions.
+    permissions: ['table:read', 'table:write', 'connections:post'],
     // API Gateway cannot post to a socket during $connect; a new connection item triggers `connection.ready`.
     filters: [{ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ENTITY.connection] } } } }],
     retryAttempts: 2,

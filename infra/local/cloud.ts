@@ -1,0 +1,235 @@
+/**
+ * The local cloud: the real handler files behind emulated API Gateway (HTTP + WebSocket), DynamoDB Local
+ * with a stream poller, an S3 emulator and a static server for web/. Routes, stream consumers and the
+ * table all come from shared/config, exactly like the CDK stack.
+ *
+ * One local cloud per process: handlers read their configuration from process.env when first imported.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import S3rver from 's3rver';
+import { createTableContext } from '../../shared/adapters/dynamo/client.ts';
+import { DynamoTenantStore } from '../../shared/adapters/dynamo/tenant-store.ts';
+import { httpRoutes, streamConsumers, wsRoutes } from '../../shared/config/routes.ts';
+import { startDynamoLocal } from './dynamo.ts';
+import { freePort } from './free-port.ts';
+import { type HttpInvoke, startHttpGateway } from './http-gateway.ts';
+import { LOCAL_REGION } from './lambda-context.ts';
+import { startStaticServer } from './static-server.ts';
+import { type StreamPollerConsumer, startStreamPoller } from './stream-poller.ts';
+import { ensureTable } from './table.ts';
+import { startWsGateway, type WsGatewayRoute, type WsInvoke } from './ws-gateway.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const LOCAL_TABLE = 'chat-local';
+export const LOCAL_BUCKET = 'chat-attachments-local';
+export const DEMO_TENANT = 'demo';
+/** Development-only secrets: the local cloud is not a deployment. */
+const DEV_AUTH_SECRET = 'local-development-auth-secret-not-for-production';
+const DEV_VISITOR_SECRET = 'local-development-visitor-secret-not-for-production';
+
+export interface LocalCloudOptions {
+  readonly webPort?: number;
+  readonly httpPort?: number;
+  readonly wsPort?: number;
+  readonly dynamoPort?: number;
+  readonly s3Port?: number;
+  /** Keep DynamoDB and S3 data in this directory (default: in memory / a temporary directory). */
+  readonly persistDir?: string;
+  readonly idleTimeoutMs?: number;
+  readonly maxConnectionMs?: number;
+  /** Extra environment for the handlers (e.g. POLL_INTERVAL_MS in tests). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalCloud {
+  readonly urls: { web: string; http: string; ws: string; dynamodb: string; s3: string };
+  readonly tableName: string;
+  /** Resolves once the stream consumers have processed everything written so far. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Module = { handler: unknown };
+const load = async <T>(handlerPath: string): Promise<T> => {
+  const module = (await import(pathToFileURL(join(ROOT, handlerPath)).href)) as Module;
+  if (typeof module.handler !== 'function') throw new Error(`${handlerPath} does not export a handler function`);
+  return module.handler as T;
+};
+
+const port = async (value: number | undefined, envName: string, fallback?: number): Promise<number> => {
+  const fromEnv = process.env[envName];
+  if (value !== undefined && value !== 0) return value;
+  if (value === undefined && fromEnv) return Number(fromEnv);
+  if (value === undefined && fallback) return fallback;
+  return freePort();
+};
+
+export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<LocalCloud> => {
+  const log = options.log ?? (() => {});
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
+  };
+  try {
+    const webPort = await port(options.webPort, 'CHAT_WEB_PORT', 3000);
+    const httpPort = await port(options.httpPort, 'CHAT_HTTP_PORT', 3001);
+    const wsPort = await port(options.wsPort, 'CHAT_WS_PORT', 3002);
+    const dynamoPort = await port(options.dynamoPort, 'CHAT_DYNAMODB_PORT');
+    const s3Port = await port(options.s3Port, 'CHAT_S3_PORT');
+    const urls = {
+      web: `http://localhost:${webPort}`,
+      http: `http://localhost:${httpPort}`,
+      ws: `ws://localhost:${wsPort}`,
+      dynamodb: `http://127.0.0.1:${dynamoPort}`,
+      s3: `http://localhost:${s3Port}`,
+    };
+
+    // Data: DynamoDB Local (in memory unless persisted) with the shared table definition, and S3.
+    const dynamo = await startDynamoLocal({
+      port: dynamoPort,
+      ...(options.persistDir ? { persistDir: resolve(options.persistDir) } : {}),
+    });
+    stops.push(() => dynamo.stop());
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
+    });
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint });
+    await ensureTable(client, LOCAL_TABLE);
+    client.destroy();
+    const tenants = new DynamoTenantStore(createTableContext(LOCAL_TABLE, dynamo.endpoint), 0);
+    if (!(await tenants.get(DEMO_TENANT))) {
+      await tenants.put({
+        tenantId: DEMO_TENANT,
+        name: 'Demo',
+        allowedOrigins: [urls.web],
+        theme: {},
+        greeting: 'Hi! How can we help?',
+        createdAt: new Date().toISOString(),
+      });
+    }
+
+    const s3Dir = options.persistDir ? resolve(options.persistDir, 's3') : mkdtempSync(join(tmpdir(), 'chat-s3-'));
+    const s3 = new S3rver({
+      port: s3Port,
+      address: '127.0.0.1',
+      silent: true,
+      directory: s3Dir,
+      configureBuckets: [{ name: LOCAL_BUCKET, configs: [corsXml(urls.web)] }],
+    });
+    await s3.run();
+    stops.push(async () => {
+      await s3.close();
+      if (!options.persistDir) rmSync(s3Dir, { recursive: true, force: true });
+    });
+
+    // The handlers' configuration, exactly the variables CDK sets in AWS (shared/config/env.ts).
+    Object.assign(process.env, {
+      TABLE_NAME: LOCAL_TABLE,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      WS_MANAGEMENT_ENDPOINT: `http://127.0.0.1:${wsPort}`,
+      WS_PUBLIC_URL: urls.ws,
+      AUTH_ISSUER: `${urls.http}/v1/dev`,
+      AUTH_AUDIENCE: 'serverless-chat',
+      AUTH_SECRET: DEV_AUTH_SECRET,
+      AUTH_ALGORITHMS: 'HS256',
+      VISITOR_SECRET: DEV_VISITOR_SECRET,
+      ATTACHMENTS_BUCKET: LOCAL_BUCKET,
+      S3_ENDPOINT: urls.s3,
+      CORS_ORIGINS: '*',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_DEV: 'true',
+      ...options.env,
+    });
+
+    const wsRouteMap = new Map<string, WsGatewayRoute>();
+    for (const route of wsRoutes) {
+      wsRouteMap.set(route.routeKey, {
+        invoke: await load<WsInvoke>(route.handler),
+        twoWay: route.twoWay,
+        timeoutMs: (route.timeoutSeconds ?? 10) * 1000,
+      });
+    }
+    const ws = await startWsGateway({
+      port: wsPort,
+      host: '0.0.0.0',
+      routes: wsRouteMap,
+      ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.maxConnectionMs ? { maxConnectionMs: options.maxConnectionMs } : {}),
+    });
+    stops.push(() => ws.close());
+
+    const consumers: StreamPollerConsumer[] = [];
+    for (const consumer of streamConsumers) {
+      consumers.push({
+        name: consumer.name,
+        filters: consumer.filters,
+        batchSize: consumer.batchSize,
+        retryAttempts: consumer.retryAttempts,
+        timeoutMs: (consumer.timeoutSeconds ?? 10) * 1000,
+        invoke: await load<StreamPollerConsumer['invoke']>(consumer.handler),
+      });
+    }
+    const poller = await startStreamPoller({
+      endpoint: dynamo.endpoint,
+      region: LOCAL_REGION,
+      tableName: LOCAL_TABLE,
+      consumers,
+      onFailure: (consumer, records, error) =>
+        log(`stream consumer ${consumer.name} dropped ${records.length} record(s) after retries: ${String(error)}`),
+    });
+    stops.push(() => poller.stop());
+
+    const http = await startHttpGateway({
+      port: httpPort,
+      host: '0.0.0.0',
+      routes: await Promise.all(
+        httpRoutes.map(async (route) => ({
+          method: route.method,
+          path: route.path,
+          invoke: await load<HttpInvoke>(route.handler),
+          timeoutMs: (route.timeoutSeconds ?? 10) * 1000,
+        })),
+      ),
+      cors: {
+        allowOrigins: ['*'],
+        allowHeaders: ['authorization', 'content-type'],
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+        maxAgeSeconds: 600,
+      },
+    });
+    stops.push(() => http.close());
+
+    const web = await startStaticServer({
+      port: webPort,
+      host: '0.0.0.0',
+      root: join(ROOT, 'web'),
+      routes: { '/': 'demo/index.html', '/console': 'console/index.html' },
+      runtimeConfig: { httpUrl: urls.http, wsUrl: urls.ws, tenantId: DEMO_TENANT, devTokens: true },
+    });
+    stops.push(() => web.close());
+
+    return { urls, tableName: LOCAL_TABLE, idle: () => poller.idle(), stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+};
+
+const corsXml = (origin: string): string => `<CORSConfiguration>
+  <CORSRule>
+    <AllowedOrigin>${origin}</AllowedOrigin>
+    <AllowedMethod>GET</AllowedMethod>
+    <AllowedMethod>POST</AllowedMethod>
+    <AllowedHeader>*</AllowedHeader>
+    <MaxAgeSeconds>3000</MaxAgeSeconds>
+  </CORSRule>
+</CORSConfiguration>`;

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
+import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.ts';
+import { newId } from '../../shared/domain/ids.ts';
+import type { ChatRecord, MessageDraft } from '../../shared/domain/ports.ts';
+import { startDynamo } from '../support/dynamo.ts';
+
+let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+beforeAll(async () => {
+  dynamo = await startDynamo();
+});
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+const newChat = async () => {
+  const table = await dynamo.table();
+  const chats = new DynamoChatStore(table);
+  const now = new Date().toISOString();
+  const chat: ChatRecord = {
+    chatId: newId('ch'),
+    tenantId: 'acme',
+    metadata: {},
+    status: 'open',
+    createdBy: 'alice',
+    createdAt: now,
+    updatedAt: now,
+    lastActivityAt: now,
+    lastSeq: 0,
+  };
+  await chats.create(chat, [{ userId: 'alice', role: 'user', joinedAt: now }]);
+  return { table, chats, chat };
+};
+
+const draft = (chatId: string, clientMessageId: string, senderId = 'alice'): MessageDraft => ({
+  chatId,
+  tenantId: 'acme',
+  clientMessageId,
+  senderId,
+  senderRole: 'user',
+  type: 'text',
+  text: `hello ${clientMessageId}`,
+  createdAt: new Date().toISOString(),
+});
+
+describe('message store against DynamoDB Local', () => {
+  it('gives 50 concurrent senders to one chat seq 1..50 with no gap or duplicate', async () => {
+    // Prepare: one chat and fifty independent stores (as fifty Lambda containers would be)
+    const { table, chat } = await newChat();
+    const senders = Array.from({ length: 50 }, (_, i) => ({ store: new DynamoMessageStore(table), id: `c-${i}` }));
+
+    // Act
+    const results = await Promise.all(senders.map(({ store, id }) => store.append(draft(chat.chatId, id, `u${id}`))));
+
+    // Assess
+    const seqs = results.map((result) => result.message.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const stored = await new DynamoMessageStore(table).after(chat.chatId, 0, 100);
+    expect(stored.items.map((m) => m.seq)).toEqual(seqs);
+    expect(new Set(stored.items.map((m) => m.clientMessageId)).size).toBe(50);
+    expect((await new DynamoChatStore(table).get(chat.chatId))?.lastSeq).toBe(50);
+  }, 120_000);
+
+  it('returns the original message for a retried clientMessageId and writes nothing new', async () => {
+    // Prepare
+    const { table, chat } = await newChat();
+    const store = new DynamoMessageStore(table);
+    const first = await store.append(draft(chat.chatId, 'retry-me'));
+
+    // Act: the retry comes from another container (no seq hint) and with a different text
+    const retry = await new DynamoMessageStore(table).append({ ...draft(chat.chatId, 'retry-me'), text: 'changed' });
+
+    // Assess
+    expect(first.created).toBe(true);
+    expect(retry.created).toBe(false);
+    expect(retry.message).toEqual(first.message);
+    expect((await store.after(chat.chatId, 0, 10)).items).toHaveLength(1);
+    expect((await new DynamoChatStore(table).get(chat.chatId))?.lastSeq).toBe(1);
+  });
+
+  it('treats the same clientMessageId from two senders as two messages', async () => {
+    const { table, chat } = await newChat();
+    const store = new DynamoMessageStore(table);
+
+    const a = await store.append(draft(chat.chatId, 'same', 'alice'));
+    const b = await store.append(draft(chat.chatId, 'same', 'bob'));
+
+    expect([a.message.seq, b.message.seq]).toEqual([1, 2]);
+  });
+
+  it('catches up after a gap: after= returns exactly the missed messages in order, paginated', async () => {
+    // Prepare: 25 messages, a reader that saw up to seq 7
+    const { table, chat } = await newChat();
+    const store = new DynamoMessageStore(table);
+    for (let i = 0; i < 25; i++) await store.append(draft(chat.chatId, `m${i}`));
+
+    // Act
+    const page1 = await store.after(chat.chatId, 7, 10);
+    const page2 = await store.after(chat.chatId, 17, 10);
+
+    // Assess
+    expect(page1.items.map((m) => m.seq)).toEqual([8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+    expect(page1.hasMore).toBe(true);
+    expect(page2.items.map((m) => m.seq)).toEqual([18, 19, 20, 21, 22, 23, 24, 25]);
+    expect(page2.hasMore).toBe(false);
+  });
+
+  it('pages backwards with before= and still returns ascending seq', async () => {
+    const { table, chat } = await newChat();
+    const store = new DynamoMessageStore(table);
+    for (let i = 0; i < 12; i++) await store.append(draft(chat.chatId, `m${i}`));
+
+    const page = await store.before(chat.chatId, 10, 4);
+
+    expect(page.items.map((m) => m.seq)).toEqual([6, 7, 8, 9]);
+    expect(page.hasMore).toBe(true);
+  });
+
+  it('refuses a message to a chat that does not exist and stores nothing', async () => {
+    const table = await dynamo.table();
+    const store = new DynamoMessageStore(table);
+
+    await expect(store.append(draft('ch_00000000000000000000', 'x'))).rejects.toMatchObject({ status: 404 });
+    expect((await store.after('ch_00000000000000000000', 0, 10)).items).toHaveLength(0);
+  });
+
+  it('recovers from a stale seq hint without a gap', async () => {
+    // Prepare: container A caches seq 1, container B then writes seq 2 and 3
+    const { table, chat } = await newChat();
+    const a = new DynamoMessageStore(table);
+    const b = new DynamoMessageStore(table);
+    await a.append(draft(chat.chatId, 'a1'));
+    await b.append(draft(chat.chatId, 'b1'));
+    await b.append(draft(chat.chatId, 'b2'));
+
+    // Act
+    const next = await a.append(draft(chat.chatId, 'a2'));
+
+    // Assess
+    expect(next.message.seq).toBe(4);
+  });
+});
