@@ -50,7 +50,7 @@ const contractErrors = (): MiddlewareObj<HttpEvent, HttpResult> => ({
     if (!(error instanceof DomainError) && error.statusCode && error.statusCode < 500) {
       // Errors raised by the official middlewares (malformed JSON, wrong content type).
       mapped = toErrorResponse(
-        error.statusCode === 415
+        error.message === 'Unsupported Media Type'
           ? new DomainError(415, 'unsupported_media_type', 'send the body as application/json')
           : new ValidationError('the body must be valid JSON'),
       );

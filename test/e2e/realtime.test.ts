@@ -1,0 +1,216 @@
+/**
+ * End to end through the local cloud: real `ws` clients, the emulated API Gateway, the real handlers,
+ * DynamoDB Local and its stream feeding the real fan-out handler.
+ */
+import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
+import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
+import { api, connect, TestSocket, until } from '../support/clients.ts';
+
+let cloud: LocalCloud;
+let client: ReturnType<typeof api>;
+let table: TableContext;
+let alice: string;
+let bob: string;
+
+beforeAll(async () => {
+  cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0 });
+  client = api(cloud.urls.http);
+  table = createTableContext(cloud.tableName, cloud.urls.dynamodb);
+  alice = await client.token('demo', 'alice', 'user');
+  bob = await client.token('demo', 'bob', 'user');
+});
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+/** Test-only Scan: how many connection items the table holds. */
+const connectionItems = async (): Promise<number> =>
+  (
+    await table.doc.send(
+      new ScanCommand({
+        TableName: table.tableName,
+        FilterExpression: 'entity = :e',
+        ExpressionAttributeValues: { ':e': 'connection' },
+        ConsistentRead: true,
+      }),
+    )
+  ).Items?.length ?? 0;
+
+const newChat = async () => {
+  const { status, body } = await client.call('POST', '/v1/chats', alice, { participants: ['bob'] });
+  expect(status).toBe(201);
+  return body.chatId as unknown as string;
+};
+
+describe('realtime delivery over the local cloud', () => {
+  it('delivers every message exactly once and in order to both participants', async () => {
+    // Prepare
+    const chatId = await newChat();
+    const [a, b] = await Promise.all([connect(client, alice), connect(client, bob)]);
+    await Promise.all([a.request({ action: 'subscribe', chatId }), b.request({ action: 'subscribe', chatId })]);
+
+    // Act: both send, interleaved, over the socket
+    const sends = [];
+    for (let i = 0; i < 10; i++) {
+      sends.push(a.request({ action: 'sendMessage', chatId, clientMessageId: `a${i}`, text: `from alice ${i}` }));
+      sends.push(b.request({ action: 'sendMessage', chatId, clientMessageId: `b${i}`, text: `from bob ${i}` }));
+    }
+    const acks = await Promise.all(sends);
+    await until(() => a.messages(chatId).length >= 20 && b.messages(chatId).length >= 20);
+    await cloud.idle();
+
+    // Assess
+    expect(acks.every((ack) => ack.type === 'ack')).toBe(true);
+    for (const socket of [a, b]) {
+      const seqs = socket.messages(chatId).map((e) => e.seq);
+      expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    }
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('lets a socket closed mid-conversation catch up with after= on reconnect', async () => {
+    // Prepare
+    const chatId = await newChat();
+    const b = await connect(client, bob);
+    await b.request({ action: 'subscribe', chatId });
+    for (let i = 1; i <= 3; i++) {
+      await client.call('POST', `/v1/chats/${chatId}/messages`, alice, { clientMessageId: `m${i}`, type: 'text', text: `${i}` });
+    }
+    await until(() => b.messages(chatId).length === 3);
+    const lastSeen = b.messages(chatId).at(-1)?.seq ?? 0;
+
+    // Act: bob drops, alice keeps talking, bob comes back with a new ticket
+    await b.close();
+    for (let i = 4; i <= 7; i++) {
+      await client.call('POST', `/v1/chats/${chatId}/messages`, alice, { clientMessageId: `m${i}`, type: 'text', text: `${i}` });
+    }
+    const again = await connect(client, bob);
+    const ack = await again.request({ action: 'subscribe', chatId });
+    const missed = await client.call('GET', `/v1/chats/${chatId}/messages?after=${lastSeen}`, bob);
+
+    // Assess
+    expect(ack.data.lastSeq).toBe(7);
+    const items = missed.body.items as unknown as { seq: number; text: string }[];
+    expect(items.map((m) => m.seq)).toEqual([4, 5, 6, 7]);
+    expect(items.map((m) => m.text)).toEqual(['4', '5', '6', '7']);
+    await again.close();
+  });
+
+  it('answers a bad frame with an error envelope and changes nothing', async () => {
+    // Prepare
+    const chatId = await newChat();
+    const a = await connect(client, alice);
+    await a.request({ action: 'subscribe', chatId });
+
+    // Act
+    const emptyText = await a.request({ action: 'sendMessage', chatId, clientMessageId: 'x', text: '   ' });
+    const unknownAction = await a.request({ action: 'launchRockets' });
+    const extraField = await a.request({ action: 'sendMessage', chatId, clientMessageId: 'y', text: 'hi', admin: true });
+    a.ws.send('this is not json');
+    const notJson = await a.next((e) => e.type === 'error' && e.requestId === undefined);
+
+    // Assess
+    for (const reply of [emptyText, unknownAction, extraField, notJson]) {
+      expect(reply.type).toBe('error');
+      expect(reply.data.code).toBe('invalid_request');
+    }
+    const chat = await client.call('GET', `/v1/chats/${chatId}`, alice);
+    expect(chat.body.lastSeq).toBe(0);
+    expect(a.messages(chatId)).toHaveLength(0);
+    await a.close();
+  });
+
+  it('refuses a reused ticket and a forged ticket at $connect and stores no connection', async () => {
+    // Prepare
+    const { ticket, url } = await client.ticket(alice);
+    const first = await TestSocket.open(`${url}?ticket=${encodeURIComponent(ticket)}`);
+    await first.next((e) => e.type === 'connection.ready');
+    const before = await connectionItems();
+
+    // Act
+    const attempts = await Promise.allSettled([
+      TestSocket.open(`${url}?ticket=${encodeURIComponent(ticket)}`),
+      TestSocket.open(`${url}?ticket=${'A'.repeat(43)}`),
+      TestSocket.open(url),
+      TestSocket.open(`${url}?ticket=${alice}`),
+    ]);
+
+    // Assess
+    for (const attempt of attempts) {
+      expect(attempt.status).toBe('rejected');
+      if (attempt.status === 'rejected') expect(String(attempt.reason)).toContain('upgrade refused: 401');
+    }
+    expect(await connectionItems()).toBe(before);
+    await first.close();
+  });
+
+  it('does not accept a ticket as a bearer token', async () => {
+    const { ticket } = await client.ticket(alice);
+
+    const response = await client.call('GET', '/v1/chats', ticket);
+
+    expect(response.status).toBe(401);
+  });
+
+  it('removes a stale (410) connection and its subscription on the first failed push', async () => {
+    // Prepare: a subscription left behind by a connection that API Gateway no longer knows
+    const chatId = await newChat();
+    const ghost = 'GhostConn0000=';
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: { pk: `CHAT#${chatId}`, sk: `SUB#${ghost}`, entity: 'subscription', connectionId: ghost, chatId },
+      }),
+    );
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: { pk: `CONN#${ghost}`, sk: `SUB#${chatId}`, entity: 'subscription', connectionId: ghost, chatId },
+      }),
+    );
+
+    // Act
+    await client.call('POST', `/v1/chats/${chatId}/messages`, alice, { clientMessageId: 'g1', type: 'text', text: 'hi' });
+    await cloud.idle();
+
+    // Assess
+    const left = await table.doc.send(
+      new GetCommand({ TableName: table.tableName, Key: { pk: `CHAT#${chatId}`, sk: `SUB#${ghost}` } }),
+    );
+    expect(left.Item).toBeUndefined();
+  });
+
+  it('forgets a connection and its subscriptions on $disconnect', async () => {
+    const chatId = await newChat();
+    const a = await connect(client, alice);
+    await a.request({ action: 'subscribe', chatId });
+    const subscribers = async () =>
+      (
+        await table.doc.send(
+          new QueryCommand({
+            TableName: table.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
+            ExpressionAttributeValues: { ':pk': `CHAT#${chatId}`, ':sub': 'SUB#' },
+          }),
+        )
+      ).Items ?? [];
+    expect(await subscribers()).toHaveLength(1);
+
+    await a.close();
+
+    await until(async () => (await subscribers()).length === 0);
+  });
+
+  it('closes a socket that sends a frame over 128 KB with code 1009', async () => {
+    const a = await connect(client, alice);
+    const code = new Promise<number>((resolve) => a.ws.once('close', (c) => resolve(c)));
+
+    a.ws.send('x'.repeat(128 * 1024 + 1));
+
+    expect(await code).toBe(1009);
+    expect(a.ws.readyState).toBe(WebSocket.CLOSED);
+  });
+});
