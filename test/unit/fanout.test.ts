@@ -1,0 +1,128 @@
+/**
+ * The fan-out handler with its AWS clients mocked: 410 cleanup, batchItemFailures and per-chat order.
+ */
+import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+Object.assign(process.env, {
+  TABLE_NAME: 'chat-test',
+  WS_MANAGEMENT_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
+  WS_PUBLIC_URL: 'wss://abc.execute-api.us-east-1.amazonaws.com/prod',
+  AUTH_ISSUER: 'https://idp.example.com/',
+  AUTH_AUDIENCE: 'chat',
+  AUTH_SECRET: 'x'.repeat(32),
+  VISITOR_SECRET: 'y'.repeat(32),
+  AWS_REGION: 'us-east-1',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+});
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const api = mockClient(ApiGatewayManagementApiClient);
+let handler: (event: DynamoDBStreamEvent, context: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'fanout', awsRequestId: 'r' } as Context;
+
+beforeAll(async () => {
+  ({ handler } = (await import('../../functions/stream/fanout.ts')) as unknown as { handler: typeof handler });
+});
+beforeEach(() => {
+  ddb.reset();
+  api.reset();
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(BatchWriteCommand).resolves({});
+});
+
+const chatA = 'ch_aaaaaaaaaaaaaaaaaaaa';
+const chatB = 'ch_bbbbbbbbbbbbbbbbbbbb';
+const record = (chatId: string, seq: number): DynamoDBRecord => ({
+  eventName: 'INSERT',
+  dynamodb: {
+    SequenceNumber: `${chatId}-${seq}`,
+    NewImage: marshall({
+      pk: `CHAT#${chatId}`,
+      sk: `MSG#${seq}`,
+      entity: 'message',
+      messageId: `m_x_${seq}`,
+      chatId,
+      tenantId: 'acme',
+      seq,
+      clientMessageId: `c${seq}`,
+      senderId: 'alice',
+      senderRole: 'user',
+      type: 'text',
+      text: 'hi',
+      createdAt: '2026-11-21T10:00:00.000Z',
+    }) as never,
+  },
+});
+const subscribers = (chatId: string, ids: string[]) =>
+  ddb
+    .on(QueryCommand, { ExpressionAttributeValues: { ':pk': `CHAT#${chatId}`, ':sub': 'SUB#' } })
+    .resolves({ Items: ids.map((connectionId) => ({ connectionId })) });
+
+describe('fan-out handler', () => {
+  it('posts each message to every subscriber of its chat, in seq order', async () => {
+    subscribers(chatA, ['c1=', 'c2=']);
+    api.on(PostToConnectionCommand).resolves({});
+
+    const result = await handler({ Records: [record(chatA, 1), record(chatA, 2)] }, context);
+
+    expect(result.batchItemFailures).toEqual([]);
+    const posts = api.commandCalls(PostToConnectionCommand).map((call) => {
+      const envelope = JSON.parse(String(call.args[0].input.Data));
+      return `${call.args[0].input.ConnectionId}:${envelope.seq}`;
+    });
+    expect(posts.filter((p) => p.startsWith('c1='))).toEqual(['c1=:1', 'c1=:2']);
+    expect(posts).toHaveLength(4);
+  });
+
+  it('deletes a gone (410) connection and its subscriptions, and the record still succeeds', async () => {
+    subscribers(chatA, ['gone=', 'live=']);
+    ddb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'CONN#gone=' } })
+      .resolves({ Items: [{ pk: 'CONN#gone=', sk: 'CONN' }, { pk: 'CONN#gone=', sk: `SUB#${chatA}`, chatId: chatA }] });
+    api.on(PostToConnectionCommand, { ConnectionId: 'gone=' }).rejects(new GoneException({ message: 'gone', $metadata: {} }));
+    api.on(PostToConnectionCommand, { ConnectionId: 'live=' }).resolves({});
+
+    const result = await handler({ Records: [record(chatA, 1)] }, context);
+
+    expect(result.batchItemFailures).toEqual([]);
+    const deleted = ddb
+      .commandCalls(BatchWriteCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.['chat-test'] ?? [])
+      .map((request) => request.DeleteRequest?.Key);
+    expect(deleted).toEqual(
+      expect.arrayContaining([
+        { pk: 'CONN#gone=', sk: 'CONN' },
+        { pk: 'CONN#gone=', sk: `SUB#${chatA}` },
+        { pk: `CHAT#${chatA}`, sk: 'SUB#gone=' },
+      ]),
+    );
+  });
+
+  it('reports a failed record and the later records of the same chat, but not other chats', async () => {
+    subscribers(chatA, ['a=']);
+    subscribers(chatB, ['b=']);
+    api.on(PostToConnectionCommand, { ConnectionId: 'a=' }).rejects(Object.assign(new Error('throttled'), { name: 'LimitExceededException' }));
+    api.on(PostToConnectionCommand, { ConnectionId: 'b=' }).resolves({});
+
+    const result = await handler({ Records: [record(chatA, 1), record(chatB, 1), record(chatA, 2), record(chatB, 2)] }, context);
+
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([`${chatA}-1`, `${chatA}-2`]);
+    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'a=' })).toHaveLength(1);
+    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'b=' })).toHaveLength(2);
+  });
+
+  it('skips records that are not messages instead of failing the batch', async () => {
+    const notAMessage: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { SequenceNumber: '9', NewImage: marshall({ entity: 'chat' }) as never } };
+
+    const result = await handler({ Records: [notAMessage] }, context);
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,42 @@
+import {
+  ApiGatewayManagementApiClient,
+  ForbiddenException,
+  GoneException,
+  LimitExceededException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ApiGatewayPusher } from '../../shared/adapters/pusher.ts';
+
+const api = mockClient(ApiGatewayManagementApiClient);
+const pusher = new ApiGatewayPusher('https://example.execute-api.us-east-1.amazonaws.com/prod', new ApiGatewayManagementApiClient({}));
+
+beforeEach(() => api.reset());
+
+describe('ApiGatewayPusher', () => {
+  it('posts the payload to the connection', async () => {
+    api.on(PostToConnectionCommand).resolves({});
+
+    const result = await pusher.post('abc=', '{"type":"pong"}');
+
+    expect(result).toBe('delivered');
+    expect(api.commandCalls(PostToConnectionCommand)[0]?.args[0].input).toEqual({ ConnectionId: 'abc=', Data: '{"type":"pong"}' });
+  });
+
+  it('reports a 410 GoneException as a gone connection instead of failing', async () => {
+    api.on(PostToConnectionCommand).rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
+
+    await expect(pusher.post('abc=', 'x')).resolves.toBe('gone');
+  });
+
+  it('lets throttling and other errors fail so the stream record is retried', async () => {
+    api
+      .on(PostToConnectionCommand)
+      .rejectsOnce(new LimitExceededException({ message: 'slow down', $metadata: { httpStatusCode: 429 } }))
+      .rejectsOnce(new ForbiddenException({ message: 'no', $metadata: { httpStatusCode: 403 } }));
+
+    await expect(pusher.post('abc=', 'x')).rejects.toBeInstanceOf(LimitExceededException);
+    await expect(pusher.post('abc=', 'x')).rejects.toBeInstanceOf(ForbiddenException);
+  });
+});
