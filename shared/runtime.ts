@@ -4,8 +4,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createTableContext } from './adapters/dynamo/client.ts';
 import { DynamoChatStore } from './adapters/dynamo/chat-store.ts';
+import { createTableContext } from './adapters/dynamo/client.ts';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store.ts';
 import { DynamoMessageStore } from './adapters/dynamo/message-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
@@ -68,4 +68,9 @@ export const realtime = new RealtimeService(
     fanoutConcurrency: env.FANOUT_CONCURRENCY,
   },
 );
-export const visitors = new VisitorService(stores.tenants, stores.rateLimiter, tokens, env.VISITOR_RATE_PER_MINUTE);
+export const visitors = new VisitorService(
+  stores.tenants,
+  stores.rateLimiter,
+  tokens,
+  env.VISITOR_RATE_PER_MINUTE,
+);

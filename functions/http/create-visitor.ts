@@ -1,6 +1,7 @@
 /** POST /v1/visitors — public: an anonymous widget visitor of a tenant gets a short-lived token. */
-import { httpHandler, json, parse } from '../../shared/http/middleware.ts';
+
 import { createVisitorBody } from '../../shared/domain/schemas.ts';
+import { httpHandler, json, parse } from '../../shared/http/middleware.ts';
 import { visitors } from '../../shared/runtime.ts';
 
 export const handler = httpHandler(

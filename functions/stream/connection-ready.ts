@@ -4,13 +4,13 @@
  * route table); it arrives a few milliseconds after the socket opens.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { roleSchema, tenantIdSchema, userIdSchema } from '../../shared/domain/schemas.ts';
 import { mapLimit } from '../../shared/domain/realtime.ts';
+import { roleSchema, tenantIdSchema, userIdSchema } from '../../shared/domain/schemas.ts';
 import { logger, realtime } from '../../shared/runtime.ts';
 
 const connectionImage = z.object({
@@ -26,7 +26,9 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
   .handler(async (event) => {
     const failures = await mapLimit(event.Records, 16, async (record) => {
       const image = record.dynamodb?.NewImage;
-      const parsed = image ? connectionImage.safeParse(unmarshall(image as Record<string, AttributeValue>)) : undefined;
+      const parsed = image
+        ? connectionImage.safeParse(unmarshall(image as Record<string, AttributeValue>))
+        : undefined;
       if (!parsed?.success) return undefined;
       const { connectionId, tenantId, userId, role, connectedAt } = parsed.data;
       try {

@@ -7,9 +7,9 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mapLimit } from '../../shared/domain/realtime.ts';
 import { type Message, messageSchema } from '../../shared/domain/schemas.ts';
@@ -22,19 +22,25 @@ interface Job {
 
 const parseRecord = (record: DynamoDBRecord): Message | undefined => {
   const image = record.dynamodb?.NewImage;
-  const parsed = image ? messageSchema.safeParse(unmarshall(image as Record<string, AttributeValue>)) : undefined;
+  const parsed = image
+    ? messageSchema.safeParse(unmarshall(image as Record<string, AttributeValue>))
+    : undefined;
   if (!parsed?.success) logger.warn('skipping a record that is not a message', { eventID: record.eventID });
   return parsed?.success ? parsed.data : undefined;
 };
 
 const processChat = async (jobs: Job[]): Promise<string[]> => {
-  for (const [index, { record, message }] of jobs.entries()) {
+  for (const [index, { message }] of jobs.entries()) {
     try {
       const { delivered, gone } = await realtime.fanout(message);
       metrics.addMetric('EnvelopesDelivered', 'Count', delivered);
       if (gone > 0) metrics.addMetric('GoneConnections', 'Count', gone);
     } catch (error) {
-      logger.error('fan-out failed; the stream will retry', { error, chatId: message.chatId, seq: message.seq });
+      logger.error('fan-out failed; the stream will retry', {
+        error,
+        chatId: message.chatId,
+        seq: message.seq,
+      });
       return jobs.slice(index).map((job) => job.record.dynamodb?.SequenceNumber ?? '');
     }
     if (index === jobs.length - 1) {

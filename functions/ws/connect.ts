@@ -5,7 +5,9 @@ import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { toErrorResponse } from '../../shared/domain/errors.ts';
 import { logger, realtime } from '../../shared/runtime.ts';
 
-type ConnectEvent = APIGatewayProxyWebsocketEventV2 & { queryStringParameters?: Record<string, string | undefined> };
+type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
+  queryStringParameters?: Record<string, string | undefined>;
+};
 
 export const handler = middy<ConnectEvent, { statusCode: number; body?: string }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))

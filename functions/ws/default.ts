@@ -6,7 +6,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { logger } from '../../shared/runtime.ts';
-import { type WsContext, type WsEvent, type WsMiddleware, type WsResult, wsErrors, wsFrame } from '../../shared/ws/middleware.ts';
+import {
+  type WsContext,
+  type WsEvent,
+  type WsMiddleware,
+  type WsResult,
+  wsErrors,
+  wsFrame,
+} from '../../shared/ws/middleware.ts';
 
 export const handler = middy<WsEvent, WsResult, Error, WsContext>()
   .use(injectLambdaContext(logger, { resetKeys: true }) as WsMiddleware)

@@ -9,5 +9,8 @@ import { wsAction } from '../../shared/ws/middleware.ts';
 export const handler = wsAction('subscribe', async ({ connectionId, frame, identity }) => {
   const chat = await chats.authorize(identity, frame.chatId);
   await realtime.subscribe(connectionId, chat.chatId);
-  return ack({ subscribed: true, lastSeq: chat.lastSeq }, frame.requestId, { chatId: chat.chatId, tenantId: chat.tenantId });
+  return ack({ subscribed: true, lastSeq: chat.lastSeq }, frame.requestId, {
+    chatId: chat.chatId,
+    tenantId: chat.tenantId,
+  });
 });

@@ -57,7 +57,8 @@ export interface LocalCloud {
 type Module = { handler: unknown };
 const load = async <T>(handlerPath: string): Promise<T> => {
   const module = (await import(pathToFileURL(join(ROOT, handlerPath)).href)) as Module;
-  if (typeof module.handler !== 'function') throw new Error(`${handlerPath} does not export a handler function`);
+  if (typeof module.handler !== 'function')
+    throw new Error(`${handlerPath} does not export a handler function`);
   return module.handler as T;
 };
 
@@ -73,7 +74,8 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
   const log = options.log ?? (() => {});
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
+    for (const stop of stops.reverse())
+      await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
   };
   try {
     const webPort = await port(options.webPort, 'CHAT_WEB_PORT', 3000);
@@ -116,7 +118,9 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       });
     }
 
-    const s3Dir = options.persistDir ? resolve(options.persistDir, 's3') : mkdtempSync(join(tmpdir(), 'chat-s3-'));
+    const s3Dir = options.persistDir
+      ? resolve(options.persistDir, 's3')
+      : mkdtempSync(join(tmpdir(), 'chat-s3-'));
     const s3 = new S3rver({
       port: s3Port,
       address: '127.0.0.1',
@@ -184,7 +188,9 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       tableName: LOCAL_TABLE,
       consumers,
       onFailure: (consumer, records, error) =>
-        log(`stream consumer ${consumer.name} dropped ${records.length} record(s) after retries: ${String(error)}`),
+        log(
+          `stream consumer ${consumer.name} dropped ${records.length} record(s) after retries: ${String(error)}`,
+        ),
     });
     stops.push(() => poller.stop());
 

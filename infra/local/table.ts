@@ -1,7 +1,7 @@
 /** Creates the table from the shared definition (the same one CDK deploys) in DynamoDB Local. */
 import {
-  type CreateTableCommandInput,
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,

@@ -1,4 +1,8 @@
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { Pusher, PushResult } from '../domain/ports.ts';
 
 /** Posts frames through API Gateway's @connections API (the local cloud serves the same API). */
@@ -14,7 +18,10 @@ export class ApiGatewayPusher implements Pusher {
       await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: payload }));
       return 'delivered';
     } catch (error) {
-      if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) {
+      if (
+        error instanceof GoneException ||
+        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410
+      ) {
         return 'gone';
       }
       throw error;

@@ -6,7 +6,14 @@
  * WebSocket tickets are not JWTs at all (shared/domain/realtime.ts), so neither kind can stand in for the
  * other.
  */
-import { createRemoteJWKSet, decodeJwt, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { UnauthorizedError } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
 import { roleSchema, tenantIdSchema, userIdSchema } from '../domain/schemas.ts';
@@ -70,9 +77,18 @@ export class TokenService {
     return unverified.iss === this.config.visitorIssuer ? this.verifyVisitor(token) : this.verifyHost(token);
   }
 
-  async signVisitor(tenantId: string, visitorId: string, name?: string): Promise<{ token: string; expiresAt: Date }> {
+  async signVisitor(
+    tenantId: string,
+    visitorId: string,
+    name?: string,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const expiresAt = new Date(Date.now() + this.config.visitorTokenTtlSeconds * 1000);
-    const token = await new SignJWT({ tenant: tenantId, role: 'visitor', token_use: VISITOR_USE, ...(name ? { name } : {}) })
+    const token = await new SignJWT({
+      tenant: tenantId,
+      role: 'visitor',
+      token_use: VISITOR_USE,
+      ...(name ? { name } : {}),
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(this.config.visitorIssuer)
       .setAudience(this.config.audience)
@@ -85,16 +101,19 @@ export class TokenService {
 
   private async verifyVisitor(token: string): Promise<Identity> {
     const payload = await this.check(token, await this.visitorKey(), this.config.visitorIssuer, ['HS256']);
-    if (payload.token_use !== VISITOR_USE || payload.role !== 'visitor') throw new UnauthorizedError('not a visitor token');
+    if (payload.token_use !== VISITOR_USE || payload.role !== 'visitor')
+      throw new UnauthorizedError('not a visitor token');
     return this.identityOf(payload, 'tenant', 'role');
   }
 
   private async verifyHost(token: string): Promise<Identity> {
     const key = await this.hostKey();
     const payload = await this.check(token, key, this.config.issuer, this.config.algorithms);
-    if (payload.token_use === VISITOR_USE) throw new UnauthorizedError('visitor tokens come from POST /v1/visitors only');
+    if (payload.token_use === VISITOR_USE)
+      throw new UnauthorizedError('visitor tokens come from POST /v1/visitors only');
     const identity = this.identityOf(payload, this.config.tenantClaim, this.config.roleClaim);
-    if (identity.role === 'visitor') throw new UnauthorizedError('the identity provider cannot issue visitor tokens');
+    if (identity.role === 'visitor')
+      throw new UnauthorizedError('the identity provider cannot issue visitor tokens');
     return identity;
   }
 
@@ -113,7 +132,9 @@ export class TokenService {
         requiredClaims: ['exp', 'sub'],
       };
       const { payload } =
-        key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        key instanceof Uint8Array
+          ? await jwtVerify(token, key, options)
+          : await jwtVerify(token, key, options);
       return payload;
     } catch (error) {
       const code = (error as { code?: string }).code;
@@ -125,7 +146,8 @@ export class TokenService {
     const tenant = tenantIdSchema.safeParse(payload[tenantClaim]);
     const user = userIdSchema.safeParse(payload.sub);
     const role = roleSchema.safeParse(payload[roleClaim] ?? 'user');
-    if (!tenant.success || !user.success || !role.success) throw new UnauthorizedError('token lacks tenant, subject or role');
+    if (!tenant.success || !user.success || !role.success)
+      throw new UnauthorizedError('token lacks tenant, subject or role');
     const name = typeof payload.name === 'string' ? payload.name.slice(0, 100) : undefined;
     return { tenantId: tenant.data, userId: user.data, role: role.data, ...(name ? { name } : {}) };
   }

@@ -28,7 +28,9 @@ export class ChatService {
     }
     const now = this.clock.now().toISOString();
     const members: Participant[] = [
-      ...(identity.role === 'service' ? [] : [{ userId: identity.userId, role: identity.role, joinedAt: now }]),
+      ...(identity.role === 'service'
+        ? []
+        : [{ userId: identity.userId, role: identity.role, joinedAt: now }]),
       ...others.map((userId) => ({ userId, role: 'user' as const, joinedAt: now })),
     ];
     if (members.length === 0) throw new ValidationError('a chat needs at least one participant');
@@ -53,7 +55,10 @@ export class ChatService {
         )
       : undefined;
     const { chat, created } = await this.chats.create(record, members, uniqueKey);
-    return { chat: { ...chat, participants: created ? members : await this.chats.participants(chat.chatId) }, created };
+    return {
+      chat: { ...chat, participants: created ? members : await this.chats.participants(chat.chatId) },
+      created,
+    };
   }
 
   /** Returns the chat if the caller may see it: 404 across tenants, 403 for a non-member of the tenant. */
@@ -78,7 +83,11 @@ export class ChatService {
       : this.chats.listForParticipant(identity.tenantId, identity.userId, limit, cursor);
   }
 
-  async send(identity: Identity, chatId: string, input: SendMessageInput): Promise<{ message: Message; created: boolean }> {
+  async send(
+    identity: Identity,
+    chatId: string,
+    input: SendMessageInput,
+  ): Promise<{ message: Message; created: boolean }> {
     await this.authorize(identity, chatId);
     return this.messages.append({
       chatId,

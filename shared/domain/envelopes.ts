@@ -13,7 +13,11 @@ export const messageCreated = (message: Message): Envelope => ({
 let counter = 0;
 const replyId = (type: string): string => `${type}:${Date.now().toString(36)}:${(counter++).toString(36)}`;
 
-export const ack = (data: Record<string, unknown>, requestId?: string, extra: Partial<Envelope> = {}): Envelope =>
+export const ack = (
+  data: Record<string, unknown>,
+  requestId?: string,
+  extra: Partial<Envelope> = {},
+): Envelope =>
   ({
     type: 'ack',
     id: replyId('ack'),

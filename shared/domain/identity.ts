@@ -9,4 +9,5 @@ export interface Identity {
 }
 
 /** Agents and services see every chat of their tenant; visitors and users only chats they belong to. */
-export const isStaff = (identity: Identity): boolean => identity.role === 'agent' || identity.role === 'service';
+export const isStaff = (identity: Identity): boolean =>
+  identity.role === 'agent' || identity.role === 'service';

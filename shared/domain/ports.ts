@@ -14,11 +14,20 @@ export type ChatRecord = Omit<Chat, 'participants'>;
 
 export interface ChatStore {
   /** Creates the chat and its participants atomically. With `uniqueKey`, returns the existing chat instead. */
-  create(chat: ChatRecord, participants: Participant[], uniqueKey?: string): Promise<{ chat: ChatRecord; created: boolean }>;
+  create(
+    chat: ChatRecord,
+    participants: Participant[],
+    uniqueKey?: string,
+  ): Promise<{ chat: ChatRecord; created: boolean }>;
   get(chatId: string): Promise<ChatRecord | undefined>;
   participants(chatId: string): Promise<Participant[]>;
   isParticipant(chatId: string, userId: string): Promise<boolean>;
-  listForParticipant(tenantId: string, userId: string, limit: number, cursor?: string): Promise<Page<ChatRecord>>;
+  listForParticipant(
+    tenantId: string,
+    userId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<ChatRecord>>;
   listForTenant(tenantId: string, limit: number, cursor?: string): Promise<Page<ChatRecord>>;
   /** Moves the chat to the top of its participants' lists (called off the hot path by the fan-out). */
   touchParticipants(chatId: string, lastActivityAt: string): Promise<void>;

@@ -21,7 +21,11 @@ export interface FanoutResult {
 }
 
 /** Runs `task` over `items` with at most `limit` in flight. */
-export const mapLimit = async <T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> => {
+export const mapLimit = async <T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> => {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -57,7 +61,8 @@ export class RealtimeService {
 
   /** `$connect`: consumes the ticket (once) and records the connection; without one, 401 and nothing stored. */
   async connect(connectionId: string, ticket: string | undefined): Promise<Identity> {
-    if (!ticket || ticket.length > 200) throw new UnauthorizedError('a ticket from POST /v1/realtime/tickets is required');
+    if (!ticket || ticket.length > 200)
+      throw new UnauthorizedError('a ticket from POST /v1/realtime/tickets is required');
     const identity = await this.tickets.consume(sha256(ticket), this.epoch());
     if (!identity) throw new UnauthorizedError('the ticket is unknown, expired or already used');
     await this.connections.put({

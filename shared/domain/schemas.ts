@@ -13,7 +13,9 @@ export const tenantIdSchema = z
 export const userIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@|-]{0,127}$/, 'letters, digits and _ . : @ | -, at most 128 characters');
-export const chatIdSchema = z.string().regex(/^ch_[a-z0-9]{20}$/, 'a chat id such as ch_0123456789abcdefghij');
+export const chatIdSchema = z
+  .string()
+  .regex(/^ch_[a-z0-9]{20}$/, 'a chat id such as ch_0123456789abcdefghij');
 export const clientMessageIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits and _ . : -, 1 to 128 characters');
@@ -83,7 +85,12 @@ export const devTokenBody = z.strictObject({
   userId: userIdSchema,
   role: roleSchema,
   name: z.string().trim().min(1).max(100).optional(),
-  expiresInSeconds: z.number().int().min(60).max(7 * 24 * 3600).optional(),
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .optional(),
 });
 
 // ---- WebSocket client frames ----

@@ -3,7 +3,11 @@ import { newId } from './ids.ts';
 import type { RateLimiter, TenantStore } from './ports.ts';
 
 export interface VisitorSigner {
-  signVisitor(tenantId: string, visitorId: string, name?: string): Promise<{ token: string; expiresAt: Date }>;
+  signVisitor(
+    tenantId: string,
+    visitorId: string,
+    name?: string,
+  ): Promise<{ token: string; expiresAt: Date }>;
 }
 
 export class VisitorService {

@@ -56,7 +56,10 @@ const contractErrors = (): MiddlewareObj<HttpEvent, HttpResult> => ({
       );
     }
     if (mapped.status >= 500) logger.error('request failed', { error });
-    request.error = Object.assign(new Error(JSON.stringify(mapped.body)), { statusCode: mapped.status, expose: true });
+    request.error = Object.assign(new Error(JSON.stringify(mapped.body)), {
+      statusCode: mapped.status,
+      expose: true,
+    });
   },
 });
 
@@ -71,7 +74,8 @@ export const httpHandler = (
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer());
-  if (options.body) stack.use(httpJsonBodyParser({ disableContentTypeError: false }) as MiddlewareObj<HttpEvent, HttpResult>);
+  if (options.body)
+    stack.use(httpJsonBodyParser({ disableContentTypeError: false }) as MiddlewareObj<HttpEvent, HttpResult>);
   return stack
     .use(httpCors({ origins: env.CORS_ORIGINS, headers: 'authorization,content-type', maxAge: 600 }))
     .use(httpSecurityHeaders())

@@ -75,7 +75,9 @@ export const wsErrors = (): WsMiddleware => ({
   onError: async (request) => {
     const { status, body } = toErrorResponse(request.error);
     if (status >= 500) logger.error('frame failed', { error: request.error });
-    request.response = reply(errorEnvelope(body.error, request.context.requestId ?? requestIdOf(request.event.body)));
+    request.response = reply(
+      errorEnvelope(body.error, request.context.requestId ?? requestIdOf(request.event.body)),
+    );
   },
 });
 
@@ -93,6 +95,10 @@ export const wsAction = <A extends ClientFrame['action']>(
       const { frame, caller: identity } = context;
       if (!frame || !identity) throw new Error('wsFrame and wsIdentity must run first');
       return reply(
-        await handler({ connectionId: event.requestContext.connectionId, frame: frame as FrameOf<A>, identity }),
+        await handler({
+          connectionId: event.requestContext.connectionId,
+          frame: frame as FrameOf<A>,
+          identity,
+        }),
       );
     });

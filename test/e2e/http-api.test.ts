@@ -12,7 +12,12 @@ let agent: string;
 let outsider: string;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, env: { VISITOR_RATE_PER_MINUTE: '5' } });
+  cloud = await startLocalCloud({
+    webPort: 0,
+    httpPort: 0,
+    wsPort: 0,
+    env: { VISITOR_RATE_PER_MINUTE: '5' },
+  });
   client = api(cloud.urls.http);
   [alice, bob, carol, agent, outsider] = await Promise.all([
     client.token('demo', 'alice', 'user'),
@@ -58,12 +63,15 @@ describe('authentication', () => {
     expect(visitor.body.visitorId).toMatch(/^v_/);
     expect(unknown.status).toBe(404);
     expect(chat.status).toBe(201);
-    expect(chat.body.participants).toEqual([expect.objectContaining({ role: 'visitor', userId: visitor.body.visitorId })]);
+    expect(chat.body.participants).toEqual([
+      expect.objectContaining({ role: 'visitor', userId: visitor.body.visitorId }),
+    ]);
   });
 
   it('rate limits visitor creation per address and tenant with 429', async () => {
     const responses = [];
-    for (let i = 0; i < 7; i++) responses.push(await client.call('POST', '/v1/visitors', undefined, { tenantId: 'demo' }));
+    for (let i = 0; i < 7; i++)
+      responses.push(await client.call('POST', '/v1/visitors', undefined, { tenantId: 'demo' }));
 
     expect(responses.map((r) => r.status)).toContain(429);
     expect(responses.find((r) => r.status === 429)?.body.error).toMatchObject({ code: 'rate_limited' });
@@ -74,13 +82,13 @@ describe('authorization', () => {
   it('lets participants and agents of the tenant read a chat, refuses others', async () => {
     const chatId = await createChat(alice);
 
-    const [asAlice, asBob, asAgent, asCarol, asOtherTenant] = await Promise.all(
-      [alice, bob, agent, carol, outsider].map((token) => client.call('GET', `/v1/chats/${chatId}`, token)),
+    const statuses = await Promise.all(
+      [alice, bob, agent, carol, outsider].map(
+        async (token) => (await client.call('GET', `/v1/chats/${chatId}`, token)).status,
+      ),
     );
 
-    expect([asAlice.status, asBob.status, asAgent.status]).toEqual([200, 200, 200]);
-    expect(asCarol.status).toBe(403);
-    expect(asOtherTenant.status).toBe(404);
+    expect(statuses).toEqual([200, 200, 200, 403, 404]);
   });
 
   it('refuses to store a message from a non-participant or another tenant', async () => {
@@ -111,7 +119,8 @@ describe('authorization', () => {
     const forAgent = await client.call('GET', '/v1/chats?limit=100', agent);
     const forOutsider = await client.call('GET', '/v1/chats?limit=100', outsider);
 
-    const ids = (page: { body: Record<string, unknown> }) => (page.body.items as { chatId: string }[]).map((c) => c.chatId);
+    const ids = (page: { body: Record<string, unknown> }) =>
+      (page.body.items as { chatId: string }[]).map((c) => c.chatId);
     expect(ids(forAlice)).toContain(mine);
     expect(ids(forAlice)).not.toContain(theirs);
     expect(ids(forAgent)).toEqual(expect.arrayContaining([mine, theirs]));
@@ -137,12 +146,28 @@ describe('messages', () => {
     const chatId = await createChat(alice);
 
     const cases = await Promise.all([
-      client.call('POST', `/v1/chats/${chatId}/messages`, alice, { clientMessageId: 'a', type: 'text', text: '' }),
-      client.call('POST', `/v1/chats/${chatId}/messages`, alice, { clientMessageId: 'a', type: 'video', text: 'x' }),
+      client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+        clientMessageId: 'a',
+        type: 'text',
+        text: '',
+      }),
+      client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+        clientMessageId: 'a',
+        type: 'video',
+        text: 'x',
+      }),
       client.call('POST', `/v1/chats/${chatId}/messages`, alice, { type: 'text', text: 'x' }),
       client.call('POST', `/v1/chats/${chatId}/messages`, alice, '{"clientMessageId":'),
-      client.call('POST', `/v1/chats/${chatId}/messages`, alice, { clientMessageId: 'a', type: 'text', text: 'x'.repeat(8001) }),
-      client.call('POST', '/v1/chats/not-a-chat/messages', alice, { clientMessageId: 'a', type: 'text', text: 'x' }),
+      client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+        clientMessageId: 'a',
+        type: 'text',
+        text: 'x'.repeat(8001),
+      }),
+      client.call('POST', '/v1/chats/not-a-chat/messages', alice, {
+        clientMessageId: 'a',
+        type: 'text',
+        text: 'x',
+      }),
       client.call('GET', `/v1/chats/${chatId}/messages?after=1&before=3`, alice),
       client.call('GET', `/v1/chats/${chatId}/messages?limit=1000`, alice),
     ]);
@@ -163,7 +188,8 @@ describe('messages', () => {
     const forward = await client.call('GET', `/v1/chats/${chatId}/messages?after=2&limit=3`, alice);
     const backward = await client.call('GET', `/v1/chats/${chatId}/messages?before=7&limit=3`, bob);
 
-    const seqs = (page: { body: Record<string, unknown> }) => (page.body.items as { seq: number }[]).map((m) => m.seq);
+    const seqs = (page: { body: Record<string, unknown> }) =>
+      (page.body.items as { seq: number }[]).map((m) => m.seq);
     expect(seqs(forward)).toEqual([3, 4, 5]);
     expect(forward.body.nextCursor).toBe('5');
     expect(seqs(backward)).toEqual([4, 5, 6]);

@@ -3,8 +3,8 @@
  * DynamoDB Local and its stream feeding the real fan-out handler.
  */
 import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { api, connect, TestSocket, until } from '../support/clients.ts';
@@ -50,13 +50,20 @@ describe('realtime delivery over the local cloud', () => {
     // Prepare
     const chatId = await newChat();
     const [a, b] = await Promise.all([connect(client, alice), connect(client, bob)]);
-    await Promise.all([a.request({ action: 'subscribe', chatId }), b.request({ action: 'subscribe', chatId })]);
+    await Promise.all([
+      a.request({ action: 'subscribe', chatId }),
+      b.request({ action: 'subscribe', chatId }),
+    ]);
 
     // Act: both send, interleaved, over the socket
     const sends = [];
     for (let i = 0; i < 10; i++) {
-      sends.push(a.request({ action: 'sendMessage', chatId, clientMessageId: `a${i}`, text: `from alice ${i}` }));
-      sends.push(b.request({ action: 'sendMessage', chatId, clientMessageId: `b${i}`, text: `from bob ${i}` }));
+      sends.push(
+        a.request({ action: 'sendMessage', chatId, clientMessageId: `a${i}`, text: `from alice ${i}` }),
+      );
+      sends.push(
+        b.request({ action: 'sendMessage', chatId, clientMessageId: `b${i}`, text: `from bob ${i}` }),
+      );
     }
     const acks = await Promise.all(sends);
     await until(() => a.messages(chatId).length >= 20 && b.messages(chatId).length >= 20);
@@ -77,7 +84,11 @@ describe('realtime delivery over the local cloud', () => {
     const b = await connect(client, bob);
     await b.request({ action: 'subscribe', chatId });
     for (let i = 1; i <= 3; i++) {
-      await client.call('POST', `/v1/chats/${chatId}/messages`, alice, { clientMessageId: `m${i}`, type: 'text', text: `${i}` });
+      await client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+        clientMessageId: `m${i}`,
+        type: 'text',
+        text: `${i}`,
+      });
     }
     await until(() => b.messages(chatId).length === 3);
     const lastSeen = b.messages(chatId).at(-1)?.seq ?? 0;
@@ -85,7 +96,11 @@ describe('realtime delivery over the local cloud', () => {
     // Act: bob drops, alice keeps talking, bob comes back with a new ticket
     await b.close();
     for (let i = 4; i <= 7; i++) {
-      await client.call('POST', `/v1/chats/${chatId}/messages`, alice, { clientMessageId: `m${i}`, type: 'text', text: `${i}` });
+      await client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+        clientMessageId: `m${i}`,
+        type: 'text',
+        text: `${i}`,
+      });
     }
     const again = await connect(client, bob);
     const ack = await again.request({ action: 'subscribe', chatId });
@@ -108,7 +123,13 @@ describe('realtime delivery over the local cloud', () => {
     // Act
     const emptyText = await a.request({ action: 'sendMessage', chatId, clientMessageId: 'x', text: '   ' });
     const unknownAction = await a.request({ action: 'launchRockets' });
-    const extraField = await a.request({ action: 'sendMessage', chatId, clientMessageId: 'y', text: 'hi', admin: true });
+    const extraField = await a.request({
+      action: 'sendMessage',
+      chatId,
+      clientMessageId: 'y',
+      text: 'hi',
+      admin: true,
+    });
     a.ws.send('this is not json');
     const notJson = await a.next((e) => e.type === 'error' && e.requestId === undefined);
 
@@ -162,18 +183,34 @@ describe('realtime delivery over the local cloud', () => {
     await table.doc.send(
       new PutCommand({
         TableName: table.tableName,
-        Item: { pk: `CHAT#${chatId}`, sk: `SUB#${ghost}`, entity: 'subscription', connectionId: ghost, chatId },
+        Item: {
+          pk: `CHAT#${chatId}`,
+          sk: `SUB#${ghost}`,
+          entity: 'subscription',
+          connectionId: ghost,
+          chatId,
+        },
       }),
     );
     await table.doc.send(
       new PutCommand({
         TableName: table.tableName,
-        Item: { pk: `CONN#${ghost}`, sk: `SUB#${chatId}`, entity: 'subscription', connectionId: ghost, chatId },
+        Item: {
+          pk: `CONN#${ghost}`,
+          sk: `SUB#${chatId}`,
+          entity: 'subscription',
+          connectionId: ghost,
+          chatId,
+        },
       }),
     );
 
     // Act
-    await client.call('POST', `/v1/chats/${chatId}/messages`, alice, { clientMessageId: 'g1', type: 'text', text: 'hi' });
+    await client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+      clientMessageId: 'g1',
+      type: 'text',
+      text: 'hi',
+    });
     await cloud.idle();
 
     // Assess

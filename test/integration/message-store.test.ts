@@ -47,10 +47,15 @@ describe('message store against DynamoDB Local', () => {
   it('gives 50 concurrent senders to one chat seq 1..50 with no gap or duplicate', async () => {
     // Prepare: one chat and fifty independent stores (as fifty Lambda containers would be)
     const { table, chat } = await newChat();
-    const senders = Array.from({ length: 50 }, (_, i) => ({ store: new DynamoMessageStore(table), id: `c-${i}` }));
+    const senders = Array.from({ length: 50 }, (_, i) => ({
+      store: new DynamoMessageStore(table),
+      id: `c-${i}`,
+    }));
 
     // Act
-    const results = await Promise.all(senders.map(({ store, id }) => store.append(draft(chat.chatId, id, `u${id}`))));
+    const results = await Promise.all(
+      senders.map(({ store, id }) => store.append(draft(chat.chatId, id, `u${id}`))),
+    );
 
     // Assess
     const seqs = results.map((result) => result.message.seq).sort((a, b) => a - b);
@@ -68,7 +73,10 @@ describe('message store against DynamoDB Local', () => {
     const first = await store.append(draft(chat.chatId, 'retry-me'));
 
     // Act: the retry comes from another container (no seq hint) and with a different text
-    const retry = await new DynamoMessageStore(table).append({ ...draft(chat.chatId, 'retry-me'), text: 'changed' });
+    const retry = await new DynamoMessageStore(table).append({
+      ...draft(chat.chatId, 'retry-me'),
+      text: 'changed',
+    });
 
     // Assess
     expect(first.created).toBe(true);

@@ -21,12 +21,13 @@ export const api = (httpUrl: string) => {
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, never> & Record<string, unknown> };
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
   };
   return {
     call,
     token: async (tenantId: string, userId: string, role: string) =>
-      (await call('POST', '/v1/dev/tokens', undefined, { tenantId, userId, role })).body.token as unknown as string,
+      (await call('POST', '/v1/dev/tokens', undefined, { tenantId, userId, role })).body
+        .token as unknown as string,
     ticket: async (token: string) =>
       (await call('POST', '/v1/realtime/tickets', token)).body as unknown as { ticket: string; url: string },
   };
@@ -57,7 +58,9 @@ export class TestSocket {
       const ws = new WebSocket(url);
       const socket = new TestSocket(ws);
       ws.once('open', () => resolve(socket));
-      ws.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
+      ws.once('unexpected-response', (_request, response) =>
+        reject(new Error(`upgrade refused: ${response.statusCode}`)),
+      );
       ws.once('error', reject);
     });
   }

@@ -3,10 +3,10 @@
  * Always pair startDynamo() with stop() in afterAll.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { startDynamoLocal } from '../../infra/local/dynamo.ts';
 import { freePort } from '../../infra/local/free-port.ts';
 import { ensureTable } from '../../infra/local/table.ts';
+import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
 
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'local';

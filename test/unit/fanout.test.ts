@@ -1,8 +1,17 @@
 /**
  * The fan-out handler with its AWS clients mocked: 410 cleanup, batchItemFailures and per-chat order.
  */
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,11 +32,20 @@ Object.assign(process.env, {
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const api = mockClient(ApiGatewayManagementApiClient);
-let handler: (event: DynamoDBStreamEvent, context: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
-const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'fanout', awsRequestId: 'r' } as Context;
+let handler: (
+  event: DynamoDBStreamEvent,
+  context: Context,
+) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+const context = {
+  getRemainingTimeInMillis: () => 60_000,
+  functionName: 'fanout',
+  awsRequestId: 'r',
+} as Context;
 
 beforeAll(async () => {
-  ({ handler } = (await import('../../functions/stream/fanout.ts')) as unknown as { handler: typeof handler });
+  ({ handler } = (await import('../../functions/stream/fanout.ts')) as unknown as {
+    handler: typeof handler;
+  });
 });
 beforeEach(() => {
   ddb.reset();
@@ -82,10 +100,15 @@ describe('fan-out handler', () => {
 
   it('deletes a gone (410) connection and its subscriptions, and the record still succeeds', async () => {
     subscribers(chatA, ['gone=', 'live=']);
-    ddb
-      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'CONN#gone=' } })
-      .resolves({ Items: [{ pk: 'CONN#gone=', sk: 'CONN' }, { pk: 'CONN#gone=', sk: `SUB#${chatA}`, chatId: chatA }] });
-    api.on(PostToConnectionCommand, { ConnectionId: 'gone=' }).rejects(new GoneException({ message: 'gone', $metadata: {} }));
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'CONN#gone=' } }).resolves({
+      Items: [
+        { pk: 'CONN#gone=', sk: 'CONN' },
+        { pk: 'CONN#gone=', sk: `SUB#${chatA}`, chatId: chatA },
+      ],
+    });
+    api
+      .on(PostToConnectionCommand, { ConnectionId: 'gone=' })
+      .rejects(new GoneException({ message: 'gone', $metadata: {} }));
     api.on(PostToConnectionCommand, { ConnectionId: 'live=' }).resolves({});
 
     const result = await handler({ Records: [record(chatA, 1)] }, context);
@@ -107,10 +130,15 @@ describe('fan-out handler', () => {
   it('reports a failed record and the later records of the same chat, but not other chats', async () => {
     subscribers(chatA, ['a=']);
     subscribers(chatB, ['b=']);
-    api.on(PostToConnectionCommand, { ConnectionId: 'a=' }).rejects(Object.assign(new Error('throttled'), { name: 'LimitExceededException' }));
+    api
+      .on(PostToConnectionCommand, { ConnectionId: 'a=' })
+      .rejects(Object.assign(new Error('throttled'), { name: 'LimitExceededException' }));
     api.on(PostToConnectionCommand, { ConnectionId: 'b=' }).resolves({});
 
-    const result = await handler({ Records: [record(chatA, 1), record(chatB, 1), record(chatA, 2), record(chatB, 2)] }, context);
+    const result = await handler(
+      { Records: [record(chatA, 1), record(chatB, 1), record(chatA, 2), record(chatB, 2)] },
+      context,
+    );
 
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([`${chatA}-1`, `${chatA}-2`]);
     expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'a=' })).toHaveLength(1);
@@ -118,7 +146,10 @@ describe('fan-out handler', () => {
   });
 
   it('skips records that are not messages instead of failing the batch', async () => {
-    const notAMessage: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { SequenceNumber: '9', NewImage: marshall({ entity: 'chat' }) as never } };
+    const notAMessage: DynamoDBRecord = {
+      eventName: 'INSERT',
+      dynamodb: { SequenceNumber: '9', NewImage: marshall({ entity: 'chat' }) as never },
+    };
 
     const result = await handler({ Records: [notAMessage] }, context);
 

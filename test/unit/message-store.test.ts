@@ -43,7 +43,13 @@ describe('DynamoMessageStore.append error paths', () => {
     ddb.on(GetCommand).resolves({ Item: { lastSeq: 0 } });
     ddb
       .on(TransactWriteCommand)
-      .rejectsOnce(cancelled([{ Code: 'ConditionalCheckFailed', Item: { lastSeq: 5, status: 'open' } }, { Code: 'None' }, { Code: 'None' }]))
+      .rejectsOnce(
+        cancelled([
+          { Code: 'ConditionalCheckFailed', Item: { lastSeq: 5, status: 'open' } },
+          { Code: 'None' },
+          { Code: 'None' },
+        ]),
+      )
       .resolves({});
 
     // Act
@@ -59,9 +65,15 @@ describe('DynamoMessageStore.append error paths', () => {
 
   it('returns the original message when the idempotency record already exists', async () => {
     ddb.on(GetCommand, { Key: { pk: `CHAT#${chatId}`, sk: 'CHAT' } }).resolves({ Item: { lastSeq: 3 } });
-    ddb.on(TransactWriteCommand).rejects(
-      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { seq: 2, messageId: 'm_x_2' } }]),
-    );
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled([
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: { seq: 2, messageId: 'm_x_2' } },
+        ]),
+      );
     ddb
       .on(GetCommand, { Key: { pk: `CHAT#${chatId}`, sk: 'MSG#000000000002' } })
       .resolves({ Item: { ...draft, seq: 2, messageId: 'm_x_2', text: 'the original' } });
@@ -77,9 +89,18 @@ describe('DynamoMessageStore.append error paths', () => {
     ddb.on(GetCommand).resolves({ Item: { lastSeq: 1 } });
     ddb
       .on(TransactWriteCommand)
-      .rejects(cancelled([{ Code: 'ConditionalCheckFailed', Item: { lastSeq: 1, status: 'closed' } }, { Code: 'None' }, { Code: 'None' }]));
+      .rejects(
+        cancelled([
+          { Code: 'ConditionalCheckFailed', Item: { lastSeq: 1, status: 'closed' } },
+          { Code: 'None' },
+          { Code: 'None' },
+        ]),
+      );
 
-    await expect(new DynamoMessageStore(table).append(draft)).rejects.toMatchObject({ status: 409, code: 'conflict' });
+    await expect(new DynamoMessageStore(table).append(draft)).rejects.toMatchObject({
+      status: 409,
+      code: 'conflict',
+    });
   });
 
   it('refuses a missing chat with 404', async () => {
@@ -90,7 +111,10 @@ describe('DynamoMessageStore.append error paths', () => {
   });
 
   it('backs off and re-reads on a transaction conflict, then succeeds', async () => {
-    ddb.on(GetCommand).resolvesOnce({ Item: { lastSeq: 0 } }).resolves({ Item: { lastSeq: 1 } });
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: { lastSeq: 0 } })
+      .resolves({ Item: { lastSeq: 1 } });
     ddb
       .on(TransactWriteCommand)
       .rejectsOnce(cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }]))
@@ -105,23 +129,33 @@ describe('DynamoMessageStore.append error paths', () => {
   it('answers 503 busy after bounded retries under endless contention', async () => {
     ddb.on(GetCommand).resolves({ Item: { lastSeq: 0 } });
     let seq = 0;
-    ddb
-      .on(TransactWriteCommand)
-      .callsFake(async () => {
-        seq += 1;
-        throw cancelled([{ Code: 'ConditionalCheckFailed', Item: { lastSeq: seq, status: 'open' } }, { Code: 'None' }, { Code: 'None' }]);
-      });
+    ddb.on(TransactWriteCommand).callsFake(async () => {
+      seq += 1;
+      throw cancelled([
+        { Code: 'ConditionalCheckFailed', Item: { lastSeq: seq, status: 'open' } },
+        { Code: 'None' },
+        { Code: 'None' },
+      ]);
+    });
 
-    await expect(new DynamoMessageStore(table).append(draft)).rejects.toMatchObject({ status: 503, code: 'busy' });
+    await expect(new DynamoMessageStore(table).append(draft)).rejects.toMatchObject({
+      status: 503,
+      code: 'busy',
+    });
     expect(ddb.commandCalls(TransactWriteCommand).length).toBeLessThanOrEqual(60);
   });
 
   it('lets throttling that outlasts the SDK retries surface as an error', async () => {
     ddb.on(GetCommand).resolves({ Item: { lastSeq: 0 } });
-    ddb
-      .on(TransactWriteCommand)
-      .rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: { httpStatusCode: 400 } }));
+    ddb.on(TransactWriteCommand).rejects(
+      new ProvisionedThroughputExceededException({
+        message: 'throttled',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
 
-    await expect(new DynamoMessageStore(table).append(draft)).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+    await expect(new DynamoMessageStore(table).append(draft)).rejects.toBeInstanceOf(
+      ProvisionedThroughputExceededException,
+    );
   });
 });

@@ -10,7 +10,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiGatewayPusher } from '../../shared/adapters/pusher.ts';
 
 const api = mockClient(ApiGatewayManagementApiClient);
-const pusher = new ApiGatewayPusher('https://example.execute-api.us-east-1.amazonaws.com/prod', new ApiGatewayManagementApiClient({}));
+const pusher = new ApiGatewayPusher(
+  'https://example.execute-api.us-east-1.amazonaws.com/prod',
+  new ApiGatewayManagementApiClient({}),
+);
 
 beforeEach(() => api.reset());
 
@@ -21,11 +24,16 @@ describe('ApiGatewayPusher', () => {
     const result = await pusher.post('abc=', '{"type":"pong"}');
 
     expect(result).toBe('delivered');
-    expect(api.commandCalls(PostToConnectionCommand)[0]?.args[0].input).toEqual({ ConnectionId: 'abc=', Data: '{"type":"pong"}' });
+    expect(api.commandCalls(PostToConnectionCommand)[0]?.args[0].input).toEqual({
+      ConnectionId: 'abc=',
+      Data: '{"type":"pong"}',
+    });
   });
 
   it('reports a 410 GoneException as a gone connection instead of failing', async () => {
-    api.on(PostToConnectionCommand).rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
+    api
+      .on(PostToConnectionCommand)
+      .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
 
     await expect(pusher.post('abc=', 'x')).resolves.toBe('gone');
   });

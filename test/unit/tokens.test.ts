@@ -18,12 +18,30 @@ const base = {
   visitorTokenTtlSeconds: 3600,
 };
 const withSecret = new TokenService({ ...base, secret: async () => SECRET });
-const host = (claims: Partial<{ issuer: string; audience: string; role: string; tenantId: string }> = {}, ttl = 60) =>
-  signHostToken(SECRET, { issuer: base.issuer, audience: base.audience, tenantId: 'acme', userId: 'alice', role: 'agent', ...claims }, ttl);
+const host = (
+  claims: Partial<{ issuer: string; audience: string; role: string; tenantId: string }> = {},
+  ttl = 60,
+) =>
+  signHostToken(
+    SECRET,
+    {
+      issuer: base.issuer,
+      audience: base.audience,
+      tenantId: 'acme',
+      userId: 'alice',
+      role: 'agent',
+      ...claims,
+    },
+    ttl,
+  );
 
 describe('TokenService with a shared secret', () => {
   it('accepts a valid host token and returns tenant, user and role', async () => {
-    await expect(withSecret.verify(await host())).resolves.toEqual({ tenantId: 'acme', userId: 'alice', role: 'agent' });
+    await expect(withSecret.verify(await host())).resolves.toEqual({
+      tenantId: 'acme',
+      userId: 'alice',
+      role: 'agent',
+    });
   });
 
   it.each([
@@ -47,7 +65,10 @@ describe('TokenService with a shared secret', () => {
         .setExpirationTime(exp)
         .sign(new TextEncoder().encode(SECRET));
 
-    await expect(withSecret.verify(await sign(now - 30))).rejects.toMatchObject({ status: 401, message: 'token expired' });
+    await expect(withSecret.verify(await sign(now - 30))).rejects.toMatchObject({
+      status: 401,
+      message: 'token expired',
+    });
     await expect(withSecret.verify(await sign(now - 2))).resolves.toMatchObject({ userId: 'alice' });
   });
 
@@ -73,7 +94,12 @@ describe('TokenService with a shared secret', () => {
   it('verifies its own visitor tokens, which carry the visitor role', async () => {
     const { token } = await withSecret.signVisitor('acme', 'v_1', 'Vera');
 
-    await expect(withSecret.verify(token)).resolves.toEqual({ tenantId: 'acme', userId: 'v_1', role: 'visitor', name: 'Vera' });
+    await expect(withSecret.verify(token)).resolves.toEqual({
+      tenantId: 'acme',
+      userId: 'v_1',
+      role: 'visitor',
+      name: 'Vera',
+    });
   });
 
   it('refuses a visitor-issuer token signed with the host secret (no cross-kind acceptance)', async () => {
@@ -104,7 +130,11 @@ describe('TokenService with a JWKS URL', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    service = new TokenService({ ...base, algorithms: ['RS256'], jwksUrl: `http://127.0.0.1:${port}/jwks.json` });
+    service = new TokenService({
+      ...base,
+      algorithms: ['RS256'],
+      jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+    });
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -117,7 +147,11 @@ describe('TokenService with a JWKS URL', () => {
       .setExpirationTime('5m')
       .sign(privateKey);
 
-    await expect(service.verify(good)).resolves.toEqual({ tenantId: 'acme', userId: 'payments', role: 'service' });
+    await expect(service.verify(good)).resolves.toEqual({
+      tenantId: 'acme',
+      userId: 'payments',
+      role: 'service',
+    });
     await expect(service.verify(await host())).rejects.toMatchObject({ status: 401 });
   });
 });

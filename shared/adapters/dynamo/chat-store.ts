@@ -1,5 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ENTITY, indexByName } from '../../config/table.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { ChatRecord, ChatStore, Page } from '../../domain/ports.ts';
@@ -78,7 +84,11 @@ export class DynamoChatStore implements ChatStore {
       items.push({
         Put: {
           TableName: tableName,
-          Item: { ...keys.uniqueChat(chat.tenantId, uniqueKey), entity: ENTITY.uniqueChat, chatId: chat.chatId } as never,
+          Item: {
+            ...keys.uniqueChat(chat.tenantId, uniqueKey),
+            entity: ENTITY.uniqueChat,
+            chatId: chat.chatId,
+          } as never,
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
@@ -91,7 +101,11 @@ export class DynamoChatStore implements ChatStore {
       const reasons = error.CancellationReasons ?? [];
       if (reasons[reasons.length - 1]?.Code !== 'ConditionalCheckFailed') throw error;
       const existing = await this.table.doc.send(
-        new GetCommand({ TableName: tableName, Key: keys.uniqueChat(chat.tenantId, uniqueKey), ConsistentRead: true }),
+        new GetCommand({
+          TableName: tableName,
+          Key: keys.uniqueChat(chat.tenantId, uniqueKey),
+          ConsistentRead: true,
+        }),
       );
       const found = existing.Item ? await this.get(existing.Item.chatId as string) : undefined;
       if (!found) throw new NotFoundError('chat');
@@ -100,7 +114,9 @@ export class DynamoChatStore implements ChatStore {
   }
 
   async get(chatId: string): Promise<ChatRecord | undefined> {
-    const result = await this.table.doc.send(new GetCommand({ TableName: this.table.tableName, Key: keys.chat(chatId) }));
+    const result = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.chat(chatId) }),
+    );
     return result.Item ? toChat(result.Item) : undefined;
   }
 
@@ -133,7 +149,12 @@ export class DynamoChatStore implements ChatStore {
     return result.Item !== undefined;
   }
 
-  listForParticipant(tenantId: string, userId: string, limit: number, cursor?: string): Promise<Page<ChatRecord>> {
+  listForParticipant(
+    tenantId: string,
+    userId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<ChatRecord>> {
     return this.listByIndex(byParticipant, keys.participantIndex(tenantId, userId), limit, cursor);
   }
 
@@ -203,7 +224,8 @@ export class DynamoChatStore implements ChatStore {
       const result = await this.table.doc.send(
         new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: pending } } }),
       );
-      for (const item of result.Responses?.[this.table.tableName] ?? []) found.set(item.chatId as string, toChat(item));
+      for (const item of result.Responses?.[this.table.tableName] ?? [])
+        found.set(item.chatId as string, toChat(item));
       pending = (result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as typeof pending;
       if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
     }

@@ -31,7 +31,8 @@ export const decodeCursor = (
   } catch {
     throw new ValidationError('invalid cursor');
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ValidationError('invalid cursor');
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new ValidationError('invalid cursor');
   const record = value as Record<string, unknown>;
   for (const [name, expectedValue] of Object.entries(expected)) {
     if (record[name] !== expectedValue) throw new ValidationError('invalid cursor');

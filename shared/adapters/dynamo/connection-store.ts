@@ -3,7 +3,13 @@
  * chat's sockets with one Query) and under the connection (so a disconnect finds what to delete).
  * Every item carries the connection's TTL: API Gateway closes a socket after 2 h at most.
  */
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { ConnectionRecord, ConnectionStore } from '../../domain/ports.ts';
 import type { TableContext } from './client.ts';
@@ -88,7 +94,10 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   async unsubscribe(connectionId: string, chatId: string): Promise<void> {
-    await this.deleteAll([keys.chatSubscription(chatId, connectionId), keys.connectionSubscription(connectionId, chatId)]);
+    await this.deleteAll([
+      keys.chatSubscription(chatId, connectionId),
+      keys.connectionSubscription(connectionId, chatId),
+    ]);
   }
 
   async subscribers(chatId: string): Promise<string[]> {

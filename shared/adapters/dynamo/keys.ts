@@ -11,14 +11,20 @@ export const keys = {
     pk: `CHAT#${chatId}`,
     sk: `CMID#${senderId}#${clientMessageId}`,
   }),
-  chatSubscription: (chatId: string, connectionId: string) => ({ pk: `CHAT#${chatId}`, sk: `SUB#${connectionId}` }),
+  chatSubscription: (chatId: string, connectionId: string) => ({
+    pk: `CHAT#${chatId}`,
+    sk: `SUB#${connectionId}`,
+  }),
   connection: (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'CONN' }),
   connectionSubscription: (connectionId: string, chatId: string) => ({
     pk: `CONN#${connectionId}`,
     sk: `SUB#${chatId}`,
   }),
   ticket: (ticketHash: string) => ({ pk: `TICKET#${ticketHash}`, sk: 'TICKET' }),
-  uniqueChat: (tenantId: string, uniqueKey: string) => ({ pk: `UNIQUE#${tenantId}#${uniqueKey}`, sk: 'UNIQUE' }),
+  uniqueChat: (tenantId: string, uniqueKey: string) => ({
+    pk: `UNIQUE#${tenantId}#${uniqueKey}`,
+    sk: 'UNIQUE',
+  }),
   rate: (key: string, window: number) => ({ pk: `RATE#${key}`, sk: `W#${window}` }),
   /** GSI byParticipant: chats of one participant by last activity. */
   participantIndex: (tenantId: string, userId: string) => `PCHATS#${tenantId}#${userId}`,

@@ -54,7 +54,10 @@ export class DynamoMessageStore implements MessageStore {
       const message: Message = { ...draft, seq, messageId: newMessageId(seq) };
       try {
         const result = await this.table.doc.send(this.transaction(message, expected));
-        this.lastConsumedCapacity = (result.ConsumedCapacity ?? []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+        this.lastConsumedCapacity = (result.ConsumedCapacity ?? []).reduce(
+          (sum, c) => sum + (c.CapacityUnits ?? 0),
+          0,
+        );
         this.remember(draft.chatId, seq);
         return { message, created: true };
       } catch (error) {
@@ -96,7 +99,11 @@ export class DynamoMessageStore implements MessageStore {
     return { items: items.slice(0, limit), hasMore: items.length > limit };
   }
 
-  async before(chatId: string, before: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }> {
+  async before(
+    chatId: string,
+    before: number,
+    limit: number,
+  ): Promise<{ items: Message[]; hasMore: boolean }> {
     const result = await this.table.doc.send(
       new QueryCommand({
         TableName: this.table.tableName,
@@ -160,7 +167,10 @@ export class DynamoMessageStore implements MessageStore {
     });
   }
 
-  private async original(draft: MessageDraft, marshalled: Record<string, unknown> | undefined): Promise<Message> {
+  private async original(
+    draft: MessageDraft,
+    marshalled: Record<string, unknown> | undefined,
+  ): Promise<Message> {
     const record = marshalled
       ? unmarshall(marshalled as never)
       : (
@@ -174,7 +184,11 @@ export class DynamoMessageStore implements MessageStore {
         ).Item;
     const seq = Number(record?.seq);
     const found = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.message(draft.chatId, seq), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.message(draft.chatId, seq),
+        ConsistentRead: true,
+      }),
     );
     if (!found.Item) throw new BusyError('the original message is not readable yet, retry');
     return toMessage(found.Item);

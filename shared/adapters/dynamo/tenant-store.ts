@@ -27,7 +27,10 @@ export class DynamoTenantStore implements TenantStore {
 
   async put(tenant: Tenant): Promise<void> {
     await this.table.doc.send(
-      new PutCommand({ TableName: this.table.tableName, Item: { ...keys.tenant(tenant.tenantId), entity: ENTITY.tenant, ...tenant } }),
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: { ...keys.tenant(tenant.tenantId), entity: ENTITY.tenant, ...tenant },
+      }),
     );
     this.cache.delete(tenant.tenantId);
   }

@@ -1,0 +1,173 @@
+/**
+ * Builds the OpenAPI 3.1 document of the HTTP API from the zod schemas (zod's own JSON Schema output),
+ * one operation per route of the route table. `npm run docs:api` writes docs/openapi.json; a test fails
+ * when the committed file is stale or a route is undocumented.
+ */
+import { z } from 'zod';
+import { deployedHttpRoutes, type HttpRoute, httpRoutes } from '../shared/config/routes.ts';
+import * as s from '../shared/domain/schemas.ts';
+
+interface Operation {
+  summary: string;
+  auth: boolean;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  response: z.ZodType;
+  status: number;
+}
+
+const page = (item: z.ZodType) => z.object({ items: z.array(item), nextCursor: z.string().optional() });
+
+export const operations: Record<string, Operation> = {
+  'POST /v1/visitors': {
+    summary: 'Create an anonymous visitor of a tenant (public, rate limited per address)',
+    auth: false,
+    body: s.createVisitorBody,
+    response: z.object({ visitorId: z.string(), token: z.string(), expiresAt: z.iso.datetime() }),
+    status: 201,
+  },
+  'POST /v1/realtime/tickets': {
+    summary: 'Get a single-use, 60-second ticket to open the WebSocket (`?ticket=`)',
+    auth: true,
+    response: z.object({ ticket: z.string(), url: z.string(), expiresAt: z.iso.datetime() }),
+    status: 201,
+  },
+  'POST /v1/chats': {
+    summary:
+      'Create a chat (201), or with unique: true return the existing one for the same participants (200)',
+    auth: true,
+    body: s.createChatBody,
+    response: s.chatSchema,
+    status: 201,
+  },
+  'GET /v1/chats': {
+    summary: "The caller's chats (agents and services: the tenant's), newest activity first",
+    auth: true,
+    query: s.listChatsQuery,
+    response: page(s.chatSchema),
+    status: 200,
+  },
+  'GET /v1/chats/{chatId}': {
+    summary: 'A chat with its participants',
+    auth: true,
+    response: s.chatSchema,
+    status: 200,
+  },
+  'POST /v1/chats/{chatId}/messages': {
+    summary:
+      'Send a message (201); the same clientMessageId again returns the original (200) and stores nothing',
+    auth: true,
+    body: s.sendMessageBody,
+    response: s.messageSchema,
+    status: 201,
+  },
+  'GET /v1/chats/{chatId}/messages': {
+    summary: 'History in ascending seq: after= pages forward, before= pages backward; nextCursor is a seq',
+    auth: true,
+    query: s.listMessagesQuery,
+    response: page(s.messageSchema),
+    status: 200,
+  },
+  'GET /v1/chats/{chatId}/events': {
+    summary:
+      'Polling fallback: the envelopes a socket would have received after `after`, long-polling up to waitSeconds',
+    auth: true,
+    query: s.pollEventsQuery,
+    response: z.object({
+      items: z.array(s.envelopeSchema),
+      nextAfter: z.number().int(),
+      hasMore: z.boolean(),
+    }),
+    status: 200,
+  },
+  'POST /v1/dev/tokens': {
+    summary: 'LOCAL CLOUD ONLY: mint a development token for any role (never deployed)',
+    auth: false,
+    body: s.devTokenBody,
+    response: z.object({ token: z.string(), expiresAt: z.iso.datetime() }),
+    status: 201,
+  },
+};
+
+const schema = (type: z.ZodType, io: 'input' | 'output') =>
+  z.toJSONSchema(type, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+
+const queryParameters = (query: z.ZodType | undefined) => {
+  if (!query) return [];
+  const json = schema(query, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    schema: property,
+  }));
+};
+
+const errorBody = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['error'],
+};
+
+export const buildOpenApi = (routes: readonly HttpRoute[] = httpRoutes) => {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const key = `${route.method} ${route.path}`;
+    const operation = operations[key];
+    if (!operation) throw new Error(`no OpenAPI description for ${key}`);
+    const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({
+      name: match[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    paths[route.path] ??= {};
+    const pathItem = paths[route.path] as Record<string, unknown>;
+    pathItem[route.method.toLowerCase()] = {
+      summary: operation.summary,
+      ...(route.localOnly ? { 'x-local-only': true } : {}),
+      ...(operation.auth ? { security: [{ bearer: [] }] } : { security: [] }),
+      parameters: [...pathParameters, ...queryParameters(operation.query)],
+      ...(operation.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: schema(operation.body, 'input') } },
+            },
+          }
+        : {}),
+      responses: {
+        [String(operation.status)]: {
+          description: 'success',
+          content: { 'application/json': { schema: schema(operation.response, 'output') } },
+        },
+        '4XX': { description: 'client error', content: { 'application/json': { schema: errorBody } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'serverless-chat HTTP API',
+      version: '1',
+      description:
+        'Generated from shared/domain/schemas.ts by `npm run docs:api`. WebSocket frames: docs/protocol.md.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        ClientFrame: schema(s.clientFrame, 'input'),
+        Envelope: schema(s.envelopeSchema, 'output'),
+      },
+    },
+    paths,
+  };
+};
+
+export const deployedOperations = () => deployedHttpRoutes().map((route) => `${route.method} ${route.path}`);
