@@ -57,6 +57,11 @@ export interface StreamPollerOptions {
   readonly onFailure?: StreamFailureHandler;
   /** First retry delay (doubling, capped at 1 s). */
   readonly retryDelayMs?: number;
+  /**
+   * DynamoDB Local keeps one database per access key id and region (unless started with -sharedDb), so the
+   * table must have been created with these; defaults to `{ accessKeyId: 'local', secretAccessKey: 'local' }`.
+   */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 export interface StreamPoller {
@@ -170,10 +175,13 @@ class ConsumerWorker {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  async stop(): Promise<void> {
+  /** Stops after the batch in flight (waiting at most `graceMs` for a handler that does not return). */
+  async stop(graceMs = 5_000): Promise<void> {
     this.stopped = true;
     this.wake.abort();
-    await this.running;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
     this.release();
   }
 
@@ -282,7 +290,11 @@ interface ShardState {
 
 export const startStreamPoller = async (options: StreamPollerOptions): Promise<StreamPoller> => {
   const pollIntervalMs = options.pollIntervalMs ?? 25;
-  const clientConfig = { endpoint: options.endpoint, region: options.region, credentials: LOCAL_CREDENTIALS };
+  const clientConfig = {
+    endpoint: options.endpoint,
+    region: options.region,
+    credentials: options.credentials ?? LOCAL_CREDENTIALS,
+  };
   const dynamo = new DynamoDBClient(clientConfig);
   const streams = new DynamoDBStreamsClient(clientConfig);
   for (const consumer of options.consumers)

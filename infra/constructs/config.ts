@@ -1,0 +1,179 @@
+/**
+ * Deployment configuration read from CDK context (`-c key=value` or the `context` block of cdk.json).
+ * Every key has an offline default so `cdk synth` works with no context at all; docs/deploy.md lists them.
+ */
+import type { Construct } from 'constructs';
+
+export interface AuthConfig {
+  /** `iss` of the host application's identity provider tokens. */
+  readonly issuer: string;
+  /** `aud` the tokens must carry. */
+  readonly audience: string;
+  /** JWKS endpoint for asymmetric keys (RS256/ES256). */
+  readonly jwksUrl?: string;
+  /** Complete ARN of a Secrets Manager secret holding an HS256 shared secret. */
+  readonly secretArn?: string;
+  /** Accepted JWS algorithms; the functions default to RS256,ES256,HS256. */
+  readonly algorithms?: readonly string[];
+}
+
+export interface ThrottleConfig {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface ChatConfig {
+  readonly auth: AuthConfig;
+  /** True when `auth` was not given and the placeholder identity provider is used. */
+  readonly authIsPlaceholder: boolean;
+  readonly corsOrigins: readonly string[];
+  readonly throttle: ThrottleConfig;
+  /** Create the account-level API Gateway CloudWatch Logs role (needed for WebSocket access logs). */
+  readonly apiGatewayLogsRole: boolean;
+}
+
+export const CONTEXT_KEYS = {
+  auth: 'auth',
+  corsOrigins: 'corsOrigins',
+  throttle: 'throttle',
+  apiGatewayLogsRole: 'apiGatewayLogsRole',
+  /** Read by infra/build-app.ts: the CloudFormation stack name. */
+  stackName: 'stackName',
+} as const;
+
+/** Placeholders that let `cdk synth` run offline; a real deployment must override them. */
+export const PLACEHOLDER_AUTH: AuthConfig = {
+  issuer: 'https://auth.example.com/',
+  audience: 'serverless-chat',
+  jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
+};
+
+export const DEFAULT_THROTTLE: ThrottleConfig = { rateLimit: 100, burstLimit: 200 };
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(`Invalid CDK context: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `-c key=value` arrives as a string; cdk.json context arrives as JSON. Accept both. */
+const parseMaybeJson = (key: string, value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return value;
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    throw new ConfigError(`"${key}" is not valid JSON: ${value}`);
+  }
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const optionalString = (record: Record<string, unknown>, key: string, path: string): string | undefined => {
+  const value = record[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new ConfigError(`"${path}.${key}" must be a string`);
+  return value;
+};
+
+const isHttpsUrl = (value: string): boolean => {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
+export const parseAuth = (raw: unknown): AuthConfig => {
+  const value = parseMaybeJson(CONTEXT_KEYS.auth, raw);
+  if (!isRecord(value)) {
+    throw new ConfigError('"auth" must be an object { issuer, audience, jwksUrl?, secretArn?, algorithms? }');
+  }
+  const issuer = optionalString(value, 'issuer', 'auth');
+  const audience = optionalString(value, 'audience', 'auth');
+  const jwksUrl = optionalString(value, 'jwksUrl', 'auth');
+  const secretArn = optionalString(value, 'secretArn', 'auth');
+  if (!issuer) throw new ConfigError('"auth.issuer" is required');
+  if (!audience) throw new ConfigError('"auth.audience" is required');
+  if (!jwksUrl && !secretArn) {
+    throw new ConfigError(
+      '"auth" needs either "jwksUrl" (asymmetric keys) or "secretArn" (HS256 secret in Secrets Manager)',
+    );
+  }
+  if (jwksUrl && !isHttpsUrl(jwksUrl)) throw new ConfigError('"auth.jwksUrl" must be an https:// URL');
+  if (secretArn && !/^arn:aws[a-z-]*:secretsmanager:[^:]+:\d{12}:secret:.+$/.test(secretArn)) {
+    throw new ConfigError('"auth.secretArn" must be the complete ARN of a Secrets Manager secret');
+  }
+  let algorithms: string[] | undefined;
+  const rawAlgorithms = value.algorithms;
+  if (rawAlgorithms !== undefined) {
+    const list = typeof rawAlgorithms === 'string' ? rawAlgorithms.split(',') : rawAlgorithms;
+    if (!Array.isArray(list) || !list.every((item): item is string => typeof item === 'string')) {
+      throw new ConfigError('"auth.algorithms" must be a list of strings, e.g. ["RS256"]');
+    }
+    algorithms = list.map((item) => item.trim()).filter(Boolean);
+  }
+  return {
+    issuer,
+    audience,
+    ...(jwksUrl ? { jwksUrl } : {}),
+    ...(secretArn ? { secretArn } : {}),
+    ...(algorithms?.length ? { algorithms } : {}),
+  };
+};
+
+export const parseCorsOrigins = (raw: unknown): string[] => {
+  if (raw === undefined || raw === null || raw === '') return ['*'];
+  const value = parseMaybeJson(CONTEXT_KEYS.corsOrigins, raw);
+  const list = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(list) || !list.every((item): item is string => typeof item === 'string')) {
+    throw new ConfigError('"corsOrigins" must be a list of origins, e.g. ["https://app.example.com"]');
+  }
+  const origins = list.map((item) => item.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
+      throw new ConfigError(
+        `"corsOrigins" entry "${origin}" must be "*" or an origin like https://app.example.com`,
+      );
+    }
+  }
+  return origins.length ? origins : ['*'];
+};
+
+const parseThrottle = (raw: unknown): ThrottleConfig => {
+  if (raw === undefined || raw === null || raw === '') return DEFAULT_THROTTLE;
+  const value = parseMaybeJson(CONTEXT_KEYS.throttle, raw);
+  if (!isRecord(value)) throw new ConfigError('"throttle" must be an object { rateLimit, burstLimit }');
+  const rateLimit = Number(value.rateLimit ?? DEFAULT_THROTTLE.rateLimit);
+  const burstLimit = Number(value.burstLimit ?? DEFAULT_THROTTLE.burstLimit);
+  if (!Number.isFinite(rateLimit) || rateLimit <= 0 || !Number.isInteger(burstLimit) || burstLimit <= 0) {
+    throw new ConfigError('"throttle.rateLimit" and "throttle.burstLimit" must be positive numbers');
+  }
+  return { rateLimit, burstLimit };
+};
+
+const parseBoolean = (key: string, raw: unknown, fallback: boolean): boolean => {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new ConfigError(`"${key}" must be true or false`);
+};
+
+export const readConfig = (scope: Construct): ChatConfig => {
+  const rawAuth: unknown = scope.node.tryGetContext(CONTEXT_KEYS.auth);
+  const authIsPlaceholder = rawAuth === undefined || rawAuth === null || rawAuth === '';
+  return {
+    auth: authIsPlaceholder ? PLACEHOLDER_AUTH : parseAuth(rawAuth),
+    authIsPlaceholder,
+    corsOrigins: parseCorsOrigins(scope.node.tryGetContext(CONTEXT_KEYS.corsOrigins)),
+    throttle: parseThrottle(scope.node.tryGetContext(CONTEXT_KEYS.throttle)),
+    apiGatewayLogsRole: parseBoolean(
+      CONTEXT_KEYS.apiGatewayLogsRole,
+      scope.node.tryGetContext(CONTEXT_KEYS.apiGatewayLogsRole),
+      true,
+    ),
+  };
+};

@@ -1,0 +1,174 @@
+/**
+ * One Lambda function per route-table entry: bundled from its handler file with esbuild (ESM, no
+ * Docker), its own log group and its own role that holds only what `route.permissions` asks for.
+ */
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { Env } from '../../shared/config/env.ts';
+import { functionId, type Permission } from '../../shared/config/routes.ts';
+import type { ChatData } from './data.ts';
+import { acknowledge, nagRef } from './nag.ts';
+
+/** The variables the stack sets: the app's own (shared/config/env.ts) plus runtime/tooling ones. */
+export type FunctionEnvironment = Partial<Record<keyof Env, string>> & {
+  readonly NODE_OPTIONS: string;
+  readonly POWERTOOLS_SERVICE_NAME: string;
+  readonly POWERTOOLS_METRICS_NAMESPACE: string;
+  readonly ATTACHMENTS_BUCKET: string;
+};
+
+export interface FunctionRoute {
+  readonly handler: string;
+  readonly permissions: readonly Permission[];
+  readonly timeoutSeconds?: number;
+  readonly memoryMb?: number;
+}
+
+export interface FunctionFactoryProps {
+  /** Repository root; handler paths in the route table are relative to it. */
+  readonly projectRoot: string;
+  readonly environment: FunctionEnvironment;
+  readonly data: ChatData;
+  /** The WebSocket API whose @connections endpoint `connections:post` functions may call. */
+  readonly webSocketApi: apigwv2.IWebSocketApi;
+  readonly webSocketStageName: string;
+  /** Secrets Manager secret of the host identity provider, when configured. */
+  readonly authSecret?: secretsmanager.ISecret;
+}
+
+export const DEFAULT_MEMORY_MB = 256;
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+export const LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+
+/** Lets bundled ESM code call `require` for CommonJS dependencies. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export class ChatFunction extends Construct {
+  readonly fn: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly route: FunctionRoute;
+
+  constructor(scope: Construct, route: FunctionRoute, props: FunctionFactoryProps) {
+    const id = functionId(route);
+    super(scope, id);
+    this.route = route;
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // A dedicated role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `serverless-chat ${id}`,
+    });
+    logGroup.grantWrite(this.role);
+
+    this.fn = new nodejs.NodejsFunction(this, 'Handler', {
+      description: `serverless-chat ${route.handler}`,
+      entry: join(props.projectRoot, route.handler),
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: route.memoryMb ?? DEFAULT_MEMORY_MB,
+      timeout: Duration.seconds(route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
+      role: this.role,
+      logGroup,
+      environment: { ...props.environment },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        forceDockerBundling: false,
+      },
+    });
+
+    this.grant(route.permissions, props);
+    this.acknowledgeFindings(props);
+  }
+
+  private grant(permissions: readonly Permission[], props: FunctionFactoryProps): void {
+    const { table, visitorSecret } = props.data;
+    for (const permission of new Set(permissions)) {
+      switch (permission) {
+        case 'table:read':
+          table.grantReadData(this.role);
+          break;
+        case 'table:write':
+          table.grantWriteData(this.role);
+          break;
+        case 'connections:post':
+          this.role.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              actions: ['execute-api:ManageConnections'],
+              resources: [connectionsArn(this, props.webSocketApi.apiId, props.webSocketStageName)],
+            }),
+          );
+          break;
+        case 'secret:visitor':
+          visitorSecret.grantRead(this.role);
+          break;
+        case 'secret:auth':
+          props.authSecret?.grantRead(this.role);
+          break;
+        default: {
+          const unknown: never = permission;
+          throw new Error(`unknown permission ${String(unknown)}`);
+        }
+      }
+    }
+  }
+
+  private acknowledgeFindings(props: FunctionFactoryProps): void {
+    const permissions = new Set(this.route.permissions);
+    const runtime =
+      'Pinned to Node.js 22, the target the handlers are bundled for (esbuild target node22) and tested on.';
+    acknowledge(this, 'AwsSolutions-L1', runtime);
+    acknowledge(this, 'Serverless-LambdaLatestVersion', runtime);
+    acknowledge(
+      this,
+      'Serverless-LambdaDLQ',
+      'Never invoked asynchronously: API Gateway invokes it synchronously, stream batches fail over to the event source mapping’s SQS destination.',
+    );
+    acknowledge(
+      this,
+      'Serverless-LambdaTracing',
+      'X-Ray is off to keep the role free of xray:* on Resource::* and to avoid tracing cost; Powertools structured logs and metrics cover observability.',
+    );
+    if (permissions.has('table:read') || permissions.has('table:write')) {
+      acknowledge(
+        this,
+        `AwsSolutions-IAM5[Resource::${nagRef(props.data.table, 'Arn')}/index/*]`,
+        'Table grants cover the table’s own global secondary indexes (table/index/*), which the access patterns query.',
+      );
+    }
+    if (permissions.has('connections:post')) {
+      acknowledge(
+        this,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${nagRef(props.webSocketApi)}/${props.webSocketStageName}/*/@connections/*]`,
+        'Connection ids are only known at runtime; the grant is limited to @connections of this stack’s WebSocket stage.',
+      );
+    }
+  }
+}
+
+/** `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/*\/@connections/*` */
+export const connectionsArn = (scope: Construct, apiId: string, stageName: string): string =>
+  Stack.of(scope).formatArn({
+    service: 'execute-api',
+    resource: apiId,
+    resourceName: `${stageName}/*/@connections/*`,
+  });

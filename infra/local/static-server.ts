@@ -1,0 +1,178 @@
+/**
+ * A small static file server for the web apps (demo, console) plus `/config.json` carrying the local
+ * cloud's runtime configuration (endpoints etc.). No caching, so edits show up on reload; requests can
+ * never escape the web root.
+ */
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+
+export interface StaticServerOptions {
+  readonly port: number;
+  readonly host?: string;
+  /** The web directory; every served file lies inside it. */
+  readonly root: string;
+  /** Exact request paths mapped to files relative to root, e.g. `{ '/': 'demo/index.html' }`. */
+  readonly routes?: Readonly<Record<string, string>>;
+  /** Served as `/config.json`. */
+  readonly runtimeConfig: Readonly<Record<string, unknown>>;
+}
+
+export interface StaticServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.avif': 'image/avif',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.otf': 'font/otf',
+  '.wasm': 'application/wasm',
+  '.webmanifest': 'application/manifest+json',
+  '.xml': 'application/xml',
+  '.pdf': 'application/pdf',
+  '.mp3': 'audio/mpeg',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+};
+
+const NO_CACHE = {
+  'cache-control': 'no-store, no-cache, must-revalidate',
+  pragma: 'no-cache',
+  expires: '0',
+  'x-content-type-options': 'nosniff',
+};
+
+const inside = (root: string, candidate: string): boolean => {
+  const rel = relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.split(sep).includes('..'));
+};
+
+export const startStaticServer = async (options: StaticServerOptions): Promise<StaticServer> => {
+  const host = options.host ?? '127.0.0.1';
+  const root = await realpath(resolve(options.root));
+  const routes = options.routes ?? {};
+
+  const reply = (
+    res: ServerResponse,
+    method: string,
+    statusCode: number,
+    contentType: string,
+    body: Buffer | string,
+  ): void => {
+    const payload = typeof body === 'string' ? Buffer.from(body) : body;
+    res.writeHead(statusCode, {
+      ...NO_CACHE,
+      'content-type': contentType,
+      'content-length': String(payload.length),
+    });
+    res.end(method === 'HEAD' ? undefined : payload);
+  };
+  const notFound = (res: ServerResponse, method: string): void =>
+    reply(res, method, 404, 'text/plain; charset=utf-8', 'Not Found');
+
+  /** The file for a request path, or undefined when it does not exist or lies outside the root. */
+  const locate = async (pathname: string): Promise<string | undefined> => {
+    const mapped = routes[pathname];
+    let relativePath: string;
+    if (mapped !== undefined) {
+      relativePath = mapped;
+    } else {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(pathname);
+      } catch {
+        return undefined;
+      }
+      if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
+      relativePath = decoded;
+    }
+    const candidate = resolve(join(root, relativePath));
+    if (!inside(root, candidate)) return undefined;
+    try {
+      let file = await realpath(candidate);
+      // Symlinks may not lead out of the root either.
+      if (!inside(root, file)) return undefined;
+      const info = await stat(file);
+      if (info.isDirectory()) {
+        file = join(file, 'index.html');
+        const indexInfo = await stat(file);
+        if (!indexInfo.isFile()) return undefined;
+      } else if (!info.isFile()) {
+        return undefined;
+      }
+      return file;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const handle = async (request: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = (request.method ?? 'GET').toUpperCase();
+    request.resume();
+    if (method !== 'GET' && method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      reply(res, method, 405, 'text/plain; charset=utf-8', 'Method Not Allowed');
+      return;
+    }
+    const pathname = (request.url ?? '/').split('?')[0]?.split('#')[0] ?? '/';
+    if (pathname === '/config.json') {
+      reply(res, method, 200, 'application/json; charset=utf-8', JSON.stringify(options.runtimeConfig));
+      return;
+    }
+    const file = await locate(pathname);
+    if (file === undefined) {
+      notFound(res, method);
+      return;
+    }
+    const body = await readFile(file);
+    reply(res, method, 200, CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', body);
+  };
+
+  const server = createServer((request, res) => {
+    handle(request, res).catch((error: unknown) => {
+      console.error('[static-server] failed:', error);
+      if (!res.headersSent) reply(res, 'GET', 500, 'text/plain; charset=utf-8', 'Internal Server Error');
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolveClose, reject) => {
+        server.close((error) => (error ? reject(error) : resolveClose()));
+        server.closeAllConnections();
+      }),
+  };
+};

@@ -1,0 +1,802 @@
+/**
+ * The CDK stack, asserted against the route table and table definition it is built from.
+ * Most tests synthesize against stub handler files with bundling skipped (fast, independent of the
+ * handlers' code); one test bundles the real handlers with esbuild.
+ */
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type BuildAppOptions, buildApp, PROJECT_ROOT } from '../../infra/build-app.ts';
+import { ESM_REQUIRE_BANNER } from '../../infra/constructs/functions.ts';
+import type { ChatStack } from '../../infra/stack.ts';
+import { envNames } from '../../shared/config/env.ts';
+import {
+  deployedHttpRoutes,
+  functionId,
+  httpRoutes,
+  streamConsumers,
+  wsRoutes,
+} from '../../shared/config/routes.ts';
+import { tableDefinition } from '../../shared/config/table.ts';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+const AUTH_CONTEXT = {
+  issuer: 'https://id.example.org/',
+  audience: 'chat-tests',
+  jwksUrl: 'https://id.example.org/.well-known/jwks.json',
+};
+const AUTH_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chat-auth-AbCdEf';
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+/** Make `app.synth()` throw with the validation report (as under a test runner) whatever NODE_ENV is. */
+const IN_MEMORY = { '@aws-cdk/core:appMode': 'inmemory' };
+
+const allRoutes = [...httpRoutes, ...wsRoutes, ...streamConsumers];
+const deployedRoutes = [...deployedHttpRoutes(), ...wsRoutes, ...streamConsumers];
+
+const tempDirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A throwaway project root holding a stub for every handler of the route table. */
+const stubProjectRoot = (): string => {
+  const root = tempDir('chat-cdk-');
+  for (const route of allRoutes) {
+    const file = join(root, route.handler);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, 'export const handler = async () => ({ statusCode: 200 });\n');
+  }
+  writeFileSync(join(root, 'package-lock.json'), '{}\n');
+  return root;
+};
+const STUB_ROOT = stubProjectRoot();
+
+const synthStack = (options: BuildAppOptions = {}) => {
+  const { stack } = buildApp({
+    projectRoot: STUB_ROOT,
+    outdir: tempDir('chat-cdk-out-'),
+    ...options,
+    context: { ...NO_BUNDLING, ...IN_MEMORY, auth: AUTH_CONTEXT, ...options.context },
+  });
+  const template = Template.fromStack(stack);
+  const raw = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown> }
+  >;
+  const resources: Resources = Object.fromEntries(
+    Object.entries(raw).map(([id, resource]) => [
+      id,
+      { Type: resource.Type, Properties: resource.Properties ?? {} },
+    ]),
+  );
+  return { stack, template, resources };
+};
+
+const logicalId = (stack: Stack, element: unknown): string => stack.getLogicalId(element as CfnElement);
+const functionLogicalId = (stack: ChatStack, id: string): string => {
+  const created = stack.functions.get(id);
+  if (!created) throw new Error(`no function ${id}`);
+  return logicalId(stack, created.fn.node.defaultChild);
+};
+const roleLogicalId = (stack: ChatStack, id: string): string => {
+  const created = stack.functions.get(id);
+  if (!created) throw new Error(`no function ${id}`);
+  return logicalId(stack, created.role.node.defaultChild);
+};
+
+/** Every IAM statement attached to a role through AWS::IAM::Policy resources. */
+const statementsOfRole = (resources: Resources, roleId: string): Statement[] =>
+  Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+    .filter((resource) => JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((resource) => (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+const actionsOf = (statements: Statement[]): string[] =>
+  statements.flatMap((statement) =>
+    Array.isArray(statement.Action) ? statement.Action : [statement.Action],
+  );
+
+const ofType = (resources: Resources, type: string) =>
+  Object.entries(resources).filter(([, resource]) => resource.Type === type);
+
+describe('ChatStack', () => {
+  // Prepare (shared): one synthesis of the whole stack, bundling skipped.
+  const { stack, template, resources } = synthStack();
+
+  describe('table', () => {
+    it('builds the table from tableDefinition: keys, GSIs with ALL projection, PITR, stream, TTL, on-demand, encrypted, retained', () => {
+      // Prepare
+      const expectedIndexes = tableDefinition.globalIndexes.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      }));
+
+      // Act
+      const tables = template.findResources('AWS::DynamoDB::Table');
+
+      // Assess
+      expect(Object.keys(tables)).toHaveLength(1);
+      template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: {
+          KeySchema: [
+            { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
+            { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+          TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+          SSESpecification: { SSEEnabled: true },
+          GlobalSecondaryIndexes: expectedIndexes,
+        },
+      });
+    });
+  });
+
+  describe('functions', () => {
+    const appFunctions = () =>
+      ofType(resources, 'AWS::Lambda::Function').filter(
+        ([, resource]) =>
+          (resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+            ?.TABLE_NAME !== undefined,
+      );
+
+    it('creates exactly one function per deployed HTTP route, WebSocket route and stream consumer', () => {
+      // Prepare
+      const expectedIds = deployedRoutes.map((route) => functionId(route)).sort();
+
+      // Act
+      const functions = appFunctions();
+
+      // Assess
+      expect(functions).toHaveLength(deployedRoutes.length);
+      expect([...stack.functions.keys()].sort()).toEqual(expectedIds);
+      expect(stack.functions.has(functionId({ handler: 'functions/http/dev-token.ts' }))).toBe(false);
+    });
+
+    it('runs every function on nodejs22.x / arm64 with the memory and timeout of its route', () => {
+      // Prepare
+      const expectations = deployedRoutes.map((route) => ({
+        id: functionLogicalId(stack, functionId(route)),
+        memory: route.memoryMb ?? 256,
+        timeout: route.timeoutSeconds ?? 10,
+      }));
+
+      // Act
+      const functions = Object.fromEntries(appFunctions());
+
+      // Assess
+      for (const { id, memory, timeout } of expectations) {
+        expect(functions[id]?.Properties).toMatchObject({
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          MemorySize: memory,
+          Timeout: timeout,
+        });
+      }
+    });
+
+    it('gives every function the app configuration from shared/config/env.ts and nothing unknown', () => {
+      // Prepare
+      const required = [
+        'TABLE_NAME',
+        'WS_MANAGEMENT_ENDPOINT',
+        'WS_PUBLIC_URL',
+        'AUTH_ISSUER',
+        'AUTH_AUDIENCE',
+        'AUTH_JWKS_URL',
+        'VISITOR_SECRET_ARN',
+        'CORS_ORIGINS',
+      ];
+      const tooling = [
+        'NODE_OPTIONS',
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'ATTACHMENTS_BUCKET',
+      ];
+      const known = new Set<string>([...envNames, ...tooling]);
+
+      // Act
+      const environments = appFunctions().map(
+        ([, resource]) =>
+          (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      );
+
+      // Assess
+      for (const variables of environments) {
+        expect(Object.keys(variables)).toEqual(expect.arrayContaining([...required, ...tooling]));
+        expect(Object.keys(variables).filter((name) => !known.has(name))).toEqual([]);
+        expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+        expect(variables.AUTH_ISSUER).toBe(AUTH_CONTEXT.issuer);
+        expect(variables.AUTH_AUDIENCE).toBe(AUTH_CONTEXT.audience);
+        expect(variables.AUTH_JWKS_URL).toBe(AUTH_CONTEXT.jwksUrl);
+        expect(variables.CORS_ORIGINS).toBe('*');
+      }
+    });
+
+    it('builds the WebSocket URLs from the API id and stage name, so functions do not depend on the stage', () => {
+      // Prepare
+      const apiId = logicalId(stack, stack.apis.webSocketApi.node.defaultChild);
+      const url = (scheme: string) => ({
+        'Fn::Join': [
+          '',
+          [
+            `${scheme}://`,
+            { Ref: apiId },
+            '.execute-api.',
+            { Ref: 'AWS::Region' },
+            '.',
+            { Ref: 'AWS::URLSuffix' },
+            `/${stack.apis.webSocketStageName}`,
+          ],
+        ],
+      });
+
+      // Act
+      const environments = appFunctions().map(
+        ([, resource]) =>
+          (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      );
+
+      // Assess
+      for (const variables of environments) {
+        expect(variables.WS_MANAGEMENT_ENDPOINT).toEqual(url('https'));
+        expect(variables.WS_PUBLIC_URL).toEqual(url('wss'));
+      }
+    });
+
+    it('writes each function’s logs to its own log group with a retention period', () => {
+      // Prepare
+      const functions = appFunctions();
+
+      // Act
+      const logGroupIds = functions.map(
+        ([, resource]) => (resource.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
+      );
+
+      // Assess
+      expect(new Set(logGroupIds).size).toBe(functions.length);
+      for (const id of logGroupIds) {
+        expect(resources[id]?.Type).toBe('AWS::Logs::LogGroup');
+        expect(resources[id]?.Properties?.RetentionInDays).toBe(30);
+      }
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('has one route per deployed HTTP route and never the local-only /v1/dev/tokens', () => {
+      // Prepare
+      const expected = deployedHttpRoutes()
+        .map((route) => `${route.method} ${route.path}`)
+        .sort();
+
+      // Act
+      const routeKeys = ofType(resources, 'AWS::ApiGatewayV2::Route')
+        .map(([, resource]) => resource.Properties.RouteKey as string)
+        .filter((key) => key.includes(' '))
+        .sort();
+
+      // Assess
+      expect(routeKeys).toEqual(expected);
+      expect(routeKeys.some((key) => key.includes('/v1/dev/tokens'))).toBe(false);
+      expect(JSON.stringify(template.toJSON())).not.toContain('dev-token');
+    });
+
+    it('allows CORS preflight from the configured origins with the expected headers and methods', () => {
+      // Prepare
+      const origins = ['https://app.example.com', 'https://admin.example.com'];
+
+      // Act
+      const { template: withOrigins } = synthStack({ context: { corsOrigins: origins.join(',') } });
+
+      // Assess
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'HTTP',
+        CorsConfiguration: { AllowOrigins: ['*'] },
+      });
+      withOrigins.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'HTTP',
+        CorsConfiguration: {
+          AllowOrigins: origins,
+          AllowHeaders: ['authorization', 'content-type'],
+          AllowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+        },
+      });
+    });
+
+    it('serves a $default stage that auto-deploys, is throttled and writes JSON access logs', () => {
+      // Act + Assess
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+        AccessLogSettings: {
+          DestinationArn: Match.anyValue(),
+          Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+        },
+      });
+    });
+  });
+
+  describe('WebSocket API', () => {
+    const wsApiId = () => logicalId(stack, stack.apis.webSocketApi.node.defaultChild);
+
+    it('selects routes on $request.body.action and has exactly the routes of wsRoutes', () => {
+      // Prepare
+      const expected = wsRoutes.map((route) => route.routeKey).sort();
+
+      // Act
+      const routeKeys = ofType(resources, 'AWS::ApiGatewayV2::Route')
+        .filter(
+          ([, resource]) => JSON.stringify(resource.Properties.ApiId) === JSON.stringify({ Ref: wsApiId() }),
+        )
+        .map(([, resource]) => resource.Properties.RouteKey as string)
+        .sort();
+
+      // Assess
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'WEBSOCKET',
+        RouteSelectionExpression: '$request.body.action',
+      });
+      expect(routeKeys).toEqual(expected);
+    });
+
+    it('returns the integration response to the caller on two-way routes only', () => {
+      // Prepare
+      const routeKeyById = new Map(
+        ofType(resources, 'AWS::ApiGatewayV2::Route').map(([id, resource]) => [
+          id,
+          resource.Properties.RouteKey as string,
+        ]),
+      );
+      const twoWay = wsRoutes
+        .filter((route) => route.twoWay)
+        .map((route) => route.routeKey)
+        .sort();
+
+      // Act
+      const responded = ofType(resources, 'AWS::ApiGatewayV2::RouteResponse')
+        .map(([, resource]) => {
+          expect(resource.Properties.RouteResponseKey).toBe('$default');
+          return routeKeyById.get((resource.Properties.RouteId as { Ref: string }).Ref);
+        })
+        .sort();
+
+      // Assess
+      expect(responded).toEqual(twoWay);
+      expect(responded).not.toContain('$connect');
+      expect(responded).not.toContain('$disconnect');
+    });
+
+    it('deploys an auto-deployed, throttled stage with access logs behind the account logging role', () => {
+      // Act + Assess
+      template.hasResource('AWS::ApiGatewayV2::Stage', {
+        Properties: {
+          ApiId: { Ref: wsApiId() },
+          StageName: stack.apis.webSocketStageName,
+          AutoDeploy: true,
+          DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+          AccessLogSettings: {
+            DestinationArn: Match.anyValue(),
+            Format: Match.stringLikeRegexp('connectionId'),
+          },
+        },
+        DependsOn: Match.arrayWith([Match.stringLikeRegexp('ApiGatewayAccount')]),
+      });
+      template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    });
+
+    it('can leave the account-level API Gateway logging role alone', () => {
+      // Act
+      const { template: without } = synthStack({ context: { apiGatewayLogsRole: 'false' } });
+
+      // Assess
+      without.resourceCountIs('AWS::ApiGateway::Account', 0);
+    });
+  });
+
+  describe('stream consumers', () => {
+    it('maps each consumer to the table stream with its batching, retries, bisect, partial failures and filters', () => {
+      // Prepare
+      const tableId = logicalId(stack, stack.data.table.node.defaultChild);
+
+      for (const consumer of streamConsumers) {
+        // Act + Assess
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          FunctionName: { Ref: functionLogicalId(stack, functionId(consumer)) },
+          EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+          StartingPosition: 'LATEST',
+          BatchSize: consumer.batchSize,
+          MaximumBatchingWindowInSeconds: consumer.maxBatchingWindowSeconds,
+          BisectBatchOnFunctionError: true,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          MaximumRetryAttempts: consumer.retryAttempts,
+          MaximumRecordAgeInSeconds: consumer.maxRecordAgeSeconds,
+          ParallelizationFactor: consumer.parallelizationFactor,
+          FilterCriteria: {
+            Filters: consumer.filters.map((pattern) => ({ Pattern: JSON.stringify(pattern) })),
+          },
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
+        });
+      }
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', streamConsumers.length);
+    });
+
+    it('sends records that keep failing to an encrypted, SSL-only SQS queue', () => {
+      // Prepare
+      const destinations = ofType(resources, 'AWS::Lambda::EventSourceMapping').map(
+        ([, resource]) =>
+          (
+            resource.Properties.DestinationConfig as {
+              OnFailure: { Destination: { 'Fn::GetAtt': [string] } };
+            }
+          ).OnFailure.Destination['Fn::GetAtt'][0],
+      );
+
+      // Act
+      const queues = destinations.map((id) => resources[id]);
+      const queuePolicies = ofType(resources, 'AWS::SQS::QueuePolicy').map(([, resource]) =>
+        JSON.stringify(resource.Properties),
+      );
+
+      // Assess
+      for (const [index, queue] of queues.entries()) {
+        expect(queue?.Type).toBe('AWS::SQS::Queue');
+        expect(queue?.Properties?.SqsManagedSseEnabled).toBe(true);
+        const policy = queuePolicies.find((text) => text.includes(`"${destinations[index]}"`));
+        expect(policy).toContain('"aws:SecureTransport":"false"');
+        expect(policy).toContain('"Effect":"Deny"');
+      }
+    });
+  });
+
+  describe('least privilege', () => {
+    it('gives the ping function no DynamoDB, secret or @connections permission', () => {
+      // Prepare
+      const pingId = functionId(wsRoutes.find((route) => route.routeKey === 'ping') ?? { handler: '' });
+
+      // Act
+      const actions = actionsOf(statementsOfRole(resources, roleLogicalId(stack, pingId)));
+
+      // Assess
+      expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+      expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual([]);
+      expect(actions).not.toContain('execute-api:ManageConnections');
+      expect(actions.every((action) => action.startsWith('logs:'))).toBe(true);
+    });
+
+    it('grants execute-api:ManageConnections only to connections:post functions, scoped to this stage', () => {
+      // Prepare
+      const expected = deployedRoutes
+        .filter((route) => route.permissions.includes('connections:post'))
+        .map((route) => functionId(route))
+        .sort();
+
+      // Act
+      const granted = deployedRoutes
+        .map((route) => functionId(route))
+        .filter((id) =>
+          actionsOf(statementsOfRole(resources, roleLogicalId(stack, id))).includes(
+            'execute-api:ManageConnections',
+          ),
+        )
+        .sort();
+      const resourcesGranted = Object.values(resources)
+        .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+        .flatMap((resource) => (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+        .filter((statement) => actionsOf([statement]).includes('execute-api:ManageConnections'))
+        .map((statement) => JSON.stringify(statement.Resource));
+
+      // Assess
+      expect(granted).toEqual(expected);
+      for (const resource of resourcesGranted) {
+        expect(resource).toContain(`/${stack.apis.webSocketStageName}/*/@connections/*`);
+        expect(resource).not.toBe('"*"');
+      }
+    });
+
+    it('gives table writes only to table:write functions and table reads only to table:read functions', () => {
+      for (const route of deployedRoutes) {
+        // Act
+        const actions = actionsOf(statementsOfRole(resources, roleLogicalId(stack, functionId(route))));
+
+        // Assess
+        expect(actions.includes('dynamodb:PutItem'), `${functionId(route)} PutItem`).toBe(
+          route.permissions.includes('table:write'),
+        );
+        expect(actions.includes('dynamodb:Query'), `${functionId(route)} Query`).toBe(
+          route.permissions.includes('table:read'),
+        );
+      }
+    });
+
+    it('grants the visitor secret only to secret:visitor functions', () => {
+      // Prepare
+      const secretId = logicalId(stack, stack.data.visitorSecret.node.defaultChild);
+
+      for (const route of deployedRoutes) {
+        // Act
+        const readsSecret = statementsOfRole(resources, roleLogicalId(stack, functionId(route))).some(
+          (statement) =>
+            actionsOf([statement]).includes('secretsmanager:GetSecretValue') &&
+            JSON.stringify(statement.Resource) === JSON.stringify({ Ref: secretId }),
+        );
+
+        // Assess
+        expect(readsSecret, functionId(route)).toBe(route.permissions.includes('secret:visitor'));
+      }
+    });
+
+    it('grants the host identity provider secret only when configured, and only to secret:auth functions', () => {
+      // Prepare
+      const withSecret = synthStack({
+        context: {
+          auth: JSON.stringify({ ...AUTH_CONTEXT, jwksUrl: undefined, secretArn: AUTH_SECRET_ARN }),
+        },
+      });
+
+      for (const route of deployedRoutes) {
+        // Act
+        const readsWhenConfigured = statementsOfRole(
+          withSecret.resources,
+          roleLogicalId(withSecret.stack, functionId(route)),
+        ).some((statement) => JSON.stringify(statement.Resource) === JSON.stringify(AUTH_SECRET_ARN));
+
+        // Assess
+        expect(readsWhenConfigured, functionId(route)).toBe(route.permissions.includes('secret:auth'));
+      }
+      expect(JSON.stringify(template.toJSON())).not.toContain('AUTH_SECRET_ARN');
+      withSecret.template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ AUTH_SECRET_ARN }) },
+      });
+    });
+  });
+
+  describe('buckets', () => {
+    it('blocks public access, encrypts and denies non-TLS requests on every bucket', () => {
+      // Prepare
+      const buckets = ofType(resources, 'AWS::S3::Bucket');
+      const policies = ofType(resources, 'AWS::S3::BucketPolicy').map(([, resource]) => resource.Properties);
+
+      // Act + Assess
+      expect(buckets).toHaveLength(3);
+      for (const [id, bucket] of buckets) {
+        expect(bucket.Properties).toMatchObject({
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+            ],
+          },
+        });
+        const policy = policies.find(
+          (properties) => JSON.stringify(properties?.Bucket) === `{"Ref":"${id}"}`,
+        );
+        expect(JSON.stringify(policy)).toContain('"Condition":{"Bool":{"aws:SecureTransport":"false"}}');
+      }
+    });
+
+    it('logs attachment access, expires pending/ uploads after a day and allows browser uploads', () => {
+      // Prepare
+      const bucketId = logicalId(stack, stack.data.attachmentsBucket.node.defaultChild);
+      const logsBucketId = logicalId(stack, stack.data.logsBucket.node.defaultChild);
+
+      // Act
+      const bucket = resources[bucketId];
+
+      // Assess
+      expect(bucket?.Properties).toMatchObject({
+        LoggingConfiguration: { DestinationBucketName: { Ref: logsBucketId }, LogFilePrefix: 'attachments/' },
+        LifecycleConfiguration: {
+          Rules: expect.arrayContaining([
+            expect.objectContaining({
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+              Status: 'Enabled',
+            }),
+            expect.objectContaining({ Prefix: 'pending/', ExpirationInDays: 1, Status: 'Enabled' }),
+          ]),
+        },
+        CorsConfiguration: {
+          CorsRules: [
+            expect.objectContaining({
+              AllowedOrigins: ['*'],
+              AllowedMethods: expect.arrayContaining(['POST']),
+            }),
+          ],
+        },
+      });
+    });
+  });
+
+  describe('web', () => {
+    it('serves the web bucket through CloudFront with Origin Access Control, HTTPS and security headers', () => {
+      // Prepare
+      const webBucketId = logicalId(stack, stack.web.bucket.node.defaultChild);
+
+      // Act + Assess
+      template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+      template.hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({
+          DefaultRootObject: 'index.html',
+          Logging: Match.objectLike({ Bucket: Match.anyValue() }),
+          Origins: [
+            Match.objectLike({
+              DomainName: { 'Fn::GetAtt': [webBucketId, 'RegionalDomainName'] },
+              OriginAccessControlId: { 'Fn::GetAtt': [Match.anyValue(), 'Id'] },
+              S3OriginConfig: { OriginAccessIdentity: '' },
+            }),
+          ],
+          DefaultCacheBehavior: Match.objectLike({
+            ViewerProtocolPolicy: 'redirect-to-https',
+            // Managed-SecurityHeadersPolicy
+            ResponseHeadersPolicyId: '67f7725c-6f97-4210-82d7-5512b31e9d03',
+            FunctionAssociations: [Match.objectLike({ EventType: 'viewer-request' })],
+          }),
+        }),
+      });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: webBucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 's3:GetObject',
+              Principal: { Service: 'cloudfront.amazonaws.com' },
+              Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('deploys web/ and a config.json with the API URLs to the web bucket', () => {
+      // Act + Assess
+      template.hasResourceProperties('Custom::CDKBucketDeployment', {
+        DestinationBucketName: { Ref: logicalId(stack, stack.web.bucket.node.defaultChild) },
+        DistributionPaths: ['/*'],
+      });
+    });
+  });
+
+  it('outputs the API URLs, the web URL, the table and the attachments bucket', () => {
+    // Act
+    const outputs = Object.keys(template.toJSON().Outputs as Record<string, unknown>);
+
+    // Assess
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'HttpApiUrl',
+        'WebSocketUrl',
+        'WebSocketManagementUrl',
+        'WebUrl',
+        'TableName',
+        'AttachmentsBucketName',
+      ]),
+    );
+  });
+});
+
+describe('configuration', () => {
+  it('synthesizes offline with no context, using the placeholder identity provider', () => {
+    // Act
+    const { stack } = buildApp({
+      projectRoot: STUB_ROOT,
+      outdir: tempDir('chat-cdk-out-'),
+      context: NO_BUNDLING,
+      nag: false,
+    });
+
+    // Assess
+    expect(stack.config.authIsPlaceholder).toBe(true);
+    expect(stack.config.auth.issuer).toBe('https://auth.example.com/');
+    expect(stack.config.corsOrigins).toEqual(['*']);
+  });
+
+  it('fails with a clear error when auth has neither jwksUrl nor secretArn', () => {
+    // Act
+    const build = () =>
+      buildApp({
+        projectRoot: STUB_ROOT,
+        outdir: tempDir('chat-cdk-out-'),
+        context: { ...NO_BUNDLING, auth: { issuer: 'https://id.example.org/', audience: 'chat' } },
+      });
+
+    // Assess
+    expect(build).toThrow(/"auth" needs either "jwksUrl".*or "secretArn"/);
+  });
+});
+
+describe('cdk-nag', () => {
+  const synthWithNag = (extend?: (stack: Stack) => void) => {
+    const { app, stack } = buildApp({
+      projectRoot: STUB_ROOT,
+      outdir: tempDir('chat-cdk-nag-'),
+      context: { ...NO_BUNDLING, ...IN_MEMORY, auth: AUTH_CONTEXT },
+    });
+    extend?.(stack);
+    return app.synth();
+  };
+
+  it('finishes synthesis with no unacknowledged AwsSolutions or Serverless finding', () => {
+    // Act
+    const assembly = synthWithNag();
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
+    };
+
+    // Assess
+    const nagViolations = report.pluginReports
+      .filter((plugin) => ['AwsSolutions', 'Serverless'].includes(plugin.pluginName))
+      .flatMap((plugin) => plugin.violations.map((violation) => violation.ruleName));
+    expect(nagViolations).toEqual([]);
+  });
+
+  it('is wired into synthesis: an unacknowledged finding fails it', () => {
+    // Prepare
+    const addNonCompliantBucket = (stack: Stack) => {
+      new s3.Bucket(stack, 'NonCompliant');
+    };
+
+    // Act + Assess
+    expect(() => synthWithNag(addNonCompliantBucket)).toThrow(/AwsSolutions-S10/);
+  });
+});
+
+describe('bundling', () => {
+  it('bundles every real handler with esbuild (no Docker) into an ESM index.mjs with the require banner', () => {
+    // Prepare
+    const missing = deployedRoutes
+      .map((route) => route.handler)
+      .filter((h) => !existsSync(join(PROJECT_ROOT, h)));
+    expect(missing, 'handler files missing under functions/').toEqual([]);
+    const outdir = tempDir('chat-cdk-bundle-');
+
+    // Act
+    const { app } = buildApp({ outdir, context: { ...IN_MEMORY, auth: AUTH_CONTEXT } });
+    const assembly = app.synth();
+
+    // Assess
+    const bundles = readdirSync(assembly.directory)
+      .map((entry) => join(assembly.directory, entry, 'index.mjs'))
+      .filter((file) => existsSync(file));
+    expect(bundles).toHaveLength(deployedRoutes.length);
+    for (const file of bundles) {
+      expect(readFileSync(file, 'utf8').startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+      expect(existsSync(`${file}.map`)).toBe(true);
+    }
+  }, 180_000);
+});
