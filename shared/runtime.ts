@@ -22,7 +22,13 @@ import { VisitorService } from './domain/visitors.ts';
 
 export const env = parseEnv();
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'serverless-chat' });
-export const metrics = new Metrics({ namespace: 'ServerlessChat', serviceName: 'serverless-chat' });
+// The metrics utility's own notices ("no application metrics to publish" on requests that record none)
+// go through a child logger that only reports errors.
+export const metrics = new Metrics({
+  namespace: 'ServerlessChat',
+  serviceName: 'serverless-chat',
+  logger: logger.createChild({ logLevel: 'ERROR' }),
+});
 
 const fixed = (value: string) => async () => value;
 const table = createTableContext(env.TABLE_NAME, env.DYNAMODB_ENDPOINT);

@@ -7,7 +7,8 @@ import { visitors } from '../../shared/runtime.ts';
 export const handler = httpHandler(
   async (event) => {
     const body = parse(createVisitorBody, event.body, 'body');
-    const visitor = await visitors.create(body, event.requestContext.http.sourceIp);
+    const { sourceIp } = event.requestContext.http;
+    const visitor = await visitors.create(body, { sourceIp, origin: event.headers.origin });
     return json(201, visitor);
   },
   { body: true },

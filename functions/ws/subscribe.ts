@@ -9,7 +9,10 @@ import { wsAction } from '../../shared/ws/middleware.ts';
 export const handler = wsAction('subscribe', async ({ connectionId, frame, identity }) => {
   const chat = await chats.authorize(identity, frame.chatId);
   await realtime.subscribe(connectionId, chat.chatId);
-  return ack({ subscribed: true, lastSeq: chat.lastSeq }, frame.requestId, {
+  // lastSeq is read only once the subscription exists: a message stored in between is then either
+  // counted here or pushed to this connection, never neither.
+  const lastSeq = await chats.lastSeq(chat.chatId);
+  return ack({ subscribed: true, lastSeq }, frame.requestId, {
     chatId: chat.chatId,
     tenantId: chat.tenantId,
   });

@@ -72,6 +72,13 @@ export class ChatService {
     return chat;
   }
 
+  /** The chat's current last seq, read consistently (after a subscription is written). */
+  async lastSeq(chatId: string): Promise<number> {
+    const chat = await this.chats.get(chatId, { consistent: true });
+    if (!chat) throw new NotFoundError('chat');
+    return chat.lastSeq;
+  }
+
   async get(identity: Identity, chatId: string): Promise<Chat> {
     const chat = await this.authorize(identity, chatId);
     return { ...chat, participants: await this.chats.participants(chatId) };

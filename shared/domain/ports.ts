@@ -19,7 +19,7 @@ export interface ChatStore {
     participants: Participant[],
     uniqueKey?: string,
   ): Promise<{ chat: ChatRecord; created: boolean }>;
-  get(chatId: string): Promise<ChatRecord | undefined>;
+  get(chatId: string, options?: { consistent?: boolean }): Promise<ChatRecord | undefined>;
   participants(chatId: string): Promise<Participant[]>;
   isParticipant(chatId: string, userId: string): Promise<boolean>;
   listForParticipant(

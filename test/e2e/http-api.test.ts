@@ -68,6 +68,22 @@ describe('authentication', () => {
     ]);
   });
 
+  it('refuses a visitor from a browser origin the tenant does not allow', async () => {
+    const response = await fetch(`${cloud.urls.http}/v1/visitors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: JSON.stringify({ tenantId: 'demo' }),
+    });
+    const allowed = await fetch(`${cloud.urls.http}/v1/visitors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: cloud.urls.web },
+      body: JSON.stringify({ tenantId: 'demo' }),
+    });
+
+    expect(response.status).toBe(403);
+    expect(allowed.status).toBe(201);
+  });
+
   it('rate limits visitor creation per address and tenant with 429', async () => {
     const responses = [];
     for (let i = 0; i < 7; i++)

@@ -113,9 +113,13 @@ export class DynamoChatStore implements ChatStore {
     }
   }
 
-  async get(chatId: string): Promise<ChatRecord | undefined> {
+  async get(chatId: string, options: { consistent?: boolean } = {}): Promise<ChatRecord | undefined> {
     const result = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.chat(chatId) }),
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.chat(chatId),
+        ConsistentRead: options.consistent,
+      }),
     );
     return result.Item ? toChat(result.Item) : undefined;
   }
