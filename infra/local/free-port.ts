@@ -39,3 +39,16 @@ export const freePorts = async (count: number, host = '127.0.0.1'): Promise<numb
   await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   return ports;
 };
+
+/** Starts listening and resolves with the bound port (the one asked for, or the OS's pick for 0). */
+export const listen = (server: Server, port: number, host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      if (address === null || typeof address === 'string')
+        reject(new Error('could not determine the bound port'));
+      else resolve(address.port);
+    });
+  });

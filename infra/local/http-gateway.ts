@@ -6,13 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyResultV2,
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import { listen } from './free-port.ts';
 import { createLambdaContext, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 
 export type HttpInvoke = (
@@ -506,14 +506,7 @@ export const startHttpGateway = async (options: HttpGatewayOptions): Promise<Htt
   });
   server.requestTimeout = 0;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port, host);
 
   return {
     url: `http://${host}:${port}`,

@@ -5,8 +5,8 @@
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { listen } from './free-port.ts';
 
 export interface StaticServerOptions {
   readonly port: number;
@@ -157,14 +157,7 @@ export const startStaticServer = async (options: StaticServerOptions): Promise<S
     });
   });
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolveListen();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port, host);
 
   return {
     url: `http://${host}:${port}`,

@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type {
   APIGatewayEventWebsocketRequestContextV2,
@@ -16,6 +15,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { listen } from './free-port.ts';
 import { apiGatewayId, clfTime, sourceIpOf } from './http-gateway.ts';
 import { createLambdaContext } from './lambda-context.ts';
 
@@ -606,14 +606,7 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
     );
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port, host);
 
   return {
     url: `ws://${host}:${port}`,

@@ -81,24 +81,23 @@ export const wsErrors = (): WsMiddleware => ({
   },
 });
 
+/** The stack every frame route shares: logging context, errors → `error` envelope, frame parsing. */
+export const wsFrameStack = (action?: ClientFrame['action']) =>
+  middy<WsEvent, WsResult, Error, WsContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }) as WsMiddleware)
+    .use(wsErrors())
+    .use(wsFrame(action));
+
 /** A route handler for one client action: parse the frame → identify the connection → domain → reply. */
 export const wsAction = <A extends ClientFrame['action']>(
   action: A,
   handler: (request: WsRequestContext<A>) => Promise<Envelope>,
 ) =>
-  middy<WsEvent, WsResult, Error, WsContext>()
-    .use(injectLambdaContext(logger, { resetKeys: true }) as WsMiddleware)
-    .use(wsErrors())
-    .use(wsFrame(action))
+  wsFrameStack(action)
     .use(wsIdentity())
     .handler(async (event, context) => {
       const { frame, caller: identity } = context;
       if (!frame || !identity) throw new Error('wsFrame and wsIdentity must run first');
-      return reply(
-        await handler({
-          connectionId: event.requestContext.connectionId,
-          frame: frame as FrameOf<A>,
-          identity,
-        }),
-      );
+      const connectionId = event.requestContext.connectionId;
+      return reply(await handler({ connectionId, frame: frame as FrameOf<A>, identity }));
     });
