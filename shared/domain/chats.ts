@@ -104,7 +104,6 @@ export class ChatService {
       senderRole: identity.role,
       type: input.type,
       text: input.text,
-      createdAt: this.clock.now().toISOString(),
     });
   }
 

@@ -41,13 +41,12 @@ export interface MessageDraft {
   readonly senderRole: Message['senderRole'];
   readonly type: Message['type'];
   readonly text: string;
-  readonly createdAt: string;
 }
 
 export interface MessageStore {
   /**
    * Assigns the next gap-free seq and stores the message together with its idempotency record, in one
-   * transaction. A retry with the same (sender, clientMessageId) returns the original, `created: false`.
+   * transaction. `createdAt` is stamped by the attempt that wins the seq, so it rises with seq. A retry with the same (sender, clientMessageId) returns the original, `created: false`.
    */
   append(draft: MessageDraft): Promise<{ message: Message; created: boolean }>;
   /** Messages with seq > after, ascending. */

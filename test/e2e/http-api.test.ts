@@ -212,16 +212,18 @@ describe('messages', () => {
     expect(backward.body.nextCursor).toBe('4');
   });
 
-  it('moves a chat to the top of its participants’ lists when a message arrives', async () => {
-    const older = await createChat(alice);
-    await createChat(alice);
+  it('lists a chat with a new message before a newer but quieter chat', async () => {
+    const dave = await client.token('demo', 'dave', 'user');
+    const older = await createChat(dave, { participants: [] });
+    const newer = await createChat(dave, { participants: [] });
 
-    await send(bob, older, 'bump');
+    await send(dave, older, 'bump');
     await cloud.idle();
-    const list = await client.call('GET', '/v1/chats?limit=1', bob);
+    const list = await client.call('GET', '/v1/chats?limit=2', dave);
+    const firstPage = await client.call('GET', '/v1/chats?limit=1', dave);
 
-    expect((list.body.items as { chatId: string }[])[0]?.chatId).toBe(older);
-    expect(list.body.nextCursor).toEqual(expect.any(String));
+    expect((list.body.items as { chatId: string }[]).map((chat) => chat.chatId)).toEqual([older, newer]);
+    expect(firstPage.body.nextCursor).toEqual(expect.any(String));
   });
 });
 

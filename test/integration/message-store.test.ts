@@ -40,7 +40,6 @@ const draft = (chatId: string, clientMessageId: string, senderId = 'alice'): Mes
   senderRole: 'user',
   type: 'text',
   text: `hello ${clientMessageId}`,
-  createdAt: new Date().toISOString(),
 });
 
 describe('message store against DynamoDB Local', () => {
@@ -64,6 +63,8 @@ describe('message store against DynamoDB Local', () => {
     expect(stored.items.map((m) => m.seq)).toEqual(seqs);
     expect(new Set(stored.items.map((m) => m.clientMessageId)).size).toBe(50);
     expect((await new DynamoChatStore(table).get(chat.chatId))?.lastSeq).toBe(50);
+    const times = stored.items.map((m) => m.createdAt);
+    expect(times).toEqual([...times].sort());
   }, 120_000);
 
   it('returns the original message for a retried clientMessageId and writes nothing new', async () => {

@@ -22,7 +22,6 @@ const draft: MessageDraft = {
   senderRole: 'user',
   type: 'text',
   text: 'hi',
-  createdAt: '2026-11-21T10:00:00.000Z',
 };
 
 const cancelled = (reasons: { Code: string; Item?: Record<string, unknown> }[]) =>
@@ -61,6 +60,33 @@ describe('DynamoMessageStore.append error paths', () => {
     expect(ddb.commandCalls(GetCommand)).toHaveLength(1);
     const second = ddb.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems?.[0]?.Update;
     expect(second?.ExpressionAttributeValues).toMatchObject({ ':expected': 5, ':seq': 6 });
+  });
+
+  it('never stamps a message earlier than the chat’s last activity, so createdAt rises with seq', async () => {
+    // Prepare: this container's clock is behind the time of the message that won seq 5
+    const clock = { now: () => new Date('2026-11-21T10:00:00.000Z') };
+    ddb.on(GetCommand).resolves({ Item: { lastSeq: 0, lastActivityAt: '2026-11-21T09:00:00.000Z' } });
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        cancelled([
+          {
+            Code: 'ConditionalCheckFailed',
+            Item: { lastSeq: 5, status: 'open', lastActivityAt: '2026-11-21T10:00:00.250Z' },
+          },
+          { Code: 'None' },
+          { Code: 'None' },
+        ]),
+      )
+      .resolves({});
+
+    // Act
+    const { message } = await new DynamoMessageStore(table, clock).append(draft);
+
+    // Assess
+    expect(message).toMatchObject({ seq: 6, createdAt: '2026-11-21T10:00:00.250Z' });
+    const update = ddb.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems?.[0]?.Update;
+    expect(update?.ConditionExpression).toContain('lastActivityAt <= :at');
   });
 
   it('returns the original message when the idempotency record already exists', async () => {

@@ -14,6 +14,8 @@ import { decodeCursor, encodeCursor, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 const byParticipant = indexByName('byParticipant');
+/** Precision of the activity order of participants' chat lists (see touchParticipants). */
+export const ACTIVITY_RESOLUTION_MS = 10_000;
 const byTenant = indexByName('byTenant');
 
 const CHAT_FIELDS = [
@@ -125,7 +127,11 @@ export class DynamoChatStore implements ChatStore {
   }
 
   async participants(chatId: string): Promise<Participant[]> {
-    const out: Participant[] = [];
+    return (await this.participantItems(chatId)).map(toParticipant);
+  }
+
+  private async participantItems(chatId: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const result = await this.table.doc.send(
@@ -136,7 +142,7 @@ export class DynamoChatStore implements ChatStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      out.push(...(result.Items ?? []).map(toParticipant));
+      out.push(...(result.Items ?? []));
       startKey = result.LastEvaluatedKey;
     } while (startKey);
     return out;
@@ -166,18 +172,28 @@ export class DynamoChatStore implements ChatStore {
     return this.listByIndex(byTenant, keys.tenantIndex(tenantId), limit, cursor);
   }
 
+  /**
+   * Moves the chat up its participants' lists. A participant item is rewritten only when its position
+   * is more than ACTIVITY_RESOLUTION_MS behind: in a busy chat that is one write per participant per
+   * resolution window instead of one per message (each write costs the table and the byParticipant
+   * index). Lists are ordered by activity to that resolution; each chat carries its exact lastActivityAt.
+   */
   async touchParticipants(chatId: string, lastActivityAt: string): Promise<void> {
-    const participants = await this.participants(chatId);
     const activity = keys.activitySort(lastActivityAt, chatId);
+    const stale = keys.activitySort(
+      new Date(Date.parse(lastActivityAt) - ACTIVITY_RESOLUTION_MS).toISOString(),
+      chatId,
+    );
+    const behind = (await this.participantItems(chatId)).filter((item) => String(item.gsi1sk ?? '') < stale);
     await Promise.all(
-      participants.map((participant) =>
+      behind.map((item) =>
         this.table.doc
           .send(
             new UpdateCommand({
               TableName: this.table.tableName,
-              Key: keys.participant(chatId, participant.userId),
+              Key: keys.participant(chatId, item.userId as string),
               UpdateExpression: 'SET gsi1sk = :activity',
-              // Never move a chat back in a list when records are replayed.
+              // Never move a chat back in a list when records are replayed or raced.
               ConditionExpression: 'attribute_exists(pk) AND gsi1sk < :activity',
               ExpressionAttributeValues: { ':activity': activity },
             }),
@@ -214,10 +230,13 @@ export class DynamoChatStore implements ChatStore {
     }
     const chatIds = rows.map((row) => row.chatId as string);
     const chats = await this.batchGet(chatIds);
-    const items = chatIds.flatMap((id) => {
-      const chat = chats.get(id);
-      return chat ? [chat] : [];
-    });
+    // The index orders chats to ACTIVITY_RESOLUTION_MS; within a page the exact lastActivityAt decides.
+    const items = chatIds
+      .flatMap((id) => {
+        const chat = chats.get(id);
+        return chat ? [chat] : [];
+      })
+      .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
     return { items, ...(nextCursor ? { nextCursor } : {}) };
   }
 

@@ -13,7 +13,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import { BusyError, ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { newMessageId } from '../../domain/ids.ts';
-import type { MessageDraft, MessageStore } from '../../domain/ports.ts';
+import { type Clock, type MessageDraft, type MessageStore, systemClock } from '../../domain/ports.ts';
 import type { Message } from '../../domain/schemas.ts';
 import type { TableContext } from './client.ts';
 import { keys } from './keys.ts';
@@ -22,6 +22,12 @@ const MAX_ATTEMPTS = 60;
 const HINTS_MAX = 5000;
 
 type Reason = { Code?: string; Item?: Record<string, unknown> };
+/** What an append needs to know of its chat. */
+type ChatHead = { lastSeq: number; lastActivityAt: string };
+const headOf = (chat: Record<string, unknown>): ChatHead => ({
+  lastSeq: Number(chat.lastSeq),
+  lastActivityAt: typeof chat.lastActivityAt === 'string' ? chat.lastActivityAt : '',
+});
 
 const toMessage = (item: Record<string, unknown>): Message => ({
   messageId: item.messageId as string,
@@ -39,26 +45,32 @@ const toMessage = (item: Record<string, unknown>): Message => ({
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DynamoMessageStore implements MessageStore {
-  /** Last seq seen per chat in this process: a guess that saves the read on a warm container. */
-  private readonly seqHints = new Map<string, number>();
+  /** The chat head last seen in this process: a guess that saves the read on a warm container. */
+  private readonly heads = new Map<string, ChatHead>();
 
   /** Consumed capacity of the last append (for the benchmark). */
   lastConsumedCapacity = 0;
 
-  constructor(private readonly table: TableContext) {}
+  constructor(
+    private readonly table: TableContext,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   async append(draft: MessageDraft): Promise<{ message: Message; created: boolean }> {
-    let expected = this.seqHints.get(draft.chatId) ?? (await this.readLastSeq(draft.chatId));
+    let head = this.heads.get(draft.chatId) ?? (await this.readHead(draft.chatId));
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const seq = expected + 1;
-      const message: Message = { ...draft, seq, messageId: newMessageId(seq) };
+      const seq = head.lastSeq + 1;
+      // Stamped per attempt and never before the chat's last activity, so createdAt rises with seq.
+      const now = this.clock.now().toISOString();
+      const createdAt = now > head.lastActivityAt ? now : head.lastActivityAt;
+      const message: Message = { ...draft, seq, messageId: newMessageId(seq), createdAt };
       try {
-        const result = await this.table.doc.send(this.transaction(message, expected));
+        const result = await this.table.doc.send(this.transaction(message, head.lastSeq));
         this.lastConsumedCapacity = (result.ConsumedCapacity ?? []).reduce(
           (sum, c) => sum + (c.CapacityUnits ?? 0),
           0,
         );
-        this.remember(draft.chatId, seq);
+        this.remember(draft.chatId, { lastSeq: seq, lastActivityAt: createdAt });
         return { message, created: true };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
@@ -70,12 +82,12 @@ export class DynamoMessageStore implements MessageStore {
           const chat = chatReason.Item ? unmarshall(chatReason.Item as never) : undefined;
           if (!chat) throw new NotFoundError('chat');
           if (chat.status !== 'open') throw new ConflictError('the chat is closed');
-          expected = Number(chat.lastSeq);
-          this.remember(draft.chatId, expected);
+          head = headOf(chat);
+          this.remember(draft.chatId, head);
         } else {
           // TransactionConflict or throttling inside the transaction: back off, re-read, retry.
           await sleep(Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
-          expected = await this.readLastSeq(draft.chatId);
+          head = await this.readHead(draft.chatId);
         }
       }
     }
@@ -131,7 +143,7 @@ export class DynamoMessageStore implements MessageStore {
             TableName: tableName,
             Key: keys.chat(message.chatId),
             UpdateExpression: 'SET lastSeq = :seq, lastActivityAt = :at, gsi2sk = :activity',
-            ConditionExpression: 'lastSeq = :expected AND #status = :open',
+            ConditionExpression: 'lastSeq = :expected AND #status = :open AND lastActivityAt <= :at',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':seq': message.seq,
@@ -194,24 +206,24 @@ export class DynamoMessageStore implements MessageStore {
     return toMessage(found.Item);
   }
 
-  private async readLastSeq(chatId: string): Promise<number> {
+  private async readHead(chatId: string): Promise<ChatHead> {
     const result = await this.table.doc.send(
       new GetCommand({
         TableName: this.table.tableName,
         Key: keys.chat(chatId),
-        ProjectionExpression: 'lastSeq',
+        ProjectionExpression: 'lastSeq, lastActivityAt',
         ConsistentRead: true,
       }),
     );
     if (!result.Item) throw new NotFoundError('chat');
-    return Number(result.Item.lastSeq);
+    return headOf(result.Item);
   }
 
-  private remember(chatId: string, seq: number): void {
-    if (this.seqHints.size >= HINTS_MAX && !this.seqHints.has(chatId)) {
-      const oldest = this.seqHints.keys().next().value;
-      if (oldest !== undefined) this.seqHints.delete(oldest);
+  private remember(chatId: string, head: ChatHead): void {
+    if (this.heads.size >= HINTS_MAX && !this.heads.has(chatId)) {
+      const oldest = this.heads.keys().next().value;
+      if (oldest !== undefined) this.heads.delete(oldest);
     }
-    this.seqHints.set(chatId, seq);
+    this.heads.set(chatId, head);
   }
 }

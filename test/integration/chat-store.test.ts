@@ -1,0 +1,94 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTIVITY_RESOLUTION_MS, DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
+import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
+import { newId } from '../../shared/domain/ids.ts';
+import { startDynamo } from '../support/dynamo.ts';
+
+let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+beforeAll(async () => {
+  dynamo = await startDynamo();
+});
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+const t0 = Date.parse('2026-11-21T10:00:00.000Z');
+const at = (ms: number) => new Date(t0 + ms).toISOString();
+
+const setup = async () => {
+  const table = await dynamo.table();
+  const store = new DynamoChatStore(table);
+  const chatId = newId('ch');
+  const base = { tenantId: 'acme', metadata: {}, status: 'open' as const, createdBy: 'alice', lastSeq: 0 };
+  await store.create({ ...base, chatId, createdAt: at(0), updatedAt: at(0), lastActivityAt: at(0) }, [
+    { userId: 'alice', role: 'user', joinedAt: at(0) },
+    { userId: 'bob', role: 'user', joinedAt: at(0) },
+  ]);
+  return { table, store, chatId };
+};
+
+const listPosition = async (table: TableContext, chatId: string, userId: string) =>
+  (
+    await table.doc.send(
+      new GetCommand({
+        TableName: table.tableName,
+        Key: { pk: `CHAT#${chatId}`, sk: `PART#${userId}` },
+        ConsistentRead: true,
+      }),
+    )
+  ).Item?.gsi1sk;
+
+describe('chat store against DynamoDB Local', () => {
+  it('moves a chat up its participants’ lists only when it is more than the resolution behind', async () => {
+    // Prepare
+    const { table, store, chatId } = await setup();
+
+    // Act + Assess: within the resolution nothing is written, past it every participant moves
+    await store.touchParticipants(chatId, at(ACTIVITY_RESOLUTION_MS - 1));
+    expect(await listPosition(table, chatId, 'bob')).toBe(`${at(0)}#${chatId}`);
+    await store.touchParticipants(chatId, at(ACTIVITY_RESOLUTION_MS + 1));
+    expect(await listPosition(table, chatId, 'alice')).toBe(`${at(ACTIVITY_RESOLUTION_MS + 1)}#${chatId}`);
+    expect(await listPosition(table, chatId, 'bob')).toBe(`${at(ACTIVITY_RESOLUTION_MS + 1)}#${chatId}`);
+  });
+
+  it('never moves a chat back in a list when an old record is replayed', async () => {
+    const { table, store, chatId } = await setup();
+    await store.touchParticipants(chatId, at(60_000));
+
+    await store.touchParticipants(chatId, at(20_000));
+
+    expect(await listPosition(table, chatId, 'alice')).toBe(`${at(60_000)}#${chatId}`);
+  });
+
+  it('lists a participant’s chats newest activity first, paginated with a cursor that cannot be swapped', async () => {
+    // Prepare: three chats for alice, touched at increasing times
+    const table = await dynamo.table();
+    const store = new DynamoChatStore(table);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const chatId = newId('ch');
+      ids.push(chatId);
+      const base = {
+        tenantId: 'acme',
+        metadata: {},
+        status: 'open' as const,
+        createdBy: 'alice',
+        lastSeq: 0,
+      };
+      await store.create({ ...base, chatId, createdAt: at(0), updatedAt: at(0), lastActivityAt: at(0) }, [
+        { userId: 'alice', role: 'user', joinedAt: at(0) },
+      ]);
+      await store.touchParticipants(chatId, at(60_000 * (i + 1)));
+    }
+
+    // Act
+    const first = await store.listForParticipant('acme', 'alice', 2);
+    const second = await store.listForParticipant('acme', 'alice', 2, first.nextCursor);
+    const swapped = store.listForParticipant('acme', 'mallory', 2, first.nextCursor);
+
+    // Assess
+    expect([...first.items, ...second.items].map((c) => c.chatId)).toEqual([ids[2], ids[1], ids[0]]);
+    await expect(swapped).rejects.toMatchObject({ status: 400 });
+  });
+});
