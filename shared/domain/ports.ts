@@ -29,8 +29,8 @@ export interface ChatStore {
     cursor?: string,
   ): Promise<Page<ChatRecord>>;
   listForTenant(tenantId: string, limit: number, cursor?: string): Promise<Page<ChatRecord>>;
-  /** Moves the chat to the top of its participants' lists (called off the hot path by the fan-out). */
-  touchParticipants(chatId: string, lastActivityAt: string): Promise<void>;
+  /** Moves the chat up the tenant's and its participants' lists (called off the hot path by the fan-out). */
+  touchActivity(chatId: string, lastActivityAt: string): Promise<void>;
 }
 
 export interface MessageDraft {

@@ -122,8 +122,8 @@ export class RealtimeService {
     };
   }
 
-  /** Lists follow activity: the chat moves to the top of each participant's list. */
+  /** Lists follow activity: the chat moves up the tenant's and each participant's list. */
   touch(chatId: string, lastActivityAt: string): Promise<void> {
-    return this.chats.touchParticipants(chatId, lastActivityAt);
+    return this.chats.touchActivity(chatId, lastActivityAt);
   }
 }

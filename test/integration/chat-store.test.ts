@@ -2,6 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIVITY_RESOLUTION_MS, DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
+import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.ts';
 import { newId } from '../../shared/domain/ids.ts';
 import { startDynamo } from '../support/dynamo.ts';
 
@@ -45,18 +46,54 @@ describe('chat store against DynamoDB Local', () => {
     const { table, store, chatId } = await setup();
 
     // Act + Assess: within the resolution nothing is written, past it every participant moves
-    await store.touchParticipants(chatId, at(ACTIVITY_RESOLUTION_MS - 1));
+    await store.touchActivity(chatId, at(ACTIVITY_RESOLUTION_MS - 1));
     expect(await listPosition(table, chatId, 'bob')).toBe(`${at(0)}#${chatId}`);
-    await store.touchParticipants(chatId, at(ACTIVITY_RESOLUTION_MS + 1));
+    await store.touchActivity(chatId, at(ACTIVITY_RESOLUTION_MS + 1));
     expect(await listPosition(table, chatId, 'alice')).toBe(`${at(ACTIVITY_RESOLUTION_MS + 1)}#${chatId}`);
     expect(await listPosition(table, chatId, 'bob')).toBe(`${at(ACTIVITY_RESOLUTION_MS + 1)}#${chatId}`);
   });
 
+  it('moves a chat up its tenant’s list (agents) past the resolution, sorting each page by exact activity', async () => {
+    // Prepare: two chats of a fresh tenant; the older one gets activity a minute later
+    const table = await dynamo.table();
+    const store = new DynamoChatStore(table);
+    const base = { tenantId: 'fresh', metadata: {}, status: 'open' as const, createdBy: 'alice', lastSeq: 0 };
+    const older = newId('ch');
+    const newer = newId('ch');
+    await store.create(
+      { ...base, chatId: older, createdAt: at(0), updatedAt: at(0), lastActivityAt: at(0) },
+      [],
+    );
+    await store.create(
+      { ...base, chatId: newer, createdAt: at(1), updatedAt: at(1), lastActivityAt: at(1) },
+      [],
+    );
+
+    // Act: a message a minute later, then the fan-out's touch
+    const messages = new DynamoMessageStore(table, { now: () => new Date(at(60_000)) });
+    const { message } = await messages.append({
+      chatId: older,
+      tenantId: 'fresh',
+      clientMessageId: 'c1',
+      senderId: 'alice',
+      senderRole: 'user',
+      type: 'text',
+      text: 'hi',
+    });
+    await store.touchActivity(older, message.createdAt);
+    const firstOfOne = await store.listForTenant('fresh', 1);
+    const page = await store.listForTenant('fresh', 10);
+
+    // Assess: a one-chat page is decided by the index alone, a full page by the exact time
+    expect(firstOfOne.items.map((chat) => chat.chatId)).toEqual([older]);
+    expect(page.items.map((chat) => chat.chatId)).toEqual([older, newer]);
+  });
+
   it('never moves a chat back in a list when an old record is replayed', async () => {
     const { table, store, chatId } = await setup();
-    await store.touchParticipants(chatId, at(60_000));
+    await store.touchActivity(chatId, at(60_000));
 
-    await store.touchParticipants(chatId, at(20_000));
+    await store.touchActivity(chatId, at(20_000));
 
     expect(await listPosition(table, chatId, 'alice')).toBe(`${at(60_000)}#${chatId}`);
   });
@@ -79,7 +116,7 @@ describe('chat store against DynamoDB Local', () => {
       await store.create({ ...base, chatId, createdAt: at(0), updatedAt: at(0), lastActivityAt: at(0) }, [
         { userId: 'alice', role: 'user', joinedAt: at(0) },
       ]);
-      await store.touchParticipants(chatId, at(60_000 * (i + 1)));
+      await store.touchActivity(chatId, at(60_000 * (i + 1)));
     }
 
     // Act

@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 const byParticipant = indexByName('byParticipant');
-/** Precision of the activity order of participants' chat lists (see touchParticipants). */
+/** Precision of the activity order of chat lists (see touchActivity). */
 export const ACTIVITY_RESOLUTION_MS = 10_000;
 const byTenant = indexByName('byTenant');
 
@@ -173,28 +173,45 @@ export class DynamoChatStore implements ChatStore {
   }
 
   /**
-   * Moves the chat up its participants' lists. A participant item is rewritten only when its position
-   * is more than ACTIVITY_RESOLUTION_MS behind: in a busy chat that is one write per participant per
-   * resolution window instead of one per message (each write costs the table and the byParticipant
-   * index). Lists are ordered by activity to that resolution; each chat carries its exact lastActivityAt.
+   * Moves the chat up the lists that order by activity: the tenant's (byTenant, on the chat item) and
+   * each participant's (byParticipant, on the participant items). An item is rewritten only when its
+   * position is more than ACTIVITY_RESOLUTION_MS behind, so a busy chat costs one list write per item
+   * per window instead of one per message. The chat's exact lastActivityAt is set by every send.
    */
-  async touchParticipants(chatId: string, lastActivityAt: string): Promise<void> {
+  async touchActivity(chatId: string, lastActivityAt: string): Promise<void> {
     const activity = keys.activitySort(lastActivityAt, chatId);
     const stale = keys.activitySort(
       new Date(Date.parse(lastActivityAt) - ACTIVITY_RESOLUTION_MS).toISOString(),
       chatId,
     );
-    const behind = (await this.participantItems(chatId)).filter((item) => String(item.gsi1sk ?? '') < stale);
+    const [chat, participants] = await Promise.all([
+      this.table.doc.send(
+        new GetCommand({
+          TableName: this.table.tableName,
+          Key: keys.chat(chatId),
+          ProjectionExpression: 'gsi2sk',
+        }),
+      ),
+      this.participantItems(chatId),
+    ]);
+    const behind = [
+      ...(chat.Item && String(chat.Item.gsi2sk ?? '') < stale
+        ? [{ key: keys.chat(chatId), attribute: 'gsi2sk' }]
+        : []),
+      ...participants
+        .filter((item) => String(item.gsi1sk ?? '') < stale)
+        .map((item) => ({ key: keys.participant(chatId, item.userId as string), attribute: 'gsi1sk' })),
+    ];
     await Promise.all(
-      behind.map((item) =>
+      behind.map(({ key, attribute }) =>
         this.table.doc
           .send(
             new UpdateCommand({
               TableName: this.table.tableName,
-              Key: keys.participant(chatId, item.userId as string),
-              UpdateExpression: 'SET gsi1sk = :activity',
+              Key: key,
+              UpdateExpression: `SET ${attribute} = :activity`,
               // Never move a chat back in a list when records are replayed or raced.
-              ConditionExpression: 'attribute_exists(pk) AND gsi1sk < :activity',
+              ConditionExpression: `attribute_exists(pk) AND ${attribute} < :activity`,
               ExpressionAttributeValues: { ':activity': activity },
             }),
           )
@@ -225,22 +242,17 @@ export class DynamoChatStore implements ChatStore {
     );
     const rows = result.Items ?? [];
     const nextCursor = encodeCursor(result.LastEvaluatedKey);
-    if (index.indexName === byTenant.indexName) {
-      return { items: rows.map(toChat), ...(nextCursor ? { nextCursor } : {}) };
-    }
-    const chatIds = rows.map((row) => row.chatId as string);
-    const chats = await this.batchGet(chatIds);
+    // byTenant holds the chats themselves; byParticipant holds participant items, so fetch their chats.
+    const chats =
+      index.indexName === byTenant.indexName
+        ? rows.map(toChat)
+        : await this.chatsById(rows.map((row) => row.chatId as string));
     // The index orders chats to ACTIVITY_RESOLUTION_MS; within a page the exact lastActivityAt decides.
-    const items = chatIds
-      .flatMap((id) => {
-        const chat = chats.get(id);
-        return chat ? [chat] : [];
-      })
-      .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
+    const items = chats.sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
     return { items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
-  private async batchGet(chatIds: string[]): Promise<Map<string, ChatRecord>> {
+  private async chatsById(chatIds: string[]): Promise<ChatRecord[]> {
     const found = new Map<string, ChatRecord>();
     let pending = chatIds.map((chatId) => keys.chat(chatId));
     for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
@@ -252,6 +264,9 @@ export class DynamoChatStore implements ChatStore {
       pending = (result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as typeof pending;
       if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
     }
-    return found;
+    return chatIds.flatMap((id) => {
+      const chat = found.get(id);
+      return chat ? [chat] : [];
+    });
   }
 }

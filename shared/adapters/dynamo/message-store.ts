@@ -142,7 +142,7 @@ export class DynamoMessageStore implements MessageStore {
           Update: {
             TableName: tableName,
             Key: keys.chat(message.chatId),
-            UpdateExpression: 'SET lastSeq = :seq, lastActivityAt = :at, gsi2sk = :activity',
+            UpdateExpression: 'SET lastSeq = :seq, lastActivityAt = :at',
             ConditionExpression: 'lastSeq = :expected AND #status = :open AND lastActivityAt <= :at',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
@@ -150,7 +150,6 @@ export class DynamoMessageStore implements MessageStore {
               ':expected': expected,
               ':at': message.createdAt,
               ':open': 'open',
-              ':activity': keys.activitySort(message.createdAt, message.chatId),
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
