@@ -34,7 +34,6 @@ export interface StreamPollerConsumer {
   readonly filters: readonly FilterPattern[];
   readonly batchSize: number;
   readonly retryAttempts: number;
-  // biome-ignore lint/suspicious/noConfusingVoidType: a Lambda stream handler may return nothing.
   readonly invoke: (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | void>;
   /** The Lambda timeout: the context counts down from it and a longer invocation counts as failed. 60 s by default. */
   readonly timeoutMs?: number;

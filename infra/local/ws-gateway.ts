@@ -46,7 +46,6 @@ export interface WsRouteResult {
   headers?: Record<string, boolean | number | string>;
 }
 
-// biome-ignore lint/suspicious/noConfusingVoidType: handlers typed as returning Promise<void> must fit.
 export type WsInvoke = (event: WsEvent, context: Context) => Promise<WsRouteResult | undefined | void>;
 
 export interface WsGatewayRoute {

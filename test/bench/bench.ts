@@ -1210,7 +1210,7 @@ const printMode = (mode: Mode, options: Options, results: readonly RunResult[]):
 // ---- main ----------------------------------------------------------------------------------------------
 
 const leftoverDynamoProcesses = (port: string | undefined): { ours: number; all: number } => {
-  let lines: string[] = [];
+  let lines: string[];
   try {
     lines = execFileSync('pgrep', ['-af', 'DynamoDBLocal'], { encoding: 'utf8' }).split('\n').filter(Boolean);
   } catch {

@@ -72,14 +72,12 @@ class FakeBackend {
   };
 
   /** The WebSocket constructor handed to the client. */
-  get WebSocket(): new (
-    url: string,
-  ) => WebSocketLike {
-    const backend = this;
+  get WebSocket(): new (url: string) => WebSocketLike {
+    const backend = (): FakeBackend => this;
     return class extends FakeSocket {
       constructor(url: string) {
-        super(url, backend);
-        backend.sockets.push(this);
+        super(url, backend());
+        backend().sockets.push(this);
       }
     };
   }
