@@ -80,6 +80,28 @@ export const operations: Record<string, Operation> = {
     }),
     status: 200,
   },
+  'POST /v1/chats/{chatId}/attachments': {
+    summary:
+      'Presigned POST for uploading one file straight to S3 (policy pins key, exact content type, size ≤ declared); pending until S3 confirms it',
+    auth: true,
+    body: s.createAttachmentBody,
+    response: z.object({
+      attachmentId: s.attachmentIdSchema,
+      upload: z.object({ url: z.string(), fields: z.record(z.string(), z.string()) }),
+      expiresAt: z.iso.datetime(),
+    }),
+    status: 201,
+  },
+  'GET /v1/attachments/{attachmentId}': {
+    summary: 'A short-lived download URL (participants only); `attachment` unless an allow-listed image type',
+    auth: true,
+    response: s.messageSchema.shape.attachment.unwrap().extend({
+      chatId: s.chatIdSchema,
+      url: z.string(),
+      expiresAt: z.iso.datetime(),
+    }),
+    status: 200,
+  },
   'POST /v1/dev/tokens': {
     summary: 'LOCAL CLOUD ONLY: mint a development token for any role (never deployed)',
     auth: false,

@@ -6,12 +6,21 @@ import { join } from 'node:path';
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { deployedHttpRoutes, functionId, streamConsumers, wsRoutes } from '../shared/config/routes.ts';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import {
+  bucketConsumers,
+  deployedHttpRoutes,
+  functionId,
+  streamConsumers,
+  wsRoutes,
+} from '../shared/config/routes.ts';
 import { ChatApis } from './constructs/apis.ts';
 import { type ChatConfig, CONTEXT_KEYS, readConfig } from './constructs/config.ts';
 import { ChatData } from './constructs/data.ts';
 import { ChatFunction, type FunctionEnvironment, type FunctionRoute } from './constructs/functions.ts';
 import { attachStreamConsumer } from './constructs/streams.ts';
+import { acknowledge } from './constructs/nag.ts';
 import { ChatWeb } from './constructs/web.ts';
 
 export interface ChatStackProps extends StackProps {
@@ -92,10 +101,19 @@ export class ChatStack extends Stack {
       const created = make(consumer);
       attachStreamConsumer(created, consumer, created.fn, this.data.table);
     }
+    for (const consumer of bucketConsumers) {
+      this.data.attachmentsBucket.addEventNotification(
+        s3.EventType.OBJECT_CREATED,
+        new s3n.LambdaDestination(make(consumer).fn),
+        { prefix: consumer.prefix },
+      );
+    }
+    if (bucketConsumers.length > 0) this.acknowledgeNotificationsHandler();
 
     this.web = new ChatWeb(this, 'Web', {
       webDir: join(props.projectRoot, 'web'),
       logsBucket: this.data.logsBucket,
+      attachmentsBucket: this.data.attachmentsBucket,
       runtimeConfig: {
         // Same keys as the local cloud's /config.json (infra/local/cloud.ts); no dev tokens in AWS.
         httpUrl: this.apis.httpApiUrl,
@@ -103,6 +121,16 @@ export class ChatStack extends Stack {
         devTokens: false,
       },
     });
+
+    // Download URLs point at the distribution, which adds nosniff (see ChatWeb).
+    for (const created of this.functions.values()) {
+      if (created.route.permissions.includes('attachments:read')) {
+        created.fn.addEnvironment(
+          'ATTACHMENTS_DOWNLOAD_BASE',
+          `https://${this.web.distribution.distributionDomainName}`,
+        );
+      }
+    }
 
     const output = (name: string, value: string, description: string) =>
       new CfnOutput(this, name, { value, description });
@@ -116,5 +144,30 @@ export class ChatStack extends Stack {
     );
     output('TableName', this.data.table.tableName, 'DynamoDB table');
     output('AttachmentsBucketName', this.data.attachmentsBucket.bucketName, 'Attachments bucket');
+  }
+
+  /**
+   * aws-cdk-lib configures bucket notifications with a singleton Lambda of its own (code, role and
+   * runtime are aws-cdk-lib's); its findings are acknowledged on that handler only.
+   */
+  private acknowledgeNotificationsHandler(): void {
+    const handlers = this.node.children.filter((child) =>
+      child.node.id.startsWith('BucketNotificationsHandler'),
+    );
+    if (handlers.length === 0) throw new Error('BucketNotificationsHandler not found');
+    const owner =
+      'Handler of aws-cdk-lib’s bucket-notification custom resource, run by CloudFormation at deploy time:';
+    const reasons: Record<string, string> = {
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': `${owner} CloudWatch Logs only.`,
+      'AwsSolutions-IAM5[Resource::*]': `${owner} s3:PutBucketNotification is granted by aws-cdk-lib on Resource::*.`,
+      'AwsSolutions-L1': `${owner} its runtime is chosen and upgraded by aws-cdk-lib.`,
+      'Serverless-LambdaLatestVersion': `${owner} its runtime is chosen and upgraded by aws-cdk-lib.`,
+      'Serverless-LambdaDLQ': `${owner} invoked synchronously by CloudFormation during deployments only.`,
+      'Serverless-LambdaTracing': `${owner} runs only during deployments; its logs suffice.`,
+      'Serverless-LambdaDefaultMemorySize': `${owner} its memory size is aws-cdk-lib's choice.`,
+    };
+    for (const handler of handlers) {
+      for (const [ruleId, reason] of Object.entries(reasons)) acknowledge(handler, ruleId, reason);
+    }
   }
 }

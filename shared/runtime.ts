@@ -5,6 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoChatStore } from './adapters/dynamo/chat-store.ts';
+import { DynamoAttachmentStore } from './adapters/dynamo/attachment-store.ts';
 import { createTableContext } from './adapters/dynamo/client.ts';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store.ts';
 import { DynamoMessageStore } from './adapters/dynamo/message-store.ts';
@@ -12,9 +13,11 @@ import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
 import { DynamoTicketStore } from './adapters/dynamo/ticket-store.ts';
 import { ApiGatewayPusher } from './adapters/pusher.ts';
+import { S3AttachmentStorage } from './adapters/s3-attachments.ts';
 import { secretFromArn } from './adapters/secrets.ts';
 import { TokenService } from './auth/tokens.ts';
 import { parseEnv } from './config/env.ts';
+import { AttachmentService } from './domain/attachments.ts';
 import { ChatService } from './domain/chats.ts';
 import { systemClock } from './domain/ports.ts';
 import { RealtimeService } from './domain/realtime.ts';
@@ -40,6 +43,7 @@ export const stores = {
   tickets: new DynamoTicketStore(table),
   tenants: new DynamoTenantStore(table),
   rateLimiter: new DynamoRateLimiter(table),
+  attachments: new DynamoAttachmentStore(table),
 };
 
 export const tokens = new TokenService({
@@ -60,7 +64,24 @@ export const tokens = new TokenService({
   visitorTokenTtlSeconds: env.VISITOR_TOKEN_TTL_SECONDS,
 });
 
-export const chats = new ChatService(stores.chats, stores.messages, systemClock);
+export const chats = new ChatService(stores.chats, stores.messages, stores.attachments, systemClock);
+export const attachments = new AttachmentService(
+  stores.attachments,
+  new S3AttachmentStorage({
+    bucket: env.ATTACHMENTS_BUCKET,
+    ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
+    ...(env.ATTACHMENTS_DOWNLOAD_BASE ? { downloadBase: env.ATTACHMENTS_DOWNLOAD_BASE } : {}),
+  }),
+  (identity, chatId) => chats.authorize(identity, chatId),
+  systemClock,
+  {
+    maxBytes: env.ATTACHMENT_MAX_BYTES,
+    allowedTypes: env.ATTACHMENT_TYPES,
+    inlineTypes: env.ATTACHMENT_INLINE_TYPES,
+    uploadTtlSeconds: env.UPLOAD_URL_TTL_SECONDS,
+    downloadTtlSeconds: env.DOWNLOAD_URL_TTL_SECONDS,
+  },
+);
 export const realtime = new RealtimeService(
   stores.tickets,
   stores.connections,

@@ -4,7 +4,7 @@ import { chats } from '../../shared/runtime.ts';
 import { wsAction } from '../../shared/ws/middleware.ts';
 
 export const handler = wsAction('sendMessage', async ({ frame, identity }) => {
-  const { chatId, clientMessageId, type, text } = frame;
-  const { message, created } = await chats.send(identity, chatId, { clientMessageId, type, text });
+  const { action: _action, requestId: _requestId, chatId, ...content } = frame;
+  const { message, created } = await chats.send(identity, chatId, content);
   return ack({ message, created }, frame.requestId, { chatId, seq: message.seq, tenantId: message.tenantId });
 });

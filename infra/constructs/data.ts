@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/config/table.ts';
 import { acknowledge } from './nag.ts';
+import { ATTACHMENT_PREFIX, PENDING_EXPIRY_DAYS } from '../../shared/config/storage.ts';
 
 export interface ChatDataProps {
   readonly corsOrigins: readonly string[];
@@ -72,13 +73,18 @@ export class ChatData extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        // Uploads land under pending/ until a message references them (attachment work to come).
-        { id: 'expire-pending', prefix: 'pending/', expiration: Duration.days(1) },
+        // Uploads land under pending/ and move to files/ once confirmed; never-confirmed ones expire.
+        {
+          id: 'expire-unconfirmed-uploads',
+          prefix: ATTACHMENT_PREFIX.pending,
+          expiration: Duration.days(PENDING_EXPIRY_DAYS),
+        },
       ],
       cors: [
         {
           allowedOrigins: [...props.corsOrigins],
-          allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+          // Browsers POST uploads (presigned POST) and GET downloads (presigned GET); nothing else.
+          allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
           allowedHeaders: ['*'],
           exposedHeaders: ['ETag'],
           maxAge: 3000,

@@ -9,10 +9,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Env } from '../../shared/config/env.ts';
 import { functionId, type Permission } from '../../shared/config/routes.ts';
+import { ATTACHMENT_PREFIX } from '../../shared/config/storage.ts';
 import type { ChatData } from './data.ts';
 import { acknowledge, nagRef } from './nag.ts';
 
@@ -25,6 +28,8 @@ export type FunctionEnvironment = Partial<Record<keyof Env, string>> & {
 };
 
 export interface FunctionRoute {
+  /** `bucket` consumers are invoked asynchronously (S3 notifications) and get a dead-letter queue. */
+  readonly kind?: string;
   readonly handler: string;
   readonly permissions: readonly Permission[];
   readonly timeoutSeconds?: number;
@@ -55,6 +60,7 @@ export class ChatFunction extends Construct {
   readonly fn: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly route: FunctionRoute;
+  readonly deadLetterQueue: sqs.Queue | undefined;
 
   constructor(scope: Construct, route: FunctionRoute, props: FunctionFactoryProps) {
     const id = functionId(route);
@@ -72,8 +78,26 @@ export class ChatFunction extends Construct {
     });
     logGroup.grantWrite(this.role);
 
+    const asynchronous = route.kind === 'bucket';
+    // Events that still fail after Lambda's two async retries land here instead of being dropped.
+    this.deadLetterQueue = asynchronous
+      ? new sqs.Queue(this, 'DeadLetters', {
+          encryption: sqs.QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+          retentionPeriod: Duration.days(14),
+        })
+      : undefined;
+    if (this.deadLetterQueue) {
+      const reason = `Dead-letter queue of the asynchronously invoked ${id}: failed S3 events wait here for inspection and replay; it has no consumer, so no redrive.`;
+      acknowledge(this.deadLetterQueue, 'AwsSolutions-SQS3', reason);
+      acknowledge(this.deadLetterQueue, 'Serverless-SQSRedrivePolicy', reason);
+    }
+
     this.fn = new nodejs.NodejsFunction(this, 'Handler', {
       description: `serverless-chat ${route.handler}`,
+      ...(this.deadLetterQueue
+        ? { onFailure: new destinations.SqsDestination(this.deadLetterQueue), retryAttempts: 2 }
+        : {}),
       entry: join(props.projectRoot, route.handler),
       handler: 'handler',
       projectRoot: props.projectRoot,
@@ -124,12 +148,37 @@ export class ChatFunction extends Construct {
         case 'secret:auth':
           props.authSecret?.grantRead(this.role);
           break;
+        case 'attachments:upload':
+          this.allowObjects(props, ['s3:PutObject'], ATTACHMENT_PREFIX.pending);
+          break;
+        case 'attachments:read':
+          this.allowObjects(props, ['s3:GetObject'], ATTACHMENT_PREFIX.files);
+          break;
+        case 'attachments:manage':
+          this.allowObjects(props, ['s3:GetObject', 's3:DeleteObject'], ATTACHMENT_PREFIX.pending);
+          this.allowObjects(props, ['s3:PutObject'], ATTACHMENT_PREFIX.files);
+          break;
         default: {
           const unknown: never = permission;
           throw new Error(`unknown permission ${String(unknown)}`);
         }
       }
     }
+  }
+
+  /** Exact object actions under one prefix of the attachments bucket (no bucket-level or list rights). */
+  private allowObjects(props: FunctionFactoryProps, actions: string[], prefix: string): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [props.data.attachmentsBucket.arnForObjects(`${prefix}*`)],
+      }),
+    );
+    acknowledge(
+      this,
+      `AwsSolutions-IAM5[Resource::${nagRef(props.data.attachmentsBucket, 'Arn')}/${prefix}*]`,
+      `Attachment object keys are generated per upload; the grant is limited to ${actions.join(', ')} under ${prefix} of the attachments bucket.`,
+    );
   }
 
   private acknowledgeFindings(props: FunctionFactoryProps): void {
@@ -141,7 +190,9 @@ export class ChatFunction extends Construct {
     acknowledge(
       this,
       'Serverless-LambdaDLQ',
-      'Never invoked asynchronously: API Gateway invokes it synchronously, stream batches fail over to the event source mapping’s SQS destination.',
+      this.deadLetterQueue
+        ? 'Asynchronous failures go to an on-failure destination (SQS), the successor of a dead-letter queue, which also records the error.'
+        : 'Never invoked asynchronously: API Gateway invokes it synchronously, stream batches fail over to the event source mapping’s SQS destination.',
     );
     acknowledge(
       this,

@@ -12,11 +12,18 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { LOG_RETENTION } from './functions.ts';
 import { acknowledge, nagRef } from './nag.ts';
+import { ATTACHMENT_PREFIX } from '../../shared/config/storage.ts';
 
 export interface ChatWebProps {
   /** Absolute path of the `web/` folder. */
   readonly webDir: string;
   readonly logsBucket: s3.IBucket;
+  /**
+   * Served under `/files/*`: presigned S3 GETs pass through (query string forwarded, S3's own host
+   * name kept, no caching) and responses gain the security headers, `X-Content-Type-Options: nosniff`
+   * among them, which S3 cannot send itself.
+   */
+  readonly attachmentsBucket: s3.IBucket;
   /** Written to `/config.json` so the demo and console find the APIs without a rebuild. */
   readonly runtimeConfig: Record<string, string | boolean>;
 }
@@ -78,7 +85,31 @@ export class ChatWeb extends Construct {
           { function: indexRewrite, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
         ],
       },
+      additionalBehaviors: {
+        [`${ATTACHMENT_PREFIX.files}*`]: {
+          // No origin access control: S3 checks the presigned URL's own signature, computed for the
+          // bucket's regional host name, which is the Host CloudFront sends to this origin.
+          origin: new origins.HttpOrigin(props.attachmentsBucket.bucketRegionalDomainName, {
+            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+          }),
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+          cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+          originRequestPolicy: new cloudfront.OriginRequestPolicy(this, 'PresignedDownloads', {
+            comment: 'serverless-chat: pass presigned S3 query strings, never the viewer Host',
+            queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
+            headerBehavior: cloudfront.OriginRequestHeaderBehavior.none(),
+            cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
+          }),
+          responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        },
+      },
     });
+    acknowledge(
+      this.distribution,
+      'AwsSolutions-CFR7',
+      'The web bucket origin uses origin access control; the /files/* origin deliberately does not: S3 must check the presigned URL signed for each participant’s download, which OAC would replace. The attachments bucket stays private.',
+    );
     acknowledge(
       this.distribution,
       'AwsSolutions-CFR1',

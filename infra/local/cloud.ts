@@ -13,11 +13,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import S3rver from 's3rver';
 import { createTableContext } from '../../shared/adapters/dynamo/client.ts';
 import { DynamoTenantStore } from '../../shared/adapters/dynamo/tenant-store.ts';
-import { httpRoutes, streamConsumers, wsRoutes } from '../../shared/config/routes.ts';
+import type { Context, S3Event } from 'aws-lambda';
+import { bucketConsumers, httpRoutes, streamConsumers, wsRoutes } from '../../shared/config/routes.ts';
+import { ATTACHMENT_PREFIX } from '../../shared/config/storage.ts';
 import { startDynamoLocal } from './dynamo.ts';
 import { freePort } from './free-port.ts';
 import { type HttpInvoke, startHttpGateway } from './http-gateway.ts';
-import { LOCAL_REGION } from './lambda-context.ts';
+import { createLambdaContext, LOCAL_REGION } from './lambda-context.ts';
 import { startStaticServer } from './static-server.ts';
 import { type StreamPollerConsumer, startStreamPoller } from './stream-poller.ts';
 import { ensureTable } from './table.ts';
@@ -49,7 +51,8 @@ export interface LocalCloudOptions {
 export interface LocalCloud {
   readonly urls: { web: string; http: string; ws: string; dynamodb: string; s3: string };
   readonly tableName: string;
-  /** Resolves once the stream consumers have processed everything written so far. */
+  readonly bucket: string;
+  /** Resolves once the stream and bucket consumers have processed everything so far. */
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -147,6 +150,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       VISITOR_SECRET: DEV_VISITOR_SECRET,
       ATTACHMENTS_BUCKET: LOCAL_BUCKET,
       S3_ENDPOINT: urls.s3,
+      ATTACHMENTS_DOWNLOAD_BASE: urls.web,
       CORS_ORIGINS: '*',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -194,6 +198,45 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     });
     stops.push(() => poller.stop());
 
+    // S3 notifications: ObjectCreated under a consumer's prefix invokes it asynchronously, with Lambda's
+    // two retries for async invocations. Keys are URL-encoded as AWS sends them.
+    const inFlight = new Set<Promise<void>>();
+    for (const consumer of bucketConsumers) {
+      const invoke = await load<(event: S3Event, context: Context) => Promise<void>>(consumer.handler);
+      s3.on('event', (event) => {
+        for (const record of event.Records as S3Event['Records']) {
+          if (
+            !record.eventName.startsWith('ObjectCreated:') ||
+            !record.s3.object.key.startsWith(consumer.prefix)
+          )
+            continue;
+          const s3Record = {
+            ...record,
+            s3: { ...record.s3, object: { ...record.s3.object, key: encodeS3Key(record.s3.object.key) } },
+          };
+          const run = async () => {
+            for (let attempt = 0; attempt < 3; attempt++) {
+              try {
+                const context = createLambdaContext({
+                  functionName: consumer.name,
+                  timeoutMs: (consumer.timeoutSeconds ?? 10) * 1000,
+                });
+                await invoke({ Records: [s3Record] }, context);
+                return;
+              } catch (error) {
+                log(
+                  `bucket consumer ${consumer.name} failed (attempt ${attempt + 1} of 3): ${String(error)}`,
+                );
+                await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+              }
+            }
+          };
+          const running = run().finally(() => inFlight.delete(running));
+          inFlight.add(running);
+        }
+      });
+    }
+
     const http = await startHttpGateway({
       port: httpPort,
       host: '0.0.0.0',
@@ -220,15 +263,25 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       root: join(ROOT, 'web'),
       routes: { '/': 'demo/index.html', '/console': 'console/index.html' },
       runtimeConfig: { httpUrl: urls.http, wsUrl: urls.ws, tenantId: DEMO_TENANT, devTokens: true },
+      // Like the CloudFront behaviour in front of the attachments bucket (infra/constructs/web.ts).
+      proxies: { [`/${ATTACHMENT_PREFIX.files}`]: `http://127.0.0.1:${s3Port}/${LOCAL_BUCKET}` },
     });
     stops.push(() => web.close());
 
-    return { urls, tableName: LOCAL_TABLE, idle: () => poller.idle(), stop: stopAll };
+    const idle = async () => {
+      await poller.idle();
+      await Promise.all([...inFlight]);
+    };
+    return { urls, tableName: LOCAL_TABLE, bucket: LOCAL_BUCKET, idle, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
   }
 };
+
+/** S3 notification keys are URL-encoded, spaces as `+`, slashes kept. */
+const encodeS3Key = (key: string): string =>
+  encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
 
 const corsXml = (origin: string): string => `<CORSConfiguration>
   <CORSRule>

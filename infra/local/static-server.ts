@@ -17,6 +17,11 @@ export interface StaticServerOptions {
   readonly routes?: Readonly<Record<string, string>>;
   /** Served as `/config.json`. */
   readonly runtimeConfig: Readonly<Record<string, unknown>>;
+  /**
+   * Path prefixes passed on to another origin with the query string, like a CDN behaviour: e.g.
+   * `{ '/files/': 'http://127.0.0.1:4569/bucket' }`. Responses get `X-Content-Type-Options: nosniff`.
+   */
+  readonly proxies?: Readonly<Record<string, string>>;
 }
 
 export interface StaticServer {
@@ -66,6 +71,19 @@ const NO_CACHE = {
 const inside = (root: string, candidate: string): boolean => {
   const rel = relative(root, candidate);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.split(sep).includes('..'));
+};
+
+/** CDN-style pass-through: status, body and the content headers of the origin, plus nosniff. */
+const forward = async (request: IncomingMessage, res: ServerResponse, method: string, target: string) => {
+  const upstream = await fetch(target, { method, headers: { accept: request.headers.accept ?? '*/*' } });
+  res.statusCode = upstream.status;
+  for (const name of ['content-type', 'content-length', 'content-disposition', 'etag', 'last-modified']) {
+    const value = upstream.headers.get(name);
+    if (value !== null) res.setHeader(name, value);
+  }
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('cache-control', 'no-store');
+  res.end(method === 'HEAD' ? undefined : Buffer.from(await upstream.arrayBuffer()));
 };
 
 export const startStaticServer = async (options: StaticServerOptions): Promise<StaticServer> => {
@@ -136,6 +154,11 @@ export const startStaticServer = async (options: StaticServerOptions): Promise<S
       return;
     }
     const pathname = (request.url ?? '/').split('?')[0]?.split('#')[0] ?? '/';
+    const proxy = Object.entries(options.proxies ?? {}).find(([prefix]) => pathname.startsWith(prefix));
+    if (proxy) {
+      await forward(request, res, method, `${proxy[1]}${request.url ?? '/'}`);
+      return;
+    }
     if (pathname === '/config.json') {
       reply(res, method, 200, 'application/json; charset=utf-8', JSON.stringify(options.runtimeConfig));
       return;

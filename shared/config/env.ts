@@ -42,6 +42,37 @@ export const envSchema = z
     /** Connections live at most 2 h in API Gateway; the item's TTL adds a margin. */
     CONNECTION_TTL_SECONDS: seconds(2 * 3600 + 15 * 60),
     CORS_ORIGINS: csv.default(['*']),
+    /** Attachments: the private bucket, the upload limit and the content types allowed. */
+    ATTACHMENTS_BUCKET: z.string().min(3),
+    /** Local cloud only: the S3 emulator. Unset in AWS. */
+    S3_ENDPOINT: z.url().optional(),
+    /** Downloads are served through this origin (CloudFront; locally the web server), which adds nosniff. */
+    ATTACHMENTS_DOWNLOAD_BASE: z.url().optional(),
+    ATTACHMENT_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(100 * 1024 * 1024),
+    ATTACHMENT_TYPES: csv.default([
+      'image/png',
+      'image/jpeg',
+      'image/gif',
+      'image/webp',
+      'application/pdf',
+      'text/plain',
+      'text/csv',
+      'application/zip',
+      'application/msword',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      'application/vnd.ms-excel',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'audio/mpeg',
+      'video/mp4',
+    ]),
+    /** Types a browser may show inline; everything else downloads as an attachment. */
+    ATTACHMENT_INLINE_TYPES: csv.default(['image/png', 'image/jpeg', 'image/gif', 'image/webp']),
+    UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+    DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
     FANOUT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(16),
     POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(5000).default(500),
   })

@@ -3,6 +3,7 @@
  * the table stream from these entries; the local cloud's gateways route to the very same handler files.
  * Adding a route is one entry here plus one handler file.
  */
+import { ATTACHMENT_PREFIX } from './storage.ts';
 import { ENTITY } from './table.ts';
 
 /** What a function may touch; the CDK stack turns each into a least-privilege grant. */
@@ -11,7 +12,10 @@ export type Permission =
   | 'table:write'
   | 'connections:post' // @connections POST/GET/DELETE on the WebSocket API
   | 'secret:visitor' // read the visitor-token signing secret
-  | 'secret:auth'; // read the host identity provider's shared secret (when configured)
+  | 'secret:auth' // read the host identity provider's shared secret (when configured)
+  | 'attachments:upload' // sign presigned POSTs for pending/ uploads
+  | 'attachments:read' // sign downloads of confirmed files/
+  | 'attachments:manage'; // inspect, move and delete pending/ and files/ objects
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -98,6 +102,18 @@ export const httpRoutes: readonly HttpRoute[] = [
   http('GET', '/v1/chats/{chatId}/events', 'poll-events', ['table:read', 'secret:visitor', 'secret:auth'], {
     timeoutSeconds: 29,
   }),
+  http('POST', '/v1/chats/{chatId}/attachments', 'create-attachment', [
+    ...RW,
+    'secret:visitor',
+    'secret:auth',
+    'attachments:upload',
+  ]),
+  http('GET', '/v1/attachments/{attachmentId}', 'get-attachment', [
+    'table:read',
+    'secret:visitor',
+    'secret:auth',
+    'attachments:read',
+  ]),
   http('POST', '/v1/dev/tokens', 'dev-token', [], { localOnly: true }),
 ];
 
@@ -140,6 +156,24 @@ export const streamConsumers: readonly StreamConsumer[] = [
     filters: [{ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ENTITY.connection] } } } }],
     retryAttempts: 2,
     maxRecordAgeSeconds: 60,
+  },
+];
+
+/** A function invoked by the attachments bucket's ObjectCreated notifications under `prefix`. */
+export interface BucketConsumer extends RouteBase {
+  readonly kind: 'bucket';
+  readonly name: string;
+  readonly prefix: string;
+}
+
+export const bucketConsumers: readonly BucketConsumer[] = [
+  {
+    kind: 'bucket',
+    name: 'attachment-uploaded',
+    handler: 'functions/s3/attachment-uploaded.ts',
+    prefix: ATTACHMENT_PREFIX.pending,
+    permissions: ['table:read', 'table:write', 'attachments:manage'],
+    timeoutSeconds: 30,
   },
 ];
 

@@ -53,6 +53,7 @@ export const ENTITY = {
   ticket: 'ticket',
   uniqueChat: 'uniqueChat',
   rateLimit: 'rateLimit',
+  attachment: 'attachment',
 } as const;
 export type Entity = (typeof ENTITY)[keyof typeof ENTITY];
 

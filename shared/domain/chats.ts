@@ -6,7 +6,8 @@ import { messageCreated } from './envelopes.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, sha256 } from './ids.ts';
-import type { ChatRecord, ChatStore, Clock, MessageStore, Page } from './ports.ts';
+import { attachmentRefFor } from './attachments.ts';
+import type { AttachmentStore, ChatRecord, ChatStore, Clock, MessageStore, Page } from './ports.ts';
 import type { Chat, CreateChatInput, Envelope, Message, Participant, SendMessageInput } from './schemas.ts';
 
 export interface MessagePage {
@@ -18,6 +19,7 @@ export class ChatService {
   constructor(
     private readonly chats: ChatStore,
     private readonly messages: MessageStore,
+    private readonly attachments: AttachmentStore,
     private readonly clock: Clock,
   ) {}
 
@@ -96,6 +98,10 @@ export class ChatService {
     input: SendMessageInput,
   ): Promise<{ message: Message; created: boolean }> {
     await this.authorize(identity, chatId);
+    const attachment =
+      input.type === 'file'
+        ? attachmentRefFor(await this.attachments.get(input.attachmentId ?? ''), chatId)
+        : undefined;
     return this.messages.append({
       chatId,
       tenantId: identity.tenantId,
@@ -103,7 +109,8 @@ export class ChatService {
       senderId: identity.userId,
       senderRole: identity.role,
       type: input.type,
-      text: input.text,
+      text: input.text ?? '',
+      ...(attachment ? { attachment } : {}),
     });
   }
 

@@ -3,7 +3,7 @@
  * never imports the AWS SDK.
  */
 import type { Identity } from './identity.ts';
-import type { Chat, Message, Participant, Tenant } from './schemas.ts';
+import type { AttachmentRef, Chat, Message, Participant, Tenant } from './schemas.ts';
 
 export interface Page<T> {
   readonly items: T[];
@@ -41,6 +41,7 @@ export interface MessageDraft {
   readonly senderRole: Message['senderRole'];
   readonly type: Message['type'];
   readonly text: string;
+  readonly attachment?: AttachmentRef;
 }
 
 export interface MessageStore {
@@ -94,6 +95,58 @@ export type PushResult = 'delivered' | 'gone';
 export interface Pusher {
   /** Posts one frame to a connection; 'gone' when the connection no longer exists (410). Throws otherwise. */
   post(connectionId: string, payload: string): Promise<PushResult>;
+}
+
+export interface AttachmentRecord {
+  readonly attachmentId: string;
+  readonly tenantId: string;
+  readonly chatId: string;
+  readonly uploaderId: string;
+  readonly fileName: string;
+  readonly contentType: string;
+  readonly declaredSize: number;
+  readonly status: 'pending' | 'ready' | 'rejected';
+  readonly createdAt: string;
+  readonly size?: number;
+  readonly kind?: 'file' | 'image';
+  readonly width?: number;
+  readonly height?: number;
+  readonly rejectedReason?: string;
+}
+
+export interface AttachmentStore {
+  /** A pending record that expires (TTL) unless the upload is confirmed. */
+  put(record: AttachmentRecord, expiresAt: number): Promise<void>;
+  get(attachmentId: string): Promise<AttachmentRecord | undefined>;
+  /** pending → ready (clears the expiry); false when it was not pending. */
+  markReady(
+    attachmentId: string,
+    details: { size: number; kind: 'file' | 'image'; width?: number; height?: number; readyAt: string },
+  ): Promise<boolean>;
+  /** pending → rejected; false when it was not pending. */
+  markRejected(attachmentId: string, reason: string): Promise<boolean>;
+}
+
+/** Object storage for attachment bytes (S3): presigned uploads and downloads, inspection, moves. */
+export interface AttachmentStorage {
+  createUpload(input: {
+    key: string;
+    contentType: string;
+    size: number;
+    maxBytes: number;
+    expiresSeconds: number;
+  }): Promise<{ url: string; fields: Record<string, string>; expiresAt: string }>;
+  downloadUrl(input: {
+    key: string;
+    fileName: string;
+    contentType: string;
+    inline: boolean;
+    expiresSeconds: number;
+  }): Promise<string>;
+  describe(key: string): Promise<{ size: number; contentType?: string } | undefined>;
+  readStart(key: string, bytes: number): Promise<Uint8Array>;
+  promote(fromKey: string, toKey: string): Promise<void>;
+  remove(key: string): Promise<void>;
 }
 
 export interface Clock {

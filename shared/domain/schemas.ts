@@ -28,7 +28,6 @@ export const metadataSchema = z
     message: `metadata must be at most ${METADATA_MAX_BYTES} bytes of JSON`,
   });
 
-export const messageTextSchema = z.string().trim().min(1, 'text must not be empty').max(8000);
 const seqSchema = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 // ---- HTTP request bodies and queries ----
@@ -49,12 +48,53 @@ export const createChatBody = z.strictObject({
 });
 export type CreateChatInput = z.infer<typeof createChatBody>;
 
-export const sendMessageBody = z.strictObject({
+export const attachmentIdSchema = z
+  .string()
+  .regex(/^att_[a-z0-9]{20}$/, 'an attachment id such as att_0123456789abcdefghij');
+const messageTypeSchema = z.enum(['text', 'file'], { error: 'type must be "text" or "file"' });
+
+/** A text message needs text; a file message needs a ready attachment and may carry a caption. */
+const messageContent = {
   clientMessageId: clientMessageIdSchema,
-  type: z.literal('text', { error: 'type must be "text" (file messages arrive with attachments)' }),
-  text: messageTextSchema,
-});
+  text: z.string().trim().max(8000).optional(),
+  attachmentId: attachmentIdSchema.optional(),
+};
+const contentRules = (
+  value: { type: 'text' | 'file'; text?: string | undefined; attachmentId?: string | undefined },
+  ctx: z.RefinementCtx,
+) => {
+  if (value.type === 'text' && !value.text)
+    ctx.addIssue({ code: 'custom', path: ['text'], message: 'text must not be empty' });
+  if (value.type === 'text' && value.attachmentId)
+    ctx.addIssue({ code: 'custom', path: ['attachmentId'], message: 'attachmentId goes with type "file"' });
+  if (value.type === 'file' && !value.attachmentId)
+    ctx.addIssue({ code: 'custom', path: ['attachmentId'], message: 'a file message needs an attachmentId' });
+};
+
+export const sendMessageBody = z
+  .strictObject({ ...messageContent, type: messageTypeSchema })
+  .superRefine(contentRules);
 export type SendMessageInput = z.infer<typeof sendMessageBody>;
+
+export const createAttachmentBody = z.strictObject({
+  fileName: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .refine(
+      (name) => ![...name].some((ch) => ch < ' ' || ch === '\u007f' || ch === '/' || ch === '\\'),
+      'fileName must not contain control characters or slashes',
+    ),
+  contentType: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, 'a MIME type such as image/png'),
+  size: z.number().int().min(1, 'size must be at least 1 byte'),
+});
+export type CreateAttachmentInput = z.infer<typeof createAttachmentBody>;
+export const attachmentPathParams = z.strictObject({ attachmentId: attachmentIdSchema });
 
 export const chatPathParams = z.strictObject({ chatId: chatIdSchema });
 
@@ -101,10 +141,9 @@ const frame = <A extends string, S extends z.ZodRawShape>(action: A, shape: S) =
 export const clientFrame = z.discriminatedUnion('action', [
   frame('sendMessage', {
     chatId: chatIdSchema,
-    clientMessageId: clientMessageIdSchema,
-    type: z.literal('text').default('text'),
-    text: messageTextSchema,
-  }),
+    ...messageContent,
+    type: messageTypeSchema.default('text'),
+  }).superRefine(contentRules),
   frame('subscribe', { chatId: chatIdSchema }),
   frame('unsubscribe', { chatId: chatIdSchema }),
   frame('ping', {}),
@@ -144,11 +183,24 @@ export const messageSchema = z.object({
   clientMessageId: clientMessageIdSchema,
   senderId: userIdSchema,
   senderRole: roleSchema,
-  type: z.enum(['text']),
+  type: messageTypeSchema,
+  /** The text, or a file's caption ('' when none). */
   text: z.string(),
+  attachment: z
+    .object({
+      attachmentId: attachmentIdSchema,
+      fileName: z.string(),
+      contentType: z.string(),
+      size: z.number().int().min(1),
+      kind: z.enum(['file', 'image']),
+      width: z.number().int().positive().optional(),
+      height: z.number().int().positive().optional(),
+    })
+    .optional(),
   createdAt: z.iso.datetime(),
 });
 export type Message = z.infer<typeof messageSchema>;
+export type AttachmentRef = NonNullable<Message['attachment']>;
 
 export const tenantSchema = z.object({
   tenantId: tenantIdSchema,

@@ -25,6 +25,7 @@ import { envNames } from '../../shared/config/env.ts';
 import {
   deployedHttpRoutes,
   functionId,
+  bucketConsumers,
   httpRoutes,
   streamConsumers,
   wsRoutes,
@@ -49,8 +50,8 @@ const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 /** Make `app.synth()` throw with the validation report (as under a test runner) whatever NODE_ENV is. */
 const IN_MEMORY = { '@aws-cdk/core:appMode': 'inmemory' };
 
-const allRoutes = [...httpRoutes, ...wsRoutes, ...streamConsumers];
-const deployedRoutes = [...deployedHttpRoutes(), ...wsRoutes, ...streamConsumers];
+const allRoutes = [...httpRoutes, ...wsRoutes, ...streamConsumers, ...bucketConsumers];
+const deployedRoutes = [...deployedHttpRoutes(), ...wsRoutes, ...streamConsumers, ...bucketConsumers];
 
 const tempDirs: string[] = [];
 const tempDir = (prefix: string): string => {
@@ -582,6 +583,58 @@ describe('ChatStack', () => {
     });
   });
 
+  describe('attachment grants', () => {
+    it('gives exact object actions under one prefix per permission, and none to other functions', () => {
+      // Prepare
+      const attachmentsId = logicalId(stack, stack.data.attachmentsBucket.node.defaultChild);
+      const s3Statements = (fn: string) =>
+        Object.values(resources)
+          .filter((r) => r.Type === 'AWS::IAM::Policy')
+          .filter((r) => JSON.stringify(r.Properties?.Roles).includes(fn))
+          .flatMap(
+            (r) =>
+              (r.Properties?.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] })
+                .Statement,
+          )
+          .filter((statement) => JSON.stringify(statement.Action).includes('s3:'))
+          .map((statement) => ({ action: statement.Action, resource: JSON.stringify(statement.Resource) }));
+      const roleOf = (id: string) => logicalId(stack, stack.functions.get(id)?.role.node.defaultChild);
+
+      // Assess
+      expect(s3Statements(roleOf('http-create-attachment'))).toEqual([
+        {
+          action: 's3:PutObject',
+          resource: expect.stringMatching(new RegExp(`${attachmentsId}.*/pending/\\*`)),
+        },
+      ]);
+      expect(s3Statements(roleOf('http-get-attachment'))).toEqual([
+        { action: 's3:GetObject', resource: expect.stringMatching(/\/files\/\*/) },
+      ]);
+      expect(s3Statements(roleOf('s3-attachment-uploaded'))).toEqual([
+        { action: ['s3:GetObject', 's3:DeleteObject'], resource: expect.stringMatching(/\/pending\/\*/) },
+        { action: 's3:PutObject', resource: expect.stringMatching(/\/files\/\*/) },
+      ]);
+      expect(s3Statements(roleOf('http-send-message'))).toEqual([]);
+    });
+
+    it('notifies the upload consumer of objects created under pending/, with an SQS on-failure destination', () => {
+      template.hasResourceProperties('Custom::S3BucketNotifications', {
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [
+            Match.objectLike({
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'pending/' }] } },
+            }),
+          ],
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      });
+    });
+  });
+
   describe('buckets', () => {
     it('blocks public access, encrypts and denies non-TLS requests on every bucket', () => {
       // Prepare
@@ -654,13 +707,13 @@ describe('ChatStack', () => {
         DistributionConfig: Match.objectLike({
           DefaultRootObject: 'index.html',
           Logging: Match.objectLike({ Bucket: Match.anyValue() }),
-          Origins: [
+          Origins: Match.arrayWith([
             Match.objectLike({
               DomainName: { 'Fn::GetAtt': [webBucketId, 'RegionalDomainName'] },
               OriginAccessControlId: { 'Fn::GetAtt': [Match.anyValue(), 'Id'] },
               S3OriginConfig: { OriginAccessIdentity: '' },
             }),
-          ],
+          ]),
           DefaultCacheBehavior: Match.objectLike({
             ViewerProtocolPolicy: 'redirect-to-https',
             // Managed-SecurityHeadersPolicy
@@ -681,6 +734,50 @@ describe('ChatStack', () => {
           ]),
         },
       });
+    });
+
+    it('serves attachment downloads under /files/* uncached, with the presigned query and security headers (nosniff)', () => {
+      // Prepare
+      const attachmentsId = logicalId(stack, stack.data.attachmentsBucket.node.defaultChild);
+      const distribution = Object.values(resources).find((r) => r.Type === 'AWS::CloudFront::Distribution');
+      const config = distribution?.Properties?.DistributionConfig as {
+        Origins: { Id: string; DomainName: unknown; CustomOriginConfig?: { OriginProtocolPolicy: string } }[];
+        CacheBehaviors: Record<string, unknown>[];
+      };
+      const origin = config.Origins.find(
+        (o) =>
+          JSON.stringify(o.DomainName) ===
+          JSON.stringify({ 'Fn::GetAtt': [attachmentsId, 'RegionalDomainName'] }),
+      );
+      const policy = Object.values(resources).find((r) => r.Type === 'AWS::CloudFront::OriginRequestPolicy');
+
+      // Assess
+      expect(origin?.CustomOriginConfig?.OriginProtocolPolicy).toBe('https-only');
+      expect(config.CacheBehaviors).toEqual([
+        expect.objectContaining({
+          PathPattern: 'files/*',
+          TargetOriginId: origin?.Id,
+          ViewerProtocolPolicy: 'https-only',
+          AllowedMethods: ['GET', 'HEAD'],
+          CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // Managed-CachingDisabled
+          ResponseHeadersPolicyId: '67f7725c-6f97-4210-82d7-5512b31e9d03', // Managed-SecurityHeadersPolicy
+        }),
+      ]);
+      expect(policy?.Properties?.OriginRequestPolicyConfig).toMatchObject({
+        QueryStringsConfig: { QueryStringBehavior: 'all' },
+        HeadersConfig: { HeaderBehavior: 'none' },
+        CookiesConfig: { CookieBehavior: 'none' },
+      });
+    });
+
+    it('points download URLs at the distribution, only for functions that sign downloads', () => {
+      for (const created of stack.functions.values()) {
+        const environment = template.toJSON().Resources[logicalId(stack, created.fn.node.defaultChild)]
+          ?.Properties?.Environment?.Variables as Record<string, unknown>;
+        expect(environment.ATTACHMENTS_DOWNLOAD_BASE !== undefined, created.node.id).toBe(
+          created.route.permissions.includes('attachments:read'),
+        );
+      }
     });
 
     it('deploys web/ and a config.json with the API URLs to the web bucket', () => {

@@ -25,6 +25,7 @@ Object.assign(process.env, {
   AUTH_AUDIENCE: 'chat',
   AUTH_SECRET: 'x'.repeat(32),
   VISITOR_SECRET: 'y'.repeat(32),
+  ATTACHMENTS_BUCKET: 'chat-attachments-test',
   AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',

@@ -26,6 +26,7 @@ export const keys = {
     sk: 'UNIQUE',
   }),
   rate: (key: string, window: number) => ({ pk: `RATE#${key}`, sk: `W#${window}` }),
+  attachment: (attachmentId: string) => ({ pk: `ATT#${attachmentId}`, sk: 'ATT' }),
   /** GSI byParticipant: chats of one participant by last activity. */
   participantIndex: (tenantId: string, userId: string) => `PCHATS#${tenantId}#${userId}`,
   /** GSI byTenant: chats of one tenant by last activity. */

@@ -39,6 +39,7 @@ const toMessage = (item: Record<string, unknown>): Message => ({
   senderRole: item.senderRole as Message['senderRole'],
   type: item.type as Message['type'],
   text: item.text as string,
+  ...(item.attachment ? { attachment: item.attachment as Message['attachment'] } : {}),
   createdAt: item.createdAt as string,
 });
 

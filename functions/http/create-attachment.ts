@@ -1,0 +1,18 @@
+/**
+ * POST /v1/chats/{chatId}/attachments — a presigned POST for uploading one file straight to S3. The
+ * policy pins the server-generated key, the exact content type and the declared size; the attachment
+ * stays pending until S3 reports the upload (functions/s3/attachment-uploaded.ts).
+ */
+import { chatPathParams, createAttachmentBody } from '../../shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
+import { attachments } from '../../shared/runtime.ts';
+
+export const handler = httpHandler(
+  async (event) => {
+    const { chatId } = parse(chatPathParams, event.pathParameters, 'path');
+    const body = parse(createAttachmentBody, event.body, 'body');
+    const identity = await authenticate(event);
+    return json(201, await attachments.requestUpload(identity, chatId, body));
+  },
+  { body: true },
+);
