@@ -10,6 +10,11 @@ export interface KeySchema {
 
 export interface GlobalIndex extends KeySchema {
   readonly indexName: string;
+  /**
+   * KEYS_ONLY for indexes over items that change often (the chat item changes with every message):
+   * an update of an attribute an index does not project costs that index nothing.
+   */
+  readonly projection: 'ALL' | 'KEYS_ONLY';
   /** What the index answers; copied into docs/data-model.md. */
   readonly purpose: string;
 }
@@ -31,12 +36,14 @@ export const tableDefinition: TableDefinition = {
       partitionKey: 'gsi1pk',
       sortKey: 'gsi1sk',
       purpose: 'chats of a participant, newest activity first',
+      projection: 'ALL',
     },
     {
       indexName: 'byTenant',
       partitionKey: 'gsi2pk',
       sortKey: 'gsi2sk',
       purpose: 'chats of a tenant (agents, services), newest activity first',
+      projection: 'KEYS_ONLY',
     },
   ],
 };

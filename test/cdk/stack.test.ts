@@ -128,7 +128,7 @@ describe('ChatStack', () => {
   const { stack, template, resources } = synthStack();
 
   describe('table', () => {
-    it('builds the table from tableDefinition: keys, GSIs with ALL projection, PITR, stream, TTL, on-demand, encrypted, retained', () => {
+    it('builds the table from tableDefinition: keys, GSIs with their projections, PITR, stream, TTL, on-demand, encrypted, retained', () => {
       // Prepare
       const expectedIndexes = tableDefinition.globalIndexes.map((index) => ({
         IndexName: index.indexName,
@@ -136,7 +136,7 @@ describe('ChatStack', () => {
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: index.projection },
       }));
 
       // Act

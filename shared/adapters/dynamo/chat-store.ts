@@ -242,11 +242,9 @@ export class DynamoChatStore implements ChatStore {
     );
     const rows = result.Items ?? [];
     const nextCursor = encodeCursor(result.LastEvaluatedKey);
-    // byTenant holds the chats themselves; byParticipant holds participant items, so fetch their chats.
-    const chats =
-      index.indexName === byTenant.indexName
-        ? rows.map(toChat)
-        : await this.chatsById(rows.map((row) => row.chatId as string));
+    // Both indexes hold keys to chats (byTenant projects keys only, byParticipant holds participant
+    // items), so the chats themselves come from one BatchGet: `CHAT#<chatId>` is the pk of either.
+    const chats = await this.chatsById(rows.map((row) => String(row.pk).slice('CHAT#'.length)));
     // The index orders chats to ACTIVITY_RESOLUTION_MS; within a page the exact lastActivityAt decides.
     const items = chats.sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
     return { items, ...(nextCursor ? { nextCursor } : {}) };
