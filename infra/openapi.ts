@@ -53,6 +53,32 @@ export const operations: Record<string, Operation> = {
     response: s.chatSchema,
     status: 200,
   },
+  'PATCH /v1/chats/{chatId}': {
+    summary:
+      'Change subject/metadata (agents, services, the creator) or status: close with rating and feedback, or reopen (participants); broadcasts chat.updated / chat.closed',
+    auth: true,
+    body: s.patchChatBody,
+    response: s.chatSchema,
+    status: 200,
+  },
+  'GET /v1/chats/{chatId}/audit': {
+    summary: 'The chat’s audit records, newest first (agents and services)',
+    auth: true,
+    query: s.auditQuery,
+    response: page(
+      z.object({
+        chatId: s.chatIdSchema,
+        tenantId: s.tenantIdSchema,
+        at: z.iso.datetime(),
+        actorId: z.string(),
+        actorRole: s.roleSchema,
+        action: z.string(),
+        before: z.record(z.string(), z.unknown()).optional(),
+        after: z.record(z.string(), z.unknown()).optional(),
+      }),
+    ),
+    status: 200,
+  },
   'POST /v1/chats/{chatId}/messages': {
     summary:
       'Send a message (201); the same clientMessageId again returns the original (200) and stores nothing',
@@ -76,6 +102,7 @@ export const operations: Record<string, Operation> = {
     response: z.object({
       items: z.array(s.envelopeSchema),
       nextAfter: z.number().int(),
+      nextAfterEvent: z.number().int(),
       hasMore: z.boolean(),
     }),
     status: 200,

@@ -93,6 +93,8 @@ export const httpRoutes: readonly HttpRoute[] = [
   http('POST', '/v1/chats', 'create-chat', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats', 'list-chats', ['table:read', 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats/{chatId}', 'get-chat', ['table:read', 'secret:visitor', 'secret:auth']),
+  http('PATCH', '/v1/chats/{chatId}', 'update-chat', [...RW, 'secret:visitor', 'secret:auth']),
+  http('GET', '/v1/chats/{chatId}/audit', 'list-audit', ['table:read', 'secret:visitor', 'secret:auth']),
   http('POST', '/v1/chats/{chatId}/messages', 'send-message', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats/{chatId}/messages', 'list-messages', [
     'table:read',
@@ -142,8 +144,13 @@ export const streamConsumers: readonly StreamConsumer[] = [
     name: 'fanout',
     handler: 'functions/stream/fanout.ts',
     permissions: ['table:read', 'table:write', 'connections:post'],
-    // Only message inserts invoke the fan-out.
-    filters: [{ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ENTITY.message] } } } }],
+    // Only inserts of messages and chat events (the chat's event log) invoke the fan-out.
+    filters: [
+      {
+        eventName: ['INSERT'],
+        dynamodb: { NewImage: { entity: { S: [ENTITY.message, ENTITY.chatEvent] } } },
+      },
+    ],
     timeoutSeconds: 60,
   },
   {

@@ -61,6 +61,8 @@ export const ENTITY = {
   uniqueChat: 'uniqueChat',
   rateLimit: 'rateLimit',
   attachment: 'attachment',
+  chatEvent: 'chatEvent',
+  audit: 'audit',
 } as const;
 export type Entity = (typeof ENTITY)[keyof typeof ENTITY];
 

@@ -2,13 +2,29 @@
  * Chats and messages: creation, access checks, sending, history and the polling fallback. Every method
  * takes the verified identity; tenants never mix and a caller only reaches chats it may see.
  */
-import { messageCreated } from './envelopes.ts';
+import { chatEventEnvelope, messageCreated } from './envelopes.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, sha256 } from './ids.ts';
 import { attachmentRefFor } from './attachments.ts';
-import type { AttachmentStore, ChatRecord, ChatStore, Clock, MessageStore, Page } from './ports.ts';
-import type { Chat, CreateChatInput, Envelope, Message, Participant, SendMessageInput } from './schemas.ts';
+import type {
+  AttachmentStore,
+  AuditRecord,
+  ChatRecord,
+  ChatStore,
+  Clock,
+  MessageStore,
+  Page,
+} from './ports.ts';
+import type {
+  Chat,
+  CreateChatInput,
+  Envelope,
+  Message,
+  Participant,
+  PatchChatInput,
+  SendMessageInput,
+} from './schemas.ts';
 
 export interface MessagePage {
   items: Message[];
@@ -56,7 +72,7 @@ export class ChatService {
             .join('\n'),
         )
       : undefined;
-    const { chat, created } = await this.chats.create(record, members, uniqueKey);
+    const { chat, created } = await this.chats.create(record, members, identity, uniqueKey);
     return {
       chat: { ...chat, participants: created ? members : await this.chats.participants(chat.chatId) },
       created,
@@ -138,21 +154,79 @@ export class ChatService {
   async events(
     identity: Identity,
     chatId: string,
-    query: { after: number; waitSeconds: number; limit: number },
+    query: { after: number; afterEvent: number; waitSeconds: number; limit: number },
     intervalMs: number,
-  ): Promise<{ items: Envelope[]; nextAfter: number; hasMore: boolean }> {
+  ): Promise<{ items: Envelope[]; nextAfter: number; nextAfterEvent: number; hasMore: boolean }> {
     await this.authorize(identity, chatId);
     const deadline = Date.now() + query.waitSeconds * 1000;
     for (;;) {
-      const page = await this.messages.after(chatId, query.after, query.limit);
-      if (page.items.length > 0 || Date.now() + intervalMs > deadline) {
+      const [messages, events] = await Promise.all([
+        this.messages.after(chatId, query.after, query.limit),
+        this.chats.eventsAfter(chatId, query.afterEvent, query.limit),
+      ]);
+      if (messages.items.length + events.items.length > 0 || Date.now() + intervalMs > deadline) {
+        const items = [...messages.items.map(messageCreated), ...events.items.map(chatEventEnvelope)].sort(
+          (a, b) => a.at.localeCompare(b.at),
+        );
         return {
-          items: page.items.map(messageCreated),
-          nextAfter: page.items.at(-1)?.seq ?? query.after,
-          hasMore: page.hasMore,
+          items,
+          nextAfter: messages.items.at(-1)?.seq ?? query.after,
+          nextAfterEvent: events.items.at(-1)?.eventSeq ?? query.afterEvent,
+          hasMore: messages.hasMore || events.hasMore,
         };
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
+  }
+
+  /**
+   * PATCH: subject and metadata by agents, services or the chat's creator; status (close with an
+   * optional rating and feedback, or reopen) by any participant. Each change is one event
+   * (`chat.updated` or `chat.closed`) and one audit record; a patch that changes nothing writes nothing.
+   */
+  async update(identity: Identity, chatId: string, patch: PatchChatInput): Promise<Chat> {
+    const current = await this.authorize(identity, chatId);
+    if ((patch.subject !== undefined || patch.metadata !== undefined) && !isStaff(identity)) {
+      if (current.createdBy !== identity.userId) {
+        throw new ForbiddenError(
+          'only agents, services or the chat’s creator change its subject or metadata',
+        );
+      }
+    }
+    const result = await this.chats.change(chatId, identity, (chat) => {
+      const before: Record<string, unknown> = {};
+      const after: Record<string, unknown> = {};
+      const set: Record<string, unknown> = {};
+      for (const field of ['subject', 'metadata', 'status', 'rating', 'feedback'] as const) {
+        const value = patch[field];
+        if (value === undefined || JSON.stringify(value) === JSON.stringify(chat[field])) continue;
+        before[field] = chat[field] ?? null;
+        after[field] = value;
+        set[field] = value;
+      }
+      if (Object.keys(set).length === 0) return undefined;
+      if (set.status === 'closed') set.closedAt = this.clock.now().toISOString();
+      const action =
+        set.status === 'closed' ? 'chat.close' : set.status === 'open' ? 'chat.reopen' : 'chat.update';
+      return {
+        set: set as Partial<ChatRecord>,
+        event: { type: set.status === 'closed' ? 'chat.closed' : 'chat.updated' },
+        audit: { action, before, after },
+      };
+    });
+    const chat = result?.chat ?? current;
+    return { ...chat, participants: await this.chats.participants(chatId) };
+  }
+
+  /** The audit trail of a chat, newest first: agents and services of its tenant only. */
+  async audit(
+    identity: Identity,
+    chatId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<AuditRecord>> {
+    if (!isStaff(identity)) throw new ForbiddenError('the audit trail is for agents and services');
+    await this.authorize(identity, chatId);
+    return this.chats.auditTrail(chatId, limit, cursor);
   }
 }

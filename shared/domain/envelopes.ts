@@ -1,3 +1,4 @@
+import type { ChatEventRecord } from './ports.ts';
 import type { Envelope, Message } from './schemas.ts';
 
 export const messageCreated = (message: Message): Envelope => ({
@@ -8,6 +9,17 @@ export const messageCreated = (message: Message): Envelope => ({
   seq: message.seq,
   at: message.createdAt,
   data: message,
+});
+
+/** A chat event as subscribers and pollers receive it. */
+export const chatEventEnvelope = (event: ChatEventRecord): Envelope => ({
+  type: event.type,
+  id: `${event.chatId}:event:${event.eventSeq}`,
+  tenantId: event.tenantId,
+  chatId: event.chatId,
+  eventSeq: event.eventSeq,
+  at: event.at,
+  data: event.data,
 });
 
 let counter = 0;

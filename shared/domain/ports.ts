@@ -3,7 +3,7 @@
  * never imports the AWS SDK.
  */
 import type { Identity } from './identity.ts';
-import type { AttachmentRef, Chat, Message, Participant, Tenant } from './schemas.ts';
+import type { AttachmentRef, Chat, ChatEventType, Message, Participant, Role, Tenant } from './schemas.ts';
 
 export interface Page<T> {
   readonly items: T[];
@@ -12,13 +12,63 @@ export interface Page<T> {
 
 export type ChatRecord = Omit<Chat, 'participants'>;
 
+/** One entry of a chat's event log: what subscribers and pollers receive as a non-message envelope. */
+export interface ChatEventRecord {
+  readonly chatId: string;
+  readonly tenantId: string;
+  readonly eventSeq: number;
+  readonly type: ChatEventType;
+  readonly at: string;
+  readonly actorId: string;
+  readonly data: ChatRecord;
+}
+
+/** Who did what to a chat, and when; before/after hold the changed fields only. */
+export interface AuditRecord {
+  readonly chatId: string;
+  readonly tenantId: string;
+  readonly at: string;
+  readonly actorId: string;
+  readonly actorRole: Role;
+  readonly action: string;
+  readonly before?: Record<string, unknown>;
+  readonly after?: Record<string, unknown>;
+}
+
+/** A change a caller wants to make to the current chat, or undefined for none. */
+export type ChatChange = (current: ChatRecord) =>
+  | {
+      readonly set: Partial<ChatRecord>;
+      readonly event: { readonly type: ChatEventType };
+      readonly audit: Pick<AuditRecord, 'action' | 'before' | 'after'>;
+    }
+  | undefined;
+
 export interface ChatStore {
   /** Creates the chat and its participants atomically. With `uniqueKey`, returns the existing chat instead. */
   create(
     chat: ChatRecord,
     participants: Participant[],
+    actor: { userId: string; role: Role },
     uniqueKey?: string,
   ): Promise<{ chat: ChatRecord; created: boolean }>;
+  /**
+   * Applies a change with its event-log entry and audit record in one transaction (optimistic on the
+   * chat's lastEventSeq; `change` is called again with the fresh chat after a conflict).
+   */
+  change(
+    chatId: string,
+    actor: { userId: string; role: Role },
+    change: ChatChange,
+  ): Promise<{ chat: ChatRecord; event: ChatEventRecord } | undefined>;
+  /** Events with eventSeq > afterEvent, ascending. */
+  eventsAfter(
+    chatId: string,
+    afterEvent: number,
+    limit: number,
+  ): Promise<{ items: ChatEventRecord[]; hasMore: boolean }>;
+  /** Audit records, newest first. */
+  auditTrail(chatId: string, limit: number, cursor?: string): Promise<Page<AuditRecord>>;
   get(chatId: string, options?: { consistent?: boolean }): Promise<ChatRecord | undefined>;
   participants(chatId: string): Promise<Participant[]>;
   isParticipant(chatId: string, userId: string): Promise<boolean>;

@@ -1,12 +1,11 @@
 /**
  * Realtime: single-use tickets, connections, subscriptions and the stream fan-out.
  */
-import { messageCreated } from './envelopes.ts';
 import { UnauthorizedError } from './errors.ts';
 import type { Identity } from './identity.ts';
 import { newSecret, sha256 } from './ids.ts';
 import type { ChatStore, Clock, ConnectionStore, Pusher, TicketStore } from './ports.ts';
-import type { Envelope, Message } from './schemas.ts';
+import type { Envelope } from './schemas.ts';
 
 export interface RealtimeConfig {
   readonly ticketTtlSeconds: number;
@@ -102,12 +101,11 @@ export class RealtimeService {
   }
 
   /**
-   * Delivers a new message to every socket subscribed to its chat. Throws if any push failed for a
+   * Delivers an envelope (a new message, a chat event) to every socket subscribed to its chat. Throws if any push failed for a
    * reason other than 410, so the stream record is retried (clients drop duplicates by envelope id).
    */
-  async fanout(message: Message): Promise<FanoutResult> {
-    const envelope = messageCreated(message);
-    const targets = await this.connections.subscribers(message.chatId);
+  async fanout(chatId: string, envelope: Envelope): Promise<FanoutResult> {
+    const targets = await this.connections.subscribers(chatId);
     const outcomes = await mapLimit(targets, this.config.fanoutConcurrency, (connectionId) =>
       this.push(connectionId, envelope).then(
         (result) => ({ result }) as const,

@@ -116,8 +116,33 @@ export const listMessagesQuery = z
 
 export const pollEventsQuery = z.strictObject({
   after: seqSchema.default(0),
+  /** Chat events (chat.updated, chat.closed, …) after this event seq; pass back `nextAfterEvent`. */
+  afterEvent: seqSchema.default(0),
   waitSeconds: z.coerce.number().int().min(0).max(20).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(100),
+});
+
+export const patchChatBody = z
+  .strictObject({
+    subject: z.string().trim().min(1).max(200).optional(),
+    metadata: metadataSchema.optional(),
+    status: z.enum(['open', 'closed']).optional(),
+    rating: z.number().int().min(1).max(5).optional(),
+    feedback: z.string().trim().min(1).max(2000).optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' })
+  .refine(
+    (patch) => (patch.rating === undefined && patch.feedback === undefined) || patch.status === 'closed',
+    {
+      message: 'rating and feedback go with status "closed"',
+      path: ['rating'],
+    },
+  );
+export type PatchChatInput = z.infer<typeof patchChatBody>;
+
+export const auditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(512).optional(),
 });
 
 export const devTokenBody = z.strictObject({
@@ -171,6 +196,11 @@ export const chatSchema = z.object({
   updatedAt: z.iso.datetime(),
   lastActivityAt: z.iso.datetime(),
   lastSeq: z.number().int().min(0),
+  /** Last chat event (see docs/protocol.md, polling `afterEvent`). */
+  lastEventSeq: z.number().int().min(0).optional(),
+  rating: z.number().int().min(1).max(5).optional(),
+  feedback: z.string().optional(),
+  closedAt: z.iso.datetime().optional(),
   participants: z.array(participantSchema).optional(),
 });
 export type Chat = z.infer<typeof chatSchema>;
@@ -221,6 +251,8 @@ const envelopeBase = {
   tenantId: tenantIdSchema.optional(),
   chatId: chatIdSchema.optional(),
   seq: z.number().int().optional(),
+  /** Chat events (not messages) carry their own per-chat sequence. */
+  eventSeq: z.number().int().optional(),
   at: z.iso.datetime(),
   requestId: requestIdSchema.optional(),
 };
@@ -239,7 +271,12 @@ export const envelopeSchema = z.discriminatedUnion('type', [
     data: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
   }),
   z.object({ type: z.literal('pong'), ...envelopeBase, data: z.object({}) }),
+  z.object({ type: z.literal('chat.updated'), ...envelopeBase, data: chatSchema }),
+  z.object({ type: z.literal('chat.closed'), ...envelopeBase, data: chatSchema }),
 ]);
+/** Envelope types stored in a chat's event log (delivered by the fan-out and the polling endpoint). */
+export const chatEventTypes = ['chat.updated', 'chat.closed'] as const;
+export type ChatEventType = (typeof chatEventTypes)[number];
 export type Envelope = z.infer<typeof envelopeSchema>;
 export type EnvelopeType = Envelope['type'];
 

@@ -22,10 +22,14 @@ const setup = async () => {
   const store = new DynamoChatStore(table);
   const chatId = newId('ch');
   const base = { tenantId: 'acme', metadata: {}, status: 'open' as const, createdBy: 'alice', lastSeq: 0 };
-  await store.create({ ...base, chatId, createdAt: at(0), updatedAt: at(0), lastActivityAt: at(0) }, [
-    { userId: 'alice', role: 'user', joinedAt: at(0) },
-    { userId: 'bob', role: 'user', joinedAt: at(0) },
-  ]);
+  await store.create(
+    { ...base, chatId, createdAt: at(0), updatedAt: at(0), lastActivityAt: at(0) },
+    [
+      { userId: 'alice', role: 'user', joinedAt: at(0) },
+      { userId: 'bob', role: 'user', joinedAt: at(0) },
+    ],
+    { userId: 'alice', role: 'user' },
+  );
   return { table, store, chatId };
 };
 
@@ -63,10 +67,12 @@ describe('chat store against DynamoDB Local', () => {
     await store.create(
       { ...base, chatId: older, createdAt: at(0), updatedAt: at(0), lastActivityAt: at(0) },
       [],
+      { userId: 'alice', role: 'user' },
     );
     await store.create(
       { ...base, chatId: newer, createdAt: at(1), updatedAt: at(1), lastActivityAt: at(1) },
       [],
+      { userId: 'alice', role: 'user' },
     );
 
     // Act: a message a minute later, then the fan-out's touch
@@ -113,9 +119,11 @@ describe('chat store against DynamoDB Local', () => {
         createdBy: 'alice',
         lastSeq: 0,
       };
-      await store.create({ ...base, chatId, createdAt: at(0), updatedAt: at(0), lastActivityAt: at(0) }, [
-        { userId: 'alice', role: 'user', joinedAt: at(0) },
-      ]);
+      await store.create(
+        { ...base, chatId, createdAt: at(0), updatedAt: at(0), lastActivityAt: at(0) },
+        [{ userId: 'alice', role: 'user', joinedAt: at(0) }],
+        { userId: 'alice', role: 'user' },
+      );
       await store.touchActivity(chatId, at(60_000 * (i + 1)));
     }
 

@@ -28,7 +28,10 @@ const newChat = async () => {
     lastActivityAt: now,
     lastSeq: 0,
   };
-  await chats.create(chat, [{ userId: 'alice', role: 'user', joinedAt: now }]);
+  await chats.create(chat, [{ userId: 'alice', role: 'user', joinedAt: now }], {
+    userId: 'alice',
+    role: 'user',
+  });
   return { table, chats, chat };
 };
 

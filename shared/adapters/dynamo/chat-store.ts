@@ -7,8 +7,17 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ENTITY, indexByName } from '../../config/table.ts';
-import { NotFoundError } from '../../domain/errors.ts';
-import type { ChatRecord, ChatStore, Page } from '../../domain/ports.ts';
+import { BusyError, NotFoundError } from '../../domain/errors.ts';
+import type {
+  AuditRecord,
+  ChatChange,
+  ChatEventRecord,
+  ChatRecord,
+  ChatStore,
+  Page,
+} from '../../domain/ports.ts';
+import type { Role } from '../../domain/schemas.ts';
+import { newId } from '../../domain/ids.ts';
 import type { Participant } from '../../domain/schemas.ts';
 import { decodeCursor, encodeCursor, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
@@ -29,6 +38,10 @@ const CHAT_FIELDS = [
   'updatedAt',
   'lastActivityAt',
   'lastSeq',
+  'lastEventSeq',
+  'rating',
+  'feedback',
+  'closedAt',
 ] as const;
 
 const toChat = (item: Record<string, unknown>): ChatRecord => {
@@ -36,6 +49,27 @@ const toChat = (item: Record<string, unknown>): ChatRecord => {
   for (const field of CHAT_FIELDS) if (item[field] !== undefined) chat[field] = item[field];
   return chat as ChatRecord;
 };
+
+const toChatEvent = (item: Record<string, unknown>): ChatEventRecord => ({
+  chatId: item.chatId as string,
+  tenantId: item.tenantId as string,
+  eventSeq: item.eventSeq as number,
+  type: item.type as ChatEventRecord['type'],
+  at: item.at as string,
+  actorId: item.actorId as string,
+  data: toChat(item.data as Record<string, unknown>),
+});
+
+const toAudit = (item: Record<string, unknown>): AuditRecord => ({
+  chatId: item.chatId as string,
+  tenantId: item.tenantId as string,
+  at: item.at as string,
+  actorId: item.actorId as string,
+  actorRole: item.actorRole as AuditRecord['actorRole'],
+  action: item.action as string,
+  ...(item.before ? { before: item.before as Record<string, unknown> } : {}),
+  ...(item.after ? { after: item.after as Record<string, unknown> } : {}),
+});
 
 const toParticipant = (item: Record<string, unknown>): Participant => ({
   userId: item.userId as string,
@@ -49,8 +83,22 @@ export class DynamoChatStore implements ChatStore {
   async create(
     chat: ChatRecord,
     participants: Participant[],
+    actor: { userId: string; role: Role },
     uniqueKey?: string,
   ): Promise<{ chat: ChatRecord; created: boolean }> {
+    const audit: AuditRecord = {
+      chatId: chat.chatId,
+      tenantId: chat.tenantId,
+      at: chat.createdAt,
+      actorId: actor.userId,
+      actorRole: actor.role,
+      action: 'chat.create',
+      after: {
+        subject: chat.subject,
+        metadata: chat.metadata,
+        participants: participants.map((participant) => participant.userId),
+      },
+    };
     const { tableName } = this.table;
     const activity = keys.activitySort(chat.lastActivityAt, chat.chatId);
     const items = [
@@ -81,7 +129,9 @@ export class DynamoChatStore implements ChatStore {
           },
         },
       })),
+      { Put: { TableName: tableName, Item: this.auditItem(audit) } },
     ];
+    // Keep the unique-set item last: its cancellation reason tells a duplicate apart.
     if (uniqueKey) {
       items.push({
         Put: {
@@ -113,6 +163,124 @@ export class DynamoChatStore implements ChatStore {
       if (!found) throw new NotFoundError('chat');
       return { chat: found, created: false };
     }
+  }
+
+  async change(
+    chatId: string,
+    actor: { userId: string; role: Role },
+    change: ChatChange,
+  ): Promise<{ chat: ChatRecord; event: ChatEventRecord } | undefined> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const current = await this.get(chatId, { consistent: true });
+      if (!current) throw new NotFoundError('chat');
+      const planned = change(current);
+      if (!planned) return undefined;
+      const previous = current.lastEventSeq ?? 0;
+      const at = new Date().toISOString();
+      const chat: ChatRecord = { ...current, ...planned.set, updatedAt: at, lastEventSeq: previous + 1 };
+      const event: ChatEventRecord = {
+        chatId,
+        tenantId: current.tenantId,
+        eventSeq: previous + 1,
+        type: planned.event.type,
+        at,
+        actorId: actor.userId,
+        data: chat,
+      };
+      const fields = { ...planned.set, updatedAt: at, lastEventSeq: previous + 1 };
+      const names = Object.fromEntries(Object.keys(fields).map((field, i) => [`#f${i}`, field]));
+      const values = Object.fromEntries(Object.values(fields).map((value, i) => [`:f${i}`, value]));
+      try {
+        await this.table.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.table.tableName,
+                  Key: keys.chat(chatId),
+                  UpdateExpression: `SET ${Object.keys(names)
+                    .map((name, i) => `${name} = :f${i}`)
+                    .join(', ')}`,
+                  ConditionExpression:
+                    previous === 0
+                      ? 'attribute_not_exists(lastEventSeq) OR lastEventSeq = :prev'
+                      : 'lastEventSeq = :prev',
+                  ExpressionAttributeNames: names,
+                  ExpressionAttributeValues: { ...values, ':prev': previous },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.table.tableName,
+                  Item: { ...keys.chatEvent(chatId, event.eventSeq), entity: ENTITY.chatEvent, ...event },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              {
+                Put: {
+                  TableName: this.table.tableName,
+                  Item: this.auditItem({
+                    chatId,
+                    tenantId: current.tenantId,
+                    at,
+                    actorId: actor.userId,
+                    actorRole: actor.role,
+                    ...planned.audit,
+                  }),
+                },
+              },
+            ],
+          }),
+        );
+        return { chat, event };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        // Another change (or a concurrent message on the chat item) won: re-read and re-plan.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
+      }
+    }
+    throw new BusyError('the chat is changing too often, retry');
+  }
+
+  async eventsAfter(
+    chatId: string,
+    afterEvent: number,
+    limit: number,
+  ): Promise<{ items: ChatEventRecord[]; hasMore: boolean }> {
+    const result = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': keys.chat(chatId).pk,
+          ':from': keys.chatEvent(chatId, afterEvent + 1).sk,
+          ':to': `${keys.EVT_PREFIX}~`,
+        },
+        Limit: limit + 1,
+      }),
+    );
+    const items = (result.Items ?? []).map(toChatEvent);
+    return { items: items.slice(0, limit), hasMore: items.length > limit };
+  }
+
+  async auditTrail(chatId: string, limit: number, cursor?: string): Promise<Page<AuditRecord>> {
+    const pk = keys.chat(chatId).pk;
+    const result = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
+        ExpressionAttributeValues: { ':pk': pk, ':audit': keys.AUDIT_PREFIX },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor, { pk }),
+      }),
+    );
+    const nextCursor = encodeCursor(result.LastEvaluatedKey);
+    return { items: (result.Items ?? []).map(toAudit), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  private auditItem(audit: AuditRecord): Record<string, unknown> {
+    return { ...keys.audit(audit.chatId, audit.at, newId('a', 8)), entity: ENTITY.audit, ...audit };
   }
 
   async get(chatId: string, options: { consistent?: boolean } = {}): Promise<ChatRecord | undefined> {

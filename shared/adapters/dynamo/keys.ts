@@ -27,6 +27,10 @@ export const keys = {
   }),
   rate: (key: string, window: number) => ({ pk: `RATE#${key}`, sk: `W#${window}` }),
   attachment: (attachmentId: string) => ({ pk: `ATT#${attachmentId}`, sk: 'ATT' }),
+  chatEvent: (chatId: string, eventSeq: number) => ({ pk: `CHAT#${chatId}`, sk: `EVT#${pad(eventSeq)}` }),
+  audit: (chatId: string, at: string, id: string) => ({ pk: `CHAT#${chatId}`, sk: `AUDIT#${at}#${id}` }),
+  EVT_PREFIX: 'EVT#',
+  AUDIT_PREFIX: 'AUDIT#',
   /** GSI byParticipant: chats of one participant by last activity. */
   participantIndex: (tenantId: string, userId: string) => `PCHATS#${tenantId}#${userId}`,
   /** GSI byTenant: chats of one tenant by last activity. */
