@@ -41,7 +41,8 @@ export const operations: Record<string, Operation> = {
     status: 201,
   },
   'GET /v1/chats': {
-    summary: "The caller's chats (agents and services: the tenant's), newest activity first",
+    summary:
+      "The caller's chats (agents and services: the tenant's), newest activity first; filters: status, assignee, participant, updatedAfter and metadata__<key>[__<op>]=value (op: eq ne gt gte lt lte between begins_with contains in exists; at least one indexed metadata key or standard field)",
     auth: true,
     query: s.listChatsQuery,
     response: page(s.chatSchema),
@@ -77,6 +78,73 @@ export const operations: Record<string, Operation> = {
         after: z.record(z.string(), z.unknown()).optional(),
       }),
     ),
+    status: 200,
+  },
+  'POST /v1/chats/{chatId}/read': {
+    summary: 'Read receipt: the caller’s read position moves forward to seq (never back); broadcasts receipt',
+    auth: true,
+    body: s.markReadBody,
+    response: z.object({ lastReadSeq: z.number().int(), unread: z.number().int() }),
+    status: 200,
+  },
+  'GET /v1/unread': {
+    summary: 'Unread messages per chat of the caller and in total',
+    auth: true,
+    response: z.object({
+      total: z.number().int(),
+      chats: z.array(z.object({ chatId: s.chatIdSchema, unread: z.number().int() })),
+    }),
+    status: 200,
+  },
+  'POST /v1/chats/{chatId}/assign': {
+    summary:
+      'Assign the chat to an agent (agents, services): chat.assigned, the agent joins, a system message “<agent> joined”',
+    auth: true,
+    body: s.assignBody,
+    response: s.chatSchema,
+    status: 200,
+  },
+  'POST /v1/chats/{chatId}/system-events': {
+    summary:
+      'Services only: post { kind, text, data? } as a system message (e.g. payment.initiated, dispute.created)',
+    auth: true,
+    body: s.systemEventBody,
+    response: s.messageSchema,
+    status: 201,
+  },
+  'POST /v1/chats/{chatId}/participants': {
+    summary: 'Add a participant (agents, services, the creator); broadcasts chat.updated with the new list',
+    auth: true,
+    body: s.addParticipantBody,
+    response: s.chatSchema,
+    status: 200,
+  },
+  'DELETE /v1/chats/{chatId}/participants/{userId}': {
+    summary:
+      'Remove a participant (agents, services, the creator) or leave the chat; broadcasts chat.updated',
+    auth: true,
+    response: s.chatSchema,
+    status: 200,
+  },
+  'PATCH /v1/chats/{chatId}/preferences': {
+    summary: 'The caller’s own { muted } for the chat (participants); returned with the chat',
+    auth: true,
+    body: s.preferencesBody,
+    response: s.chatSchema,
+    status: 200,
+  },
+  'PATCH /v1/chats/{chatId}/messages/{messageId}': {
+    summary: 'Edit the text of one’s own message; broadcasts message.updated',
+    auth: true,
+    body: s.editMessageBody,
+    response: s.messageSchema,
+    status: 200,
+  },
+  'DELETE /v1/chats/{chatId}/messages/{messageId}': {
+    summary:
+      'Soft-delete a message (text and attachment removed, seq kept): the sender or an agent; broadcasts message.deleted',
+    auth: true,
+    response: s.messageSchema,
     status: 200,
   },
   'POST /v1/chats/{chatId}/messages': {
@@ -128,6 +196,35 @@ export const operations: Record<string, Operation> = {
       expiresAt: z.iso.datetime(),
     }),
     status: 200,
+  },
+  'POST /v1/chats/{chatId}/typing': {
+    summary:
+      'Typing indicator fallback (send only): pushed to the other users’ sockets as `typing`, never stored; at most one per user, chat and state per second (429)',
+    auth: true,
+    body: s.typingBody,
+    response: z.object({ isTyping: z.boolean(), expiresInMs: z.number().int() }),
+    status: 202,
+  },
+  'POST /v1/blocks': {
+    summary:
+      'Block a user of the tenant (201; 200 when already blocked): their messages to chats you take part in are refused with 403',
+    auth: true,
+    body: s.blockBody,
+    response: s.blockSchema,
+    status: 201,
+  },
+  'GET /v1/blocks': {
+    summary: 'The users the caller has blocked',
+    auth: true,
+    query: s.listBlocksQuery,
+    response: page(s.blockSchema),
+    status: 200,
+  },
+  'DELETE /v1/blocks/{userId}': {
+    summary: 'Unblock a user (idempotent, 204)',
+    auth: true,
+    response: z.object({}),
+    status: 204,
   },
   'POST /v1/dev/tokens': {
     summary: 'LOCAL CLOUD ONLY: mint a development token for any role (never deployed)',

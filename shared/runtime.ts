@@ -6,8 +6,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoChatStore } from './adapters/dynamo/chat-store.ts';
 import { DynamoAttachmentStore } from './adapters/dynamo/attachment-store.ts';
+import { DynamoBlockStore } from './adapters/dynamo/block-store.ts';
 import { createTableContext } from './adapters/dynamo/client.ts';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store.ts';
+import { DynamoCooldown } from './adapters/dynamo/cooldown.ts';
 import { DynamoMessageStore } from './adapters/dynamo/message-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
@@ -18,9 +20,11 @@ import { secretFromArn } from './adapters/secrets.ts';
 import { TokenService } from './auth/tokens.ts';
 import { parseEnv } from './config/env.ts';
 import { AttachmentService } from './domain/attachments.ts';
+import { BlockService } from './domain/blocks.ts';
 import { ChatService } from './domain/chats.ts';
 import { systemClock } from './domain/ports.ts';
 import { RealtimeService } from './domain/realtime.ts';
+import { TypingService } from './domain/typing.ts';
 import { VisitorService } from './domain/visitors.ts';
 
 export const env = parseEnv();
@@ -43,6 +47,8 @@ export const stores = {
   tickets: new DynamoTicketStore(table),
   tenants: new DynamoTenantStore(table),
   rateLimiter: new DynamoRateLimiter(table),
+  cooldown: new DynamoCooldown(table),
+  blocks: new DynamoBlockStore(table),
   attachments: new DynamoAttachmentStore(table),
 };
 
@@ -64,7 +70,8 @@ export const tokens = new TokenService({
   visitorTokenTtlSeconds: env.VISITOR_TOKEN_TTL_SECONDS,
 });
 
-export const chats = new ChatService(stores.chats, stores.messages, stores.attachments, systemClock);
+export const blocks = new BlockService(stores.blocks, systemClock);
+export const chats = new ChatService(stores.chats, stores.messages, stores.attachments, systemClock, blocks);
 export const attachments = new AttachmentService(
   stores.attachments,
   new S3AttachmentStorage({
@@ -100,4 +107,17 @@ export const visitors = new VisitorService(
   stores.rateLimiter,
   tokens,
   env.VISITOR_RATE_PER_MINUTE,
+);
+/** Typing indicators: pushed straight from the handler to the other users' sockets, never stored. */
+export const typing = new TypingService(
+  {
+    authorize: (identity, chatId) => chats.authorize(identity, chatId),
+    subscribers: (chatId) => stores.connections.subscriberUsers(chatId),
+    userOf: async (connectionId) => (await stores.connections.get(connectionId))?.identity.userId,
+    push: (connectionId, envelope) => realtime.push(connectionId, envelope),
+    cooldown: stores.cooldown,
+    clock: systemClock,
+    onPushError: (connectionId, error) => logger.warn('typing push failed', { connectionId, error }),
+  },
+  { intervalMs: 1000, concurrency: env.FANOUT_CONCURRENCY },
 );

@@ -5,6 +5,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { tableDefinition } from '../../shared/config/table.ts';
@@ -47,6 +48,28 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string): Pr
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    await addMissingIndexes(client, tableName);
   }
   await client.send(new DescribeTableCommand({ TableName: tableName }));
+};
+
+/** A persisted local table from before a GSI was added (e.g. the metadata indexes) gets it, one at a time. */
+const addMissingIndexes = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+  const input = createTableInput(tableName);
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const existing = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of input.GlobalSecondaryIndexes ?? []) {
+    if (existing.has(index.IndexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: input.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection },
+          },
+        ],
+      }),
+    );
+  }
 };

@@ -95,6 +95,35 @@ export const httpRoutes: readonly HttpRoute[] = [
   http('GET', '/v1/chats/{chatId}', 'get-chat', ['table:read', 'secret:visitor', 'secret:auth']),
   http('PATCH', '/v1/chats/{chatId}', 'update-chat', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats/{chatId}/audit', 'list-audit', ['table:read', 'secret:visitor', 'secret:auth']),
+  http('POST', '/v1/chats/{chatId}/participants', 'add-participant', [
+    ...RW,
+    'secret:visitor',
+    'secret:auth',
+  ]),
+  http('POST', '/v1/chats/{chatId}/assign', 'assign-chat', [...RW, 'secret:visitor', 'secret:auth']),
+  http('POST', '/v1/chats/{chatId}/read', 'mark-read', [...RW, 'secret:visitor', 'secret:auth']),
+  http('GET', '/v1/unread', 'get-unread', ['table:read', 'secret:visitor', 'secret:auth']),
+  http('POST', '/v1/chats/{chatId}/system-events', 'system-event', [...RW, 'secret:visitor', 'secret:auth']),
+  http('DELETE', '/v1/chats/{chatId}/participants/{userId}', 'remove-participant', [
+    ...RW,
+    'secret:visitor',
+    'secret:auth',
+  ]),
+  http('PATCH', '/v1/chats/{chatId}/preferences', 'update-preferences', [
+    ...RW,
+    'secret:visitor',
+    'secret:auth',
+  ]),
+  http('PATCH', '/v1/chats/{chatId}/messages/{messageId}', 'edit-message', [
+    ...RW,
+    'secret:visitor',
+    'secret:auth',
+  ]),
+  http('DELETE', '/v1/chats/{chatId}/messages/{messageId}', 'delete-message', [
+    ...RW,
+    'secret:visitor',
+    'secret:auth',
+  ]),
   http('POST', '/v1/chats/{chatId}/messages', 'send-message', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats/{chatId}/messages', 'list-messages', [
     'table:read',
@@ -116,6 +145,16 @@ export const httpRoutes: readonly HttpRoute[] = [
     'secret:auth',
     'attachments:read',
   ]),
+  // Typing is pushed straight to sockets (never stored); table write for its rate limit.
+  http('POST', '/v1/chats/{chatId}/typing', 'typing', [
+    ...RW,
+    'connections:post',
+    'secret:visitor',
+    'secret:auth',
+  ]),
+  http('POST', '/v1/blocks', 'create-block', [...RW, 'secret:visitor', 'secret:auth']),
+  http('GET', '/v1/blocks', 'list-blocks', ['table:read', 'secret:visitor', 'secret:auth']),
+  http('DELETE', '/v1/blocks/{userId}', 'delete-block', [...RW, 'secret:visitor', 'secret:auth']),
   http('POST', '/v1/dev/tokens', 'dev-token', [], { localOnly: true }),
 ];
 
@@ -125,7 +164,9 @@ export const wsRoutes: readonly WsRoute[] = [
   ws('$default', 'default', ['table:read']),
   ws('sendMessage', 'send-message', RW),
   ws('subscribe', 'subscribe', RW),
+  ws('markRead', 'mark-read', RW),
   ws('unsubscribe', 'unsubscribe', RW),
+  ws('typing', 'typing', [...RW, 'connections:post']),
   ws('ping', 'ping', []),
 ];
 

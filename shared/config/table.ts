@@ -3,6 +3,8 @@
  * table from this object, so the deployed table and the local one cannot drift.
  * Access patterns are documented in docs/data-model.md.
  */
+import { metadataSlots } from './metadata-index.ts';
+
 export interface KeySchema {
   readonly partitionKey: string;
   readonly sortKey: string;
@@ -25,6 +27,24 @@ export interface TableDefinition extends KeySchema {
   readonly globalIndexes: readonly GlobalIndex[];
 }
 
+/** Two KEYS_ONLY GSIs per indexed metadata key (shared/config/metadata-index.ts). */
+const metadataIndexes: GlobalIndex[] = metadataSlots().flatMap((slot) => [
+  {
+    indexName: slot.eqIndex,
+    partitionKey: slot.eqPk,
+    sortKey: slot.eqSk,
+    purpose: `chats of a tenant with metadata.${slot.key} = value, newest activity first`,
+    projection: 'KEYS_ONLY' as const,
+  },
+  {
+    indexName: slot.rangeIndex,
+    partitionKey: slot.rangePk,
+    sortKey: slot.rangeSk,
+    purpose: `chats of a tenant by the value of metadata.${slot.key} (ranges, prefixes)`,
+    projection: 'KEYS_ONLY' as const,
+  },
+]);
+
 export const tableDefinition: TableDefinition = {
   partitionKey: 'pk',
   sortKey: 'sk',
@@ -45,6 +65,7 @@ export const tableDefinition: TableDefinition = {
       purpose: 'chats of a tenant (agents, services), newest activity first',
       projection: 'KEYS_ONLY',
     },
+    ...metadataIndexes,
   ],
 };
 
@@ -63,6 +84,7 @@ export const ENTITY = {
   attachment: 'attachment',
   chatEvent: 'chatEvent',
   audit: 'audit',
+  block: 'block',
 } as const;
 export type Entity = (typeof ENTITY)[keyof typeof ENTITY];
 

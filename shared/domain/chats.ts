@@ -3,9 +3,11 @@
  * takes the verified identity; tenants never mix and a caller only reaches chats it may see.
  */
 import { chatEventEnvelope, messageCreated } from './envelopes.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
+import { indexedMetadataKeys } from '../config/metadata-index.ts';
+import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
-import { newId, sha256 } from './ids.ts';
+import { newId, seqOfMessageId, sha256 } from './ids.ts';
 import { attachmentRefFor } from './attachments.ts';
 import type {
   AttachmentStore,
@@ -24,6 +26,7 @@ import type {
   Participant,
   PatchChatInput,
   SendMessageInput,
+  SystemEventInput,
 } from './schemas.ts';
 
 export interface MessagePage {
@@ -37,6 +40,10 @@ export class ChatService {
     private readonly messages: MessageStore,
     private readonly attachments: AttachmentStore,
     private readonly clock: Clock,
+    /** Refuses senders a participant has blocked (shared/domain/blocks.ts); absent: no block check. */
+    private readonly blocks?: {
+      assertMayMessage(identity: Identity, participantIds: string[]): Promise<void>;
+    },
   ) {}
 
   async create(identity: Identity, input: CreateChatInput): Promise<{ chat: Chat; created: boolean }> {
@@ -97,12 +104,248 @@ export class ChatService {
     return chat.lastSeq;
   }
 
+  /** The chat with its participants and, for a participant, the caller's preferences and unread count. */
   async get(identity: Identity, chatId: string): Promise<Chat> {
     const chat = await this.authorize(identity, chatId);
-    return { ...chat, participants: await this.chats.participants(chatId) };
+    const participants = await this.chats.participants(chatId);
+    const own = participants.some((p) => p.userId === identity.userId)
+      ? await this.chats.readState(chatId, identity.userId)
+      : undefined;
+    return {
+      ...chat,
+      participants,
+      ...(own
+        ? {
+            preferences: { muted: own.muted },
+            lastReadSeq: own.lastReadSeq,
+            unread: Math.max(0, chat.lastSeq - own.lastReadSeq),
+          }
+        : {}),
+    };
   }
 
-  list(identity: Identity, limit: number, cursor?: string): Promise<Page<ChatRecord>> {
+  /**
+   * A participant's read receipt: the read position only moves forward (an older seq changes nothing)
+   * and each move is a `receipt` in the event log, so sockets and pollers see it.
+   */
+  async markRead(
+    identity: Identity,
+    chatId: string,
+    seq: number,
+  ): Promise<{ lastReadSeq: number; unread: number }> {
+    const chat = await this.authorize(identity, chatId);
+    if (seq > chat.lastSeq)
+      throw new ValidationError(`seq must be at most the chat's last seq (${chat.lastSeq})`);
+    const state = await this.chats.readState(chatId, identity.userId);
+    if (!state) throw new ForbiddenError('read receipts belong to participants of the chat');
+    if (seq > state.lastReadSeq) {
+      try {
+        await this.chats.change(chatId, identity, () => ({
+          receipt: { userId: identity.userId, seq },
+          event: { type: 'receipt' },
+        }));
+      } catch (error) {
+        // A concurrent receipt already moved further: nothing to do.
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    const lastReadSeq = Math.max(seq, state.lastReadSeq);
+    return { lastReadSeq, unread: Math.max(0, chat.lastSeq - lastReadSeq) };
+  }
+
+  /** Unread messages per chat of the caller and in total (bounded to the caller's 1,000 newest chats). */
+  async unread(identity: Identity): Promise<{ total: number; chats: { chatId: string; unread: number }[] }> {
+    const rows = await this.chats.unreadOf(identity.tenantId, identity.userId, 1000);
+    const chats = rows
+      .map((row) => ({ chatId: row.chatId, unread: Math.max(0, row.lastSeq - row.lastReadSeq) }))
+      .filter((row) => row.unread > 0);
+    return { total: chats.reduce((sum, row) => sum + row.unread, 0), chats };
+  }
+
+  /** Agents, services and the chat's creator add participants; `chat.updated` carries the new list. */
+  async addParticipant(identity: Identity, chatId: string, userId: string): Promise<Chat> {
+    const current = await this.authorize(identity, chatId);
+    if (!isStaff(identity) && current.createdBy !== identity.userId) {
+      throw new ForbiddenError('only agents, services or the chat’s creator add participants');
+    }
+    const participants = await this.chats.participants(chatId);
+    if (participants.some((p) => p.userId === userId)) return { ...current, participants };
+    const joinedAt = this.clock.now().toISOString();
+    const result = await this.chats.change(chatId, identity, () => ({
+      participants: { add: [{ userId, role: 'user', joinedAt }] },
+      event: { type: 'chat.updated' },
+      audit: { action: 'participant.add', after: { userId } },
+    }));
+    return result?.event.data as Chat;
+  }
+
+  /** Agents, services and the creator remove anyone; any participant may leave (remove themselves). */
+  async removeParticipant(identity: Identity, chatId: string, userId: string): Promise<Chat> {
+    const current = await this.authorize(identity, chatId);
+    if (!isStaff(identity) && current.createdBy !== identity.userId && userId !== identity.userId) {
+      throw new ForbiddenError(
+        'only agents, services, the chat’s creator or the participant themselves remove a participant',
+      );
+    }
+    const participants = await this.chats.participants(chatId);
+    if (!participants.some((p) => p.userId === userId)) throw new NotFoundError('participant');
+    const result = await this.chats.change(chatId, identity, () => ({
+      participants: { remove: [userId] },
+      event: { type: 'chat.updated' },
+      audit: { action: 'participant.remove', before: { userId } },
+    }));
+    return result?.event.data as Chat;
+  }
+
+  /**
+   * Assign the chat to an agent (agents and services): `chat.assigned`, an audit record, the agent
+   * joins as a participant, and a system message "<agent> joined" appears in the chat.
+   */
+  async assign(identity: Identity, chatId: string, agentId: string): Promise<Chat> {
+    if (!isStaff(identity)) throw new ForbiddenError('only agents and services assign chats');
+    const current = await this.authorize(identity, chatId);
+    if (current.status === 'closed') throw new ConflictError('the chat is closed; reopen it first');
+    const participants = await this.chats.participants(chatId);
+    const joined = participants.some((p) => p.userId === agentId);
+    const at = this.clock.now().toISOString();
+    const result = await this.chats.change(chatId, identity, (chat) =>
+      chat.assignee === agentId
+        ? undefined
+        : {
+            set: { assignee: agentId, assignedAt: at },
+            ...(joined
+              ? {}
+              : { participants: { add: [{ userId: agentId, role: 'agent' as const, joinedAt: at }] } }),
+            event: { type: 'chat.assigned' },
+            audit: {
+              action: 'chat.assign',
+              before: { assignee: chat.assignee ?? null },
+              after: { assignee: agentId },
+            },
+          },
+    );
+    if (!result) return { ...current, participants };
+    await this.messages.append({
+      chatId,
+      tenantId: identity.tenantId,
+      clientMessageId: `assigned-${result.event.eventSeq}`,
+      senderId: 'system',
+      senderRole: 'service',
+      senderName: 'System',
+      type: 'system',
+      text: `${agentId} joined`,
+      system: { kind: 'agent.joined', data: { agentId, assignedBy: identity.userId } },
+    });
+    return result.event.data as Chat;
+  }
+
+  /**
+   * A service reports an event of its own (payment initiated, dispute created, job updated) as a
+   * `system` message, posted under the service's name; `clientMessageId` makes retries safe.
+   */
+  async systemEvent(
+    identity: Identity,
+    chatId: string,
+    input: SystemEventInput,
+  ): Promise<{ message: Message; created: boolean }> {
+    if (identity.role !== 'service') throw new ForbiddenError('system events come from services');
+    await this.authorize(identity, chatId);
+    return this.messages.append({
+      chatId,
+      tenantId: identity.tenantId,
+      clientMessageId: input.clientMessageId ?? newId('sys'),
+      senderId: identity.userId,
+      senderRole: 'service',
+      senderName: identity.name ?? identity.userId,
+      type: 'system',
+      text: input.text,
+      system: { kind: input.kind, ...(input.data ? { data: input.data } : {}) },
+    });
+  }
+
+  /** The caller's own notification settings for a chat it takes part in. */
+  async setPreferences(identity: Identity, chatId: string, preferences: { muted: boolean }): Promise<Chat> {
+    await this.authorize(identity, chatId);
+    if (!(await this.chats.setPreferences(chatId, identity.userId, preferences))) {
+      throw new ForbiddenError('preferences belong to participants of the chat');
+    }
+    return this.get(identity, chatId);
+  }
+
+  /** Edit the text of one's own message: `message.updated`, audited with the text before and after. */
+  async editMessage(identity: Identity, chatId: string, messageId: string, text: string): Promise<Message> {
+    const message = await this.messageOf(identity, chatId, messageId);
+    if (message.senderId !== identity.userId) throw new ForbiddenError('only the sender edits a message');
+    if (message.text === text) return message;
+    const edited: Message = { ...message, text, editedAt: this.clock.now().toISOString() };
+    await this.chats.change(chatId, identity, () => ({
+      message: edited,
+      event: { type: 'message.updated' },
+      audit: { action: 'message.edit', before: { seq: message.seq, text: message.text }, after: { text } },
+    }));
+    return edited;
+  }
+
+  /**
+   * Soft-delete: the text and attachment go, the seq stays. The sender deletes their own messages;
+   * agents (and services) delete any message of their tenant.
+   */
+  async deleteMessage(identity: Identity, chatId: string, messageId: string): Promise<Message> {
+    const message = await this.messageOf(identity, chatId, messageId);
+    if (message.senderId !== identity.userId && !isStaff(identity)) {
+      throw new ForbiddenError('only the sender or an agent deletes a message');
+    }
+    const { attachment: _attachment, ...kept } = message;
+    const deleted: Message = {
+      ...kept,
+      text: '',
+      deletedAt: this.clock.now().toISOString(),
+      deletedBy: identity.userId,
+    };
+    await this.chats.change(chatId, identity, () => ({
+      message: deleted,
+      event: { type: 'message.deleted' },
+      audit: {
+        action: 'message.delete',
+        before: {
+          seq: message.seq,
+          text: message.text,
+          ...(message.attachment ? { attachmentId: message.attachment.attachmentId } : {}),
+        },
+      },
+    }));
+    return deleted;
+  }
+
+  private async messageOf(identity: Identity, chatId: string, messageId: string): Promise<Message> {
+    await this.authorize(identity, chatId);
+    const seq = seqOfMessageId(messageId);
+    const message = seq ? await this.messages.get(chatId, seq) : undefined;
+    if (!message || message.messageId !== messageId) throw new NotFoundError('message');
+    if (message.deletedAt) throw new ConflictError('the message was deleted');
+    return message;
+  }
+
+  /**
+   * The caller's chats (staff: the tenant's), newest activity first; with a filter, only the matching
+   * ones (400 when neither an indexed metadata key nor a standard field narrows the filter).
+   */
+  async list(
+    identity: Identity,
+    limit: number,
+    cursor?: string,
+    filter?: ChatFilter,
+  ): Promise<Page<ChatRecord>> {
+    if (filter && !isEmptyFilter(filter)) {
+      requireAnswerable(filter, indexedMetadataKeys);
+      return this.chats.listFiltered({
+        tenantId: identity.tenantId,
+        ...(isStaff(identity) ? {} : { member: identity.userId }),
+        filter,
+        limit,
+        ...(cursor ? { cursor } : {}),
+      });
+    }
     return isStaff(identity)
       ? this.chats.listForTenant(identity.tenantId, limit, cursor)
       : this.chats.listForParticipant(identity.tenantId, identity.userId, limit, cursor);
@@ -113,7 +356,17 @@ export class ChatService {
     chatId: string,
     input: SendMessageInput,
   ): Promise<{ message: Message; created: boolean }> {
-    await this.authorize(identity, chatId);
+    // The participant Query for the block check runs alongside the access check (staff are never checked).
+    const [, participants] = await Promise.all([
+      this.authorize(identity, chatId),
+      this.blocks && !isStaff(identity) ? this.chats.participants(chatId) : undefined,
+    ]);
+    if (this.blocks && participants) {
+      await this.blocks.assertMayMessage(
+        identity,
+        participants.map((participant) => participant.userId),
+      );
+    }
     const attachment =
       input.type === 'file'
         ? attachmentRefFor(await this.attachments.get(input.attachmentId ?? ''), chatId)
@@ -127,6 +380,8 @@ export class ChatService {
       type: input.type,
       text: input.text ?? '',
       ...(attachment ? { attachment } : {}),
+      // A service posts as a named bot (the token's `name`).
+      ...(identity.role === 'service' ? { senderName: identity.name ?? identity.userId } : {}),
     });
   }
 

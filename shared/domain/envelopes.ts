@@ -1,5 +1,5 @@
 import type { ChatEventRecord } from './ports.ts';
-import type { Envelope, Message } from './schemas.ts';
+import type { Chat, Envelope, Message } from './schemas.ts';
 
 export const messageCreated = (message: Message): Envelope => ({
   type: 'message.created',
@@ -11,16 +11,25 @@ export const messageCreated = (message: Message): Envelope => ({
   data: message,
 });
 
-/** A chat event as subscribers and pollers receive it. */
-export const chatEventEnvelope = (event: ChatEventRecord): Envelope => ({
-  type: event.type,
-  id: `${event.chatId}:event:${event.eventSeq}`,
-  tenantId: event.tenantId,
-  chatId: event.chatId,
-  eventSeq: event.eventSeq,
-  at: event.at,
-  data: event.data,
-});
+/** A chat event as subscribers and pollers receive it (message events also carry the message's seq). */
+export const chatEventEnvelope = (event: ChatEventRecord): Envelope => {
+  const base = {
+    id: `${event.chatId}:event:${event.eventSeq}`,
+    tenantId: event.tenantId,
+    chatId: event.chatId,
+    eventSeq: event.eventSeq,
+    at: event.at,
+  };
+  if (event.type === 'message.updated' || event.type === 'message.deleted') {
+    const message = event.data as Message;
+    return { ...base, type: event.type, seq: message.seq, data: message };
+  }
+  if (event.type === 'receipt') {
+    const receipt = event.data as { userId: string; seq: number };
+    return { ...base, type: event.type, seq: receipt.seq, data: receipt };
+  }
+  return { ...base, type: event.type, data: event.data as Chat };
+};
 
 let counter = 0;
 const replyId = (type: string): string => `${type}:${Date.now().toString(36)}:${(counter++).toString(36)}`;

@@ -2,6 +2,7 @@
  * The domain's view of storage and of the socket pusher. Adapters live in shared/adapters; the domain
  * never imports the AWS SDK.
  */
+import type { ChatFilter } from './chat-filter.ts';
 import type { Identity } from './identity.ts';
 import type { AttachmentRef, Chat, ChatEventType, Message, Participant, Role, Tenant } from './schemas.ts';
 
@@ -13,15 +14,17 @@ export interface Page<T> {
 export type ChatRecord = Omit<Chat, 'participants'>;
 
 /** One entry of a chat's event log: what subscribers and pollers receive as a non-message envelope. */
-export interface ChatEventRecord {
+export type ChatEventRecord = {
   readonly chatId: string;
   readonly tenantId: string;
   readonly eventSeq: number;
-  readonly type: ChatEventType;
   readonly at: string;
   readonly actorId: string;
-  readonly data: ChatRecord;
-}
+} & (
+  | { readonly type: 'chat.updated' | 'chat.closed' | 'chat.assigned'; readonly data: Chat }
+  | { readonly type: 'message.updated' | 'message.deleted'; readonly data: Message }
+  | { readonly type: 'receipt'; readonly data: { readonly userId: string; readonly seq: number } }
+);
 
 /** Who did what to a chat, and when; before/after hold the changed fields only. */
 export interface AuditRecord {
@@ -35,14 +38,30 @@ export interface AuditRecord {
   readonly after?: Record<string, unknown>;
 }
 
+/** What one change does: chat fields, membership or one message, plus its event and audit record. */
+export interface PlannedChange {
+  readonly set?: Partial<ChatRecord>;
+  readonly participants?: { readonly add?: readonly Participant[]; readonly remove?: readonly string[] };
+  /** The message as it will be stored; written only if it is still the one read (same messageId, not deleted). */
+  readonly message?: Message;
+  /** A participant's read position, moved forward only. */
+  readonly receipt?: { readonly userId: string; readonly seq: number };
+  readonly event: { readonly type: ChatEventType };
+  /** Omitted only for changes not worth an audit record (read receipts). */
+  readonly audit?: Pick<AuditRecord, 'action' | 'before' | 'after'>;
+}
+
 /** A change a caller wants to make to the current chat, or undefined for none. */
-export type ChatChange = (current: ChatRecord) =>
-  | {
-      readonly set: Partial<ChatRecord>;
-      readonly event: { readonly type: ChatEventType };
-      readonly audit: Pick<AuditRecord, 'action' | 'before' | 'after'>;
-    }
-  | undefined;
+export type ChatChange = (current: ChatRecord) => PlannedChange | undefined;
+
+export interface FilteredListRequest {
+  readonly tenantId: string;
+  /** Only chats this user takes part in (users and visitors list their own chats). */
+  readonly member?: string;
+  readonly filter: ChatFilter;
+  readonly limit: number;
+  readonly cursor?: string;
+}
 
 export interface ChatStore {
   /** Creates the chat and its participants atomically. With `uniqueKey`, returns the existing chat instead. */
@@ -69,6 +88,17 @@ export interface ChatStore {
   ): Promise<{ items: ChatEventRecord[]; hasMore: boolean }>;
   /** Audit records, newest first. */
   auditTrail(chatId: string, limit: number, cursor?: string): Promise<Page<AuditRecord>>;
+  /** A participant's own settings; false when the user is not a participant. */
+  setPreferences(chatId: string, userId: string, preferences: { muted: boolean }): Promise<boolean>;
+  preferences(chatId: string, userId: string): Promise<{ muted: boolean } | undefined>;
+  /** The caller's read position in a chat (undefined when not a participant). */
+  readState(chatId: string, userId: string): Promise<{ lastReadSeq: number; muted: boolean } | undefined>;
+  /** Every chat of a participant with its last seq and the participant's last read seq (bounded). */
+  unreadOf(
+    tenantId: string,
+    userId: string,
+    max: number,
+  ): Promise<{ chatId: string; lastSeq: number; lastReadSeq: number }[]>;
   get(chatId: string, options?: { consistent?: boolean }): Promise<ChatRecord | undefined>;
   participants(chatId: string): Promise<Participant[]>;
   isParticipant(chatId: string, userId: string): Promise<boolean>;
@@ -79,6 +109,8 @@ export interface ChatStore {
     cursor?: string,
   ): Promise<Page<ChatRecord>>;
   listForTenant(tenantId: string, limit: number, cursor?: string): Promise<Page<ChatRecord>>;
+  /** Chats matching a filter, read through one index, never a Scan (docs/data-model.md, "Metadata filters"). */
+  listFiltered(request: FilteredListRequest): Promise<Page<ChatRecord>>;
   /** Moves the chat up the tenant's and its participants' lists (called off the hot path by the fan-out). */
   touchActivity(chatId: string, lastActivityAt: string): Promise<void>;
 }
@@ -92,6 +124,8 @@ export interface MessageDraft {
   readonly type: Message['type'];
   readonly text: string;
   readonly attachment?: AttachmentRef;
+  readonly senderName?: string;
+  readonly system?: Message['system'];
 }
 
 export interface MessageStore {
@@ -100,6 +134,7 @@ export interface MessageStore {
    * transaction. `createdAt` is stamped by the attempt that wins the seq, so it rises with seq. A retry with the same (sender, clientMessageId) returns the original, `created: false`.
    */
   append(draft: MessageDraft): Promise<{ message: Message; created: boolean }>;
+  get(chatId: string, seq: number): Promise<Message | undefined>;
   /** Messages with seq > after, ascending. */
   after(chatId: string, after: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }>;
   /** The `limit` messages right before `before`, ascending. */
@@ -118,10 +153,13 @@ export interface ConnectionStore {
   get(connectionId: string): Promise<ConnectionRecord | undefined>;
   /** Deletes the connection and every subscription it holds. */
   remove(connectionId: string): Promise<void>;
-  subscribe(connectionId: string, chatId: string, expiresAt: number): Promise<void>;
+  /** `userId` (the connection's user) is kept on the subscription so typing can skip the sender's own sockets. */
+  subscribe(connectionId: string, chatId: string, expiresAt: number, userId?: string): Promise<void>;
   unsubscribe(connectionId: string, chatId: string): Promise<void>;
   /** Connection ids subscribed to a chat (a Query on the chat's partition, never a Scan). */
   subscribers(chatId: string): Promise<string[]>;
+  /** The same Query, with each subscription's userId (absent on subscriptions written before it was kept). */
+  subscriberUsers(chatId: string): Promise<{ connectionId: string; userId?: string }[]>;
 }
 
 export interface TicketStore {

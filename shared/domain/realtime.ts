@@ -86,11 +86,21 @@ export class RealtimeService {
   async subscribe(connectionId: string, chatId: string): Promise<void> {
     const connection = await this.connections.get(connectionId);
     if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
-    await this.connections.subscribe(connectionId, chatId, connection.expiresAt);
+    await this.connections.subscribe(connectionId, chatId, connection.expiresAt, connection.identity.userId);
   }
 
   unsubscribe(connectionId: string, chatId: string): Promise<void> {
     return this.connections.unsubscribe(connectionId, chatId);
+  }
+
+  /** A user removed from a chat stops receiving it on every socket at once. */
+  async dropUser(chatId: string, userId: string): Promise<void> {
+    const subscribed = await this.connections.subscriberUsers(chatId);
+    await Promise.all(
+      subscribed
+        .filter((subscription) => subscription.userId === userId)
+        .map((subscription) => this.connections.unsubscribe(subscription.connectionId, chatId)),
+    );
   }
 
   /** Posts one envelope to a connection; a gone connection is removed with its subscriptions. */

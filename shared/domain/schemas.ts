@@ -98,10 +98,20 @@ export const attachmentPathParams = z.strictObject({ attachmentId: attachmentIdS
 
 export const chatPathParams = z.strictObject({ chatId: chatIdSchema });
 
-export const listChatsQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(512).optional(),
-});
+/**
+ * `GET /v1/chats`: paging, the standard filter fields and any number of `metadata__<key>[__<op>]`
+ * parameters (parsed further by shared/domain/chat-filter.ts; other names are refused there).
+ */
+export const listChatsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).max(1024).optional(),
+    status: z.enum(['open', 'closed']).optional(),
+    assignee: userIdSchema.optional(),
+    participant: userIdSchema.optional(),
+    updatedAfter: z.iso.datetime({ offset: true }).optional(),
+  })
+  .catchall(z.string().max(1024));
 
 export const listMessagesQuery = z
   .strictObject({
@@ -140,10 +150,46 @@ export const patchChatBody = z
   );
 export type PatchChatInput = z.infer<typeof patchChatBody>;
 
+export const messagePathParams = z.strictObject({
+  chatId: chatIdSchema,
+  messageId: z.string().regex(/^m_[a-z0-9]{12}_\d{1,15}$/, 'a message id such as m_0123456789ab_42'),
+});
+export const editMessageBody = z.strictObject({
+  text: z.string().trim().min(1, 'text must not be empty').max(8000),
+});
+
+export const addParticipantBody = z.strictObject({ userId: userIdSchema });
+export const assignBody = z.strictObject({ agentId: userIdSchema });
+export const markReadBody = z.strictObject({ seq: z.number().int().min(0) });
+export const systemEventBody = z.strictObject({
+  kind: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a kind such as payment.initiated'),
+  text: z.string().trim().min(1).max(2000),
+  data: metadataSchema.optional(),
+  /** Makes a retried call return the first message instead of posting twice. */
+  clientMessageId: clientMessageIdSchema.optional(),
+});
+export type SystemEventInput = z.infer<typeof systemEventBody>;
+export const participantPathParams = z.strictObject({ chatId: chatIdSchema, userId: userIdSchema });
+export const preferencesBody = z.strictObject({ muted: z.boolean() });
+
 export const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().min(1).max(512).optional(),
 });
+
+/** Typing indicator (POST /v1/chats/{chatId}/typing and the `typing` frame); never stored. */
+export const typingBody = z.strictObject({ isTyping: z.boolean() });
+/** Typing indicators expire on the client this long after the last refresh. */
+export const TYPING_EXPIRES_IN_MS = 5000;
+
+export const blockBody = z.strictObject({ userId: userIdSchema });
+export const blockPathParams = z.strictObject({ userId: userIdSchema });
+export const listBlocksQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(512).optional(),
+});
+export const blockSchema = z.object({ userId: userIdSchema, blockedAt: z.iso.datetime() });
+export type Block = z.infer<typeof blockSchema>;
 
 export const devTokenBody = z.strictObject({
   tenantId: tenantIdSchema,
@@ -170,7 +216,9 @@ export const clientFrame = z.discriminatedUnion('action', [
     type: messageTypeSchema.default('text'),
   }).superRefine(contentRules),
   frame('subscribe', { chatId: chatIdSchema }),
+  frame('markRead', { chatId: chatIdSchema, seq: z.number().int().min(0) }),
   frame('unsubscribe', { chatId: chatIdSchema }),
+  frame('typing', { chatId: chatIdSchema, isTyping: z.boolean() }),
   frame('ping', {}),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
@@ -183,6 +231,8 @@ export const participantSchema = z.object({
   role: roleSchema,
   joinedAt: z.iso.datetime(),
 });
+/** The caller's own settings for a chat (returned with the chat). */
+export const preferencesSchema = z.object({ muted: z.boolean() });
 export type Participant = z.infer<typeof participantSchema>;
 
 export const chatSchema = z.object({
@@ -198,10 +248,16 @@ export const chatSchema = z.object({
   lastSeq: z.number().int().min(0),
   /** Last chat event (see docs/protocol.md, polling `afterEvent`). */
   lastEventSeq: z.number().int().min(0).optional(),
+  assignee: userIdSchema.optional(),
+  assignedAt: z.iso.datetime().optional(),
   rating: z.number().int().min(1).max(5).optional(),
   feedback: z.string().optional(),
   closedAt: z.iso.datetime().optional(),
   participants: z.array(participantSchema).optional(),
+  preferences: preferencesSchema.optional(),
+  /** For a participant: messages after the caller's last read seq. */
+  unread: z.number().int().min(0).optional(),
+  lastReadSeq: z.number().int().min(0).optional(),
 });
 export type Chat = z.infer<typeof chatSchema>;
 
@@ -213,7 +269,9 @@ export const messageSchema = z.object({
   clientMessageId: clientMessageIdSchema,
   senderId: userIdSchema,
   senderRole: roleSchema,
-  type: messageTypeSchema,
+  /** Display name of a service posting as a named bot, or of the system. */
+  senderName: z.string().optional(),
+  type: z.enum(['text', 'file', 'system']),
   /** The text, or a file's caption ('' when none). */
   text: z.string(),
   attachment: z
@@ -228,6 +286,12 @@ export const messageSchema = z.object({
     })
     .optional(),
   createdAt: z.iso.datetime(),
+  /** System messages (services' events such as payment.initiated, agent.joined). */
+  system: z.object({ kind: z.string(), data: z.record(z.string(), z.json()).optional() }).optional(),
+  editedAt: z.iso.datetime().optional(),
+  /** Soft delete: the text and attachment are removed, the seq stays. */
+  deletedAt: z.iso.datetime().optional(),
+  deletedBy: userIdSchema.optional(),
 });
 export type Message = z.infer<typeof messageSchema>;
 export type AttachmentRef = NonNullable<Message['attachment']>;
@@ -273,9 +337,29 @@ export const envelopeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pong'), ...envelopeBase, data: z.object({}) }),
   z.object({ type: z.literal('chat.updated'), ...envelopeBase, data: chatSchema }),
   z.object({ type: z.literal('chat.closed'), ...envelopeBase, data: chatSchema }),
+  z.object({ type: z.literal('chat.assigned'), ...envelopeBase, data: chatSchema }),
+  z.object({
+    type: z.literal('receipt'),
+    ...envelopeBase,
+    data: z.object({ userId: userIdSchema, seq: z.number().int() }),
+  }),
+  z.object({
+    type: z.literal('typing'),
+    ...envelopeBase,
+    data: z.object({ userId: userIdSchema, isTyping: z.boolean(), expiresInMs: z.number().int().positive() }),
+  }),
+  z.object({ type: z.literal('message.updated'), ...envelopeBase, data: messageSchema }),
+  z.object({ type: z.literal('message.deleted'), ...envelopeBase, data: messageSchema }),
 ]);
 /** Envelope types stored in a chat's event log (delivered by the fan-out and the polling endpoint). */
-export const chatEventTypes = ['chat.updated', 'chat.closed'] as const;
+export const chatEventTypes = [
+  'chat.updated',
+  'chat.closed',
+  'chat.assigned',
+  'message.updated',
+  'message.deleted',
+  'receipt',
+] as const;
 export type ChatEventType = (typeof chatEventTypes)[number];
 export type Envelope = z.infer<typeof envelopeSchema>;
 export type EnvelopeType = Envelope['type'];

@@ -4,23 +4,32 @@ import {
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ENTITY, indexByName } from '../../config/table.ts';
-import { BusyError, NotFoundError } from '../../domain/errors.ts';
+import { BusyError, ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type {
   AuditRecord,
   ChatChange,
   ChatEventRecord,
   ChatRecord,
   ChatStore,
+  FilteredListRequest,
   Page,
 } from '../../domain/ports.ts';
-import type { Role } from '../../domain/schemas.ts';
+import type { Chat, Message, Participant, Role } from '../../domain/schemas.ts';
 import { newId } from '../../domain/ids.ts';
-import type { Participant } from '../../domain/schemas.ts';
 import { decodeCursor, encodeCursor, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
+import { chatItem, metadataIndexAttributes, metadataKeys, slotAttributes } from './metadata-index.ts';
+import { type MetadataSlot, metadataSlots } from '../../config/metadata-index.ts';
+import {
+  indexedConditions,
+  matchesChat,
+  type MetadataCondition,
+  scalarKey,
+} from '../../domain/chat-filter.ts';
 
 const byParticipant = indexByName('byParticipant');
 /** Precision of the activity order of chat lists (see touchActivity). */
@@ -42,6 +51,8 @@ const CHAT_FIELDS = [
   'rating',
   'feedback',
   'closedAt',
+  'assignee',
+  'assignedAt',
 ] as const;
 
 const toChat = (item: Record<string, unknown>): ChatRecord => {
@@ -50,15 +61,20 @@ const toChat = (item: Record<string, unknown>): ChatRecord => {
   return chat as ChatRecord;
 };
 
-const toChatEvent = (item: Record<string, unknown>): ChatEventRecord => ({
-  chatId: item.chatId as string,
-  tenantId: item.tenantId as string,
-  eventSeq: item.eventSeq as number,
-  type: item.type as ChatEventRecord['type'],
-  at: item.at as string,
-  actorId: item.actorId as string,
-  data: toChat(item.data as Record<string, unknown>),
-});
+const toChatEvent = (item: Record<string, unknown>): ChatEventRecord => {
+  const base = {
+    chatId: item.chatId as string,
+    tenantId: item.tenantId as string,
+    eventSeq: item.eventSeq as number,
+    at: item.at as string,
+    actorId: item.actorId as string,
+  };
+  const type = item.type as ChatEventRecord['type'];
+  if (type === 'message.updated' || type === 'message.deleted')
+    return { ...base, type, data: item.data as Message };
+  if (type === 'receipt') return { ...base, type, data: item.data as { userId: string; seq: number } };
+  return { ...base, type, data: item.data as Chat };
+};
 
 const toAudit = (item: Record<string, unknown>): AuditRecord => ({
   chatId: item.chatId as string,
@@ -76,6 +92,121 @@ const toParticipant = (item: Record<string, unknown>): Participant => ({
   role: item.role as Participant['role'],
   joinedAt: item.joinedAt as string,
 });
+
+/** Index pages one filtered list call reads at most before it returns what it found and a cursor. */
+export const MAX_FILTER_PAGES = 5;
+/** updatedAfter bounds the activity indexes' sort keys this far below the time (positions lag activity). */
+const UPDATED_AFTER_MARGIN_MS = 60_000;
+
+interface FilterPlan {
+  readonly indexName: string;
+  readonly pkAttr: string;
+  readonly skAttr: string;
+  readonly partition: string;
+  /** Sort-key condition on `#sk`. */
+  readonly sk?: { readonly expression: string; readonly values: Record<string, string> };
+  readonly descending: boolean;
+  /** The condition the index answers exactly. */
+  readonly answers?: MetadataCondition;
+  /** A user each chat must also have as participant (checked by BatchGet). */
+  readonly member?: string;
+}
+
+const rangeCondition = (condition: MetadataCondition): FilterPlan['sk'] => {
+  const { numberSort, NUMBER_PREFIX, HIGH } = metadataKeys;
+  const between = (from: string, to: string) => ({
+    expression: '#sk BETWEEN :from AND :to',
+    values: { ':from': from, ':to': to },
+  });
+  switch (condition.op) {
+    case 'gt':
+      return between(numberSort(condition.value) + HIGH, NUMBER_PREFIX + HIGH);
+    case 'gte':
+      return between(numberSort(condition.value), NUMBER_PREFIX + HIGH);
+    case 'lt':
+      return between(NUMBER_PREFIX, numberSort(condition.value));
+    case 'lte':
+      return between(NUMBER_PREFIX, numberSort(condition.value) + HIGH);
+    case 'between':
+      return between(numberSort(condition.value[0]), numberSort(condition.value[1]) + HIGH);
+    case 'begins_with':
+      return {
+        expression: 'begins_with(#sk, :prefix)',
+        values: { ':prefix': metadataKeys.TEXT_PREFIX + condition.value },
+      };
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * Which index answers a filter: a participant's list (users always read their own; staff with
+ * `participant`), else the equality index of an indexed `eq` (newest activity first), else the range
+ * index of an indexed range or prefix condition (value order), else the tenant's list (standard fields).
+ */
+export const planFilter = (
+  request: Pick<FilteredListRequest, 'tenantId' | 'member' | 'filter'>,
+  slots: readonly MetadataSlot[] = metadataSlots(),
+): FilterPlan => {
+  const { tenantId, member, filter } = request;
+  const activity = filter.updatedAfter
+    ? {
+        expression: '#sk >= :from',
+        values: {
+          ':from': new Date(Date.parse(filter.updatedAfter) - UPDATED_AFTER_MARGIN_MS).toISOString(),
+        },
+      }
+    : undefined;
+  const listOf = member ?? filter.participant;
+  if (listOf)
+    return {
+      indexName: byParticipant.indexName,
+      pkAttr: byParticipant.partitionKey,
+      skAttr: byParticipant.sortKey,
+      partition: keys.participantIndex(tenantId, listOf),
+      ...(activity ? { sk: activity } : {}),
+      descending: true,
+      ...(filter.participant && filter.participant !== listOf ? { member: filter.participant } : {}),
+    };
+  const indexed = indexedConditions(
+    filter,
+    slots.map((slot) => slot.key),
+  );
+  const eq = indexed.find((condition) => condition.op === 'eq');
+  const eqSlot = slots.find((slot) => slot.key === eq?.key);
+  const eqValue = eq?.op === 'eq' ? scalarKey(eq.value) : undefined;
+  if (eq && eqSlot && eqValue !== undefined)
+    return {
+      indexName: eqSlot.eqIndex,
+      pkAttr: eqSlot.eqPk,
+      skAttr: eqSlot.eqSk,
+      partition: metadataKeys.eqPartition(tenantId, eqSlot.key, eqValue),
+      ...(activity ? { sk: activity } : {}),
+      descending: true,
+      answers: eq,
+    };
+  const range = indexed.find((condition) => condition.op !== 'eq');
+  const rangeSlot = slots.find((slot) => slot.key === range?.key);
+  const sk = range ? rangeCondition(range) : undefined;
+  if (range && rangeSlot && sk)
+    return {
+      indexName: rangeSlot.rangeIndex,
+      pkAttr: rangeSlot.rangePk,
+      skAttr: rangeSlot.rangeSk,
+      partition: metadataKeys.rangePartition(tenantId, rangeSlot.key),
+      sk,
+      descending: false,
+      answers: range,
+    };
+  return {
+    indexName: byTenant.indexName,
+    pkAttr: byTenant.partitionKey,
+    skAttr: byTenant.sortKey,
+    partition: keys.tenantIndex(tenantId),
+    ...(activity ? { sk: activity } : {}),
+    descending: true,
+  };
+};
 
 export class DynamoChatStore implements ChatStore {
   constructor(private readonly table: TableContext) {}
@@ -105,13 +236,7 @@ export class DynamoChatStore implements ChatStore {
       {
         Put: {
           TableName: tableName,
-          Item: {
-            ...keys.chat(chat.chatId),
-            entity: ENTITY.chat,
-            ...chat,
-            gsi2pk: keys.tenantIndex(chat.tenantId),
-            gsi2sk: activity,
-          },
+          Item: chatItem(chat),
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -170,76 +295,245 @@ export class DynamoChatStore implements ChatStore {
     actor: { userId: string; role: Role },
     change: ChatChange,
   ): Promise<{ chat: ChatRecord; event: ChatEventRecord } | undefined> {
+    const { tableName } = this.table;
     for (let attempt = 0; attempt < 20; attempt++) {
       const current = await this.get(chatId, { consistent: true });
       if (!current) throw new NotFoundError('chat');
       const planned = change(current);
       if (!planned) return undefined;
       const previous = current.lastEventSeq ?? 0;
+      const eventSeq = previous + 1;
       const at = new Date().toISOString();
-      const chat: ChatRecord = { ...current, ...planned.set, updatedAt: at, lastEventSeq: previous + 1 };
-      const event: ChatEventRecord = {
-        chatId,
-        tenantId: current.tenantId,
-        eventSeq: previous + 1,
-        type: planned.event.type,
-        at,
-        actorId: actor.userId,
-        data: chat,
+      const fields: Record<string, unknown> = {
+        ...planned.set,
+        ...(planned.set || planned.participants ? { updatedAt: at } : {}),
+        lastEventSeq: eventSeq,
       };
-      const fields = { ...planned.set, updatedAt: at, lastEventSeq: previous + 1 };
+      const chat = { ...current, ...fields } as ChatRecord;
+      // A metadata change rewrites the metadata GSIs' attributes and removes those of dropped keys.
+      const dropped = this.withMetadataIndex(fields, chat, planned.set?.metadata !== undefined);
       const names = Object.fromEntries(Object.keys(fields).map((field, i) => [`#f${i}`, field]));
       const values = Object.fromEntries(Object.values(fields).map((value, i) => [`:f${i}`, value]));
+      const removed = Object.fromEntries(dropped.map((field, i) => [`#r${i}`, field]));
+      const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+        {
+          Update: {
+            TableName: tableName,
+            Key: keys.chat(chatId),
+            UpdateExpression: `SET ${Object.keys(names)
+              .map((name, i) => `${name} = :f${i}`)
+              .join(', ')}${dropped.length > 0 ? ` REMOVE ${Object.keys(removed).join(', ')}` : ''}`,
+            ConditionExpression:
+              previous === 0
+                ? 'attribute_not_exists(lastEventSeq) OR lastEventSeq = :prev'
+                : 'lastEventSeq = :prev',
+            ExpressionAttributeNames: { ...names, ...removed },
+            ExpressionAttributeValues: { ...values, ':prev': previous },
+          },
+        },
+      ];
+      const activity = keys.activitySort(current.lastActivityAt, chatId);
+      for (const participant of planned.participants?.add ?? []) {
+        items.push({
+          Put: {
+            TableName: tableName,
+            Item: this.participantItem(current, participant, activity),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
+      }
+      for (const userId of planned.participants?.remove ?? []) {
+        items.push({
+          Delete: {
+            TableName: tableName,
+            Key: keys.participant(chatId, userId),
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        });
+      }
+      if (planned.message) {
+        items.push({
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...keys.message(chatId, planned.message.seq),
+              entity: ENTITY.message,
+              ...planned.message,
+            },
+            // Still the message that was read, and not deleted in the meantime.
+            ConditionExpression: 'messageId = :mid AND attribute_not_exists(deletedAt)',
+            ExpressionAttributeValues: { ':mid': planned.message.messageId },
+          },
+        });
+      }
+      if (planned.receipt) {
+        items.push({
+          Update: {
+            TableName: tableName,
+            Key: keys.participant(chatId, planned.receipt.userId),
+            UpdateExpression: 'SET lastReadSeq = :read',
+            // A read position only moves forward.
+            ConditionExpression:
+              'attribute_exists(pk) AND (attribute_not_exists(lastReadSeq) OR lastReadSeq < :read)',
+            ExpressionAttributeValues: { ':read': planned.receipt.seq },
+          },
+        });
+      }
+      const callerConditions = items.length - 1;
+      const base = { chatId, tenantId: current.tenantId, eventSeq, at, actorId: actor.userId };
+      const type = planned.event.type;
+      let event: ChatEventRecord;
+      if (type === 'message.updated' || type === 'message.deleted') {
+        if (!planned.message) throw new Error(`${type} needs the message`);
+        event = { ...base, type, data: planned.message };
+      } else if (type === 'receipt') {
+        if (!planned.receipt) throw new Error('receipt needs the read position');
+        event = { ...base, type, data: planned.receipt };
+      } else {
+        const data: Chat = planned.participants
+          ? { ...chat, participants: await this.membersAfter(chatId, planned.participants) }
+          : chat;
+        event = { ...base, type, data };
+      }
+      items.push({
+        Put: {
+          TableName: tableName,
+          Item: { ...keys.chatEvent(chatId, eventSeq), entity: ENTITY.chatEvent, ...event },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+      if (planned.audit) {
+        items.push({
+          Put: {
+            TableName: tableName,
+            Item: this.auditItem({
+              chatId,
+              tenantId: current.tenantId,
+              at,
+              actorId: actor.userId,
+              actorRole: actor.role,
+              ...planned.audit,
+            }),
+          },
+        });
+      }
       try {
-        await this.table.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.table.tableName,
-                  Key: keys.chat(chatId),
-                  UpdateExpression: `SET ${Object.keys(names)
-                    .map((name, i) => `${name} = :f${i}`)
-                    .join(', ')}`,
-                  ConditionExpression:
-                    previous === 0
-                      ? 'attribute_not_exists(lastEventSeq) OR lastEventSeq = :prev'
-                      : 'lastEventSeq = :prev',
-                  ExpressionAttributeNames: names,
-                  ExpressionAttributeValues: { ...values, ':prev': previous },
-                },
-              },
-              {
-                Put: {
-                  TableName: this.table.tableName,
-                  Item: { ...keys.chatEvent(chatId, event.eventSeq), entity: ENTITY.chatEvent, ...event },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              {
-                Put: {
-                  TableName: this.table.tableName,
-                  Item: this.auditItem({
-                    chatId,
-                    tenantId: current.tenantId,
-                    at,
-                    actorId: actor.userId,
-                    actorRole: actor.role,
-                    ...planned.audit,
-                  }),
-                },
-              },
-            ],
-          }),
-        );
+        await this.table.doc.send(new TransactWriteCommand({ TransactItems: items }));
         return { chat, event };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        // Membership, message or read-position conditions that fail are the caller's conflict, not a
+        // race to retry (the chat item is first; the event and audit items come after them).
+        const callerItems = reasons.slice(1, 1 + callerConditions);
+        if (callerItems.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+          throw new ConflictError('the participant or message changed meanwhile; reload and retry');
+        }
         // Another change (or a concurrent message on the chat item) won: re-read and re-plan.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
       }
     }
     throw new BusyError('the chat is changing too often, retry');
+  }
+
+  private async membersAfter(
+    chatId: string,
+    change: { readonly add?: readonly Participant[]; readonly remove?: readonly string[] },
+  ): Promise<Participant[]> {
+    const removed = new Set(change.remove ?? []);
+    return [...(await this.participants(chatId)), ...(change.add ?? [])].filter(
+      (p) => !removed.has(p.userId),
+    );
+  }
+
+  private participantItem(
+    chat: ChatRecord,
+    participant: Participant,
+    activity: string,
+  ): Record<string, unknown> {
+    return {
+      ...keys.participant(chat.chatId, participant.userId),
+      entity: ENTITY.participant,
+      chatId: chat.chatId,
+      tenantId: chat.tenantId,
+      ...participant,
+      gsi1pk: keys.participantIndex(chat.tenantId, participant.userId),
+      gsi1sk: activity,
+    };
+  }
+
+  async setPreferences(chatId: string, userId: string, preferences: { muted: boolean }): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.participant(chatId, userId),
+          UpdateExpression: 'SET muted = :muted',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':muted': preferences.muted },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async readState(
+    chatId: string,
+    userId: string,
+  ): Promise<{ lastReadSeq: number; muted: boolean } | undefined> {
+    const { Item: item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.participant(chatId, userId),
+        ProjectionExpression: 'lastReadSeq, muted',
+        ConsistentRead: true,
+      }),
+    );
+    return item ? { lastReadSeq: Number(item.lastReadSeq ?? 0), muted: item.muted === true } : undefined;
+  }
+
+  async unreadOf(
+    tenantId: string,
+    userId: string,
+    max: number,
+  ): Promise<{ chatId: string; lastSeq: number; lastReadSeq: number }[]> {
+    const rows: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          IndexName: byParticipant.indexName,
+          KeyConditionExpression: `${byParticipant.partitionKey} = :p`,
+          ExpressionAttributeValues: { ':p': keys.participantIndex(tenantId, userId) },
+          ProjectionExpression: 'chatId, lastReadSeq',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      rows.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && rows.length < max);
+    const chats = await this.chatsById(rows.slice(0, max).map((row) => row.chatId as string));
+    const read = new Map(rows.map((row) => [row.chatId as string, Number(row.lastReadSeq ?? 0)]));
+    return chats.map((chat) => ({
+      chatId: chat.chatId,
+      lastSeq: chat.lastSeq,
+      lastReadSeq: read.get(chat.chatId) ?? 0,
+    }));
+  }
+
+  async preferences(chatId: string, userId: string): Promise<{ muted: boolean } | undefined> {
+    const { Item: item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.participant(chatId, userId),
+        ProjectionExpression: 'muted',
+      }),
+    );
+    return item ? { muted: item.muted === true } : undefined;
   }
 
   async eventsAfter(
@@ -341,10 +635,107 @@ export class DynamoChatStore implements ChatStore {
   }
 
   /**
+   * A filtered list (docs/data-model.md, "Metadata filters"): one index Query answers the driving
+   * condition (planFilter), the chats come by BatchGet and every condition is checked on them. Index
+   * pages are read until `limit` chats match, the index ends or MAX_FILTER_PAGES pages were read; the
+   * cursor is the index key of the last row examined. Pages come sorted by exact lastActivityAt.
+   */
+  async listFiltered(request: FilteredListRequest): Promise<Page<ChatRecord>> {
+    const { tenantId, filter, limit } = request;
+    const plan = planFilter(request);
+    const narrowed =
+      plan.member !== undefined ||
+      filter.status !== undefined ||
+      filter.assignee !== undefined ||
+      filter.updatedAfter !== undefined ||
+      filter.metadata.some((condition) => condition !== plan.answers);
+    let startKey = decodeCursor(request.cursor, { [plan.pkAttr]: plan.partition });
+    const items: ChatRecord[] = [];
+    let next: Record<string, unknown> | undefined;
+    for (let page = 0; page < MAX_FILTER_PAGES; page++) {
+      const result = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          IndexName: plan.indexName,
+          KeyConditionExpression: `#pk = :p${plan.sk ? ` AND ${plan.sk.expression}` : ''}`,
+          ExpressionAttributeNames: { '#pk': plan.pkAttr, ...(plan.sk ? { '#sk': plan.skAttr } : {}) },
+          ExpressionAttributeValues: { ':p': plan.partition, ...plan.sk?.values },
+          ScanIndexForward: !plan.descending,
+          // Without conditions beyond the index's own, every row is a result: read just enough.
+          Limit: narrowed ? Math.min(100, Math.max(2 * limit, 25)) : limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const rows = result.Items ?? [];
+      const ids = rows.map((row) => String(row.pk).slice('CHAT#'.length));
+      const [chats, members] = await Promise.all([
+        this.chatsById(ids),
+        plan.member ? this.chatsWithMember(ids, plan.member) : undefined,
+      ]);
+      const byId = new Map(chats.map((chat) => [chat.chatId, chat]));
+      next = result.LastEvaluatedKey;
+      for (const [i, row] of rows.entries()) {
+        const chat = byId.get(ids[i] ?? '');
+        if (
+          chat &&
+          chat.tenantId === tenantId &&
+          (!members || members.has(chat.chatId)) &&
+          matchesChat(chat, filter)
+        )
+          items.push(chat);
+        if (items.length === limit) {
+          next =
+            i < rows.length - 1
+              ? { pk: row.pk, sk: row.sk, [plan.pkAttr]: row[plan.pkAttr], [plan.skAttr]: row[plan.skAttr] }
+              : result.LastEvaluatedKey;
+          break;
+        }
+      }
+      if (items.length === limit || !next) break;
+      startKey = next;
+    }
+    items.sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
+    const nextCursor = encodeCursor(next);
+    return { items, ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  /** Which of the chats `userId` takes part in: one BatchGet of the participant items. */
+  private async chatsWithMember(chatIds: string[], userId: string): Promise<Set<string>> {
+    const found = new Set<string>();
+    let pending = chatIds.map((chatId) => keys.participant(chatId, userId));
+    for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
+      const result = await this.table.doc.send(
+        new BatchGetCommand({
+          RequestItems: { [this.table.tableName]: { Keys: pending, ProjectionExpression: 'pk' } },
+        }),
+      );
+      for (const item of result.Responses?.[this.table.tableName] ?? [])
+        found.add(String(item.pk).slice('CHAT#'.length));
+      pending = (result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as typeof pending;
+      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    }
+    return found;
+  }
+
+  /** Sets the metadata GSIs' attributes into `fields` when the metadata changes; returns those to remove. */
+  private withMetadataIndex(fields: Record<string, unknown>, chat: ChatRecord, changed: boolean): string[] {
+    if (!changed) return [];
+    const attributes = metadataIndexAttributes(
+      chat.tenantId,
+      chat.chatId,
+      chat.metadata,
+      chat.lastActivityAt,
+    );
+    Object.assign(fields, attributes);
+    return slotAttributes().filter((name) => attributes[name] === undefined);
+  }
+
+  /**
    * Moves the chat up the lists that order by activity: the tenant's (byTenant, on the chat item) and
    * each participant's (byParticipant, on the participant items). An item is rewritten only when its
    * position is more than ACTIVITY_RESOLUTION_MS behind, so a busy chat costs one list write per item
    * per window instead of one per message. The chat's exact lastActivityAt is set by every send.
+   * The metadata equality indexes (byMetaN, on the chat item too) move with `gsi2sk` in the same update.
    */
   async touchActivity(chatId: string, lastActivityAt: string): Promise<void> {
     const activity = keys.activitySort(lastActivityAt, chatId);
@@ -357,27 +748,40 @@ export class DynamoChatStore implements ChatStore {
         new GetCommand({
           TableName: this.table.tableName,
           Key: keys.chat(chatId),
-          ProjectionExpression: 'gsi2sk',
+          ProjectionExpression: ['gsi2sk', ...metadataSlots().map((slot) => slot.eqPk)].join(', '),
         }),
       ),
       this.participantItems(chatId),
     ]);
+    const chatItemNow = chat.Item;
     const behind = [
-      ...(chat.Item && String(chat.Item.gsi2sk ?? '') < stale
-        ? [{ key: keys.chat(chatId), attribute: 'gsi2sk' }]
+      ...(chatItemNow && String(chatItemNow.gsi2sk ?? '') < stale
+        ? [
+            {
+              key: keys.chat(chatId),
+              attribute: 'gsi2sk',
+              also: metadataSlots()
+                .filter((slot) => chatItemNow[slot.eqPk] !== undefined)
+                .map((slot) => slot.eqSk),
+            },
+          ]
         : []),
       ...participants
         .filter((item) => String(item.gsi1sk ?? '') < stale)
-        .map((item) => ({ key: keys.participant(chatId, item.userId as string), attribute: 'gsi1sk' })),
+        .map((item) => ({
+          key: keys.participant(chatId, item.userId as string),
+          attribute: 'gsi1sk',
+          also: [] as string[],
+        })),
     ];
     await Promise.all(
-      behind.map(({ key, attribute }) =>
+      behind.map(({ key, attribute, also }) =>
         this.table.doc
           .send(
             new UpdateCommand({
               TableName: this.table.tableName,
               Key: key,
-              UpdateExpression: `SET ${attribute} = :activity`,
+              UpdateExpression: `SET ${[attribute, ...also].map((name) => `${name} = :activity`).join(', ')}`,
               // Never move a chat back in a list when records are replayed or raced.
               ConditionExpression: `attribute_exists(pk) AND ${attribute} < :activity`,
               ExpressionAttributeValues: { ':activity': activity },

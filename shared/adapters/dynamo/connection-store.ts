@@ -79,8 +79,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     await this.deleteAll(doomed);
   }
 
-  async subscribe(connectionId: string, chatId: string, expiresAt: number): Promise<void> {
-    const common = { entity: ENTITY.subscription, connectionId, chatId, ttl: expiresAt };
+  async subscribe(connectionId: string, chatId: string, expiresAt: number, userId?: string): Promise<void> {
+    const common = { entity: ENTITY.subscription, connectionId, chatId, userId, ttl: expiresAt };
     await this.table.doc.send(
       new BatchWriteCommand({
         RequestItems: {
@@ -101,7 +101,18 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   async subscribers(chatId: string): Promise<string[]> {
-    const out: string[] = [];
+    return (await this.querySubscriptions(chatId, 'connectionId')).map((item) => item.connectionId as string);
+  }
+
+  async subscriberUsers(chatId: string): Promise<{ connectionId: string; userId?: string }[]> {
+    return (await this.querySubscriptions(chatId, 'connectionId, userId')).map((item) => ({
+      connectionId: item.connectionId as string,
+      ...(typeof item.userId === 'string' ? { userId: item.userId } : {}),
+    }));
+  }
+
+  private async querySubscriptions(chatId: string, projection: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.table.doc.send(
@@ -109,11 +120,11 @@ export class DynamoConnectionStore implements ConnectionStore {
           TableName: this.table.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
           ExpressionAttributeValues: { ':pk': keys.chat(chatId).pk, ':sub': keys.SUB_PREFIX },
-          ProjectionExpression: 'connectionId',
+          ProjectionExpression: projection,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) out.push(item.connectionId as string);
+      out.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return out;

@@ -29,6 +29,12 @@ export const keys = {
   attachment: (attachmentId: string) => ({ pk: `ATT#${attachmentId}`, sk: 'ATT' }),
   chatEvent: (chatId: string, eventSeq: number) => ({ pk: `CHAT#${chatId}`, sk: `EVT#${pad(eventSeq)}` }),
   audit: (chatId: string, at: string, id: string) => ({ pk: `CHAT#${chatId}`, sk: `AUDIT#${at}#${id}` }),
+  /** Blocks of one user (the blocker) in one tenant. */
+  block: (tenantId: string, blockerId: string, blockedId: string) => ({
+    pk: `BLOCKS#${tenantId}#${blockerId}`,
+    sk: `BLOCKED#${blockedId}`,
+  }),
+  BLOCKED_PREFIX: 'BLOCKED#',
   EVT_PREFIX: 'EVT#',
   AUDIT_PREFIX: 'AUDIT#',
   /** GSI byParticipant: chats of one participant by last activity. */

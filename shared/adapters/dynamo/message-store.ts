@@ -41,6 +41,10 @@ const toMessage = (item: Record<string, unknown>): Message => ({
   text: item.text as string,
   ...(item.attachment ? { attachment: item.attachment as Message['attachment'] } : {}),
   createdAt: item.createdAt as string,
+  ...(item.senderName ? { senderName: item.senderName as string } : {}),
+  ...(item.system ? { system: item.system as Message['system'] } : {}),
+  ...(item.editedAt ? { editedAt: item.editedAt as string } : {}),
+  ...(item.deletedAt ? { deletedAt: item.deletedAt as string, deletedBy: item.deletedBy as string } : {}),
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,6 +97,17 @@ export class DynamoMessageStore implements MessageStore {
       }
     }
     throw new BusyError();
+  }
+
+  async get(chatId: string, seq: number): Promise<Message | undefined> {
+    const { Item: item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.message(chatId, seq),
+        ConsistentRead: true,
+      }),
+    );
+    return item ? toMessage(item) : undefined;
   }
 
   async after(chatId: string, after: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }> {

@@ -1,0 +1,67 @@
+/**
+ * Blocking, per tenant and per user: when X blocks Y, Y's messages to any chat X takes part in are
+ * refused (403, nothing stored). Messages of agents and services are never refused (they serve the
+ * tenant; a service posts system events), so blocking a staff id has no effect on them. Services act for
+ * no person and cannot block.
+ */
+import { ForbiddenError, ValidationError } from './errors.ts';
+import { type Identity, isStaff } from './identity.ts';
+import type { Clock, Page } from './ports.ts';
+import type { Block } from './schemas.ts';
+
+export interface BlockStore {
+  /** Records the block once; a repeat keeps the original `blockedAt` and reports `created: false`. */
+  put(
+    tenantId: string,
+    blockerId: string,
+    blockedId: string,
+    at: string,
+  ): Promise<{ block: Block; created: boolean }>;
+  /** Idempotent. */
+  remove(tenantId: string, blockerId: string, blockedId: string): Promise<void>;
+  list(tenantId: string, blockerId: string, limit: number, cursor?: string): Promise<Page<Block>>;
+  /** Which of `blockerIds` have blocked `userId` (one BatchGet of the (blocker, userId) keys). */
+  blockersOf(tenantId: string, userId: string, blockerIds: readonly string[]): Promise<string[]>;
+}
+
+export class BlockService {
+  constructor(
+    private readonly store: BlockStore,
+    private readonly clock: Clock,
+  ) {}
+
+  private static assertMayBlock(identity: Identity): void {
+    if (identity.role === 'service') throw new ForbiddenError('services act for no user and cannot block');
+  }
+
+  async block(identity: Identity, userId: string): Promise<{ block: Block; created: boolean }> {
+    BlockService.assertMayBlock(identity);
+    if (userId === identity.userId)
+      throw new ValidationError('you cannot block yourself', [
+        { path: 'userId', message: 'must not be your own id' },
+      ]);
+    return this.store.put(identity.tenantId, identity.userId, userId, this.clock.now().toISOString());
+  }
+
+  async unblock(identity: Identity, userId: string): Promise<void> {
+    BlockService.assertMayBlock(identity);
+    return this.store.remove(identity.tenantId, identity.userId, userId);
+  }
+
+  async list(identity: Identity, limit: number, cursor?: string): Promise<Page<Block>> {
+    BlockService.assertMayBlock(identity);
+    return this.store.list(identity.tenantId, identity.userId, limit, cursor);
+  }
+
+  /**
+   * Refuses a message when any other participant of the chat has blocked the sender. Staff senders are
+   * never checked (no read at all); otherwise one BatchGet of (participant, sender) keys.
+   */
+  async assertMayMessage(identity: Identity, participantIds: readonly string[]): Promise<void> {
+    if (isStaff(identity)) return;
+    const others = [...new Set(participantIds)].filter((userId) => userId !== identity.userId);
+    if (others.length === 0) return;
+    const blockers = await this.store.blockersOf(identity.tenantId, identity.userId, others);
+    if (blockers.length > 0) throw new ForbiddenError('blocked: a participant of this chat has blocked you');
+  }
+}

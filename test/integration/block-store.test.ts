@@ -1,0 +1,114 @@
+/** The block store, the typing cooldown and subscriptions with users against DynamoDB Local. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoBlockStore } from '../../shared/adapters/dynamo/block-store.ts';
+import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store.ts';
+import { DynamoCooldown } from '../../shared/adapters/dynamo/cooldown.ts';
+import { startDynamo } from '../support/dynamo.ts';
+
+let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+beforeAll(async () => {
+  dynamo = await startDynamo();
+});
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+describe('DynamoBlockStore', () => {
+  it('stores a block once, keeps the first blockedAt and lists the blocker’s blocks', async () => {
+    // Prepare
+    const store = new DynamoBlockStore(await dynamo.table());
+
+    // Act
+    const first = await store.put('acme', 'alice', 'bob', '2026-11-21T10:00:00.000Z');
+    const again = await store.put('acme', 'alice', 'bob', '2026-11-21T11:00:00.000Z');
+    await store.put('acme', 'alice', 'carol', '2026-11-21T10:05:00.000Z');
+    await store.put('acme', 'dave', 'bob', '2026-11-21T10:06:00.000Z');
+    const list = await store.list('acme', 'alice', 50);
+
+    // Assess
+    expect(first.created).toBe(true);
+    expect(again).toEqual({
+      block: { userId: 'bob', blockedAt: '2026-11-21T10:00:00.000Z' },
+      created: false,
+    });
+    expect(list.items).toEqual([
+      { userId: 'bob', blockedAt: '2026-11-21T10:00:00.000Z' },
+      { userId: 'carol', blockedAt: '2026-11-21T10:05:00.000Z' },
+    ]);
+    expect(list.nextCursor).toBeUndefined();
+  });
+
+  it('pages the list with an opaque cursor and refuses another blocker’s cursor', async () => {
+    // Prepare
+    const store = new DynamoBlockStore(await dynamo.table());
+    for (const userId of ['u1', 'u2', 'u3'])
+      await store.put('acme', 'alice', userId, '2026-11-21T10:00:00.000Z');
+
+    // Act
+    const page1 = await store.list('acme', 'alice', 2);
+    const page2 = await store.list('acme', 'alice', 2, page1.nextCursor);
+    const foreign = store.list('acme', 'mallory', 2, page1.nextCursor);
+
+    // Assess
+    expect([...page1.items, ...page2.items].map((b) => b.userId)).toEqual(['u1', 'u2', 'u3']);
+    await expect(foreign).rejects.toThrow(/cursor/);
+  });
+
+  it('finds which participants blocked a sender with one BatchGet, per tenant, and forgets removed blocks', async () => {
+    // Prepare
+    const store = new DynamoBlockStore(await dynamo.table());
+    await store.put('acme', 'alice', 'bob', '2026-11-21T10:00:00.000Z');
+    await store.put('acme', 'carol', 'bob', '2026-11-21T10:00:00.000Z');
+    await store.put('other', 'dave', 'bob', '2026-11-21T10:00:00.000Z');
+    const participants = ['alice', 'carol', 'dave', ...Array.from({ length: 120 }, (_, i) => `p${i}`)];
+
+    // Act
+    const before = await store.blockersOf('acme', 'bob', participants);
+    await store.remove('acme', 'alice', 'bob');
+    await store.remove('acme', 'alice', 'bob');
+    const after = await store.blockersOf('acme', 'bob', participants);
+
+    // Assess
+    expect(before.sort()).toEqual(['alice', 'carol']);
+    expect(after).toEqual(['carol']);
+  });
+});
+
+describe('DynamoCooldown', () => {
+  it('accepts one hit per interval and key, then again once the interval has passed', async () => {
+    // Prepare
+    let now = 1_000_000;
+    const cooldown = new DynamoCooldown(await dynamo.table(), () => now);
+
+    // Act
+    const first = await cooldown.take('typing#k', 1000);
+    now += 999;
+    const tooSoon = await cooldown.take('typing#k', 1000);
+    const otherKey = await cooldown.take('typing#other', 1000);
+    now += 1;
+    const later = await cooldown.take('typing#k', 1000);
+
+    // Assess
+    expect([first, tooSoon, otherKey, later]).toEqual([true, false, true, true]);
+  });
+});
+
+describe('DynamoConnectionStore.subscriberUsers', () => {
+  it('returns each subscription with the user that subscribed, and none for old subscriptions', async () => {
+    // Prepare
+    const store = new DynamoConnectionStore(await dynamo.table());
+    const chatId = 'ch_aaaaaaaaaaaaaaaaaaaa';
+    await store.subscribe('c1', chatId, 9_999_999_999, 'alice');
+    await store.subscribe('c2', chatId, 9_999_999_999);
+
+    // Act
+    const subscribers = await store.subscriberUsers(chatId);
+
+    // Assess
+    expect(subscribers.sort((a, b) => a.connectionId.localeCompare(b.connectionId))).toEqual([
+      { connectionId: 'c1', userId: 'alice' },
+      { connectionId: 'c2' },
+    ]);
+    expect(await store.subscribers(chatId)).toHaveLength(2);
+  });
+});
