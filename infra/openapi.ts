@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { deployedHttpRoutes, type HttpRoute, httpRoutes } from '../shared/config/routes.ts';
 import * as s from '../shared/domain/schemas.ts';
+import { statsSchema } from '../shared/domain/stats.ts';
 
 interface Operation {
   summary: string;
@@ -94,6 +95,13 @@ export const operations: Record<string, Operation> = {
       total: z.number().int(),
       chats: z.array(z.object({ chatId: s.chatIdSchema, unread: z.number().int() })),
     }),
+    status: 200,
+  },
+  'GET /v1/stats': {
+    summary:
+      'Agents and services: live connections, agents online, open chats and messages today (UTC day) of the tenant; counters, eventually consistent (messages and open chats trail by the stream fan-out)',
+    auth: true,
+    response: statsSchema,
     status: 200,
   },
   'POST /v1/chats/{chatId}/assign': {

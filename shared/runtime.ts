@@ -12,6 +12,7 @@ import { DynamoConnectionStore } from './adapters/dynamo/connection-store.ts';
 import { DynamoCooldown } from './adapters/dynamo/cooldown.ts';
 import { DynamoMessageStore } from './adapters/dynamo/message-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
+import { DynamoStatsStore } from './adapters/dynamo/stats-store.ts';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
 import { DynamoTicketStore } from './adapters/dynamo/ticket-store.ts';
 import { ApiGatewayPusher } from './adapters/pusher.ts';
@@ -24,6 +25,8 @@ import { BlockService } from './domain/blocks.ts';
 import { ChatService } from './domain/chats.ts';
 import { systemClock } from './domain/ports.ts';
 import { RealtimeService } from './domain/realtime.ts';
+import { AutoReplyService, TenantTextResponder } from './domain/responders.ts';
+import { StatsService } from './domain/stats.ts';
 import { TypingService } from './domain/typing.ts';
 import { VisitorService } from './domain/visitors.ts';
 
@@ -50,6 +53,7 @@ export const stores = {
   cooldown: new DynamoCooldown(table),
   blocks: new DynamoBlockStore(table),
   attachments: new DynamoAttachmentStore(table),
+  stats: new DynamoStatsStore(table),
 };
 
 export const tokens = new TokenService({
@@ -101,6 +105,19 @@ export const realtime = new RealtimeService(
     publicUrl: env.WS_PUBLIC_URL,
     fanoutConcurrency: env.FANOUT_CONCURRENCY,
   },
+  stores.stats,
+);
+/** GET /v1/stats and the counters the fan-out moves. */
+export const stats = new StatsService(stores.stats, systemClock);
+/**
+ * Replies to new chats. A host plugs in its own bot by passing another `Responder` here
+ * (docs/operations.md, "Responders").
+ */
+export const autoReplies = new AutoReplyService(
+  stores.tenants,
+  (tenantId) => stats.agentsOnline(tenantId),
+  stores.messages,
+  new TenantTextResponder(),
 );
 export const visitors = new VisitorService(
   stores.tenants,

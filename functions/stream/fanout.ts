@@ -13,10 +13,11 @@ import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENTITY } from '../../shared/config/table.ts';
 import { chatEventEnvelope, messageCreated } from '../../shared/domain/envelopes.ts';
-import type { ChatEventRecord } from '../../shared/domain/ports.ts';
+import type { ChatEventRecord, ChatRecord } from '../../shared/domain/ports.ts';
 import { mapLimit } from '../../shared/domain/realtime.ts';
-import { chatEventTypes, type Envelope, messageSchema } from '../../shared/domain/schemas.ts';
-import { logger, metrics, realtime } from '../../shared/runtime.ts';
+import { chatEventTypes, chatSchema, type Envelope, messageSchema } from '../../shared/domain/schemas.ts';
+import { tallyOf } from '../../shared/domain/stats.ts';
+import { logger, metrics, realtime, stats } from '../../shared/runtime.ts';
 
 interface Job {
   readonly record: DynamoDBRecord;
@@ -24,6 +25,10 @@ interface Job {
   readonly envelope: Envelope;
   /** Set for messages: lists move up with message activity. */
   readonly activityAt?: string;
+  /** Chat list changes also go to the tenant's watchers (watchChats). */
+  readonly watch?: { readonly tenantId: string; readonly after: ChatRecord; readonly before?: ChatRecord };
+  /** false for chat.created: nobody can be subscribed to a chat that did not exist. */
+  readonly toSubscribers?: boolean;
 }
 
 const jobOf = (record: DynamoDBRecord): Job | undefined => {
@@ -46,16 +51,51 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
     chatEventTypes.includes(item.type) &&
     typeof item.chatId === 'string'
   ) {
-    return { record, chatId: item.chatId, envelope: chatEventEnvelope(item as ChatEventRecord) };
+    const event = item as ChatEventRecord;
+    const watch =
+      event.type === 'chat.updated' || event.type === 'chat.closed' || event.type === 'chat.assigned'
+        ? { tenantId: event.tenantId, after: event.data, ...(event.before ? { before: event.before } : {}) }
+        : undefined;
+    return { record, chatId: event.chatId, envelope: chatEventEnvelope(event), ...(watch ? { watch } : {}) };
   }
-  logger.warn('skipping a record that is neither a message nor a chat event', { eventID: record.eventID });
+  if (item?.entity === ENTITY.chat) {
+    const parsed = chatSchema.safeParse(item);
+    if (parsed.success) {
+      const chat = parsed.data;
+      const envelope: Envelope = {
+        type: 'chat.created',
+        id: `${chat.chatId}:created`,
+        tenantId: chat.tenantId,
+        chatId: chat.chatId,
+        at: chat.createdAt,
+        data: chat,
+      };
+      return {
+        record,
+        chatId: chat.chatId,
+        envelope,
+        watch: { tenantId: chat.tenantId, after: chat },
+        toSubscribers: false,
+      };
+    }
+  }
+  // Close / reopen audit records only move the stats counters (recordStats).
+  if (item?.entity === ENTITY.audit) return undefined;
+  logger.warn('skipping a record that is not a message, chat event or new chat', { eventID: record.eventID });
   return undefined;
 };
 
 const processChat = async (jobs: Job[]): Promise<string[]> => {
   for (const [index, job] of jobs.entries()) {
     try {
-      const { delivered, gone } = await realtime.fanout(job.chatId, job.envelope);
+      const outcomes = await Promise.all([
+        job.toSubscribers === false ? { delivered: 0, gone: 0 } : realtime.fanout(job.chatId, job.envelope),
+        job.watch
+          ? realtime.notifyWatchers(job.watch.tenantId, job.envelope, job.watch.after, job.watch.before)
+          : { delivered: 0, gone: 0 },
+      ]);
+      const delivered = outcomes.reduce((sum, o) => sum + o.delivered, 0);
+      const gone = outcomes.reduce((sum, o) => sum + o.gone, 0);
       metrics.addMetric('EnvelopesDelivered', 'Count', delivered);
       if (gone > 0) metrics.addMetric('GoneConnections', 'Count', gone);
     } catch (error) {
@@ -77,6 +117,23 @@ const processChat = async (jobs: Job[]): Promise<string[]> => {
   return [];
 };
 
+/**
+ * GET /v1/stats counters: one `ADD` per tenant and UTC day for the batch's messages and one per tenant
+ * for open-chat changes (new chats, close / reopen audit records). Only records before the first
+ * failure count — the stream delivers the rest again. A counter failure is logged, never retried:
+ * the stats are approximate, and messages must not be delivered twice for them.
+ */
+const recordStats = async (records: DynamoDBRecord[], failed: string[]): Promise<void> => {
+  const retried = new Set(failed);
+  const firstRetried = records.findIndex((record) => retried.has(record.dynamodb?.SequenceNumber ?? ''));
+  const items = (firstRetried === -1 ? records : records.slice(0, firstRetried)).flatMap((record) =>
+    record.dynamodb?.NewImage ? [unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)] : [],
+  );
+  await stats.record(tallyOf(items)).catch((error: unknown) => {
+    logger.warn('could not update the stats counters', { error });
+  });
+};
+
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
@@ -90,5 +147,6 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
       byChat.set(job.chatId, jobs);
     }
     const failed = (await mapLimit([...byChat.values()], 8, processChat)).flat().filter(Boolean);
+    await recordStats(event.Records, failed);
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   });

@@ -29,6 +29,11 @@ const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const LOCAL_TABLE = 'chat-local';
 export const LOCAL_BUCKET = 'chat-attachments-local';
 export const DEMO_TENANT = 'demo';
+/** The demo tenant's responder texts (docs/operations.md, "Responders"). */
+export const DEMO_TEXTS = {
+  greeting: 'Hi! How can we help?',
+  awayMessage: 'No agent is online right now; leave a message and we will answer soon.',
+} as const;
 /** Development-only secrets: the local cloud is not a deployment. */
 const DEV_AUTH_SECRET = 'local-development-auth-secret-not-for-production';
 const DEV_VISITOR_SECRET = 'local-development-visitor-secret-not-for-production';
@@ -43,6 +48,11 @@ export interface LocalCloudOptions {
   readonly persistDir?: string;
   readonly idleTimeoutMs?: number;
   readonly maxConnectionMs?: number;
+  /**
+   * The seeded `demo` tenant's greeting and away texts (default: both set); `{}` seeds it without any,
+   * so visitors' new chats start empty. Only applies when the tenant is created (not when persisted).
+   */
+  readonly demoTexts?: { readonly greeting?: string; readonly awayMessage?: string };
   /** Extra environment for the handlers (e.g. POLL_INTERVAL_MS in tests). */
   readonly env?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
@@ -116,7 +126,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         name: 'Demo',
         allowedOrigins: [urls.web],
         theme: {},
-        greeting: 'Hi! How can we help?',
+        ...(options.demoTexts ?? DEMO_TEXTS),
         createdAt: new Date().toISOString(),
       });
     }

@@ -103,6 +103,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   http('POST', '/v1/chats/{chatId}/assign', 'assign-chat', [...RW, 'secret:visitor', 'secret:auth']),
   http('POST', '/v1/chats/{chatId}/read', 'mark-read', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/unread', 'get-unread', ['table:read', 'secret:visitor', 'secret:auth']),
+  http('GET', '/v1/stats', 'get-stats', ['table:read', 'secret:visitor', 'secret:auth']),
   http('POST', '/v1/chats/{chatId}/system-events', 'system-event', [...RW, 'secret:visitor', 'secret:auth']),
   http('DELETE', '/v1/chats/{chatId}/participants/{userId}', 'remove-participant', [
     ...RW,
@@ -165,6 +166,8 @@ export const wsRoutes: readonly WsRoute[] = [
   ws('sendMessage', 'send-message', RW),
   ws('subscribe', 'subscribe', RW),
   ws('markRead', 'mark-read', RW),
+  ws('watchChats', 'watch-chats', RW),
+  ws('unwatchChats', 'unwatch-chats', RW),
   ws('unsubscribe', 'unsubscribe', RW),
   ws('typing', 'typing', [...RW, 'connections:post']),
   ws('ping', 'ping', []),
@@ -185,11 +188,18 @@ export const streamConsumers: readonly StreamConsumer[] = [
     name: 'fanout',
     handler: 'functions/stream/fanout.ts',
     permissions: ['table:read', 'table:write', 'connections:post'],
-    // Only inserts of messages and chat events (the chat's event log) invoke the fan-out.
+    // Only inserts of messages, chat events (the chat's event log) and new chats invoke the fan-out.
     filters: [
       {
         eventName: ['INSERT'],
-        dynamodb: { NewImage: { entity: { S: [ENTITY.message, ENTITY.chatEvent] } } },
+        dynamodb: { NewImage: { entity: { S: [ENTITY.message, ENTITY.chatEvent, ENTITY.chat] } } },
+      },
+      // Closing and reopening move the open-chats counter of GET /v1/stats (their audit records).
+      {
+        eventName: ['INSERT'],
+        dynamodb: {
+          NewImage: { entity: { S: [ENTITY.audit] }, action: { S: ['chat.close', 'chat.reopen'] } },
+        },
       },
     ],
     timeoutSeconds: 60,

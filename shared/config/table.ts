@@ -83,8 +83,10 @@ export const ENTITY = {
   rateLimit: 'rateLimit',
   attachment: 'attachment',
   chatEvent: 'chatEvent',
+  watch: 'watch',
   audit: 'audit',
   block: 'block',
+  stats: 'stats',
 } as const;
 export type Entity = (typeof ENTITY)[keyof typeof ENTITY];
 

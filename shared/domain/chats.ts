@@ -165,6 +165,8 @@ export class ChatService {
   /** Agents, services and the chat's creator add participants; `chat.updated` carries the new list. */
   async addParticipant(identity: Identity, chatId: string, userId: string): Promise<Chat> {
     const current = await this.authorize(identity, chatId);
+    // Visitors never add participants (as at creation): an anonymous visitor must not pull users in.
+    if (identity.role === 'visitor') throw new ForbiddenError('visitors cannot add participants');
     if (!isStaff(identity) && current.createdBy !== identity.userId) {
       throw new ForbiddenError('only agents, services or the chat’s creator add participants');
     }

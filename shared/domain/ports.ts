@@ -21,7 +21,12 @@ export type ChatEventRecord = {
   readonly at: string;
   readonly actorId: string;
 } & (
-  | { readonly type: 'chat.updated' | 'chat.closed' | 'chat.assigned'; readonly data: Chat }
+  | {
+      readonly type: 'chat.updated' | 'chat.closed' | 'chat.assigned';
+      readonly data: Chat;
+      /** The chat before the change (not sent to clients): lets watchers see a chat leave their filter. */
+      readonly before?: ChatRecord;
+    }
   | { readonly type: 'message.updated' | 'message.deleted'; readonly data: Message }
   | { readonly type: 'receipt'; readonly data: { readonly userId: string; readonly seq: number } }
 );
@@ -151,8 +156,11 @@ export interface ConnectionRecord {
 export interface ConnectionStore {
   put(connection: ConnectionRecord): Promise<void>;
   get(connectionId: string): Promise<ConnectionRecord | undefined>;
-  /** Deletes the connection and every subscription it holds. */
-  remove(connectionId: string): Promise<void>;
+  /**
+   * Deletes the connection and every subscription it holds. Returns the connection item that this call
+   * removed, or undefined when it was already gone (a second $disconnect, a 410 after a disconnect).
+   */
+  remove(connectionId: string): Promise<ConnectionRecord | undefined>;
   /** `userId` (the connection's user) is kept on the subscription so typing can skip the sender's own sockets. */
   subscribe(connectionId: string, chatId: string, expiresAt: number, userId?: string): Promise<void>;
   unsubscribe(connectionId: string, chatId: string): Promise<void>;
@@ -160,6 +168,15 @@ export interface ConnectionStore {
   subscribers(chatId: string): Promise<string[]>;
   /** The same Query, with each subscription's userId (absent on subscriptions written before it was kept). */
   subscriberUsers(chatId: string): Promise<{ connectionId: string; userId?: string }[]>;
+  /** watchChats: replaces the connection's filter (query-parameter form, as in GET /v1/chats). */
+  watch(
+    connectionId: string,
+    tenantId: string,
+    filter: Record<string, string>,
+    expiresAt: number,
+  ): Promise<void>;
+  unwatch(connectionId: string, tenantId: string): Promise<void>;
+  watchers(tenantId: string): Promise<{ connectionId: string; filter: Record<string, string> }[]>;
 }
 
 export interface TicketStore {
@@ -235,6 +252,25 @@ export interface AttachmentStorage {
   readStart(key: string, bytes: number): Promise<Uint8Array>;
   promote(fromKey: string, toKey: string): Promise<void>;
   remove(key: string): Promise<void>;
+}
+
+/** Per-tenant counters behind GET /v1/stats: DynamoDB `ADD` updates, never scans. */
+export interface StatsCounters {
+  readonly connections: number;
+  /** Live connections whose role is agent (sockets, not distinct agents). */
+  readonly agentConnections: number;
+  readonly openChats: number;
+}
+
+export interface StatsStore {
+  /** One live connection more (delta 1) or less (-1), counted in total and for its role. */
+  addConnection(tenantId: string, role: Role, delta: number): Promise<void>;
+  addOpenChats(tenantId: string, delta: number): Promise<void>;
+  /** Messages stored on a UTC day (`yyyy-mm-dd`). */
+  addMessages(tenantId: string, day: string, count: number): Promise<void>;
+  counters(tenantId: string): Promise<StatsCounters>;
+  /** The counters and the messages of one UTC day, in one round trip. */
+  snapshot(tenantId: string, day: string): Promise<StatsCounters & { readonly messages: number }>;
 }
 
 export interface Clock {

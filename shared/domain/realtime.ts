@@ -1,10 +1,19 @@
 /**
  * Realtime: single-use tickets, connections, subscriptions and the stream fan-out.
  */
-import { UnauthorizedError } from './errors.ts';
-import type { Identity } from './identity.ts';
+import { type ChatFilter, matchesChat, parseListChatsQuery } from './chat-filter.ts';
+import { ForbiddenError, UnauthorizedError, ValidationError } from './errors.ts';
+import { type Identity, isStaff } from './identity.ts';
 import { newSecret, sha256 } from './ids.ts';
-import type { ChatStore, Clock, ConnectionStore, Pusher, TicketStore } from './ports.ts';
+import type {
+  ChatRecord,
+  ChatStore,
+  Clock,
+  ConnectionStore,
+  Pusher,
+  StatsStore,
+  TicketStore,
+} from './ports.ts';
 import type { Envelope } from './schemas.ts';
 
 export interface RealtimeConfig {
@@ -45,6 +54,8 @@ export class RealtimeService {
     private readonly pusher: Pusher,
     private readonly clock: Clock,
     private readonly config: RealtimeConfig,
+    /** Live-connection counters (GET /v1/stats); absent: nothing counted. */
+    private readonly stats?: Pick<StatsStore, 'addConnection'>,
   ) {}
 
   private epoch(): number {
@@ -64,17 +75,31 @@ export class RealtimeService {
       throw new UnauthorizedError('a ticket from POST /v1/realtime/tickets is required');
     const identity = await this.tickets.consume(sha256(ticket), this.epoch());
     if (!identity) throw new UnauthorizedError('the ticket is unknown, expired or already used');
-    await this.connections.put({
-      connectionId,
-      identity,
-      connectedAt: this.clock.now().toISOString(),
-      expiresAt: this.epoch() + this.config.connectionTtlSeconds,
-    });
+    // Counted before the connection item is written: that write must stay the last step of $connect,
+    // since its stream record triggers connection.ready, which cannot reach a socket still connecting.
+    await this.stats?.addConnection(identity.tenantId, identity.role, 1);
+    try {
+      await this.connections.put({
+        connectionId,
+        identity,
+        connectedAt: this.clock.now().toISOString(),
+        expiresAt: this.epoch() + this.config.connectionTtlSeconds,
+      });
+    } catch (error) {
+      await this.stats?.addConnection(identity.tenantId, identity.role, -1);
+      throw error;
+    }
     return identity;
   }
 
   disconnect(connectionId: string): Promise<void> {
-    return this.connections.remove(connectionId);
+    return this.forget(connectionId);
+  }
+
+  /** Removes a connection; only the call that actually removed it counts it down (no drift on repeats). */
+  private async forget(connectionId: string): Promise<void> {
+    const removed = await this.connections.remove(connectionId);
+    if (removed) await this.stats?.addConnection(removed.identity.tenantId, removed.identity.role, -1);
   }
 
   async identityOf(connectionId: string): Promise<Identity> {
@@ -93,6 +118,53 @@ export class RealtimeService {
     return this.connections.unsubscribe(connectionId, chatId);
   }
 
+  /** watchChats (agents, services): validates the filter like GET /v1/chats and replaces the previous one. */
+  async watch(connectionId: string, identity: Identity, filter: Record<string, string>): Promise<void> {
+    if (!isStaff(identity)) throw new ForbiddenError('live chat lists are for agents and services');
+    const parsed = parseListChatsQuery(filter).filter;
+    if (parsed.participant !== undefined) throw new ValidationError('watchChats does not take participant');
+    const connection = await this.connections.get(connectionId);
+    if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
+    await this.connections.watch(connectionId, identity.tenantId, filter, connection.expiresAt);
+  }
+
+  unwatch(connectionId: string, identity: Identity): Promise<void> {
+    return this.connections.unwatch(connectionId, identity.tenantId);
+  }
+
+  /**
+   * Chat list changes to the tenant's watchers: a chat matching a watcher's filter after the change is
+   * sent as is; one that matched before but not after is sent with `leftFilter: true`.
+   */
+  async notifyWatchers(
+    tenantId: string,
+    envelope: Envelope,
+    after: ChatRecord,
+    before?: ChatRecord,
+  ): Promise<FanoutResult> {
+    const watchers = await this.connections.watchers(tenantId);
+    const outcomes = await mapLimit(
+      watchers,
+      this.config.fanoutConcurrency,
+      async ({ connectionId, filter }) => {
+        let parsed: ChatFilter;
+        try {
+          parsed = parseListChatsQuery(filter).filter;
+        } catch {
+          return 'skipped' as const;
+        }
+        if (matchesChat(after, parsed)) return this.push(connectionId, envelope);
+        if (before && matchesChat(before, parsed))
+          return this.push(connectionId, { ...envelope, leftFilter: true });
+        return 'skipped' as const;
+      },
+    );
+    return {
+      delivered: outcomes.filter((o) => o === 'delivered').length,
+      gone: outcomes.filter((o) => o === 'gone').length,
+    };
+  }
+
   /** A user removed from a chat stops receiving it on every socket at once. */
   async dropUser(chatId: string, userId: string): Promise<void> {
     const subscribed = await this.connections.subscriberUsers(chatId);
@@ -106,7 +178,7 @@ export class RealtimeService {
   /** Posts one envelope to a connection; a gone connection is removed with its subscriptions. */
   async push(connectionId: string, envelope: Envelope): Promise<'delivered' | 'gone'> {
     const result = await this.pusher.post(connectionId, JSON.stringify(envelope));
-    if (result === 'gone') await this.connections.remove(connectionId);
+    if (result === 'gone') await this.forget(connectionId);
     return result;
   }
 

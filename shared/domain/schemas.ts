@@ -217,6 +217,9 @@ export const clientFrame = z.discriminatedUnion('action', [
   }).superRefine(contentRules),
   frame('subscribe', { chatId: chatIdSchema }),
   frame('markRead', { chatId: chatIdSchema, seq: z.number().int().min(0) }),
+  /** Live chat list: `filter` takes the query parameters of GET /v1/chats (agents and services). */
+  frame('watchChats', { filter: z.record(z.string().max(128), z.string().max(512)).default({}) }),
+  frame('unwatchChats', {}),
   frame('unsubscribe', { chatId: chatIdSchema }),
   frame('typing', { chatId: chatIdSchema, isTyping: z.boolean() }),
   frame('ping', {}),
@@ -317,6 +320,8 @@ const envelopeBase = {
   seq: z.number().int().optional(),
   /** Chat events (not messages) carry their own per-chat sequence. */
   eventSeq: z.number().int().optional(),
+  /** watchChats: the chat no longer matches the watcher's filter after this change. */
+  leftFilter: z.boolean().optional(),
   at: z.iso.datetime(),
   requestId: requestIdSchema.optional(),
 };
@@ -338,6 +343,7 @@ export const envelopeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chat.updated'), ...envelopeBase, data: chatSchema }),
   z.object({ type: z.literal('chat.closed'), ...envelopeBase, data: chatSchema }),
   z.object({ type: z.literal('chat.assigned'), ...envelopeBase, data: chatSchema }),
+  z.object({ type: z.literal('chat.created'), ...envelopeBase, data: chatSchema }),
   z.object({
     type: z.literal('receipt'),
     ...envelopeBase,

@@ -50,7 +50,8 @@ describe('widget demo and agent console in a browser', () => {
         `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
       );
     }
-    cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0 });
+    // No greeting / away texts: the message lists below start with the visitor's first message.
+    cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     visitorContext = await browser.newContext();
     agentContext = await browser.newContext();

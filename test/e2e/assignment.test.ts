@@ -10,7 +10,8 @@ let agent: string;
 let payments: string;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0 });
+  // No greeting / away texts: these tests count a visitor chat's messages from seq 1 (test/e2e/greeting.test.ts).
+  cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} });
   client = api(cloud.urls.http);
   visitor = await client.token('demo', 'v_assign1', 'visitor');
   agent = await client.token('demo', 'lead-1', 'agent');

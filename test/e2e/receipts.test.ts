@@ -101,6 +101,12 @@ describe('unread counts', () => {
 
     const unread = await client.call('GET', '/v1/unread', dave);
 
+    const list = await client.call('GET', '/v1/chats?limit=10', dave);
+    expect(
+      Object.fromEntries(
+        (list.body.items as { chatId: string; unread: number }[]).map((c) => [c.chatId, c.unread]),
+      ),
+    ).toEqual({ [first]: 3, [second]: 1 });
     expect(unread.body.total).toBe(4);
     expect(unread.body.chats).toEqual(
       expect.arrayContaining([

@@ -14,7 +14,8 @@ let agent: string;
 let otherAgent: string;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0 });
+  // No greeting / away texts: these tests count a visitor chat's messages from seq 1 (test/e2e/greeting.test.ts).
+  cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} });
   client = api(cloud.urls.http);
   [visitor, bob, agent, otherAgent] = await Promise.all([
     client.token('demo', 'v_visitor7', 'visitor'),

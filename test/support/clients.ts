@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 
 export interface Envelope {
   type: string;
+  leftFilter?: boolean;
   id: string;
   chatId?: string;
   seq?: number;

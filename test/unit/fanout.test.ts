@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import {
   BatchWriteCommand,
+  DeleteCommand,
   DynamoDBDocumentClient,
   QueryCommand,
   UpdateCommand,
@@ -53,6 +54,7 @@ beforeEach(() => {
   api.reset();
   ddb.on(UpdateCommand).resolves({});
   ddb.on(BatchWriteCommand).resolves({});
+  ddb.on(DeleteCommand).resolves({});
 });
 
 const chatA = 'ch_aaaaaaaaaaaaaaaaaaaa';
@@ -118,7 +120,9 @@ describe('fan-out handler', () => {
     const deleted = ddb
       .commandCalls(BatchWriteCommand)
       .flatMap((call) => call.args[0].input.RequestItems?.['chat-test'] ?? [])
-      .map((request) => request.DeleteRequest?.Key);
+      .map((request) => request.DeleteRequest?.Key)
+      // The connection item itself is deleted alone (ReturnValues ALL_OLD: the stats count it down once).
+      .concat(ddb.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key));
     expect(deleted).toEqual(
       expect.arrayContaining([
         { pk: 'CONN#gone=', sk: 'CONN' },
@@ -156,5 +160,38 @@ describe('fan-out handler', () => {
 
     expect(result.batchItemFailures).toEqual([]);
     expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
+});
+
+describe('fan-out stats counters', () => {
+  const dayAdds = () =>
+    ddb
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.Key?.sk === 'DAY#2026-11-21')
+      .map((input) => ({ pk: input.Key?.pk, n: input.ExpressionAttributeValues?.[':n'] }));
+
+  it('adds the batch’s messages with one write per tenant and day', async () => {
+    subscribers(chatA, []);
+    subscribers(chatB, []);
+
+    await handler({ Records: [record(chatA, 1), record(chatB, 1), record(chatA, 2)] }, context);
+
+    expect(dayAdds()).toEqual([{ pk: 'STATS#acme', n: 3 }]);
+  });
+
+  it('counts only the records before the first failure, since the stream delivers the rest again', async () => {
+    subscribers(chatA, ['a=']);
+    subscribers(chatB, []);
+    api
+      .on(PostToConnectionCommand, { ConnectionId: 'a=' })
+      .rejects(Object.assign(new Error('throttled'), { name: 'LimitExceededException' }));
+
+    await handler(
+      { Records: [record(chatB, 1), record(chatB, 2), record(chatA, 1), record(chatB, 3)] },
+      context,
+    );
+
+    expect(dayAdds()).toEqual([{ pk: 'STATS#acme', n: 2 }]);
   });
 });

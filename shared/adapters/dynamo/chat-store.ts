@@ -73,7 +73,12 @@ const toChatEvent = (item: Record<string, unknown>): ChatEventRecord => {
   if (type === 'message.updated' || type === 'message.deleted')
     return { ...base, type, data: item.data as Message };
   if (type === 'receipt') return { ...base, type, data: item.data as { userId: string; seq: number } };
-  return { ...base, type, data: item.data as Chat };
+  return {
+    ...base,
+    type,
+    data: item.data as Chat,
+    ...(item.before ? { before: toChat(item.before as Record<string, unknown>) } : {}),
+  };
 };
 
 const toAudit = (item: Record<string, unknown>): AuditRecord => ({
@@ -393,7 +398,7 @@ export class DynamoChatStore implements ChatStore {
         const data: Chat = planned.participants
           ? { ...chat, participants: await this.membersAfter(chatId, planned.participants) }
           : chat;
-        event = { ...base, type, data };
+        event = { ...base, type, data, before: current };
       }
       items.push({
         Put: {
@@ -817,8 +822,19 @@ export class DynamoChatStore implements ChatStore {
     // Both indexes hold keys to chats (byTenant projects keys only, byParticipant holds participant
     // items), so the chats themselves come from one BatchGet: `CHAT#<chatId>` is the pk of either.
     const chats = await this.chatsById(rows.map((row) => String(row.pk).slice('CHAT#'.length)));
+    // byParticipant rows are the caller's own participant items: their read position comes for free.
+    const read =
+      index.indexName === byParticipant.indexName
+        ? new Map(rows.map((row) => [String(row.pk).slice('CHAT#'.length), Number(row.lastReadSeq ?? 0)]))
+        : undefined;
+    const withUnread = read
+      ? chats.map((chat) => {
+          const lastReadSeq = read.get(chat.chatId) ?? 0;
+          return { ...chat, lastReadSeq, unread: Math.max(0, chat.lastSeq - lastReadSeq) };
+        })
+      : chats;
     // The index orders chats to ACTIVITY_RESOLUTION_MS; within a page the exact lastActivityAt decides.
-    const items = chats.sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
+    const items = withUnread.sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
     return { items, ...(nextCursor ? { nextCursor } : {}) };
   }
 

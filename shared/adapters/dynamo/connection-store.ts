@@ -43,7 +43,10 @@ export class DynamoConnectionStore implements ConnectionStore {
     const { Item: item } = await this.table.doc.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.connection(connectionId) }),
     );
-    if (!item) return undefined;
+    return item ? this.recordOf(connectionId, item) : undefined;
+  }
+
+  private recordOf(connectionId: string, item: Record<string, unknown>): ConnectionRecord {
     return {
       connectionId,
       identity: {
@@ -57,7 +60,16 @@ export class DynamoConnectionStore implements ConnectionStore {
     };
   }
 
-  async remove(connectionId: string): Promise<void> {
+  async remove(connectionId: string): Promise<ConnectionRecord | undefined> {
+    // The connection item goes first, alone, returning what it held: of two concurrent or repeated
+    // removals only one sees it (the stats counters are decremented exactly once per connection).
+    const { Attributes: removed } = await this.table.doc.send(
+      new DeleteCommand({
+        TableName: this.table.tableName,
+        Key: keys.connection(connectionId),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
     const doomed: Key[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -66,17 +78,86 @@ export class DynamoConnectionStore implements ConnectionStore {
           TableName: this.table.tableName,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': keys.connection(connectionId).pk },
-          ProjectionExpression: 'pk, sk, chatId',
+          ProjectionExpression: 'pk, sk, chatId, watchTenant',
           ExclusiveStartKey: startKey,
         }),
       );
       for (const item of page.Items ?? []) {
         doomed.push({ pk: item.pk as string, sk: item.sk as string });
         if (typeof item.chatId === 'string') doomed.push(keys.chatSubscription(item.chatId, connectionId));
+        if (typeof item.watchTenant === 'string') doomed.push(keys.watcher(item.watchTenant, connectionId));
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    await this.deleteAll(doomed);
+    if (doomed.length > 0) await this.deleteAll(doomed);
+    return removed ? this.recordOf(connectionId, removed) : undefined;
+  }
+
+  /** One watch per connection: written under the tenant (found by the fan-out) and the connection (cleanup). */
+  async watch(
+    connectionId: string,
+    tenantId: string,
+    filter: Record<string, string>,
+    expiresAt: number,
+  ): Promise<void> {
+    await this.table.doc.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [this.table.tableName]: [
+            {
+              PutRequest: {
+                Item: {
+                  ...keys.watcher(tenantId, connectionId),
+                  entity: ENTITY.watch,
+                  connectionId,
+                  filter,
+                  ttl: expiresAt,
+                },
+              },
+            },
+            {
+              PutRequest: {
+                Item: {
+                  ...keys.connectionWatch(connectionId),
+                  entity: ENTITY.watch,
+                  watchTenant: tenantId,
+                  ttl: expiresAt,
+                },
+              },
+            },
+          ],
+        },
+      }),
+    );
+  }
+
+  async unwatch(connectionId: string, tenantId: string): Promise<void> {
+    await this.deleteAll([keys.watcher(tenantId, connectionId), keys.connectionWatch(connectionId)]);
+  }
+
+  async watchers(tenantId: string): Promise<{ connectionId: string; filter: Record<string, string> }[]> {
+    const out: { connectionId: string; filter: Record<string, string> }[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.watcher(tenantId, '').pk },
+          ProjectionExpression: 'connectionId, #filter',
+          ExpressionAttributeNames: { '#filter': 'filter' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        out.push({
+          connectionId: item.connectionId as string,
+          filter: (item.filter ?? {}) as Record<string, string>,
+        });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
   }
 
   async subscribe(connectionId: string, chatId: string, expiresAt: number, userId?: string): Promise<void> {

@@ -34,7 +34,16 @@ export const keys = {
     pk: `BLOCKS#${tenantId}#${blockerId}`,
     sk: `BLOCKED#${blockedId}`,
   }),
+  /** Per-tenant counters (connections, open chats) and per-UTC-day message counts (GET /v1/stats). */
+  statsCounters: (tenantId: string) => ({ pk: `STATS#${tenantId}`, sk: 'COUNTERS' }),
+  statsDay: (tenantId: string, day: string) => ({ pk: `STATS#${tenantId}`, sk: `DAY#${day}` }),
   BLOCKED_PREFIX: 'BLOCKED#',
+  /** watchChats: one item per watching connection under its tenant, and a mirror under the connection. */
+  watcher: (tenantId: string, connectionId: string) => ({
+    pk: `WATCH#${tenantId}`,
+    sk: `CONN#${connectionId}`,
+  }),
+  connectionWatch: (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'WATCH' }),
   EVT_PREFIX: 'EVT#',
   AUDIT_PREFIX: 'AUDIT#',
   /** GSI byParticipant: chats of one participant by last activity. */

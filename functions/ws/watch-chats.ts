@@ -1,0 +1,13 @@
+/**
+ * watchChats — a live chat list for agents and services: `filter` takes the query parameters of
+ * GET /v1/chats; chat.created / chat.updated / chat.assigned / chat.closed of matching chats follow,
+ * with `leftFilter: true` when a change makes a chat stop matching. A new filter replaces the old one.
+ */
+import { ack } from '../../shared/domain/envelopes.ts';
+import { realtime } from '../../shared/runtime.ts';
+import { wsAction } from '../../shared/ws/middleware.ts';
+
+export const handler = wsAction('watchChats', async ({ connectionId, frame, identity }) => {
+  await realtime.watch(connectionId, identity, frame.filter);
+  return ack({ watching: true, filter: frame.filter }, frame.requestId, { tenantId: identity.tenantId });
+});

@@ -1,0 +1,97 @@
+/**
+ * Tenant statistics for agents and services (GET /v1/stats): live connections, agents online, open
+ * chats and messages of the current UTC day. Everything is read from counters kept with `ADD` updates:
+ * connections by $connect / $disconnect (RealtimeService), open chats and messages by the stream fan-out
+ * (`record`), so the numbers trail the writes by the fan-out's lag.
+ */
+import { z } from 'zod';
+import { ENTITY } from '../config/table.ts';
+import { ForbiddenError } from './errors.ts';
+import { type Identity, isStaff } from './identity.ts';
+import type { Clock, StatsStore } from './ports.ts';
+
+export const statsSchema = z.object({
+  liveConnections: z.number().int().min(0),
+  /** Live sockets of agents of the tenant. */
+  agentsOnline: z.number().int().min(0),
+  openChats: z.number().int().min(0),
+  /** Messages stored since 00:00 UTC of `day`. */
+  messagesToday: z.number().int().min(0),
+  /** The UTC day messagesToday counts, `yyyy-mm-dd`. */
+  day: z.iso.date(),
+});
+export type Stats = z.infer<typeof statsSchema>;
+
+/** What one batch of stream records changes: open chats per tenant, messages per tenant and UTC day. */
+export interface StatsTally {
+  readonly openChats: Map<string, number>;
+  readonly messages: Map<string, { tenantId: string; day: string; count: number }>;
+}
+
+export const utcDay = (at: Date | string): string =>
+  (typeof at === 'string' ? at : at.toISOString()).slice(0, 10);
+
+/** Audit actions that open or close a chat (their records are inserted with the change). */
+const statusActions: Record<string, number> = { 'chat.close': -1, 'chat.reopen': 1 };
+
+/**
+ * Tallies new items from the table stream: a message insert counts one message on the UTC day of its
+ * createdAt; a chat insert is one open chat more; a close / reopen audit record one less / more.
+ */
+export const tallyOf = (items: readonly Record<string, unknown>[]): StatsTally => {
+  const tally: StatsTally = { openChats: new Map(), messages: new Map() };
+  for (const item of items) {
+    const tenantId = item.tenantId;
+    if (typeof tenantId !== 'string') continue;
+    if (item.entity === ENTITY.message && typeof item.createdAt === 'string') {
+      const day = utcDay(item.createdAt);
+      const key = `${tenantId}\n${day}`;
+      const entry = tally.messages.get(key) ?? { tenantId, day, count: 0 };
+      entry.count++;
+      tally.messages.set(key, entry);
+    } else if (item.entity === ENTITY.chat && item.status === 'open') {
+      tally.openChats.set(tenantId, (tally.openChats.get(tenantId) ?? 0) + 1);
+    } else if (item.entity === ENTITY.audit && typeof item.action === 'string') {
+      const delta = statusActions[item.action];
+      if (delta) tally.openChats.set(tenantId, (tally.openChats.get(tenantId) ?? 0) + delta);
+    }
+  }
+  return tally;
+};
+
+export class StatsService {
+  constructor(
+    private readonly store: StatsStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(identity: Identity): Promise<Stats> {
+    if (!isStaff(identity)) throw new ForbiddenError('stats are for agents and services');
+    const day = utcDay(this.clock.now());
+    const snapshot = await this.store.snapshot(identity.tenantId, day);
+    return {
+      liveConnections: snapshot.connections,
+      agentsOnline: snapshot.agentConnections,
+      openChats: snapshot.openChats,
+      messagesToday: snapshot.messages,
+      day,
+    };
+  }
+
+  /** Live agent sockets of a tenant (the responders' "is anyone there"). */
+  async agentsOnline(tenantId: string): Promise<number> {
+    return (await this.store.counters(tenantId)).agentConnections;
+  }
+
+  /** Applies a tally: one `ADD` per tenant and day for messages, one per tenant for open chats. */
+  async record(tally: StatsTally): Promise<void> {
+    await Promise.all([
+      ...[...tally.messages.values()].map(({ tenantId, day, count }) =>
+        this.store.addMessages(tenantId, day, count),
+      ),
+      ...[...tally.openChats.entries()]
+        .filter(([, delta]) => delta !== 0)
+        .map(([tenantId, delta]) => this.store.addOpenChats(tenantId, delta)),
+    ]);
+  }
+}

@@ -1,0 +1,94 @@
+/** The stats counters and the connection removal they rely on, against DynamoDB Local. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store.ts';
+import { DynamoStatsStore } from '../../shared/adapters/dynamo/stats-store.ts';
+import { RealtimeService } from '../../shared/domain/realtime.ts';
+import type { ChatStore, Pusher, TicketStore } from '../../shared/domain/ports.ts';
+import { startDynamo } from '../support/dynamo.ts';
+
+let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+beforeAll(async () => {
+  dynamo = await startDynamo();
+});
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+describe('DynamoStatsStore', () => {
+  it('adds connections per role, open chats and messages per day, and reads them back at once', async () => {
+    // Prepare
+    const store = new DynamoStatsStore(await dynamo.table());
+
+    // Act
+    await Promise.all([
+      store.addConnection('acme', 'agent', 1),
+      store.addConnection('acme', 'agent', 1),
+      store.addConnection('acme', 'visitor', 1),
+      store.addConnection('acme', 'agent', -1),
+      store.addConnection('other', 'agent', 1),
+      store.addOpenChats('acme', 3),
+      store.addOpenChats('acme', -1),
+      store.addMessages('acme', '2026-11-21', 5),
+      store.addMessages('acme', '2026-11-21', 2),
+      store.addMessages('acme', '2026-11-20', 9),
+    ]);
+    const snapshot = await store.snapshot('acme', '2026-11-21');
+    const counters = await store.counters('acme');
+
+    // Assess
+    expect(snapshot).toEqual({ connections: 2, agentConnections: 1, openChats: 2, messages: 7 });
+    expect(counters).toEqual({ connections: 2, agentConnections: 1, openChats: 2 });
+  });
+
+  it('reads zeros for a tenant that never counted anything', async () => {
+    // Prepare
+    const store = new DynamoStatsStore(await dynamo.table());
+
+    // Act
+    const snapshot = await store.snapshot('quiet', '2026-11-21');
+
+    // Assess
+    expect(snapshot).toEqual({ connections: 0, agentConnections: 0, openChats: 0, messages: 0 });
+  });
+});
+
+describe('connection counting', () => {
+  it('counts a connection down once however often it is removed', async () => {
+    // Prepare
+    const table = await dynamo.table();
+    const connections = new DynamoConnectionStore(table);
+    const stats = new DynamoStatsStore(table);
+    const identity = { tenantId: 'acme', userId: 'ann', role: 'agent' as const };
+    const tickets: TicketStore = { put: async () => {}, consume: async () => identity };
+    const realtime = new RealtimeService(
+      tickets,
+      connections,
+      {} as ChatStore,
+      { post: async () => 'gone' } as Pusher,
+      { now: () => new Date('2026-11-21T10:00:00.000Z') },
+      { ticketTtlSeconds: 60, connectionTtlSeconds: 8100, publicUrl: 'ws://x', fanoutConcurrency: 4 },
+      stats,
+    );
+    await realtime.connect('c1', 'ticket');
+    await realtime.connect('c2', 'ticket');
+    await realtime.subscribe('c1', 'ch_aaaaaaaaaaaaaaaaaaaa');
+
+    // Act: a $disconnect, the same $disconnect again, a 410 for it, and concurrent double removal of c2
+    await realtime.disconnect('c1');
+    await realtime.disconnect('c1');
+    await realtime.push('c1', {
+      type: 'pong',
+      id: 'p',
+      tenantId: 'acme',
+      at: '2026-11-21T10:00:00.000Z',
+      data: {},
+    });
+    const afterC1 = await stats.counters('acme');
+    await Promise.all([realtime.disconnect('c2'), realtime.disconnect('c2')]);
+
+    // Assess
+    expect(afterC1).toEqual({ connections: 1, agentConnections: 1, openChats: 0 });
+    expect(await stats.counters('acme')).toEqual({ connections: 0, agentConnections: 0, openChats: 0 });
+    expect(await connections.subscribers('ch_aaaaaaaaaaaaaaaaaaaa')).toEqual([]);
+  });
+});
