@@ -8,6 +8,7 @@ import { DynamoChatStore } from './adapters/dynamo/chat-store.ts';
 import { DynamoAttachmentStore } from './adapters/dynamo/attachment-store.ts';
 import { DynamoBlockStore } from './adapters/dynamo/block-store.ts';
 import { createTableContext } from './adapters/dynamo/client.ts';
+import { DynamoPresenceStore } from './adapters/dynamo/presence-store.ts';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store.ts';
 import { DynamoCooldown } from './adapters/dynamo/cooldown.ts';
 import { DynamoMessageStore } from './adapters/dynamo/message-store.ts';
@@ -54,6 +55,7 @@ export const stores = {
   blocks: new DynamoBlockStore(table),
   attachments: new DynamoAttachmentStore(table),
   stats: new DynamoStatsStore(table),
+  presence: new DynamoPresenceStore(table),
 };
 
 export const tokens = new TokenService({
@@ -75,7 +77,14 @@ export const tokens = new TokenService({
 });
 
 export const blocks = new BlockService(stores.blocks, systemClock);
-export const chats = new ChatService(stores.chats, stores.messages, stores.attachments, systemClock, blocks);
+export const chats = new ChatService(
+  stores.chats,
+  stores.messages,
+  stores.attachments,
+  systemClock,
+  blocks,
+  stores.presence,
+);
 export const attachments = new AttachmentService(
   stores.attachments,
   new S3AttachmentStorage({
@@ -106,6 +115,7 @@ export const realtime = new RealtimeService(
     fanoutConcurrency: env.FANOUT_CONCURRENCY,
   },
   stores.stats,
+  stores.presence,
 );
 /** GET /v1/stats and the counters the fan-out moves. */
 export const stats = new StatsService(stores.stats, systemClock);

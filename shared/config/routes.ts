@@ -160,8 +160,9 @@ export const httpRoutes: readonly HttpRoute[] = [
 ];
 
 export const wsRoutes: readonly WsRoute[] = [
-  ws('$connect', 'connect', RW, false),
-  ws('$disconnect', 'disconnect', RW, false),
+  // Both announce presence (first socket of a user opens, last one closes) to other sockets.
+  ws('$connect', 'connect', [...RW, 'connections:post'], false),
+  ws('$disconnect', 'disconnect', [...RW, 'connections:post'], false),
   ws('$default', 'default', ['table:read']),
   ws('sendMessage', 'send-message', RW),
   ws('subscribe', 'subscribe', RW),

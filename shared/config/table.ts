@@ -84,6 +84,7 @@ export const ENTITY = {
   attachment: 'attachment',
   chatEvent: 'chatEvent',
   watch: 'watch',
+  presence: 'presence',
   audit: 'audit',
   block: 'block',
   stats: 'stats',

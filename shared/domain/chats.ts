@@ -17,6 +17,7 @@ import type {
   Clock,
   MessageStore,
   Page,
+  PresenceStore,
 } from './ports.ts';
 import type {
   Chat,
@@ -44,6 +45,8 @@ export class ChatService {
     private readonly blocks?: {
       assertMayMessage(identity: Identity, participantIds: string[]): Promise<void>;
     },
+    /** Who is online (several tabs count as one); absent: no `online` flags. */
+    private readonly presence?: Pick<PresenceStore, 'online'>,
   ) {}
 
   async create(identity: Identity, input: CreateChatInput): Promise<{ chat: Chat; created: boolean }> {
@@ -107,10 +110,17 @@ export class ChatService {
   /** The chat with its participants and, for a participant, the caller's preferences and unread count. */
   async get(identity: Identity, chatId: string): Promise<Chat> {
     const chat = await this.authorize(identity, chatId);
-    const participants = await this.chats.participants(chatId);
-    const own = participants.some((p) => p.userId === identity.userId)
-      ? await this.chats.readState(chatId, identity.userId)
-      : undefined;
+    const members = await this.chats.participants(chatId);
+    const [own, online] = await Promise.all([
+      members.some((p) => p.userId === identity.userId)
+        ? this.chats.readState(chatId, identity.userId)
+        : Promise.resolve(undefined),
+      this.presence?.online(
+        identity.tenantId,
+        members.map((p) => p.userId),
+      ),
+    ]);
+    const participants = online ? members.map((p) => ({ ...p, online: online.has(p.userId) })) : members;
     return {
       ...chat,
       participants,

@@ -262,6 +262,14 @@ export interface StatsCounters {
   readonly openChats: number;
 }
 
+/** Per-user live connection counts: several tabs count as one online user. */
+export interface PresenceStore {
+  /** Adds delta to the user's live connections and returns the new count. */
+  change(tenantId: string, userId: string, delta: number, expiresAt: number): Promise<number>;
+  /** Which of these users have at least one live connection. */
+  online(tenantId: string, userIds: readonly string[]): Promise<Set<string>>;
+}
+
 export interface StatsStore {
   /** One live connection more (delta 1) or less (-1), counted in total and for its role. */
   addConnection(tenantId: string, role: Role, delta: number): Promise<void>;

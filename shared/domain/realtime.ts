@@ -10,6 +10,7 @@ import type {
   ChatStore,
   Clock,
   ConnectionStore,
+  PresenceStore,
   Pusher,
   StatsStore,
   TicketStore,
@@ -22,6 +23,9 @@ export interface RealtimeConfig {
   readonly publicUrl: string;
   readonly fanoutConcurrency: number;
 }
+
+/** Presence goes to the subscribers of this many of the user's most recent chats. */
+const PRESENCE_CHATS = 25;
 
 export interface FanoutResult {
   delivered: number;
@@ -56,6 +60,8 @@ export class RealtimeService {
     private readonly config: RealtimeConfig,
     /** Live-connection counters (GET /v1/stats); absent: nothing counted. */
     private readonly stats?: Pick<StatsStore, 'addConnection'>,
+    /** Per-user connection counts (presence); absent: no presence envelopes. */
+    private readonly presence?: Pick<PresenceStore, 'change'>,
   ) {}
 
   private epoch(): number {
@@ -75,9 +81,13 @@ export class RealtimeService {
       throw new UnauthorizedError('a ticket from POST /v1/realtime/tickets is required');
     const identity = await this.tickets.consume(sha256(ticket), this.epoch());
     if (!identity) throw new UnauthorizedError('the ticket is unknown, expired or already used');
-    // Counted before the connection item is written: that write must stay the last step of $connect,
-    // since its stream record triggers connection.ready, which cannot reach a socket still connecting.
+    // Counted (and presence announced) before the connection item is written: that write must stay the
+    // last step of $connect, since its stream record triggers connection.ready, which cannot reach a
+    // socket still connecting.
     await this.stats?.addConnection(identity.tenantId, identity.role, 1);
+    const expiresAt = this.epoch() + this.config.connectionTtlSeconds;
+    const first = (await this.presence?.change(identity.tenantId, identity.userId, 1, expiresAt)) === 1;
+    if (first) await this.announcePresence(identity, true);
     try {
       await this.connections.put({
         connectionId,
@@ -87,9 +97,30 @@ export class RealtimeService {
       });
     } catch (error) {
       await this.stats?.addConnection(identity.tenantId, identity.role, -1);
+      await this.presence?.change(identity.tenantId, identity.userId, -1, 0);
       throw error;
     }
     return identity;
+  }
+
+  /**
+   * `presence` to the subscribers of the user's most recent chats when its first socket opens or its
+   * last one closes (several tabs count as one). Best effort: a chat whose fan-out fails is skipped,
+   * the participants' `online` flags in GET /v1/chats/{chatId} stay right; a gone socket is removed.
+   */
+  private async announcePresence(identity: Identity, online: boolean): Promise<void> {
+    const chats = await this.chats.listForParticipant(identity.tenantId, identity.userId, PRESENCE_CHATS);
+    const at = this.clock.now().toISOString();
+    await mapLimit(chats.items, 4, (chat) =>
+      this.fanout(chat.chatId, {
+        type: 'presence',
+        id: `${chat.chatId}:presence:${identity.userId}:${at}`,
+        tenantId: identity.tenantId,
+        chatId: chat.chatId,
+        at,
+        data: { userId: identity.userId, role: identity.role, online },
+      }).catch(() => ({ delivered: 0, gone: 0 })),
+    );
   }
 
   disconnect(connectionId: string): Promise<void> {
@@ -99,7 +130,10 @@ export class RealtimeService {
   /** Removes a connection; only the call that actually removed it counts it down (no drift on repeats). */
   private async forget(connectionId: string): Promise<void> {
     const removed = await this.connections.remove(connectionId);
-    if (removed) await this.stats?.addConnection(removed.identity.tenantId, removed.identity.role, -1);
+    if (!removed) return;
+    await this.stats?.addConnection(removed.identity.tenantId, removed.identity.role, -1);
+    const left = await this.presence?.change(removed.identity.tenantId, removed.identity.userId, -1, 0);
+    if (left === 0) await this.announcePresence(removed.identity, false);
   }
 
   async identityOf(connectionId: string): Promise<Identity> {

@@ -233,6 +233,8 @@ export const participantSchema = z.object({
   userId: userIdSchema,
   role: roleSchema,
   joinedAt: z.iso.datetime(),
+  /** In GET /v1/chats/{chatId}: the participant has at least one open socket. */
+  online: z.boolean().optional(),
 });
 /** The caller's own settings for a chat (returned with the chat). */
 export const preferencesSchema = z.object({ muted: z.boolean() });
@@ -344,6 +346,11 @@ export const envelopeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chat.closed'), ...envelopeBase, data: chatSchema }),
   z.object({ type: z.literal('chat.assigned'), ...envelopeBase, data: chatSchema }),
   z.object({ type: z.literal('chat.created'), ...envelopeBase, data: chatSchema }),
+  z.object({
+    type: z.literal('presence'),
+    ...envelopeBase,
+    data: z.object({ userId: userIdSchema, role: roleSchema, online: z.boolean() }),
+  }),
   z.object({
     type: z.literal('receipt'),
     ...envelopeBase,

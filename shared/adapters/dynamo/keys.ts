@@ -35,6 +35,7 @@ export const keys = {
     sk: `BLOCKED#${blockedId}`,
   }),
   /** Per-tenant counters (connections, open chats) and per-UTC-day message counts (GET /v1/stats). */
+  presence: (tenantId: string, userId: string) => ({ pk: `PRESENCE#${tenantId}#${userId}`, sk: 'PRESENCE' }),
   statsCounters: (tenantId: string) => ({ pk: `STATS#${tenantId}`, sk: 'COUNTERS' }),
   statsDay: (tenantId: string, day: string) => ({ pk: `STATS#${tenantId}`, sk: `DAY#${day}` }),
   BLOCKED_PREFIX: 'BLOCKED#',
