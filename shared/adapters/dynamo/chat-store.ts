@@ -20,7 +20,7 @@ import type {
 } from '../../domain/ports.ts';
 import type { Chat, Message, Participant, Role } from '../../domain/schemas.ts';
 import { newId } from '../../domain/ids.ts';
-import { decodeCursor, encodeCursor, type TableContext } from './client.ts';
+import { decodeCursor, encodeCursor, queryRange, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 import { chatItem, metadataIndexAttributes, metadataKeys, slotAttributes } from './metadata-index.ts';
 import { type MetadataSlot, metadataSlots } from '../../config/metadata-index.ts';
@@ -546,20 +546,13 @@ export class DynamoChatStore implements ChatStore {
     afterEvent: number,
     limit: number,
   ): Promise<{ items: ChatEventRecord[]; hasMore: boolean }> {
-    const result = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': keys.chat(chatId).pk,
-          ':from': keys.chatEvent(chatId, afterEvent + 1).sk,
-          ':to': `${keys.EVT_PREFIX}~`,
-        },
-        Limit: limit + 1,
-      }),
-    );
-    const items = (result.Items ?? []).map(toChatEvent);
-    return { items: items.slice(0, limit), hasMore: items.length > limit };
+    const page = await queryRange(this.table, {
+      pk: keys.chat(chatId).pk,
+      from: keys.chatEvent(chatId, afterEvent + 1).sk,
+      to: `${keys.EVT_PREFIX}~`,
+      limit,
+    });
+    return { items: page.items.map(toChatEvent), hasMore: page.hasMore };
   }
 
   async auditTrail(chatId: string, limit: number, cursor?: string): Promise<Page<AuditRecord>> {

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/errors.ts';
 
 export interface TableContext {
@@ -38,4 +38,25 @@ export const decodeCursor = (
     if (record[name] !== expectedValue) throw new ValidationError('invalid cursor');
   }
   return record;
+};
+
+/**
+ * One page of a partition's items with `from <= sk <= to`, in key order (or reverse), plus whether
+ * more follow: reads `limit + 1` items so `hasMore` costs no second request.
+ */
+export const queryRange = async (
+  table: TableContext,
+  range: { pk: string; from: string; to: string; limit: number; descending?: boolean },
+): Promise<{ items: Record<string, unknown>[]; hasMore: boolean }> => {
+  const result = await table.doc.send(
+    new QueryCommand({
+      TableName: table.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': range.pk, ':from': range.from, ':to': range.to },
+      ScanIndexForward: !range.descending,
+      Limit: range.limit + 1,
+    }),
+  );
+  const items = result.Items ?? [];
+  return { items: items.slice(0, range.limit), hasMore: items.length > range.limit };
 };

@@ -8,14 +8,14 @@
  * (3) fail; its old image names the original seq, which is returned instead of writing anything.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import { BusyError, ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { newMessageId } from '../../domain/ids.ts';
 import { type Clock, type MessageDraft, type MessageStore, systemClock } from '../../domain/ports.ts';
 import type { Message } from '../../domain/schemas.ts';
-import type { TableContext } from './client.ts';
+import { queryRange, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 const MAX_ATTEMPTS = 60;
@@ -111,20 +111,13 @@ export class DynamoMessageStore implements MessageStore {
   }
 
   async after(chatId: string, after: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }> {
-    const result = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': keys.chat(chatId).pk,
-          ':from': keys.message(chatId, after + 1).sk,
-          ':to': `${keys.MSG_PREFIX}~`,
-        },
-        Limit: limit + 1,
-      }),
-    );
-    const items = (result.Items ?? []).map(toMessage);
-    return { items: items.slice(0, limit), hasMore: items.length > limit };
+    const page = await queryRange(this.table, {
+      pk: keys.chat(chatId).pk,
+      from: keys.message(chatId, after + 1).sk,
+      to: `${keys.MSG_PREFIX}~`,
+      limit,
+    });
+    return { items: page.items.map(toMessage), hasMore: page.hasMore };
   }
 
   async before(
@@ -132,21 +125,14 @@ export class DynamoMessageStore implements MessageStore {
     before: number,
     limit: number,
   ): Promise<{ items: Message[]; hasMore: boolean }> {
-    const result = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': keys.chat(chatId).pk,
-          ':from': keys.message(chatId, 1).sk,
-          ':to': keys.message(chatId, Math.max(0, before - 1)).sk,
-        },
-        ScanIndexForward: false,
-        Limit: limit + 1,
-      }),
-    );
-    const items = (result.Items ?? []).map(toMessage);
-    return { items: items.slice(0, limit).reverse(), hasMore: items.length > limit };
+    const page = await queryRange(this.table, {
+      pk: keys.chat(chatId).pk,
+      from: keys.message(chatId, 1).sk,
+      to: keys.message(chatId, Math.max(0, before - 1)).sk,
+      limit,
+      descending: true,
+    });
+    return { items: page.items.map(toMessage).reverse(), hasMore: page.hasMore };
   }
 
   private transaction(message: Message, expected: number): TransactWriteCommand {
