@@ -76,7 +76,7 @@ export const tokens = new TokenService({
   visitorTokenTtlSeconds: env.VISITOR_TOKEN_TTL_SECONDS,
 });
 
-export const blocks = new BlockService(stores.blocks, systemClock);
+export const blocks = new BlockService(stores.blocks, systemClock, stores.chats);
 export const chats = new ChatService(
   stores.chats,
   stores.messages,

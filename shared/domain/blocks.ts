@@ -6,7 +6,7 @@
  */
 import { ForbiddenError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
-import type { Clock, Page } from './ports.ts';
+import type { ChatStore, Clock, Page } from './ports.ts';
 import type { Block } from './schemas.ts';
 
 export interface BlockStore {
@@ -28,7 +28,32 @@ export class BlockService {
   constructor(
     private readonly store: BlockStore,
     private readonly clock: Clock,
+    /** Audits blocks in the chats the two users share (the audit trail is per chat). */
+    private readonly audit?: Pick<ChatStore, 'sharedChats' | 'recordAudit'>,
   ) {}
+
+  private async auditShared(
+    identity: Identity,
+    userId: string,
+    action: 'user.block' | 'user.unblock',
+  ): Promise<void> {
+    if (!this.audit) return;
+    const at = this.clock.now().toISOString();
+    const chatIds = await this.audit.sharedChats(identity.tenantId, identity.userId, userId, 200);
+    await Promise.all(
+      chatIds.map((chatId) =>
+        this.audit?.recordAudit({
+          chatId,
+          tenantId: identity.tenantId,
+          at,
+          actorId: identity.userId,
+          actorRole: identity.role,
+          action,
+          ...(action === 'user.block' ? { after: { blocked: userId } } : { before: { blocked: userId } }),
+        }),
+      ),
+    );
+  }
 
   private static assertMayBlock(identity: Identity): void {
     if (identity.role === 'service') throw new ForbiddenError('services act for no user and cannot block');
@@ -40,12 +65,20 @@ export class BlockService {
       throw new ValidationError('you cannot block yourself', [
         { path: 'userId', message: 'must not be your own id' },
       ]);
-    return this.store.put(identity.tenantId, identity.userId, userId, this.clock.now().toISOString());
+    const result = await this.store.put(
+      identity.tenantId,
+      identity.userId,
+      userId,
+      this.clock.now().toISOString(),
+    );
+    if (result.created) await this.auditShared(identity, userId, 'user.block');
+    return result;
   }
 
   async unblock(identity: Identity, userId: string): Promise<void> {
     BlockService.assertMayBlock(identity);
-    return this.store.remove(identity.tenantId, identity.userId, userId);
+    await this.store.remove(identity.tenantId, identity.userId, userId);
+    await this.auditShared(identity, userId, 'user.unblock');
   }
 
   async list(identity: Identity, limit: number, cursor?: string): Promise<Page<Block>> {

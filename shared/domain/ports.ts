@@ -93,6 +93,10 @@ export interface ChatStore {
   ): Promise<{ items: ChatEventRecord[]; hasMore: boolean }>;
   /** Audit records, newest first. */
   auditTrail(chatId: string, limit: number, cursor?: string): Promise<Page<AuditRecord>>;
+  /** Chats both users take part in (from their participant lists, at most `max` each). */
+  sharedChats(tenantId: string, userA: string, userB: string, max: number): Promise<string[]>;
+  /** An audit record for an action that is not itself a chat change (blocking). */
+  recordAudit(audit: AuditRecord): Promise<void>;
   /** A participant's own settings; false when the user is not a participant. */
   setPreferences(chatId: string, userId: string, preferences: { muted: boolean }): Promise<boolean>;
   preferences(chatId: string, userId: string): Promise<{ muted: boolean } | undefined>;

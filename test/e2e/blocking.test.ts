@@ -113,6 +113,31 @@ describe('blocking over the local cloud', () => {
     expect(afterUnblock.body.items).toEqual([]);
   });
 
+  it('audits a block and an unblock in the chats the two users share, and only those', async () => {
+    // Prepare
+    const shared = await newChat('xavier', ['zoe']);
+    const apart = await newChat('xavier', ['yannick']);
+
+    // Act
+    await client.call('POST', '/v1/blocks', token('zoe'), { userId: 'xavier' });
+    await client.call('DELETE', '/v1/blocks/xavier', token('zoe'));
+    const audit = async (chatId: string) =>
+      (
+        (await client.call('GET', `/v1/chats/${chatId}/audit`, token('agent-1'))).body.items as {
+          action: string;
+        }[]
+      ).map((record) => record.action);
+
+    // Assess
+    const trail = (await client.call('GET', `/v1/chats/${shared}/audit`, token('agent-1'))).body
+      .items as Record<string, unknown>[];
+    expect(trail.slice(0, 2)).toEqual([
+      expect.objectContaining({ action: 'user.unblock', actorId: 'zoe', before: { blocked: 'xavier' } }),
+      expect.objectContaining({ action: 'user.block', actorId: 'zoe', after: { blocked: 'xavier' } }),
+    ]);
+    expect(await audit(apart)).toEqual(['chat.create']);
+  });
+
   it('never refuses agents: a blocked agent’s messages still arrive', async () => {
     // Prepare
     const chatId = await newChat('xavier', ['agent-1']);

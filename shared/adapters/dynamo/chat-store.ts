@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -569,6 +570,40 @@ export class DynamoChatStore implements ChatStore {
     );
     const nextCursor = encodeCursor(result.LastEvaluatedKey);
     return { items: (result.Items ?? []).map(toAudit), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  async sharedChats(tenantId: string, userA: string, userB: string, max: number): Promise<string[]> {
+    const [a, b] = await Promise.all(
+      [userA, userB].map((user) => this.participantChatIds(tenantId, user, max)),
+    );
+    const ofB = new Set(b);
+    return (a ?? []).filter((chatId) => ofB.has(chatId));
+  }
+
+  async recordAudit(audit: AuditRecord): Promise<void> {
+    await this.table.doc.send(
+      new PutCommand({ TableName: this.table.tableName, Item: this.auditItem(audit) }),
+    );
+  }
+
+  private async participantChatIds(tenantId: string, userId: string, max: number): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          IndexName: byParticipant.indexName,
+          KeyConditionExpression: `${byParticipant.partitionKey} = :p`,
+          ExpressionAttributeValues: { ':p': keys.participantIndex(tenantId, userId) },
+          ProjectionExpression: 'chatId',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      ids.push(...(page.Items ?? []).map((item) => item.chatId as string));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && ids.length < max);
+    return ids.slice(0, max);
   }
 
   private auditItem(audit: AuditRecord): Record<string, unknown> {
