@@ -65,6 +65,23 @@ describe('chat filters on GET /v1/chats', () => {
     expect(chatIds(sales.body)).not.toContain(chatId);
   });
 
+  it('refuses a cursor taken from another range filter with 400', async () => {
+    // Prepare: a page of a range filter on priority, with a cursor
+    for (const priority of [1, 2, 3, 8, 9]) await createChat({ priority });
+    const page = await client.call('GET', '/v1/chats?metadata__priority__lte=3&limit=1', agent);
+
+    // Act: the cursor (priority ≤ 3) used with a filter whose range starts at 8
+    const reused = await client.call(
+      'GET',
+      `/v1/chats?metadata__priority__gte=8&limit=1&cursor=${encodeURIComponent(String(page.body.nextCursor))}`,
+      agent,
+    );
+
+    // Assess
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    expect(reused.status).toBe(400);
+  });
+
   it('refuses a filter on no indexed key with 400 naming the indexed keys, and an unknown operator', async () => {
     // Act
     const color = await client.call('GET', '/v1/chats?metadata__color=red', agent);

@@ -9,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ENTITY, indexByName } from '../../config/table.ts';
-import { BusyError, ConflictError, NotFoundError } from '../../domain/errors.ts';
+import { BusyError, ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import type {
   AuditRecord,
   ChatChange,
@@ -686,19 +686,27 @@ export class DynamoChatStore implements ChatStore {
     const items: ChatRecord[] = [];
     let next: Record<string, unknown> | undefined;
     for (let page = 0; page < MAX_FILTER_PAGES; page++) {
-      const result = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          IndexName: plan.indexName,
-          KeyConditionExpression: `#pk = :p${plan.sk ? ` AND ${plan.sk.expression}` : ''}`,
-          ExpressionAttributeNames: { '#pk': plan.pkAttr, ...(plan.sk ? { '#sk': plan.skAttr } : {}) },
-          ExpressionAttributeValues: { ':p': plan.partition, ...plan.sk?.values },
-          ScanIndexForward: !plan.descending,
-          // Without conditions beyond the index's own, every row is a result: read just enough.
-          Limit: narrowed ? Math.min(100, Math.max(2 * limit, 25)) : limit - items.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const result = await this.table.doc
+        .send(
+          new QueryCommand({
+            TableName: this.table.tableName,
+            IndexName: plan.indexName,
+            KeyConditionExpression: `#pk = :p${plan.sk ? ` AND ${plan.sk.expression}` : ''}`,
+            ExpressionAttributeNames: { '#pk': plan.pkAttr, ...(plan.sk ? { '#sk': plan.skAttr } : {}) },
+            ExpressionAttributeValues: { ':p': plan.partition, ...plan.sk?.values },
+            ScanIndexForward: !plan.descending,
+            // Without conditions beyond the index's own, every row is a result: read just enough.
+            Limit: narrowed ? Math.min(100, Math.max(2 * limit, 25)) : limit - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        )
+        .catch((error: unknown) => {
+          // A cursor from another filter on the same index can lie outside this query's key range.
+          if (startKey && (error as { name?: string }).name === 'ValidationException') {
+            throw new ValidationError('invalid cursor: it belongs to another filter');
+          }
+          throw error;
+        });
       const rows = result.Items ?? [];
       const ids = rows.map((row) => String(row.pk).slice('CHAT#'.length));
       const [chats, members] = await Promise.all([
