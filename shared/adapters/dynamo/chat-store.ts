@@ -506,23 +506,8 @@ export class DynamoChatStore implements ChatStore {
     userId: string,
     max: number,
   ): Promise<{ chatId: string; lastSeq: number; lastReadSeq: number }[]> {
-    const rows: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          IndexName: byParticipant.indexName,
-          KeyConditionExpression: `${byParticipant.partitionKey} = :p`,
-          ExpressionAttributeValues: { ':p': keys.participantIndex(tenantId, userId) },
-          ProjectionExpression: 'chatId, lastReadSeq',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      rows.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && rows.length < max);
-    const chats = await this.chatsById(rows.slice(0, max).map((row) => row.chatId as string));
+    const rows = await this.participantRows(tenantId, userId, max, 'chatId, lastReadSeq');
+    const chats = await this.chatsById(rows.map((row) => row.chatId as string));
     const read = new Map(rows.map((row) => [row.chatId as string, Number(row.lastReadSeq ?? 0)]));
     return chats.map((chat) => ({
       chatId: chat.chatId,
@@ -587,7 +572,17 @@ export class DynamoChatStore implements ChatStore {
   }
 
   private async participantChatIds(tenantId: string, userId: string, max: number): Promise<string[]> {
-    const ids: string[] = [];
+    return (await this.participantRows(tenantId, userId, max, 'chatId')).map((row) => row.chatId as string);
+  }
+
+  /** A participant's own items from the byParticipant index, newest activity first, at most `max`. */
+  private async participantRows(
+    tenantId: string,
+    userId: string,
+    max: number,
+    projection: string,
+  ): Promise<Record<string, unknown>[]> {
+    const rows: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.table.doc.send(
@@ -596,14 +591,15 @@ export class DynamoChatStore implements ChatStore {
           IndexName: byParticipant.indexName,
           KeyConditionExpression: `${byParticipant.partitionKey} = :p`,
           ExpressionAttributeValues: { ':p': keys.participantIndex(tenantId, userId) },
-          ProjectionExpression: 'chatId',
+          ScanIndexForward: false,
+          ProjectionExpression: projection,
           ExclusiveStartKey: startKey,
         }),
       );
-      ids.push(...(page.Items ?? []).map((item) => item.chatId as string));
+      rows.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
-    } while (startKey && ids.length < max);
-    return ids.slice(0, max);
+    } while (startKey && rows.length < max);
+    return rows.slice(0, max);
   }
 
   private auditItem(audit: AuditRecord): Record<string, unknown> {
