@@ -21,7 +21,7 @@ import type {
 } from '../../domain/ports.ts';
 import type { Chat, Message, Participant, Role } from '../../domain/schemas.ts';
 import { newId } from '../../domain/ids.ts';
-import { decodeCursor, encodeCursor, queryRange, type TableContext } from './client.ts';
+import { decodeCursor, encodeCursor, queryAll, queryRange, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 import { chatItem, metadataIndexAttributes, metadataKeys, slotAttributes } from './metadata-index.ts';
 import { type MetadataSlot, metadataSlots } from '../../config/metadata-index.ts';
@@ -247,18 +247,7 @@ export class DynamoChatStore implements ChatStore {
         },
       },
       ...participants.map((participant) => ({
-        Put: {
-          TableName: tableName,
-          Item: {
-            ...keys.participant(chat.chatId, participant.userId),
-            entity: ENTITY.participant,
-            chatId: chat.chatId,
-            tenantId: chat.tenantId,
-            ...participant,
-            gsi1pk: keys.participantIndex(chat.tenantId, participant.userId),
-            gsi1sk: activity,
-          },
-        },
+        Put: { TableName: tableName, Item: this.participantItem(chat, participant, activity) },
       })),
       { Put: { TableName: tableName, Item: this.auditItem(audit) } },
     ];
@@ -576,30 +565,23 @@ export class DynamoChatStore implements ChatStore {
   }
 
   /** A participant's own items from the byParticipant index, newest activity first, at most `max`. */
-  private async participantRows(
+  private participantRows(
     tenantId: string,
     userId: string,
     max: number,
     projection: string,
   ): Promise<Record<string, unknown>[]> {
-    const rows: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          IndexName: byParticipant.indexName,
-          KeyConditionExpression: `${byParticipant.partitionKey} = :p`,
-          ExpressionAttributeValues: { ':p': keys.participantIndex(tenantId, userId) },
-          ScanIndexForward: false,
-          ProjectionExpression: projection,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      rows.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && rows.length < max);
-    return rows.slice(0, max);
+    return queryAll(
+      this.table,
+      {
+        IndexName: byParticipant.indexName,
+        KeyConditionExpression: `${byParticipant.partitionKey} = :p`,
+        ExpressionAttributeValues: { ':p': keys.participantIndex(tenantId, userId) },
+        ScanIndexForward: false,
+        ProjectionExpression: projection,
+      },
+      max,
+    );
   }
 
   private auditItem(audit: AuditRecord): Record<string, unknown> {
@@ -621,22 +603,11 @@ export class DynamoChatStore implements ChatStore {
     return (await this.participantItems(chatId)).map(toParticipant);
   }
 
-  private async participantItems(chatId: string): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :part)',
-          ExpressionAttributeValues: { ':pk': keys.chat(chatId).pk, ':part': keys.PART_PREFIX },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      out.push(...(result.Items ?? []));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+  private participantItems(chatId: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :part)',
+      ExpressionAttributeValues: { ':pk': keys.chat(chatId).pk, ':part': keys.PART_PREFIX },
+    });
   }
 
   async isParticipant(chatId: string, userId: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/errors.ts';
 
 export interface TableContext {
@@ -59,4 +59,22 @@ export const queryRange = async (
   );
   const items = result.Items ?? [];
   return { items: items.slice(0, range.limit), hasMore: items.length > range.limit };
+};
+
+/** Every item a query matches, page after page (at most `max` when given). */
+export const queryAll = async (
+  table: TableContext,
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+  max = Number.POSITIVE_INFINITY,
+): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.doc.send(
+      new QueryCommand({ ...input, TableName: table.tableName, ExclusiveStartKey: startKey }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && items.length < max);
+  return items.slice(0, max);
 };

@@ -3,16 +3,10 @@
  * chat's sockets with one Query) and under the connection (so a disconnect finds what to delete).
  * Every item carries the connection's TTL: API Gateway closes a socket after 2 h at most.
  */
-import {
-  BatchWriteCommand,
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { ConnectionRecord, ConnectionStore } from '../../domain/ports.ts';
-import type { TableContext } from './client.ts';
+import { queryAll, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 type Key = { pk: string; sk: string };
@@ -71,24 +65,16 @@ export class DynamoConnectionStore implements ConnectionStore {
       }),
     );
     const doomed: Key[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.connection(connectionId).pk },
-          ProjectionExpression: 'pk, sk, chatId, watchTenant',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        doomed.push({ pk: item.pk as string, sk: item.sk as string });
-        if (typeof item.chatId === 'string') doomed.push(keys.chatSubscription(item.chatId, connectionId));
-        if (typeof item.watchTenant === 'string') doomed.push(keys.watcher(item.watchTenant, connectionId));
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.connection(connectionId).pk },
+      ProjectionExpression: 'pk, sk, chatId, watchTenant',
+    });
+    for (const item of items) {
+      doomed.push({ pk: item.pk as string, sk: item.sk as string });
+      if (typeof item.chatId === 'string') doomed.push(keys.chatSubscription(item.chatId, connectionId));
+      if (typeof item.watchTenant === 'string') doomed.push(keys.watcher(item.watchTenant, connectionId));
+    }
     if (doomed.length > 0) await this.deleteAll(doomed);
     return removed ? this.recordOf(connectionId, removed) : undefined;
   }
@@ -136,28 +122,16 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   async watchers(tenantId: string): Promise<{ connectionId: string; filter: Record<string, string> }[]> {
-    const out: { connectionId: string; filter: Record<string, string> }[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.watcher(tenantId, '').pk },
-          ProjectionExpression: 'connectionId, #filter',
-          ExpressionAttributeNames: { '#filter': 'filter' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        out.push({
-          connectionId: item.connectionId as string,
-          filter: (item.filter ?? {}) as Record<string, string>,
-        });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+    const items = await queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.watcher(tenantId, '').pk },
+      ProjectionExpression: 'connectionId, #filter',
+      ExpressionAttributeNames: { '#filter': 'filter' },
+    });
+    return items.map((item) => ({
+      connectionId: item.connectionId as string,
+      filter: (item.filter ?? {}) as Record<string, string>,
+    }));
   }
 
   async subscribe(connectionId: string, chatId: string, expiresAt: number, userId?: string): Promise<void> {
@@ -192,23 +166,12 @@ export class DynamoConnectionStore implements ConnectionStore {
     }));
   }
 
-  private async querySubscriptions(chatId: string, projection: string): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
-          ExpressionAttributeValues: { ':pk': keys.chat(chatId).pk, ':sub': keys.SUB_PREFIX },
-          ProjectionExpression: projection,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      out.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+  private querySubscriptions(chatId: string, projection: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
+      ExpressionAttributeValues: { ':pk': keys.chat(chatId).pk, ':sub': keys.SUB_PREFIX },
+      ProjectionExpression: projection,
+    });
   }
 
   private async deleteAll(doomed: Key[]): Promise<void> {
