@@ -172,7 +172,7 @@ export const operations: Record<string, Operation> = {
   },
   'GET /v1/chats/{chatId}/events': {
     summary:
-      'Polling fallback: the envelopes a socket would have received after `after`, long-polling up to waitSeconds',
+      'Polling fallback: the envelopes a socket would have received after `after` (messages), `afterEvent` (event log) and `since` (typing, presence), long-polling up to waitSeconds',
     auth: true,
     query: s.pollEventsQuery,
     response: z.object({
@@ -180,6 +180,8 @@ export const operations: Record<string, Operation> = {
       nextAfter: z.number().int(),
       nextAfterEvent: z.number().int(),
       hasMore: z.boolean(),
+      /** Pass back as `since`: typing and presence envelopes not returned yet. */
+      nextSince: z.string(),
     }),
     status: 200,
   },

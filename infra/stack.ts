@@ -49,7 +49,11 @@ export class ChatStack extends Stack {
       );
     }
 
-    this.data = new ChatData(this, 'Data', { corsOrigins });
+    this.data = new ChatData(this, 'Data', {
+      corsOrigins,
+      indexedMetadataKeys: this.config.indexedMetadataKeys,
+      pendingMetadataKey: this.config.pendingMetadataKey,
+    });
     this.apis = new ChatApis(this, 'Apis', {
       corsOrigins,
       throttle: this.config.throttle,
@@ -64,6 +68,8 @@ export class ChatStack extends Stack {
       POWERTOOLS_SERVICE_NAME: 'serverless-chat',
       POWERTOOLS_METRICS_NAMESPACE: 'ServerlessChat',
       TABLE_NAME: this.data.table.tableName,
+      // The keys the table has GSIs for, from the same context value (so they cannot drift).
+      INDEXED_METADATA_KEYS: this.data.indexedMetadataKeys.join(','),
       WS_MANAGEMENT_ENDPOINT: this.apis.webSocketManagementUrl,
       WS_PUBLIC_URL: this.apis.webSocketUrl,
       AUTH_ISSUER: auth.issuer,

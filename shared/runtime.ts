@@ -10,12 +10,12 @@ import { DynamoBlockStore } from './adapters/dynamo/block-store.ts';
 import { createTableContext } from './adapters/dynamo/client.ts';
 import { DynamoPresenceStore } from './adapters/dynamo/presence-store.ts';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store.ts';
-import { DynamoCooldown } from './adapters/dynamo/cooldown.ts';
 import { DynamoMessageStore } from './adapters/dynamo/message-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
 import { DynamoStatsStore } from './adapters/dynamo/stats-store.ts';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
 import { DynamoTicketStore } from './adapters/dynamo/ticket-store.ts';
+import { DynamoTypingStateStore } from './adapters/dynamo/typing-state-store.ts';
 import { ApiGatewayPusher } from './adapters/pusher.ts';
 import { S3AttachmentStorage } from './adapters/s3-attachments.ts';
 import { secretFromArn } from './adapters/secrets.ts';
@@ -24,6 +24,7 @@ import { parseEnv } from './config/env.ts';
 import { AttachmentService } from './domain/attachments.ts';
 import { BlockService } from './domain/blocks.ts';
 import { ChatService } from './domain/chats.ts';
+import { EphemeralFeed } from './domain/ephemeral.ts';
 import { systemClock } from './domain/ports.ts';
 import { RealtimeService } from './domain/realtime.ts';
 import { AutoReplyService, TenantTextResponder } from './domain/responders.ts';
@@ -45,13 +46,13 @@ const fixed = (value: string) => async () => value;
 const table = createTableContext(env.TABLE_NAME, env.DYNAMODB_ENDPOINT);
 
 export const stores = {
-  chats: new DynamoChatStore(table),
+  chats: new DynamoChatStore(table, env.INDEXED_METADATA_KEYS),
   messages: new DynamoMessageStore(table),
   connections: new DynamoConnectionStore(table),
   tickets: new DynamoTicketStore(table),
   tenants: new DynamoTenantStore(table),
   rateLimiter: new DynamoRateLimiter(table),
-  cooldown: new DynamoCooldown(table),
+  typingState: new DynamoTypingStateStore(table),
   blocks: new DynamoBlockStore(table),
   attachments: new DynamoAttachmentStore(table),
   stats: new DynamoStatsStore(table),
@@ -76,6 +77,13 @@ export const tokens = new TokenService({
   visitorTokenTtlSeconds: env.VISITOR_TOKEN_TTL_SECONDS,
 });
 
+/** Typing and presence for pollers: read from the chat's typing state and the participants' presence. */
+export const ephemeral = new EphemeralFeed({
+  typing: (tenantId, chatId) => stores.typingState.current(tenantId, chatId),
+  participants: async (chatId) => (await stores.chats.participants(chatId)).map((p) => p.userId),
+  transitions: (tenantId, userIds) => stores.presence.transitions(tenantId, userIds),
+  clock: systemClock,
+});
 export const blocks = new BlockService(stores.blocks, systemClock, stores.chats);
 export const chats = new ChatService(
   stores.chats,
@@ -84,6 +92,7 @@ export const chats = new ChatService(
   systemClock,
   blocks,
   stores.presence,
+  ephemeral,
 );
 export const attachments = new AttachmentService(
   stores.attachments,
@@ -135,14 +144,17 @@ export const visitors = new VisitorService(
   tokens,
   env.VISITOR_RATE_PER_MINUTE,
 );
-/** Typing indicators: pushed straight from the handler to the other users' sockets, never stored. */
+/**
+ * Typing indicators: pushed straight from the handler to the other users' sockets; the one write is the
+ * chat's typing state (rate limit, and what pollers read). Never history, never the stream.
+ */
 export const typing = new TypingService(
   {
     authorize: (identity, chatId) => chats.authorize(identity, chatId),
     subscribers: (chatId) => stores.connections.subscriberUsers(chatId),
     userOf: async (connectionId) => (await stores.connections.get(connectionId))?.identity.userId,
     push: (connectionId, envelope) => realtime.push(connectionId, envelope),
-    cooldown: stores.cooldown,
+    state: stores.typingState,
     clock: systemClock,
     onPushError: (connectionId, error) => logger.warn('typing push failed', { connectionId, error }),
   },

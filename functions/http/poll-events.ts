@@ -1,6 +1,7 @@
 /**
- * GET /v1/chats/{chatId}/events?after=SEQ&waitSeconds=0..20 — the polling fallback: the same envelopes a
- * subscribed socket receives, long-polling up to waitSeconds (bounded by the function's remaining time).
+ * GET /v1/chats/{chatId}/events?after=SEQ&afterEvent=N&since=CURSOR&waitSeconds=0..20 — the polling
+ * fallback: the same envelopes a subscribed socket receives (messages, the event log, typing and
+ * presence), long-polling up to waitSeconds (bounded by the function's remaining time).
  */
 import { chatPathParams, pollEventsQuery } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';

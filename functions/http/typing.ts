@@ -1,6 +1,6 @@
 /**
- * POST /v1/chats/{chatId}/typing — the typing fallback for clients without a socket: it only sends (the
- * indicator reaches the other users' sockets; nothing is stored, so polling never returns it).
+ * POST /v1/chats/{chatId}/typing — the typing fallback for clients without a socket: the indicator reaches
+ * the other users' sockets and, through the chat's typing state, their polls (GET …/events).
  */
 import { chatPathParams, typingBody } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';

@@ -1,6 +1,7 @@
 /**
- * typing — pushes a `typing` envelope to the chat's other users' sockets (never the sender's own, never
- * stored); at most one per user, chat and state per second (`error` rate_limited otherwise).
+ * typing — pushes a `typing` envelope to the chat's other users' sockets (never the sender's own; not
+ * history, kept only as the chat's typing state for pollers); at most one per user, chat and state per
+ * second (`error` rate_limited otherwise).
  */
 import { ack } from '../../shared/domain/envelopes.ts';
 import { typing } from '../../shared/runtime.ts';

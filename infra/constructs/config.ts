@@ -3,6 +3,10 @@
  * Every key has an offline default so `cdk synth` works with no context at all; docs/deploy.md lists them.
  */
 import type { Construct } from 'constructs';
+import {
+  DEFAULT_INDEXED_METADATA_KEYS,
+  parseIndexedMetadataKeys,
+} from '../../shared/config/metadata-index.ts';
 
 export interface AuthConfig {
   /** `iss` of the host application's identity provider tokens. */
@@ -22,6 +26,8 @@ export interface ThrottleConfig {
   readonly burstLimit: number;
 }
 
+export type PendingMetadataKey = 0 | 1 | 2;
+
 export interface ChatConfig {
   readonly auth: AuthConfig;
   /** True when `auth` was not given and the placeholder identity provider is used. */
@@ -30,6 +36,14 @@ export interface ChatConfig {
   readonly throttle: ThrottleConfig;
   /** Create the account-level API Gateway CloudWatch Logs role (needed for WebSocket access logs). */
   readonly apiGatewayLogsRole: boolean;
+  /** Indexed chat metadata keys, in slot order: the metadata GSIs and the functions' INDEXED_METADATA_KEYS. */
+  readonly indexedMetadataKeys: readonly string[];
+  /**
+   * 1 or 2: the last of `indexedMetadataKeys` has that many of its two GSIs (1: the equality GSI) and is
+   * not given to the functions yet; 0: every key is in use. The steps of adding or removing a key, one GSI
+   * per deploy (docs/deploy.md, "Indexed metadata keys").
+   */
+  readonly pendingMetadataKey: PendingMetadataKey;
 }
 
 export const CONTEXT_KEYS = {
@@ -37,6 +51,8 @@ export const CONTEXT_KEYS = {
   corsOrigins: 'corsOrigins',
   throttle: 'throttle',
   apiGatewayLogsRole: 'apiGatewayLogsRole',
+  indexedMetadataKeys: 'indexedMetadataKeys',
+  pendingMetadataKey: 'pendingMetadataKey',
   /** Read by infra/build-app.ts: the CloudFormation stack name. */
   stackName: 'stackName',
 } as const;
@@ -162,6 +178,44 @@ const parseBoolean = (key: string, raw: unknown, fallback: boolean): boolean => 
   throw new ConfigError(`"${key}" must be true or false`);
 };
 
+/** `-c indexedMetadataKeys=a,b` or a JSON list; validated like INDEXED_METADATA_KEYS (shared parser). */
+export const parseIndexedMetadataKeysContext = (raw: unknown): string[] => {
+  const key = CONTEXT_KEYS.indexedMetadataKeys;
+  if (raw === undefined || raw === null) return [...DEFAULT_INDEXED_METADATA_KEYS];
+  const value = parseMaybeJson(key, raw);
+  try {
+    return parseIndexedMetadataKeys(value, `"${key}"`);
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (e.g. -c ${key}=project_id,department)`);
+  }
+};
+
+const parsePendingMetadataKey = (raw: unknown): PendingMetadataKey => {
+  if (raw === undefined || raw === null || raw === '' || raw === 0 || raw === '0') return 0;
+  if (raw === 1 || raw === '1') return 1;
+  if (raw === 2 || raw === '2') return 2;
+  throw new ConfigError(
+    `"${CONTEXT_KEYS.pendingMetadataKey}" must be 1 (the last indexed key has its equality GSI only) or 2 (both GSIs), got ${JSON.stringify(raw)}`,
+  );
+};
+
+const readMetadataKeys = (
+  scope: Construct,
+): Pick<ChatConfig, 'indexedMetadataKeys' | 'pendingMetadataKey'> => {
+  const indexedMetadataKeys = parseIndexedMetadataKeysContext(
+    scope.node.tryGetContext(CONTEXT_KEYS.indexedMetadataKeys),
+  );
+  const pendingMetadataKey = parsePendingMetadataKey(
+    scope.node.tryGetContext(CONTEXT_KEYS.pendingMetadataKey),
+  );
+  if (pendingMetadataKey > 0 && indexedMetadataKeys.length < 2) {
+    throw new ConfigError(
+      `"${CONTEXT_KEYS.pendingMetadataKey}" needs at least two "${CONTEXT_KEYS.indexedMetadataKeys}": the functions keep all but the last`,
+    );
+  }
+  return { indexedMetadataKeys, pendingMetadataKey };
+};
+
 export const readConfig = (scope: Construct): ChatConfig => {
   const rawAuth: unknown = scope.node.tryGetContext(CONTEXT_KEYS.auth);
   const authIsPlaceholder = rawAuth === undefined || rawAuth === null || rawAuth === '';
@@ -175,5 +229,6 @@ export const readConfig = (scope: Construct): ChatConfig => {
       scope.node.tryGetContext(CONTEXT_KEYS.apiGatewayLogsRole),
       true,
     ),
+    ...readMetadataKeys(scope),
   };
 };

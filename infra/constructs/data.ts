@@ -7,15 +7,22 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { tableDefinition } from '../../shared/config/table.ts';
+import { type TableDefinition, tableDefinitionFor } from '../../shared/config/table.ts';
 import { acknowledge } from './nag.ts';
 import { ATTACHMENT_PREFIX, PENDING_EXPIRY_DAYS } from '../../shared/config/storage.ts';
 
 export interface ChatDataProps {
   readonly corsOrigins: readonly string[];
+  /** Indexed chat metadata keys, in slot order: two GSIs each (shared/config/metadata-index.ts). */
+  readonly indexedMetadataKeys: readonly string[];
+  /**
+   * 1 or 2: the last key has that many of its GSIs (1: equality only) and the functions are not given
+   * it yet (docs/deploy.md, "Indexed metadata keys"). Default 0: every key in use.
+   */
+  readonly pendingMetadataKey?: 0 | 1 | 2;
 }
 
-const STREAM_VIEW: Record<typeof tableDefinition.streamView, dynamodb.StreamViewType> = {
+const STREAM_VIEW: Record<TableDefinition['streamView'], dynamodb.StreamViewType> = {
   NEW_AND_OLD_IMAGES: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
 };
 
@@ -26,10 +33,21 @@ export class ChatData extends Construct {
   readonly logsBucket: s3.Bucket;
   readonly attachmentsBucket: s3.Bucket;
   readonly visitorSecret: secretsmanager.Secret;
+  /**
+   * The metadata keys the table has both GSIs for: the functions' INDEXED_METADATA_KEYS (all configured
+   * keys, or all but the pending last one).
+   */
+  readonly indexedMetadataKeys: readonly string[];
 
   constructor(scope: Construct, id: string, props: ChatDataProps) {
     super(scope, id);
 
+    const pending = props.pendingMetadataKey ?? 0;
+    const tableDefinition = tableDefinitionFor(props.indexedMetadataKeys, {
+      lastKeyEqualityOnly: pending === 1,
+    });
+    this.indexedMetadataKeys =
+      pending > 0 ? props.indexedMetadataKeys.slice(0, -1) : [...props.indexedMetadataKeys];
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: stringKey(tableDefinition.partitionKey),
       sortKey: stringKey(tableDefinition.sortKey),

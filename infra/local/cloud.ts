@@ -16,6 +16,10 @@ import { DynamoTenantStore } from '../../shared/adapters/dynamo/tenant-store.ts'
 import type { Context, S3Event } from 'aws-lambda';
 import { bucketConsumers, httpRoutes, streamConsumers, wsRoutes } from '../../shared/config/routes.ts';
 import { ATTACHMENT_PREFIX } from '../../shared/config/storage.ts';
+import {
+  DEFAULT_INDEXED_METADATA_KEYS,
+  parseIndexedMetadataKeys,
+} from '../../shared/config/metadata-index.ts';
 import { startDynamoLocal } from './dynamo.ts';
 import { freePort } from './free-port.ts';
 import { type HttpInvoke, startHttpGateway } from './http-gateway.ts';
@@ -55,6 +59,11 @@ export interface LocalCloudOptions {
   readonly demoTexts?: { readonly greeting?: string; readonly awayMessage?: string };
   /** Extra environment for the handlers (e.g. POLL_INTERVAL_MS in tests). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The indexed chat metadata keys: the table's metadata GSIs and the handlers' INDEXED_METADATA_KEYS
+   * (default: INDEXED_METADATA_KEYS of `env` or of this process, else project_id, department, priority).
+   */
+  readonly indexedMetadataKeys?: readonly string[];
   readonly log?: (line: string) => void;
 }
 
@@ -62,6 +71,8 @@ export interface LocalCloud {
   readonly urls: { web: string; http: string; ws: string; dynamodb: string; s3: string };
   readonly tableName: string;
   readonly bucket: string;
+  /** The indexed chat metadata keys the table and the handlers use. */
+  readonly indexedMetadataKeys: readonly string[];
   /** Resolves once the stream and bucket consumers have processed everything so far. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -91,6 +102,14 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
   };
   try {
+    // One list for the table's GSIs and the handlers' INDEXED_METADATA_KEYS; invalid fails the start.
+    const indexedMetadataKeys = parseIndexedMetadataKeys(
+      options.indexedMetadataKeys ??
+        options.env?.INDEXED_METADATA_KEYS ??
+        process.env.INDEXED_METADATA_KEYS ??
+        DEFAULT_INDEXED_METADATA_KEYS,
+      'INDEXED_METADATA_KEYS',
+    );
     const webPort = await port(options.webPort, 'CHAT_WEB_PORT', 3000);
     const httpPort = await port(options.httpPort, 'CHAT_HTTP_PORT', 3001);
     const wsPort = await port(options.wsPort, 'CHAT_WS_PORT', 3002);
@@ -117,7 +136,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
     });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint });
-    await ensureTable(client, LOCAL_TABLE);
+    await ensureTable(client, LOCAL_TABLE, indexedMetadataKeys);
     client.destroy();
     const tenants = new DynamoTenantStore(createTableContext(LOCAL_TABLE, dynamo.endpoint), 0);
     if (!(await tenants.get(DEMO_TENANT))) {
@@ -166,6 +185,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_DEV: 'true',
       ...options.env,
+      INDEXED_METADATA_KEYS: indexedMetadataKeys.join(','),
     });
 
     const wsRouteMap = new Map<string, WsGatewayRoute>();
@@ -282,7 +302,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       await poller.idle();
       await Promise.all([...inFlight]);
     };
-    return { urls, tableName: LOCAL_TABLE, bucket: LOCAL_BUCKET, idle, stop: stopAll };
+    return { urls, tableName: LOCAL_TABLE, bucket: LOCAL_BUCKET, indexedMetadataKeys, idle, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

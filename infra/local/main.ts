@@ -2,6 +2,7 @@
  * `npm start`: the local cloud in one command. Prints the URLs, then `ready`.
  *   --persist DIR   keep DynamoDB and S3 data in DIR between runs (default: in memory)
  * Ports: CHAT_WEB_PORT (3000), CHAT_HTTP_PORT (3001), CHAT_WS_PORT (3002).
+ * Indexed chat metadata keys: INDEXED_METADATA_KEYS (default project_id,department,priority).
  * SIGINT / SIGTERM stop every child process within 5 s.
  */
 import { parseArgs } from 'node:util';
@@ -33,6 +34,7 @@ Agent console   ${cloud.urls.web}/console
 HTTP API        ${cloud.urls.http}
 WebSocket       ${cloud.urls.ws}
 DynamoDB Local  ${cloud.urls.dynamodb}   (table ${cloud.tableName})
+Indexed keys    ${cloud.indexedMetadataKeys.join(', ')}   (INDEXED_METADATA_KEYS)
 S3 emulator     ${cloud.urls.s3}
 Tenant          demo   ·   dev tokens: POST ${cloud.urls.http}/v1/dev/tokens
 ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

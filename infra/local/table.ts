@@ -8,9 +8,15 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { tableDefinition } from '../../shared/config/table.ts';
+import { DEFAULT_INDEXED_METADATA_KEYS } from '../../shared/config/metadata-index.ts';
+import { tableDefinitionFor } from '../../shared/config/table.ts';
 
-export const createTableInput = (tableName: string): CreateTableCommandInput => {
+/** `indexedKeys`: the indexed chat metadata keys, two GSIs each (the handlers' INDEXED_METADATA_KEYS). */
+export const createTableInput = (
+  tableName: string,
+  indexedKeys: readonly string[] = DEFAULT_INDEXED_METADATA_KEYS,
+): CreateTableCommandInput => {
+  const tableDefinition = tableDefinitionFor(indexedKeys);
   const attributes = new Set<string>([tableDefinition.partitionKey, tableDefinition.sortKey]);
   for (const index of tableDefinition.globalIndexes) {
     attributes.add(index.partitionKey);
@@ -37,25 +43,39 @@ export const createTableInput = (tableName: string): CreateTableCommandInput => 
 };
 
 /** Creates the table if it does not exist yet (a persisted local database keeps it between runs). */
-export const ensureTable = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+export const ensureTable = async (
+  client: DynamoDBClient,
+  tableName: string,
+  indexedKeys: readonly string[] = DEFAULT_INDEXED_METADATA_KEYS,
+): Promise<void> => {
   try {
-    await client.send(new CreateTableCommand(createTableInput(tableName)));
+    await client.send(new CreateTableCommand(createTableInput(tableName, indexedKeys)));
     await client.send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,
-        TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+        TimeToLiveSpecification: {
+          AttributeName: tableDefinitionFor(indexedKeys).ttlAttribute,
+          Enabled: true,
+        },
       }),
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
-    await addMissingIndexes(client, tableName);
+    await addMissingIndexes(client, tableName, indexedKeys);
   }
   await client.send(new DescribeTableCommand({ TableName: tableName }));
 };
 
-/** A persisted local table from before a GSI was added (e.g. the metadata indexes) gets it, one at a time. */
-const addMissingIndexes = async (client: DynamoDBClient, tableName: string): Promise<void> => {
-  const input = createTableInput(tableName);
+/**
+ * A persisted local table from before a GSI was added (e.g. another indexed metadata key) gets it, one
+ * at a time. GSIs of keys no longer configured stay; the metadata backfill clears their attributes.
+ */
+const addMissingIndexes = async (
+  client: DynamoDBClient,
+  tableName: string,
+  indexedKeys: readonly string[],
+): Promise<void> => {
+  const input = createTableInput(tableName, indexedKeys);
   const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
   const existing = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   for (const index of input.GlobalSecondaryIndexes ?? []) {

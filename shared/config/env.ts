@@ -4,6 +4,7 @@
  * The CDK stack and the local cloud set these; README.md has the table.
  */
 import { z } from 'zod';
+import { DEFAULT_INDEXED_METADATA_KEYS, indexedMetadataKeysSchema } from './metadata-index.ts';
 
 const csv = z.string().transform((value) =>
   value
@@ -18,6 +19,11 @@ export const envSchema = z
     TABLE_NAME: z.string().min(3),
     /** Local cloud only: DynamoDB Local endpoint. Unset in AWS. */
     DYNAMODB_ENDPOINT: z.url().optional(),
+    /**
+     * Indexed chat metadata keys, comma-separated, in slot order (shared/config/metadata-index.ts). The
+     * CDK stack and the local cloud set it from the list they build the table's GSIs from.
+     */
+    INDEXED_METADATA_KEYS: indexedMetadataKeysSchema.default([...DEFAULT_INDEXED_METADATA_KEYS]),
     /** Management (@connections) endpoint of the WebSocket API stage, https://…/stage or http://localhost:3002. */
     WS_MANAGEMENT_ENDPOINT: z.url(),
     /** The URL clients connect to with `?ticket=`. */

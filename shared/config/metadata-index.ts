@@ -1,16 +1,50 @@
 /**
- * Which chat metadata keys are indexed (deploy-time configuration shared by CDK and the local cloud).
+ * Which chat metadata keys are indexed: deploy-time configuration. The functions read it from
+ * `INDEXED_METADATA_KEYS` (shared/config/env.ts); the CDK stack (context `indexedMetadataKeys`) and the
+ * local cloud derive both the table's GSIs and that variable from the same list, so they cannot drift.
  * Each configured key takes one slot, in order: slot N owns the GSIs `byMetaN` (equality, newest
- * activity first) and `byMetaRangeN` (value order: numeric ranges, text prefixes). Reordering the keys
- * of a deployed table re-assigns slots and needs a backfill (docs/data-model.md, "Metadata filters").
+ * activity first) and `byMetaRangeN` (value order: numeric ranges, text prefixes). Changing the keys of
+ * a deployed table needs a backfill (`npm run backfill-metadata`; docs/data-model.md, "Metadata filters").
  */
-export const DEFAULT_INDEXED_METADATA_KEYS = ['project_id', 'department', 'priority'] as const;
+import { z } from 'zod';
+import { isMetadataKeyPath, METADATA_KEY_RULE } from '../domain/chat-filter.ts';
+
+export const DEFAULT_INDEXED_METADATA_KEYS: readonly string[] = ['project_id', 'department', 'priority'];
 
 /** At most this many keys: 2 GSIs each, next to the table's other GSIs (DynamoDB allows 20). */
 export const MAX_INDEXED_METADATA_KEYS = 8;
 
-/** The keys the table is built with; the local cloud and the default CDK stack index exactly these. */
-export const indexedMetadataKeys: readonly string[] = DEFAULT_INDEXED_METADATA_KEYS;
+/** A list of indexed keys: 1 to MAX_INDEXED_METADATA_KEYS distinct metadata key paths, in slot order. */
+export const indexedMetadataKeyList = z.array(z.string()).superRefine((keys, ctx) => {
+  if (keys.length === 0 || keys.length > MAX_INDEXED_METADATA_KEYS)
+    ctx.addIssue({
+      code: 'custom',
+      message: `must list 1 to ${MAX_INDEXED_METADATA_KEYS} keys (each takes two GSIs), got ${keys.length}`,
+    });
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (!isMetadataKeyPath(key))
+      ctx.addIssue({ code: 'custom', message: `"${key}" is not a metadata key (${METADATA_KEY_RULE})` });
+    else if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `"${key}" is listed twice` });
+    seen.add(key);
+  }
+});
+
+/**
+ * The indexed keys as configured: comma-separated text (environment, `-c key=a,b`, `--keys`) or a list
+ * (cdk.json). Entries are trimmed; an empty entry is an error, not skipped.
+ */
+export const indexedMetadataKeysSchema = z
+  .union([z.string(), z.array(z.string())], { error: 'must be comma-separated text or a list of keys' })
+  .transform((value) => (typeof value === 'string' ? value.split(',') : value).map((key) => key.trim()))
+  .pipe(indexedMetadataKeyList);
+
+/** Parses and validates a configured key list; throws an Error naming `source` and every problem. */
+export const parseIndexedMetadataKeys = (value: unknown, source: string): string[] => {
+  const parsed = indexedMetadataKeysSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new Error(`${source}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+};
 
 export interface MetadataSlot {
   readonly key: string;
@@ -24,7 +58,7 @@ export interface MetadataSlot {
   readonly rangeSk: string;
 }
 
-export const metadataSlots = (keys: readonly string[] = indexedMetadataKeys): MetadataSlot[] => {
+export const metadataSlots = (keys: readonly string[] = DEFAULT_INDEXED_METADATA_KEYS): MetadataSlot[] => {
   if (keys.length > MAX_INDEXED_METADATA_KEYS)
     throw new Error(`at most ${MAX_INDEXED_METADATA_KEYS} indexed metadata keys`);
   return keys.map((key, i) => ({

@@ -146,7 +146,7 @@ export const httpRoutes: readonly HttpRoute[] = [
     'secret:auth',
     'attachments:read',
   ]),
-  // Typing is pushed straight to sockets (never stored); table write for its rate limit.
+  // Typing is pushed straight to sockets; table write for the chat's typing state (also its rate limit).
   http('POST', '/v1/chats/{chatId}/typing', 'typing', [
     ...RW,
     'connections:post',

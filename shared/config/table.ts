@@ -1,9 +1,10 @@
 /**
  * The single-table definition. CDK (infra/stack) and the local cloud (infra/local) both build the
- * table from this object, so the deployed table and the local one cannot drift.
+ * table from `tableDefinitionFor(indexed metadata keys)`, so the deployed table and the local one
+ * cannot drift.
  * Access patterns are documented in docs/data-model.md.
  */
-import { metadataSlots } from './metadata-index.ts';
+import { DEFAULT_INDEXED_METADATA_KEYS, metadataSlots } from './metadata-index.ts';
 
 export interface KeySchema {
   readonly partitionKey: string;
@@ -27,25 +28,39 @@ export interface TableDefinition extends KeySchema {
   readonly globalIndexes: readonly GlobalIndex[];
 }
 
-/** Two KEYS_ONLY GSIs per indexed metadata key (shared/config/metadata-index.ts). */
-const metadataIndexes: GlobalIndex[] = metadataSlots().flatMap((slot) => [
-  {
-    indexName: slot.eqIndex,
-    partitionKey: slot.eqPk,
-    sortKey: slot.eqSk,
-    purpose: `chats of a tenant with metadata.${slot.key} = value, newest activity first`,
-    projection: 'KEYS_ONLY' as const,
-  },
-  {
-    indexName: slot.rangeIndex,
-    partitionKey: slot.rangePk,
-    sortKey: slot.rangeSk,
-    purpose: `chats of a tenant by the value of metadata.${slot.key} (ranges, prefixes)`,
-    projection: 'KEYS_ONLY' as const,
-  },
-]);
+export interface TableOptions {
+  /**
+   * The last key gets only its equality GSI (`byMetaN`): a step of adding or removing a key, since a
+   * stack update creates or deletes at most one GSI (docs/deploy.md, "Indexed metadata keys").
+   */
+  readonly lastKeyEqualityOnly?: boolean;
+}
 
-export const tableDefinition: TableDefinition = {
+/** Two KEYS_ONLY GSIs per indexed metadata key (shared/config/metadata-index.ts). */
+const metadataIndexes = (keys: readonly string[], options: TableOptions): GlobalIndex[] =>
+  metadataSlots(keys).flatMap((slot) => {
+    const equality: GlobalIndex = {
+      indexName: slot.eqIndex,
+      partitionKey: slot.eqPk,
+      sortKey: slot.eqSk,
+      purpose: `chats of a tenant with metadata.${slot.key} = value, newest activity first`,
+      projection: 'KEYS_ONLY',
+    };
+    const range: GlobalIndex = {
+      indexName: slot.rangeIndex,
+      partitionKey: slot.rangePk,
+      sortKey: slot.rangeSk,
+      purpose: `chats of a tenant by the value of metadata.${slot.key} (ranges, prefixes)`,
+      projection: 'KEYS_ONLY',
+    };
+    return options.lastKeyEqualityOnly && slot.slot === keys.length ? [equality] : [equality, range];
+  });
+
+/** The table for a list of indexed metadata keys (CDK context / the local cloud's keys). */
+export const tableDefinitionFor = (
+  indexedKeys: readonly string[],
+  options: TableOptions = {},
+): TableDefinition => ({
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'ttl',
@@ -65,9 +80,12 @@ export const tableDefinition: TableDefinition = {
       purpose: 'chats of a tenant (agents, services), newest activity first',
       projection: 'KEYS_ONLY',
     },
-    ...metadataIndexes,
+    ...metadataIndexes(indexedKeys, options),
   ],
-};
+});
+
+/** The table with the default indexed keys (DEFAULT_INDEXED_METADATA_KEYS). */
+export const tableDefinition: TableDefinition = tableDefinitionFor(DEFAULT_INDEXED_METADATA_KEYS);
 
 /** Every item carries `entity`; stream filters and the fan-out select on it. */
 export const ENTITY = {
@@ -85,8 +103,11 @@ export const ENTITY = {
   chatEvent: 'chatEvent',
   watch: 'watch',
   presence: 'presence',
+  /** A chat's typing state (never history; no stream consumer selects it). */
+  typing: 'typing',
   audit: 'audit',
   block: 'block',
+  blockers: 'blockers',
   stats: 'stats',
 } as const;
 export type Entity = (typeof ENTITY)[keyof typeof ENTITY];

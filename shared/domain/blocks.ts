@@ -20,8 +20,12 @@ export interface BlockStore {
   /** Idempotent. */
   remove(tenantId: string, blockerId: string, blockedId: string): Promise<void>;
   list(tenantId: string, blockerId: string, limit: number, cursor?: string): Promise<Page<Block>>;
-  /** Which of `blockerIds` have blocked `userId` (one BatchGet of the (blocker, userId) keys). */
-  blockersOf(tenantId: string, userId: string, blockerIds: readonly string[]): Promise<string[]>;
+  /**
+   * Every user of the tenant that has blocked `userId`, read consistently from one summary item kept in
+   * the same transaction as each block and unblock. Empty for almost every sender: the send check's
+   * common path is this one read.
+   */
+  blockersOf(tenantId: string, userId: string): Promise<string[]>;
 }
 
 export class BlockService {
@@ -88,13 +92,21 @@ export class BlockService {
 
   /**
    * Refuses a message when any other participant of the chat has blocked the sender. Staff senders are
-   * never checked (no read at all); otherwise one BatchGet of (participant, sender) keys.
+   * never checked (no read at all). Otherwise one consistent read of the sender's blockers; only when
+   * somebody has blocked the sender are the chat's participants read (`participantsOf`), to see whether
+   * a blocker takes part in this chat.
    */
-  async assertMayMessage(identity: Identity, participantIds: readonly string[]): Promise<void> {
+  async assertMayMessage(
+    identity: Identity,
+    participantsOf: () => Promise<readonly string[]>,
+  ): Promise<void> {
     if (isStaff(identity)) return;
-    const others = [...new Set(participantIds)].filter((userId) => userId !== identity.userId);
-    if (others.length === 0) return;
-    const blockers = await this.store.blockersOf(identity.tenantId, identity.userId, others);
-    if (blockers.length > 0) throw new ForbiddenError('blocked: a participant of this chat has blocked you');
+    const blockers = (await this.store.blockersOf(identity.tenantId, identity.userId)).filter(
+      (userId) => userId !== identity.userId,
+    );
+    if (blockers.length === 0) return;
+    const participants = new Set(await participantsOf());
+    if (blockers.some((userId) => participants.has(userId)))
+      throw new ForbiddenError('blocked: a participant of this chat has blocked you');
   }
 }

@@ -53,6 +53,10 @@ export const MAX_FILTER_VALUE_LENGTH = 256;
 export const MAX_IN_VALUES = 20;
 const PREFIX = 'metadata__';
 const KEY_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
+/** What a filter's metadata key may be; also the rule for the indexed keys (config/metadata-index.ts). */
+export const METADATA_KEY_RULE = 'dot-separated segments of 1 to 64 letters, digits, _ and -';
+export const isMetadataKeyPath = (key: string): boolean =>
+  key.split('.').every((segment) => KEY_SEGMENT.test(segment));
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** A number, or text that is a number literal: numbers compare as numbers wherever they come from. */
@@ -142,8 +146,7 @@ const parseMetadataParam = (name: string, raw: string): MetadataCondition | Issu
   const op = split === -1 ? 'eq' : rest.slice(split + 2);
   if (!(FILTER_OPS as readonly string[]).includes(op))
     return { path: [name], message: `unknown operator "${op}", use one of ${FILTER_OPS.join(', ')}` };
-  if (!key.split('.').every((segment) => KEY_SEGMENT.test(segment)))
-    return { path: [name], message: 'metadata key: dot-separated segments of letters, digits, _ and -' };
+  if (!isMetadataKeyPath(key)) return { path: [name], message: `metadata key: ${METADATA_KEY_RULE}` };
   const parsed = opValue[op as FilterOp].safeParse(raw);
   if (!parsed.success) return { path: [name], message: parsed.error.issues[0]?.message ?? 'invalid' };
   return { key, op, value: parsed.data } as MetadataCondition;

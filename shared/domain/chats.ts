@@ -3,7 +3,7 @@
  * takes the verified identity; tenants never mix and a caller only reaches chats it may see.
  */
 import { chatEventEnvelope, messageCreated } from './envelopes.ts';
-import { indexedMetadataKeys } from '../config/metadata-index.ts';
+import type { EphemeralFeed } from './ephemeral.ts';
 import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
@@ -43,10 +43,12 @@ export class ChatService {
     private readonly clock: Clock,
     /** Refuses senders a participant has blocked (shared/domain/blocks.ts); absent: no block check. */
     private readonly blocks?: {
-      assertMayMessage(identity: Identity, participantIds: string[]): Promise<void>;
+      assertMayMessage(identity: Identity, participantsOf: () => Promise<readonly string[]>): Promise<void>;
     },
     /** Who is online (several tabs count as one); absent: no `online` flags. */
     private readonly presence?: Pick<PresenceStore, 'online'>,
+    /** Typing and presence for pollers (shared/domain/ephemeral.ts); absent: polls return neither. */
+    private readonly ephemeral?: EphemeralFeed,
   ) {}
 
   async create(identity: Identity, input: CreateChatInput): Promise<{ chat: Chat; created: boolean }> {
@@ -349,10 +351,11 @@ export class ChatService {
     filter?: ChatFilter,
   ): Promise<Page<ChatRecord>> {
     if (filter && !isEmptyFilter(filter)) {
-      requireAnswerable(filter, indexedMetadataKeys);
+      requireAnswerable(filter, this.chats.indexedMetadataKeys);
       return this.chats.listFiltered({
         tenantId: identity.tenantId,
         ...(isStaff(identity) ? {} : { member: identity.userId }),
+        reader: identity.userId,
         filter,
         limit,
         ...(cursor ? { cursor } : {}),
@@ -368,17 +371,16 @@ export class ChatService {
     chatId: string,
     input: SendMessageInput,
   ): Promise<{ message: Message; created: boolean }> {
-    // The participant Query for the block check runs alongside the access check (staff are never checked).
-    const [, participants] = await Promise.all([
-      this.authorize(identity, chatId),
-      this.blocks && !isStaff(identity) ? this.chats.participants(chatId) : undefined,
+    // The block check's read runs alongside the access check; the chat's participants are read only
+    // when somebody has blocked the sender, and only once the caller may see the chat.
+    const authorized = this.authorize(identity, chatId);
+    await Promise.all([
+      authorized,
+      this.blocks?.assertMayMessage(identity, async () => {
+        await authorized;
+        return (await this.chats.participants(chatId)).map((participant) => participant.userId);
+      }),
     ]);
-    if (this.blocks && participants) {
-      await this.blocks.assertMayMessage(
-        identity,
-        participants.map((participant) => participant.userId),
-      );
-    }
     const attachment =
       input.type === 'file'
         ? attachmentRefFor(await this.attachments.get(input.attachmentId ?? ''), chatId)
@@ -415,31 +417,44 @@ export class ChatService {
   }
 
   /**
-   * Polling fallback: the envelopes a socket subscriber would have received after `after`. With
+   * Polling fallback: the envelopes a socket subscriber would have received after `after` (messages),
+   * `afterEvent` (the event log) and `since` (typing and presence, not history: see ephemeral.ts). With
    * `waitSeconds` it long-polls (re-querying at `intervalMs`) until something arrives or time is up.
    */
   async events(
     identity: Identity,
     chatId: string,
-    query: { after: number; afterEvent: number; waitSeconds: number; limit: number },
+    query: { after: number; afterEvent: number; waitSeconds: number; limit: number; since?: string },
     intervalMs: number,
-  ): Promise<{ items: Envelope[]; nextAfter: number; nextAfterEvent: number; hasMore: boolean }> {
+  ): Promise<{
+    items: Envelope[];
+    nextAfter: number;
+    nextAfterEvent: number;
+    hasMore: boolean;
+    nextSince?: string;
+  }> {
     await this.authorize(identity, chatId);
     const deadline = Date.now() + query.waitSeconds * 1000;
+    const ephemeral = this.ephemeral?.reader(identity, chatId, query.since);
     for (;;) {
-      const [messages, events] = await Promise.all([
+      const [messages, events, live] = await Promise.all([
         this.messages.after(chatId, query.after, query.limit),
         this.chats.eventsAfter(chatId, query.afterEvent, query.limit),
+        ephemeral?.read(),
       ]);
-      if (messages.items.length + events.items.length > 0 || Date.now() + intervalMs > deadline) {
-        const items = [...messages.items.map(messageCreated), ...events.items.map(chatEventEnvelope)].sort(
-          (a, b) => a.at.localeCompare(b.at),
-        );
+      const found = messages.items.length + events.items.length + (live?.items.length ?? 0);
+      if (found > 0 || Date.now() + intervalMs > deadline) {
+        const items = [
+          ...messages.items.map(messageCreated),
+          ...events.items.map(chatEventEnvelope),
+          ...(live?.items ?? []),
+        ].sort((a, b) => a.at.localeCompare(b.at));
         return {
           items,
           nextAfter: messages.items.at(-1)?.seq ?? query.after,
           nextAfterEvent: events.items.at(-1)?.eventSeq ?? query.afterEvent,
           hasMore: messages.hasMore || events.hasMore,
+          ...(live ? { nextSince: live.nextSince } : {}),
         };
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));

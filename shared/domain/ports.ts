@@ -63,12 +63,16 @@ export interface FilteredListRequest {
   readonly tenantId: string;
   /** Only chats this user takes part in (users and visitors list their own chats). */
   readonly member?: string;
+  /** The caller: when the list is read from the caller's own participant items, each chat gets its unread count. */
+  readonly reader?: string;
   readonly filter: ChatFilter;
   readonly limit: number;
   readonly cursor?: string;
 }
 
 export interface ChatStore {
+  /** The metadata keys its indexes answer (deploy-time configuration, INDEXED_METADATA_KEYS). */
+  readonly indexedMetadataKeys: readonly string[];
   /** Creates the chat and its participants atomically. With `uniqueKey`, returns the existing chat instead. */
   create(
     chat: ChatRecord,
@@ -261,22 +265,50 @@ export interface AttachmentStorage {
 /** Per-tenant counters behind GET /v1/stats: DynamoDB `ADD` updates, never scans. */
 export interface StatsCounters {
   readonly connections: number;
-  /** Live connections whose role is agent (sockets, not distinct agents). */
+  /** Live connections whose role is agent (sockets: two tabs count twice). */
   readonly agentConnections: number;
+  /** Distinct agents with at least one live socket (from presence transitions). */
+  readonly agentsOnline: number;
   readonly openChats: number;
+}
+
+/**
+ * A user's online/offline transition: what `presence` envelopes are built from (shared/domain/ephemeral.ts),
+ * pushed to sockets and kept as the user's last transition for pollers.
+ */
+export interface PresenceTransition {
+  readonly userId: string;
+  readonly role: Role;
+  readonly online: boolean;
+  /** When the announcing handler saw the count move (0→1 or 1→0). */
+  readonly at: string;
+  /** Random, one per transition: envelope ids are built from it, so a socket and a poller see the same id. */
+  readonly id: string;
 }
 
 /** Per-user live connection counts: several tabs count as one online user. */
 export interface PresenceStore {
-  /** Adds delta to the user's live connections and returns the new count. */
-  change(tenantId: string, userId: string, delta: number, expiresAt: number): Promise<number>;
+  /**
+   * One more live connection of `transition.userId` (expiring at `expiresAt`, epoch seconds). True when
+   * it took the user from offline to online; only then is `transition` stored, in the same atomic write.
+   */
+  open(tenantId: string, transition: PresenceTransition, expiresAt: number): Promise<boolean>;
+  /** One live connection fewer; true (and `transition` stored in the same write) when it was the last. */
+  close(tenantId: string, transition: PresenceTransition): Promise<boolean>;
   /** Which of these users have at least one live connection. */
   online(tenantId: string, userIds: readonly string[]): Promise<Set<string>>;
+  /** The last stored transition of each of these users that has one (one BatchGet per 100 users). */
+  transitions(tenantId: string, userIds: readonly string[]): Promise<PresenceTransition[]>;
 }
 
 export interface StatsStore {
   /** One live connection more (delta 1) or less (-1), counted in total and for its role. */
   addConnection(tenantId: string, role: Role, delta: number): Promise<void>;
+  /**
+   * An agent's first socket opened (true) or last one closed (false): the agent's id joins or leaves the
+   * tenant's set of agents online. A set, not a counter, so a repeated transition cannot make it drift.
+   */
+  setAgentOnline(tenantId: string, agentId: string, online: boolean): Promise<void>;
   addOpenChats(tenantId: string, delta: number): Promise<void>;
   /** Messages stored on a UTC day (`yyyy-mm-dd`). */
   addMessages(tenantId: string, day: string, count: number): Promise<void>;

@@ -2,15 +2,17 @@
  * Realtime: single-use tickets, connections, subscriptions and the stream fan-out.
  */
 import { type ChatFilter, matchesChat, parseListChatsQuery } from './chat-filter.ts';
+import { presenceEnvelope } from './ephemeral.ts';
 import { ForbiddenError, UnauthorizedError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
-import { newSecret, sha256 } from './ids.ts';
+import { newId, newSecret, sha256 } from './ids.ts';
 import type {
   ChatRecord,
   ChatStore,
   Clock,
   ConnectionStore,
   PresenceStore,
+  PresenceTransition,
   Pusher,
   StatsStore,
   TicketStore,
@@ -59,9 +61,9 @@ export class RealtimeService {
     private readonly clock: Clock,
     private readonly config: RealtimeConfig,
     /** Live-connection counters (GET /v1/stats); absent: nothing counted. */
-    private readonly stats?: Pick<StatsStore, 'addConnection'>,
-    /** Per-user connection counts (presence); absent: no presence envelopes. */
-    private readonly presence?: Pick<PresenceStore, 'change'>,
+    private readonly stats?: Pick<StatsStore, 'addConnection' | 'setAgentOnline'>,
+    /** Per-user connection counts and transitions (presence); absent: no presence envelopes. */
+    private readonly presence?: Pick<PresenceStore, 'open' | 'close'>,
   ) {}
 
   private epoch(): number {
@@ -86,8 +88,10 @@ export class RealtimeService {
     // socket still connecting.
     await this.stats?.addConnection(identity.tenantId, identity.role, 1);
     const expiresAt = this.epoch() + this.config.connectionTtlSeconds;
-    const first = (await this.presence?.change(identity.tenantId, identity.userId, 1, expiresAt)) === 1;
-    if (first) await this.announcePresence(identity, true);
+    const online = this.transition(identity, true);
+    if (await this.presence?.open(identity.tenantId, online, expiresAt)) {
+      await this.onPresenceChange(identity.tenantId, online);
+    }
     try {
       await this.connections.put({
         connectionId,
@@ -97,29 +101,42 @@ export class RealtimeService {
       });
     } catch (error) {
       await this.stats?.addConnection(identity.tenantId, identity.role, -1);
-      await this.presence?.change(identity.tenantId, identity.userId, -1, 0);
+      const offline = this.transition(identity, false);
+      if (await this.presence?.close(identity.tenantId, offline)) {
+        await this.onPresenceChange(identity.tenantId, offline).catch(() => undefined);
+      }
       throw error;
     }
     return identity;
   }
 
+  /** A candidate transition; stored (and announced) only if the count really moved 0→1 or 1→0. */
+  private transition(identity: Identity, online: boolean): PresenceTransition {
+    return {
+      userId: identity.userId,
+      role: identity.role,
+      online,
+      at: this.clock.now().toISOString(),
+      id: newId('p', 12),
+    };
+  }
+
   /**
    * `presence` to the subscribers of the user's most recent chats when its first socket opens or its
-   * last one closes (several tabs count as one). Best effort: a chat whose fan-out fails is skipped,
-   * the participants' `online` flags in GET /v1/chats/{chatId} stay right; a gone socket is removed.
+   * last one closes (several tabs count as one): the transition just stored with the count, so pollers
+   * (shared/domain/ephemeral.ts) build the same envelope from it. Best effort: a chat whose fan-out
+   * fails is skipped, the participants' `online` flags in GET /v1/chats/{chatId} stay right; a gone
+   * socket is removed. An agent's transition also moves the tenant's set of agents online (stats).
    */
-  private async announcePresence(identity: Identity, online: boolean): Promise<void> {
-    const chats = await this.chats.listForParticipant(identity.tenantId, identity.userId, PRESENCE_CHATS);
-    const at = this.clock.now().toISOString();
+  private async onPresenceChange(tenantId: string, transition: PresenceTransition): Promise<void> {
+    if (transition.role === 'agent')
+      await this.stats?.setAgentOnline(tenantId, transition.userId, transition.online);
+    const chats = await this.chats.listForParticipant(tenantId, transition.userId, PRESENCE_CHATS);
     await mapLimit(chats.items, 4, (chat) =>
-      this.fanout(chat.chatId, {
-        type: 'presence',
-        id: `${chat.chatId}:presence:${identity.userId}:${at}`,
-        tenantId: identity.tenantId,
-        chatId: chat.chatId,
-        at,
-        data: { userId: identity.userId, role: identity.role, online },
-      }).catch(() => ({ delivered: 0, gone: 0 })),
+      this.fanout(chat.chatId, presenceEnvelope(chat.chatId, tenantId, transition)).catch(() => ({
+        delivered: 0,
+        gone: 0,
+      })),
     );
   }
 
@@ -132,8 +149,10 @@ export class RealtimeService {
     const removed = await this.connections.remove(connectionId);
     if (!removed) return;
     await this.stats?.addConnection(removed.identity.tenantId, removed.identity.role, -1);
-    const left = await this.presence?.change(removed.identity.tenantId, removed.identity.userId, -1, 0);
-    if (left === 0) await this.announcePresence(removed.identity, false);
+    const offline = this.transition(removed.identity, false);
+    if (await this.presence?.close(removed.identity.tenantId, offline)) {
+      await this.onPresenceChange(removed.identity.tenantId, offline);
+    }
   }
 
   async identityOf(connectionId: string): Promise<Identity> {

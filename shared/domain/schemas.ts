@@ -130,6 +130,14 @@ export const pollEventsQuery = z.strictObject({
   afterEvent: seqSchema.default(0),
   waitSeconds: z.coerce.number().int().min(0).max(20).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(100),
+  /**
+   * Typing and presence (not history) newer than this cursor: pass back `nextSince` as is. Without it,
+   * the poll returns what is current (the last 5 s).
+   */
+  since: z
+    .string()
+    .regex(/^\d{1,15}(\.[A-Za-z0-9_-]{8}){0,100}$/, 'a nextSince value from a previous poll')
+    .optional(),
 });
 
 export const patchChatBody = z

@@ -12,8 +12,10 @@ import type { Clock, StatsStore } from './ports.ts';
 
 export const statsSchema = z.object({
   liveConnections: z.number().int().min(0),
-  /** Live sockets of agents of the tenant. */
+  /** Distinct agents of the tenant with at least one live socket (several tabs count once). */
   agentsOnline: z.number().int().min(0),
+  /** Live sockets of agents of the tenant (two tabs of one agent count twice). */
+  agentConnections: z.number().int().min(0),
   openChats: z.number().int().min(0),
   /** Messages stored since 00:00 UTC of `day`. */
   messagesToday: z.number().int().min(0),
@@ -71,16 +73,17 @@ export class StatsService {
     const snapshot = await this.store.snapshot(identity.tenantId, day);
     return {
       liveConnections: snapshot.connections,
-      agentsOnline: snapshot.agentConnections,
+      agentsOnline: snapshot.agentsOnline,
+      agentConnections: snapshot.agentConnections,
       openChats: snapshot.openChats,
       messagesToday: snapshot.messages,
       day,
     };
   }
 
-  /** Live agent sockets of a tenant (the responders' "is anyone there"). */
+  /** Distinct agents of a tenant online (the responders' "is anyone there"). */
   async agentsOnline(tenantId: string): Promise<number> {
-    return (await this.store.counters(tenantId)).agentConnections;
+    return (await this.store.counters(tenantId)).agentsOnline;
   }
 
   /** Applies a tally: one `ADD` per tenant and day for messages, one per tenant for open chats. */

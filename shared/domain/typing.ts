@@ -1,9 +1,13 @@
 /**
- * Typing indicators: ephemeral, never stored in the table and never sent through the stream. The
- * sender's handler pushes one `typing` envelope straight to the chat's subscribed sockets, except every
- * socket of the sender's own user (other tabs included). Clients drop the indicator `expiresInMs` after
- * the last refresh. Polling-only clients never see them (nothing is stored to poll).
+ * Typing indicators: ephemeral, never part of the chat's history (no message, no event-log entry, no seq,
+ * nothing through the stream). The sender's handler pushes one `typing` envelope straight to the chat's
+ * subscribed sockets, except every socket of the sender's own user (other tabs included). The one write
+ * of a typing event is its record in the chat's typing state: it is the rate limit (refused when the
+ * same state was recorded less than a second ago) and holds the envelope pushed, so pollers
+ * (shared/domain/ephemeral.ts) return the very same envelope. Clients drop the indicator `expiresInMs`
+ * after the last refresh.
  */
+import type { TypingEnvelope } from './ephemeral.ts';
 import { RateLimitedError } from './errors.ts';
 import type { Identity } from './identity.ts';
 import { newId } from './ids.ts';
@@ -11,9 +15,18 @@ import type { Clock } from './ports.ts';
 import { mapLimit } from './realtime.ts';
 import { type Envelope, TYPING_EXPIRES_IN_MS } from './schemas.ts';
 
-/** At most one hit per key per interval; false when the previous accepted hit is too recent. */
-export interface Cooldown {
-  take(key: string, intervalMs: number): Promise<boolean>;
+/**
+ * A chat's typing state: one record per user and state (isTyping true / false) holding the last envelope
+ * pushed, expiring shortly after it (TTL). One write per event, which is also its rate limit.
+ */
+export interface TypingStateStore {
+  /**
+   * Records the envelope as its user's current state of that kind unless the previous one was recorded
+   * less than `intervalMs` before `envelope.at`: false then, and nothing changes.
+   */
+  record(envelope: TypingEnvelope, intervalMs: number): Promise<boolean>;
+  /** The chat's records, one envelope per user and state, exactly as recorded (expired ones included). */
+  current(tenantId: string, chatId: string): Promise<TypingEnvelope[]>;
 }
 
 export interface TypingPorts {
@@ -25,7 +38,8 @@ export interface TypingPorts {
   readonly userOf: (connectionId: string) => Promise<string | undefined>;
   /** Posts to a socket; a gone socket is removed (RealtimeService.push). */
   readonly push: (connectionId: string, envelope: Envelope) => Promise<'delivered' | 'gone'>;
-  readonly cooldown: Cooldown;
+  /** The chat's typing state (its conditional write is the rate limit). */
+  readonly state: Pick<TypingStateStore, 'record'>;
   readonly clock: Clock;
   readonly onPushError?: (connectionId: string, error: unknown) => void;
 }
@@ -43,16 +57,12 @@ export interface TypingResult {
   readonly delivered: number;
 }
 
-/** The rate-limit key: one per tenant, chat, user and state, so "stopped typing" is never held back by "typing". */
-export const typingKey = (identity: Identity, chatId: string, isTyping: boolean): string =>
-  `typing#${identity.tenantId}#${chatId}#${identity.userId}#${isTyping ? 'on' : 'off'}`;
-
 export const typingEnvelope = (
   identity: Identity,
   chat: { chatId: string; tenantId: string },
   isTyping: boolean,
   at: Date,
-): Envelope => ({
+): TypingEnvelope => ({
   type: 'typing',
   id: `${chat.chatId}:typing:${identity.userId}:${newId('t', 10)}`,
   tenantId: chat.tenantId,
@@ -85,17 +95,19 @@ export class TypingService {
   ) {}
 
   /**
-   * Authorizes like a send, applies the cooldown (429 when refused) and pushes the envelope to the other
-   * users' sockets. Pushes are best effort: a failure is reported and skipped, a gone socket removed.
+   * Authorizes like a send, records the envelope in the chat's typing state (429 when the same state was
+   * recorded less than `intervalMs` ago; "stopped" is never held back by "typing") and pushes that
+   * envelope to the other users' sockets. Pushes are best effort: a failure is reported and skipped, a
+   * gone socket removed.
    */
   async send(identity: Identity, chatId: string, isTyping: boolean): Promise<TypingResult> {
     const chat = await this.ports.authorize(identity, chatId);
-    if (!(await this.ports.cooldown.take(typingKey(identity, chatId, isTyping), this.config.intervalMs))) {
+    const envelope = typingEnvelope(identity, chat, isTyping, this.ports.clock.now());
+    if (!(await this.ports.state.record(envelope, this.config.intervalMs))) {
       throw new RateLimitedError(
         `at most one typing event per ${this.config.intervalMs} ms per chat, refresh before it expires`,
       );
     }
-    const envelope = typingEnvelope(identity, chat, isTyping, this.ports.clock.now());
     const targets = await targetsOf(
       await this.ports.subscribers(chat.chatId),
       identity.userId,

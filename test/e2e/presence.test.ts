@@ -1,18 +1,23 @@
-/** Presence: first socket of a user opens, last one closes (tabs count as one), online in participants. */
+/**
+ * Presence: first socket of a user opens, last one closes (tabs count as one), online in participants,
+ * and the same `presence` envelopes for pollers of a shared chat.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { api, connect, until } from '../support/clients.ts';
+import { api, connect, type Envelope, until } from '../support/clients.ts';
 
 let cloud: LocalCloud;
 let client: ReturnType<typeof api>;
 let alice: string;
 let bob: string;
+let dave: string;
 
 beforeAll(async () => {
   cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0 });
   client = api(cloud.urls.http);
   alice = await client.token('demo', 'pres-alice', 'user');
   bob = await client.token('demo', 'pres-bob', 'user');
+  dave = await client.token('demo', 'pres-dave', 'user');
 });
 afterAll(async () => {
   await cloud?.stop();
@@ -55,5 +60,79 @@ describe('presence', () => {
     expect(whileOnline).toEqual({ 'pres-alice': true, 'pres-bob': true });
     expect(await onlineOf(chatId)).toEqual({ 'pres-alice': true, 'pres-bob': false });
     await watcher.close();
+  });
+});
+
+describe('presence over HTTP polling', () => {
+  type Poll = { items: Envelope[]; nextSince: string };
+  const poll = async (chatId: string, since?: string): Promise<Poll> => {
+    const query = since ? `?since=${since}` : '';
+    const { status, body } = await client.call('GET', `/v1/chats/${chatId}/events${query}`, alice);
+    expect(status).toBe(200);
+    return body as unknown as Poll;
+  };
+  const davesIn = (result: Poll) =>
+    result.items.filter((e) => e.type === 'presence' && e.data.userId === 'pres-dave');
+
+  it('gives a poller of a shared chat the presence envelopes a socket received, once each', async () => {
+    // Prepare: alice's socket watches a chat she shares with dave; alice also polls it
+    const chatId = (await client.call('POST', '/v1/chats', alice, { participants: ['pres-dave'] })).body
+      .chatId as string;
+    const watcher = await connect(client, alice);
+    await watcher.request({ action: 'subscribe', chatId });
+    const pushed = () =>
+      watcher.received.filter((e) => e.type === 'presence' && e.data.userId === 'pres-dave');
+    const start = await poll(chatId);
+
+    // Act: dave opens his first socket, alice polls twice; dave closes his last socket, alice polls twice
+    const tab = await connect(client, dave);
+    await until(() => pushed().length === 1);
+    const afterOpen = await poll(chatId, start.nextSince);
+    const repeatedOpen = await poll(chatId, afterOpen.nextSince);
+    await tab.close();
+    await until(() => pushed().length === 2);
+    const afterClose = await poll(chatId, repeatedOpen.nextSince);
+    const repeatedClose = await poll(chatId, afterClose.nextSince);
+
+    // Assess
+    const [online, offline] = pushed();
+    expect(online?.data).toMatchObject({ userId: 'pres-dave', online: true });
+    expect(offline?.data).toMatchObject({ userId: 'pres-dave', online: false });
+    expect(davesIn(start)).toEqual([]);
+    expect(davesIn(afterOpen)).toEqual([online]);
+    expect(JSON.stringify(davesIn(afterOpen)[0])).toBe(JSON.stringify(online));
+    expect(davesIn(repeatedOpen)).toEqual([]);
+    expect(davesIn(afterClose)).toEqual([offline]);
+    expect(davesIn(repeatedClose)).toEqual([]);
+    // a poller never receives its own presence (alice's socket opened just before)
+    expect(start.items.filter((e) => e.data.userId === 'pres-alice')).toEqual([]);
+    await watcher.close();
+  });
+
+  it('wakes a waiting long poll with a presence change within the presence refresh (5 s)', async () => {
+    // Prepare: alice long-polls a chat she shares with erin, who is offline
+    const erin = await client.token('demo', 'pres-erin', 'user');
+    const chatId = (await client.call('POST', '/v1/chats', alice, { participants: ['pres-erin'] })).body
+      .chatId as string;
+    const start = await poll(chatId);
+    const waiting = client.call(
+      'GET',
+      `/v1/chats/${chatId}/events?waitSeconds=15&since=${start.nextSince}`,
+      alice,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Act
+    const openedAt = Date.now();
+    const tab = await connect(client, erin);
+    const woken = (await waiting).body as unknown as Poll;
+    const wokenAfter = Date.now() - openedAt;
+
+    // Assess
+    expect(woken.items.map((e) => [e.type, e.data.userId, e.data.online])).toEqual([
+      ['presence', 'pres-erin', true],
+    ]);
+    expect(wokenAfter).toBeLessThan(7000);
+    await tab.close();
   });
 });

@@ -115,4 +115,49 @@ describe('unread counts', () => {
       ]),
     );
   });
+
+  it('gives each chat of a filtered list the caller’s unread count, and agents’ tenant lists none', async () => {
+    // Prepare: erin has two chats of project p-7 (one partly read) and one of another project
+    const erin = await client.token('demo', 'erin', 'user');
+    const agent = await client.token('demo', 'ag-1', 'agent');
+    const chatOf = async (project: string, messages: number) => {
+      const chatId = (
+        await client.call('POST', '/v1/chats', alice, {
+          participants: ['erin'],
+          metadata: { project_id: project },
+        })
+      ).body.chatId as string;
+      for (let i = 0; i < messages; i++)
+        await client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+          clientMessageId: `f${i}`,
+          type: 'text',
+          text: 'x',
+        });
+      return chatId;
+    };
+    const read = await chatOf('p-7', 4);
+    const unreadAll = await chatOf('p-7', 2);
+    await chatOf('p-8', 5);
+    await client.call('POST', `/v1/chats/${read}/read`, erin, { seq: 3 });
+
+    // Act
+    const filtered = await client.call('GET', '/v1/chats?metadata__project_id=p-7&status=open', erin);
+    const staff = await client.call('GET', '/v1/chats?metadata__project_id=p-7', agent);
+
+    // Assess
+    expect(filtered.status).toBe(200);
+    expect(
+      (filtered.body.items as { chatId: string; unread: number; lastReadSeq: number }[]).map((c) => [
+        c.chatId,
+        c.unread,
+        c.lastReadSeq,
+      ]),
+    ).toEqual([
+      [unreadAll, 2, 0],
+      [read, 1, 3],
+    ]);
+    const staffItems = staff.body.items as { chatId: string; unread?: number }[];
+    expect(staffItems.map((c) => c.chatId)).toEqual(expect.arrayContaining([read, unreadAll]));
+    expect(staffItems.every((c) => c.unread === undefined)).toBe(true);
+  });
 });

@@ -21,6 +21,7 @@ afterAll(async () => {
 interface Stats {
   liveConnections: number;
   agentsOnline: number;
+  agentConnections: number;
   openChats: number;
   messagesToday: number;
   day: string;
@@ -56,6 +57,38 @@ describe('GET /v1/stats', () => {
     expect(open).toMatchObject({ liveConnections: 2, agentsOnline: 1 });
     expect(afterOneClosed).toMatchObject({ liveConnections: 1, agentsOnline: 1 });
     expect(afterBothClosed).toMatchObject({ liveConnections: 0, agentsOnline: 0 });
+  });
+
+  it('counts an agent with two tabs once in agentsOnline and twice in agentConnections', async () => {
+    // Prepare
+    const [agent, other, service] = await Promise.all([
+      client.token('stats-tabs', 'agent-1', 'agent'),
+      client.token('stats-tabs', 'agent-2', 'agent'),
+      client.token('stats-tabs', 'backend', 'service'),
+    ]);
+
+    // Act
+    const tab1 = await connect(client, agent);
+    const tab2 = await connect(client, agent);
+    const twoTabs = await statsOf(service);
+    const otherSocket = await connect(client, other);
+    const twoAgents = await statsOf(service);
+    await tab1.close();
+    await until(async () => (await statsOf(service)).agentConnections === 2);
+    const oneTabLeft = await statsOf(service);
+    await Promise.all([tab2.close(), otherSocket.close()]);
+    // The connection count drops before the last tab's presence transition is stored: wait for both.
+    await until(async () => {
+      const now = await statsOf(service);
+      return now.liveConnections === 0 && now.agentsOnline === 0;
+    });
+    const gone = await statsOf(service);
+
+    // Assess
+    expect(twoTabs).toMatchObject({ liveConnections: 2, agentConnections: 2, agentsOnline: 1 });
+    expect(twoAgents).toMatchObject({ liveConnections: 3, agentConnections: 3, agentsOnline: 2 });
+    expect(oneTabLeft).toMatchObject({ agentConnections: 2, agentsOnline: 2 });
+    expect(gone).toMatchObject({ agentConnections: 0, agentsOnline: 0 });
   });
 
   it('counts the messages of the current UTC day once the fan-out has run', async () => {

@@ -1,6 +1,7 @@
 /**
  * Typing indicators end to end through the local cloud: real sockets, the emulated API Gateway and the
- * real handlers. Typing is pushed by the handler itself (nothing stored, no stream).
+ * real handlers. Typing is pushed by the handler itself (no history, no stream); pollers read the chat's
+ * typing state and get the very same envelope.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
@@ -11,14 +12,16 @@ let client: ReturnType<typeof api>;
 let alice: string;
 let bob: string;
 let carol: string;
+let dave: string;
 
 beforeAll(async () => {
   cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0 });
   client = api(cloud.urls.http);
-  [alice, bob, carol] = await Promise.all([
+  [alice, bob, carol, dave] = await Promise.all([
     client.token('demo', 'alice', 'user'),
     client.token('demo', 'bob', 'user'),
     client.token('demo', 'carol', 'user'),
+    client.token('demo', 'dave', 'user'),
   ]);
 });
 afterAll(async () => {
@@ -65,7 +68,7 @@ describe('typing indicators over the local cloud', () => {
     await Promise.all([tab1.close(), tab2.close(), b.close()]);
   });
 
-  it('delivers an HTTP typing fallback to the sockets and stores nothing a poller could see', async () => {
+  it('delivers an HTTP typing fallback to the sockets and adds nothing to the chat’s history', async () => {
     // Prepare
     const chatId = await newChat();
     const a = await connect(client, alice);
@@ -75,11 +78,16 @@ describe('typing indicators over the local cloud', () => {
     const response = await client.call('POST', `/v1/chats/${chatId}/typing`, bob, { isTyping: true });
     const received = await a.next((e) => e.type === 'typing');
     const polled = await client.call('GET', `/v1/chats/${chatId}/events?after=0`, alice);
+    const history = await client.call('GET', `/v1/chats/${chatId}/messages?after=0`, alice);
 
     // Assess
     expect(response).toEqual({ status: 202, body: { isTyping: true, expiresInMs: 5000 } });
     expect(received.data).toMatchObject({ userId: 'bob', isTyping: true });
-    expect(polled.body.items).toEqual([]);
+    // (presence envelopes of the earlier tests' sockets may be in the poll too)
+    expect((polled.body.items as Envelope[]).filter((e) => e.type === 'typing')).toEqual([received]);
+    expect(polled.body).toMatchObject({ nextAfter: 0, nextAfterEvent: 0, hasMore: false });
+    expect(history.body.items).toEqual([]);
+    expect(received).not.toHaveProperty('seq');
     await a.close();
   });
 
@@ -142,5 +150,66 @@ describe('typing indicators over the local cloud', () => {
     expect(overHttp.status).toBe(400);
     expect(overSocket.data.code).toBe('invalid_request');
     await a.close();
+  });
+});
+
+describe('typing over HTTP polling', () => {
+  type Poll = { items: Envelope[]; nextSince: string };
+  const poll = async (chatId: string, token: string, query = ''): Promise<Poll> => {
+    const { status, body } = await client.call('GET', `/v1/chats/${chatId}/events?after=0${query}`, token);
+    expect(status).toBe(200);
+    return body as unknown as Poll;
+  };
+
+  it('gives a poller the typing envelope a subscribed socket received, byte for byte, and never the typer', async () => {
+    // Prepare: carol's socket subscribes, bob only polls, alice types from her socket
+    const chatId = (await client.call('POST', '/v1/chats', alice, { participants: ['bob', 'carol'] })).body
+      .chatId as string;
+    const [a, c] = await Promise.all([connect(client, alice), connect(client, carol)]);
+    await Promise.all([a, c].map((socket) => socket.request({ action: 'subscribe', chatId })));
+
+    // Act
+    await a.request({ action: 'typing', chatId, isTyping: true });
+    const pushed = await c.next((e) => e.type === 'typing');
+    const bobs = await poll(chatId, bob);
+    const alices = await poll(chatId, alice);
+
+    // Assess
+    const polled = bobs.items.filter((e) => e.type === 'typing');
+    expect(polled).toEqual([pushed]);
+    expect(JSON.stringify(polled[0])).toBe(JSON.stringify(pushed));
+    expect(alices.items.filter((e) => e.type === 'typing')).toEqual([]);
+    await Promise.all([a.close(), c.close()]);
+  });
+
+  it('wakes a long poll started before the typing, and does not return it again with nextSince', async () => {
+    // Prepare: bob's socket subscribes (for comparison), bob's poller starts waiting first; dave, who
+    // never opens a socket (so no presence envelope wakes the poll), types
+    const chatId = (await client.call('POST', '/v1/chats', dave, { participants: ['bob'] })).body
+      .chatId as string;
+    const b = await connect(client, bob);
+    await b.request({ action: 'subscribe', chatId });
+    const start = await poll(chatId, bob);
+    const waiting = poll(chatId, bob, `&waitSeconds=15&since=${start.nextSince}`);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+
+    // Act
+    const sentAt = Date.now();
+    const sent = await client.call('POST', `/v1/chats/${chatId}/typing`, dave, { isTyping: true });
+    const woken = await waiting;
+    const wokenAfter = Date.now() - sentAt;
+    const pushed = await b.next((e) => e.type === 'typing');
+    const againStarted = Date.now();
+    const again = await poll(chatId, bob, `&waitSeconds=2&since=${woken.nextSince}`);
+    const againTook = Date.now() - againStarted;
+
+    // Assess
+    expect(sent.status).toBe(202);
+    expect(start.items).toEqual([]);
+    expect(woken.items).toEqual([pushed]);
+    expect(wokenAfter).toBeLessThan(3000);
+    expect(again.items).toEqual([]);
+    expect(againTook).toBeGreaterThanOrEqual(1500);
+    await b.close();
   });
 });

@@ -1,8 +1,7 @@
-/** The block store, the typing cooldown and subscriptions with users against DynamoDB Local. */
+/** The block store and subscriptions with users against DynamoDB Local. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBlockStore } from '../../shared/adapters/dynamo/block-store.ts';
 import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store.ts';
-import { DynamoCooldown } from '../../shared/adapters/dynamo/cooldown.ts';
 import { startDynamo } from '../support/dynamo.ts';
 
 let dynamo: Awaited<ReturnType<typeof startDynamo>>;
@@ -54,42 +53,48 @@ describe('DynamoBlockStore', () => {
     await expect(foreign).rejects.toThrow(/cursor/);
   });
 
-  it('finds which participants blocked a sender with one BatchGet, per tenant, and forgets removed blocks', async () => {
+  it('keeps each user’s blockers in step with blocks and unblocks, per tenant, repeats included', async () => {
     // Prepare
     const store = new DynamoBlockStore(await dynamo.table());
     await store.put('acme', 'alice', 'bob', '2026-11-21T10:00:00.000Z');
+    await store.put('acme', 'alice', 'bob', '2026-11-21T10:01:00.000Z');
     await store.put('acme', 'carol', 'bob', '2026-11-21T10:00:00.000Z');
     await store.put('other', 'dave', 'bob', '2026-11-21T10:00:00.000Z');
-    const participants = ['alice', 'carol', 'dave', ...Array.from({ length: 120 }, (_, i) => `p${i}`)];
 
     // Act
-    const before = await store.blockersOf('acme', 'bob', participants);
+    const before = await store.blockersOf('acme', 'bob');
     await store.remove('acme', 'alice', 'bob');
     await store.remove('acme', 'alice', 'bob');
-    const after = await store.blockersOf('acme', 'bob', participants);
+    const after = await store.blockersOf('acme', 'bob');
+    await store.remove('acme', 'carol', 'bob');
+    const none = await store.blockersOf('acme', 'bob');
+    const nobody = await store.blockersOf('acme', 'erin');
 
     // Assess
     expect(before.sort()).toEqual(['alice', 'carol']);
     expect(after).toEqual(['carol']);
+    expect(none).toEqual([]);
+    expect(nobody).toEqual([]);
+    expect(await store.blockersOf('other', 'bob')).toEqual(['dave']);
   });
-});
 
-describe('DynamoCooldown', () => {
-  it('accepts one hit per interval and key, then again once the interval has passed', async () => {
+  it('stays consistent under concurrent blocks and unblocks of one user', async () => {
     // Prepare
-    let now = 1_000_000;
-    const cooldown = new DynamoCooldown(await dynamo.table(), () => now);
+    const store = new DynamoBlockStore(await dynamo.table());
+    const blockers = Array.from({ length: 20 }, (_, i) => `b${i}`);
 
     // Act
-    const first = await cooldown.take('typing#k', 1000);
-    now += 999;
-    const tooSoon = await cooldown.take('typing#k', 1000);
-    const otherKey = await cooldown.take('typing#other', 1000);
-    now += 1;
-    const later = await cooldown.take('typing#k', 1000);
+    await Promise.all(blockers.map((b) => store.put('race', b, 'target', '2026-11-21T10:00:00.000Z')));
+    await Promise.all(blockers.filter((_, i) => i % 2 === 0).map((b) => store.remove('race', b, 'target')));
+    const summary = await store.blockersOf('race', 'target');
+    const listed = await Promise.all(
+      blockers.map(async (b) => (await store.list('race', b, 5)).items.length),
+    );
 
     // Assess
-    expect([first, tooSoon, otherKey, later]).toEqual([true, false, true, true]);
+    const stillBlocking = blockers.filter((_, i) => listed[i] === 1);
+    expect(summary.sort()).toEqual(stillBlocking.sort());
+    expect(stillBlocking).toHaveLength(10);
   });
 });
 

@@ -95,6 +95,51 @@ describe('chat store against DynamoDB Local', () => {
     expect(page.items.map((chat) => chat.chatId)).toEqual([older, newer]);
   });
 
+  it('skips the list reads for activity within the resolution of the positions it last saw', async () => {
+    // Prepare: a store whose calls are counted
+    const { table, chatId } = await setup();
+    let calls = 0;
+    const counted = {
+      ...table,
+      doc: new Proxy(table.doc, {
+        get: (target, name, receiver) =>
+          name === 'send'
+            ? (...args: Parameters<typeof target.send>) => {
+                calls++;
+                return target.send(...args);
+              }
+            : Reflect.get(target, name, receiver),
+      }),
+    } as TableContext;
+    const store = new DynamoChatStore(counted);
+
+    // Act: a busy minute, one message a second
+    await store.touchActivity(chatId, at(30_000));
+    const afterFirst = calls;
+    for (let second = 31; second <= 45; second++) await store.touchActivity(chatId, at(second * 1000));
+
+    // Assess: the first touch reads (chat, participants) and moves the chat and both participants; the
+    // touches of the next 9 s read nothing; at 40 s (exactly the resolution, so nothing is behind) it
+    // reads again, at 41 s it reads and moves all three, and the rest of the window reads nothing
+    expect(afterFirst).toBe(2 + 3);
+    expect(calls - afterFirst).toBe(2 + (2 + 3));
+    expect(await listPosition(table, chatId, 'bob')).toBe(`${at(41_000)}#${chatId}`);
+  });
+
+  it('still moves a chat whose positions another process left behind', async () => {
+    // Prepare: this store last moved the chat at 30 s; another container moves it to 50 s and
+    // a participant joins later, positioned at the chat's activity then
+    const { table, store, chatId } = await setup();
+    await store.touchActivity(chatId, at(30_000));
+    await new DynamoChatStore(table).touchActivity(chatId, at(50_000));
+
+    // Act: activity at 70 s reaches this store
+    await store.touchActivity(chatId, at(70_000));
+
+    // Assess
+    expect(await listPosition(table, chatId, 'alice')).toBe(`${at(70_000)}#${chatId}`);
+  });
+
   it('never moves a chat back in a list when an old record is replayed', async () => {
     const { table, store, chatId } = await setup();
     await store.touchActivity(chatId, at(60_000));

@@ -36,8 +36,14 @@ describe('DynamoStatsStore', () => {
     const counters = await store.counters('acme');
 
     // Assess
-    expect(snapshot).toEqual({ connections: 2, agentConnections: 1, openChats: 2, messages: 7 });
-    expect(counters).toEqual({ connections: 2, agentConnections: 1, openChats: 2 });
+    expect(snapshot).toEqual({
+      connections: 2,
+      agentConnections: 1,
+      agentsOnline: 0,
+      openChats: 2,
+      messages: 7,
+    });
+    expect(counters).toEqual({ connections: 2, agentConnections: 1, agentsOnline: 0, openChats: 2 });
   });
 
   it('reads zeros for a tenant that never counted anything', async () => {
@@ -48,7 +54,37 @@ describe('DynamoStatsStore', () => {
     const snapshot = await store.snapshot('quiet', '2026-11-21');
 
     // Assess
-    expect(snapshot).toEqual({ connections: 0, agentConnections: 0, openChats: 0, messages: 0 });
+    expect(snapshot).toEqual({
+      connections: 0,
+      agentConnections: 0,
+      agentsOnline: 0,
+      openChats: 0,
+      messages: 0,
+    });
+  });
+
+  it('keeps agents online as a set: repeated transitions cannot make it drift', async () => {
+    // Prepare
+    const store = new DynamoStatsStore(await dynamo.table());
+
+    // Act: ann comes online twice (a lost $disconnect), bob once and leaves, carl leaves without arriving
+    await Promise.all([
+      store.setAgentOnline('agents', 'ann', true),
+      store.setAgentOnline('agents', 'ann', true),
+      store.setAgentOnline('agents', 'bob', true),
+      store.setAgentOnline('agents', 'carl', false),
+    ]);
+    const both = await store.counters('agents');
+    await store.setAgentOnline('agents', 'bob', false);
+    await store.setAgentOnline('agents', 'bob', false);
+    const annOnly = await store.snapshot('agents', '2026-11-21');
+    await store.setAgentOnline('agents', 'ann', false);
+    const none = await store.counters('agents');
+
+    // Assess
+    expect(both.agentsOnline).toBe(2);
+    expect(annOnly.agentsOnline).toBe(1);
+    expect(none.agentsOnline).toBe(0);
   });
 });
 
@@ -87,8 +123,13 @@ describe('connection counting', () => {
     await Promise.all([realtime.disconnect('c2'), realtime.disconnect('c2')]);
 
     // Assess
-    expect(afterC1).toEqual({ connections: 1, agentConnections: 1, openChats: 0 });
-    expect(await stats.counters('acme')).toEqual({ connections: 0, agentConnections: 0, openChats: 0 });
+    expect(afterC1).toEqual({ connections: 1, agentConnections: 1, agentsOnline: 0, openChats: 0 });
+    expect(await stats.counters('acme')).toEqual({
+      connections: 0,
+      agentConnections: 0,
+      agentsOnline: 0,
+      openChats: 0,
+    });
     expect(await connections.subscribers('ch_aaaaaaaaaaaaaaaaaaaa')).toEqual([]);
   });
 });

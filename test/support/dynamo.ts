@@ -20,10 +20,10 @@ export const startDynamo = async () => {
   return {
     endpoint: dynamo.endpoint,
     client,
-    /** A new, empty table built from the shared definition. */
-    table: async (): Promise<TableContext> => {
+    /** A new, empty table from the shared definition, with the metadata GSIs of `indexedKeys`. */
+    table: async (indexedKeys?: readonly string[]): Promise<TableContext> => {
       const name = `test-${process.pid}-${++tables}`;
-      await ensureTable(client, name);
+      await ensureTable(client, name, indexedKeys);
       return createTableContext(name, dynamo.endpoint);
     },
     stop: async () => {

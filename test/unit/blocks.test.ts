@@ -12,7 +12,7 @@ const user = (userId: string, role: Identity['role'] = 'user'): Identity => ({
 
 const memoryStore = () => {
   const blocks = new Map<string, string>();
-  let batchGets = 0;
+  let reads = 0;
   const key = (tenantId: string, blocker: string, blocked: string) => `${tenantId}/${blocker}/${blocked}`;
   const store: BlockStore = {
     put: async (tenantId, blocker, blocked, at) => {
@@ -24,12 +24,15 @@ const memoryStore = () => {
       blocks.delete(key(tenantId, blocker, blocked));
     },
     list: async () => ({ items: [] }),
-    blockersOf: async (tenantId, userId, blockerIds) => {
-      batchGets++;
-      return blockerIds.filter((blocker) => blocks.has(key(tenantId, blocker, userId)));
+    blockersOf: async (tenantId, userId) => {
+      reads++;
+      return [...blocks.keys()]
+        .map((k) => k.split('/'))
+        .filter(([t, , blocked]) => t === tenantId && blocked === userId)
+        .map(([, blocker]) => blocker ?? '');
     },
   };
-  return { store, batchGets: () => batchGets };
+  return { store, reads: () => reads };
 };
 
 const clock = { now: () => new Date('2026-11-21T10:00:00.000Z') };
@@ -68,10 +71,45 @@ describe('BlockService', () => {
     await service.block(user('alice'), 'bob');
 
     // Act
-    const attempt = service.assertMayMessage(user('bob'), ['alice', 'bob', 'carol']);
+    const attempt = service.assertMayMessage(user('bob'), async () => ['alice', 'bob', 'carol']);
 
     // Assess
     await expect(attempt).rejects.toThrow(/blocked/);
+  });
+
+  it('lets a blocked user message chats where no blocker takes part', async () => {
+    // Prepare
+    const service = new BlockService(memoryStore().store, clock);
+    await service.block(user('alice'), 'bob');
+    let participantReads = 0;
+
+    // Act
+    const attempt = service.assertMayMessage(user('bob'), async () => {
+      participantReads++;
+      return ['bob', 'carol'];
+    });
+
+    // Assess
+    await expect(attempt).resolves.toBeUndefined();
+    expect(participantReads).toBe(1);
+  });
+
+  it('reads no participants when nobody has blocked the sender (the common path is one read)', async () => {
+    // Prepare
+    const { store, reads } = memoryStore();
+    const service = new BlockService(store, clock);
+    await service.block(user('alice'), 'carol');
+    let participantReads = 0;
+
+    // Act
+    await service.assertMayMessage(user('bob'), async () => {
+      participantReads++;
+      return ['alice', 'bob'];
+    });
+
+    // Assess
+    expect(participantReads).toBe(0);
+    expect(reads()).toBe(1);
   });
 
   it('accepts the message again after unblocking, and blocks in other tenants do not count', async () => {
@@ -83,23 +121,24 @@ describe('BlockService', () => {
     // Act
     await service.unblock(user('alice'), 'bob');
     await service.unblock(user('alice'), 'bob');
-    const attempt = service.assertMayMessage(user('bob'), ['alice', 'carol']);
+    const attempt = service.assertMayMessage(user('bob'), async () => ['alice', 'carol']);
 
     // Assess
     await expect(attempt).resolves.toBeUndefined();
   });
 
-  it('never checks staff senders nor a sender alone in a chat (no read at all)', async () => {
+  it('never checks staff senders (no read at all)', async () => {
     // Prepare
-    const { store, batchGets } = memoryStore();
+    const { store, reads } = memoryStore();
     const service = new BlockService(store, clock);
     await service.block(user('alice'), 'agent-7');
+    await service.block(user('alice'), 'billing');
 
     // Act
-    await service.assertMayMessage(user('agent-7', 'agent'), ['alice', 'agent-7']);
-    await service.assertMayMessage(user('bob'), ['bob']);
+    await service.assertMayMessage(user('agent-7', 'agent'), async () => ['alice', 'agent-7']);
+    await service.assertMayMessage(user('billing', 'service'), async () => ['alice', 'billing']);
 
     // Assess
-    expect(batchGets()).toBe(0);
+    expect(reads()).toBe(0);
   });
 });

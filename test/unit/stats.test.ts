@@ -40,10 +40,17 @@ describe('StatsService', () => {
   const calls: string[] = [];
   const store: StatsStore = {
     addConnection: async () => {},
+    setAgentOnline: async () => {},
     addOpenChats: async (tenantId, delta) => void calls.push(`open ${tenantId} ${delta}`),
     addMessages: async (tenantId, day, count) => void calls.push(`messages ${tenantId} ${day} ${count}`),
-    counters: async () => ({ connections: 3, agentConnections: 1, openChats: 2 }),
-    snapshot: async () => ({ connections: 3, agentConnections: 1, openChats: 2, messages: 7 }),
+    counters: async () => ({ connections: 3, agentConnections: 2, agentsOnline: 1, openChats: 2 }),
+    snapshot: async () => ({
+      connections: 3,
+      agentConnections: 2,
+      agentsOnline: 1,
+      openChats: 2,
+      messages: 7,
+    }),
   };
   const service = new StatsService(store, { now: () => new Date('2026-11-21T10:00:00.000Z') });
   const as = (role: Identity['role']): Identity => ({ tenantId: 'acme', userId: 'u', role });
@@ -57,6 +64,7 @@ describe('StatsService', () => {
       expect(answer).toEqual({
         liveConnections: 3,
         agentsOnline: 1,
+        agentConnections: 2,
         openChats: 2,
         messagesToday: 7,
         day: '2026-11-21',

@@ -1,9 +1,10 @@
-/** Typing indicators: who receives them, the cooldown and best-effort pushes (no AWS, fakes only). */
+/** Typing indicators: who receives them, the typing state (rate limit) and best-effort pushes (fakes only). */
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError, RateLimitedError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
+import type { TypingEnvelope } from '../../shared/domain/ephemeral.ts';
 import type { Envelope } from '../../shared/domain/schemas.ts';
-import { targetsOf, type TypingPorts, TypingService, typingKey } from '../../shared/domain/typing.ts';
+import { targetsOf, type TypingPorts, TypingService } from '../../shared/domain/typing.ts';
 
 const chatId = 'ch_aaaaaaaaaaaaaaaaaaaa';
 const alice: Identity = { tenantId: 'acme', userId: 'alice', role: 'user' };
@@ -11,7 +12,8 @@ const at = new Date('2026-11-21T10:00:00.000Z');
 
 const setup = (overrides: Partial<TypingPorts> = {}) => {
   const pushed: { connectionId: string; envelope: Envelope }[] = [];
-  const taken = new Set<string>();
+  /** The fake typing state: the last envelope per user and state; a second one of a state is refused. */
+  const recorded = new Map<string, TypingEnvelope>();
   const ports: TypingPorts = {
     authorize: async (_identity, id) => ({ chatId: id, tenantId: 'acme' }),
     subscribers: async () => [
@@ -25,17 +27,18 @@ const setup = (overrides: Partial<TypingPorts> = {}) => {
       pushed.push({ connectionId, envelope });
       return 'delivered';
     },
-    cooldown: {
-      take: async (key) => {
-        if (taken.has(key)) return false;
-        taken.add(key);
+    state: {
+      record: async (envelope) => {
+        const key = `${envelope.chatId}#${envelope.data.userId}#${envelope.data.isTyping}`;
+        if (recorded.has(key)) return false;
+        recorded.set(key, envelope);
         return true;
       },
     },
     clock: { now: () => at },
     ...overrides,
   };
-  return { pushed, service: new TypingService(ports, { intervalMs: 1000, concurrency: 4 }) };
+  return { pushed, recorded, service: new TypingService(ports, { intervalMs: 1000, concurrency: 4 }) };
 };
 
 describe('targetsOf', () => {
@@ -93,6 +96,18 @@ describe('TypingService.send', () => {
     expect(pushed[0]?.envelope.id).toBe(pushed[1]?.envelope.id);
   });
 
+  it('records exactly the envelope it pushes as the chat’s typing state (what pollers return)', async () => {
+    // Prepare
+    const { pushed, recorded, service } = setup();
+
+    // Act
+    await service.send(alice, chatId, true);
+
+    // Assess
+    expect([...recorded.values()]).toEqual([pushed[0]?.envelope]);
+    expect(JSON.stringify([...recorded.values()][0])).toBe(JSON.stringify(pushed[1]?.envelope));
+  });
+
   it('refuses a second event of the same state within the interval with rate_limited and pushes nothing', async () => {
     // Prepare
     const { pushed, service } = setup();
@@ -107,9 +122,9 @@ describe('TypingService.send', () => {
     expect(pushed).toHaveLength(0);
   });
 
-  it('lets "stopped typing" through right after "typing" (separate keys per state)', async () => {
+  it('lets "stopped typing" through right after "typing" (separate records per state)', async () => {
     // Prepare
-    const { service } = setup();
+    const { pushed, recorded, service } = setup();
     await service.send(alice, chatId, true);
 
     // Act
@@ -117,18 +132,19 @@ describe('TypingService.send', () => {
 
     // Assess
     expect(stopped.isTyping).toBe(false);
-    expect(typingKey(alice, chatId, true)).not.toBe(typingKey(alice, chatId, false));
+    expect([...recorded.values()].map((e) => e.data.isTyping)).toEqual([true, false]);
+    expect(pushed.at(-1)?.envelope.data).toMatchObject({ isTyping: false });
   });
 
-  it('refuses a caller that may not send to the chat before spending the rate limit', async () => {
+  it('refuses a caller that may not send to the chat before writing the typing state', async () => {
     // Prepare
     let spent = 0;
     const { pushed, service } = setup({
       authorize: async () => {
         throw new ForbiddenError('you are not a participant of this chat');
       },
-      cooldown: {
-        take: async () => {
+      state: {
+        record: async () => {
           spent++;
           return true;
         },

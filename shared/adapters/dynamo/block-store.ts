@@ -1,16 +1,18 @@
 /**
- * Blocks: `BLOCKS#<tenant>#<blocker> / BLOCKED#<userId>`. Listing is a Query of the blocker's partition;
- * the send check is one BatchGet of the (participant, sender) keys.
+ * Blocks: `BLOCKS#<tenant>#<blocker> / BLOCKED#<userId>`, listed by a Query of the blocker's partition.
+ * Each block and unblock also adds / removes the blocker in the blocked user's summary
+ * `BLOCKS#<tenant>#<userId> / BLOCKERS` (a string set) in the same transaction, so the send check is one
+ * consistent GetItem of the sender's summary — absent for a sender nobody has blocked.
  */
-import { BatchGetCommand, DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
+import { BusyError } from '../../domain/errors.ts';
 import type { BlockStore } from '../../domain/blocks.ts';
 import type { Page } from '../../domain/ports.ts';
 import type { Block } from '../../domain/schemas.ts';
 import { decodeCursor, encodeCursor, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
-
-const BATCH_GET_MAX = 100;
 
 export class DynamoBlockStore implements BlockStore {
   constructor(private readonly table: TableContext) {}
@@ -21,29 +23,56 @@ export class DynamoBlockStore implements BlockStore {
     blockedId: string,
     at: string,
   ): Promise<{ block: Block; created: boolean }> {
-    const { Attributes: old } = await this.table.doc.send(
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.block(tenantId, blockerId, blockedId),
-        UpdateExpression:
-          'SET entity = :entity, tenantId = :tenant, blockerId = :blocker, userId = :user, blockedAt = if_not_exists(blockedAt, :at)',
-        ExpressionAttributeValues: {
-          ':entity': ENTITY.block,
-          ':tenant': tenantId,
-          ':blocker': blockerId,
-          ':user': blockedId,
-          ':at': at,
-        },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    const previous = typeof old?.blockedAt === 'string' ? old.blockedAt : undefined;
-    return { block: { userId: blockedId, blockedAt: previous ?? at }, created: previous === undefined };
+    try {
+      await this.transact(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table.tableName,
+                Item: {
+                  ...keys.block(tenantId, blockerId, blockedId),
+                  entity: ENTITY.block,
+                  tenantId,
+                  blockerId,
+                  userId: blockedId,
+                  blockedAt: at,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Update: this.summaryUpdate(tenantId, blockedId, 'ADD', blockerId) },
+          ],
+        }),
+      );
+      return { block: { userId: blockedId, blockedAt: at }, created: true };
+    } catch (error) {
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (reasons[0]?.Code !== 'ConditionalCheckFailed') throw error;
+    }
+    // A repeat: keep the first blockedAt, and make sure the summary names the blocker (idempotent ADD).
+    const [{ Item: existing }] = await Promise.all([
+      this.table.doc.send(
+        new GetCommand({
+          TableName: this.table.tableName,
+          Key: keys.block(tenantId, blockerId, blockedId),
+          ConsistentRead: true,
+        }),
+      ),
+      this.table.doc.send(new UpdateCommand(this.summaryUpdate(tenantId, blockedId, 'ADD', blockerId))),
+    ]);
+    const blockedAt = typeof existing?.blockedAt === 'string' ? existing.blockedAt : at;
+    return { block: { userId: blockedId, blockedAt }, created: false };
   }
 
   async remove(tenantId: string, blockerId: string, blockedId: string): Promise<void> {
-    await this.table.doc.send(
-      new DeleteCommand({ TableName: this.table.tableName, Key: keys.block(tenantId, blockerId, blockedId) }),
+    await this.transact(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: this.table.tableName, Key: keys.block(tenantId, blockerId, blockedId) } },
+          { Update: this.summaryUpdate(tenantId, blockedId, 'DELETE', blockerId) },
+        ],
+      }),
     );
   }
 
@@ -69,28 +98,54 @@ export class DynamoBlockStore implements BlockStore {
     };
   }
 
-  async blockersOf(tenantId: string, userId: string, blockerIds: readonly string[]): Promise<string[]> {
-    const found: string[] = [];
-    const unique = [...new Set(blockerIds)];
-    for (let start = 0; start < unique.length; start += BATCH_GET_MAX) {
-      let pending: Record<string, unknown>[] = unique
-        .slice(start, start + BATCH_GET_MAX)
-        .map((blockerId) => keys.block(tenantId, blockerId, userId));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= 8) throw new Error('could not read blocks: throttled');
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-        const result = await this.table.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.table.tableName]: { Keys: pending, ProjectionExpression: 'blockerId' },
-            },
-          }),
-        );
-        for (const item of result.Responses?.[this.table.tableName] ?? [])
-          found.push(item.blockerId as string);
-        pending = result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
+  async blockersOf(tenantId: string, userId: string): Promise<string[]> {
+    const { Item: item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.blockers(tenantId, userId),
+        ProjectionExpression: 'blockers',
+        ConsistentRead: true,
+      }),
+    );
+    const blockers: unknown = item?.blockers;
+    return blockers instanceof Set ? [...blockers].filter((id): id is string => typeof id === 'string') : [];
+  }
+
+  /**
+   * Concurrent blocks of one user touch the same summary item; DynamoDB cancels a transaction that
+   * collides with another (TransactionConflict): back off and retry a few times, then report busy.
+   */
+  private async transact(command: TransactWriteCommand): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.table.doc.send(command);
+        return;
+      } catch (error) {
+        const conflict =
+          error instanceof TransactionCanceledException &&
+          (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+        if (!conflict) throw error;
+        if (attempt >= 5) throw new BusyError('blocks of this user are changing too often, retry');
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
       }
     }
-    return found;
+  }
+
+  /** ADD / DELETE one blocker in the blocked user's summary set (DynamoDB drops a set that becomes empty). */
+  private summaryUpdate(tenantId: string, blockedId: string, op: 'ADD' | 'DELETE', blockerId: string) {
+    return {
+      TableName: this.table.tableName,
+      Key: keys.blockers(tenantId, blockedId),
+      UpdateExpression:
+        op === 'ADD'
+          ? 'SET entity = :entity, tenantId = :tenant, userId = :user ADD blockers :blocker'
+          : 'SET entity = :entity, tenantId = :tenant, userId = :user DELETE blockers :blocker',
+      ExpressionAttributeValues: {
+        ':entity': ENTITY.blockers,
+        ':tenant': tenantId,
+        ':user': blockedId,
+        ':blocker': new Set([blockerId]),
+      },
+    };
   }
 }

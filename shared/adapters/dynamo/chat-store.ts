@@ -24,7 +24,11 @@ import { newId } from '../../domain/ids.ts';
 import { decodeCursor, encodeCursor, queryAll, queryRange, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 import { chatItem, metadataIndexAttributes, metadataKeys, slotAttributes } from './metadata-index.ts';
-import { type MetadataSlot, metadataSlots } from '../../config/metadata-index.ts';
+import {
+  DEFAULT_INDEXED_METADATA_KEYS,
+  type MetadataSlot,
+  metadataSlots,
+} from '../../config/metadata-index.ts';
 import {
   indexedConditions,
   matchesChat,
@@ -35,6 +39,23 @@ import {
 const byParticipant = indexByName('byParticipant');
 /** Precision of the activity order of chat lists (see touchActivity). */
 export const ACTIVITY_RESOLUTION_MS = 10_000;
+/**
+ * A chat's list position for its lastActivityAt, and the oldest position that still counts as current
+ * (ACTIVITY_RESOLUTION_MS behind): touchActivity moves positions older than `stale` to `activity`, and
+ * the metadata backfill (metadata-backfill.ts) judges the equality indexes' sort keys the same way.
+ */
+export const activityPositions = (
+  lastActivityAt: string,
+  chatId: string,
+): { activity: string; stale: string } => ({
+  activity: keys.activitySort(lastActivityAt, chatId),
+  stale: keys.activitySort(
+    new Date(Date.parse(lastActivityAt) - ACTIVITY_RESOLUTION_MS).toISOString(),
+    chatId,
+  ),
+});
+/** Chats whose list positions a process remembers (touchActivity); the least recently touched go first. */
+const LISTED_AT_MAX = 10_000;
 const byTenant = indexByName('byTenant');
 
 const CHAT_FIELDS = [
@@ -215,7 +236,24 @@ export const planFilter = (
 };
 
 export class DynamoChatStore implements ChatStore {
-  constructor(private readonly table: TableContext) {}
+  /**
+   * Per chat, the lowest list position (ms) this process knows every one of its list items to have
+   * reached (touchActivity). A later activity less than ACTIVITY_RESOLUTION_MS past it has nothing to
+   * move, so the fan-out skips the reads: a busy chat costs one check per window per container.
+   */
+  private readonly listedAt = new Map<string, number>();
+
+  readonly indexedMetadataKeys: readonly string[];
+  private readonly slots: readonly MetadataSlot[];
+
+  /** `indexedMetadataKeys`: the keys the table's metadata GSIs are built for (INDEXED_METADATA_KEYS). */
+  constructor(
+    private readonly table: TableContext,
+    indexedMetadataKeys: readonly string[] = DEFAULT_INDEXED_METADATA_KEYS,
+  ) {
+    this.indexedMetadataKeys = [...indexedMetadataKeys];
+    this.slots = metadataSlots(this.indexedMetadataKeys);
+  }
 
   async create(
     chat: ChatRecord,
@@ -242,7 +280,7 @@ export class DynamoChatStore implements ChatStore {
       {
         Put: {
           TableName: tableName,
-          Item: chatItem(chat),
+          Item: chatItem(chat, this.slots),
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -642,13 +680,17 @@ export class DynamoChatStore implements ChatStore {
    */
   async listFiltered(request: FilteredListRequest): Promise<Page<ChatRecord>> {
     const { tenantId, filter, limit } = request;
-    const plan = planFilter(request);
+    const plan = planFilter(request, this.slots);
     const narrowed =
       plan.member !== undefined ||
       filter.status !== undefined ||
       filter.assignee !== undefined ||
       filter.updatedAfter !== undefined ||
       filter.metadata.some((condition) => condition !== plan.answers);
+    const ownRows =
+      request.reader !== undefined &&
+      plan.indexName === byParticipant.indexName &&
+      plan.partition === keys.participantIndex(tenantId, request.reader);
     let startKey = decodeCursor(request.cursor, { [plan.pkAttr]: plan.partition });
     const items: ChatRecord[] = [];
     let next: Record<string, unknown> | undefined;
@@ -676,6 +718,8 @@ export class DynamoChatStore implements ChatStore {
         });
       const rows = result.Items ?? [];
       const ids = rows.map((row) => String(row.pk).slice('CHAT#'.length));
+      // Rows of the caller's own participant index carry the caller's read position.
+      const read = ownRows ? new Map(ids.map((id, i) => [id, Number(rows[i]?.lastReadSeq ?? 0)])) : undefined;
       const [chats, members] = await Promise.all([
         this.chatsById(ids),
         plan.member ? this.chatsWithMember(ids, plan.member) : undefined,
@@ -689,8 +733,14 @@ export class DynamoChatStore implements ChatStore {
           chat.tenantId === tenantId &&
           (!members || members.has(chat.chatId)) &&
           matchesChat(chat, filter)
-        )
-          items.push(chat);
+        ) {
+          const lastReadSeq = read?.get(chat.chatId);
+          items.push(
+            lastReadSeq === undefined
+              ? chat
+              : { ...chat, lastReadSeq, unread: Math.max(0, chat.lastSeq - lastReadSeq) },
+          );
+        }
         if (items.length === limit) {
           next =
             i < rows.length - 1
@@ -733,9 +783,10 @@ export class DynamoChatStore implements ChatStore {
       chat.chatId,
       chat.metadata,
       chat.lastActivityAt,
+      this.slots,
     );
     Object.assign(fields, attributes);
-    return slotAttributes().filter((name) => attributes[name] === undefined);
+    return slotAttributes(this.slots).filter((name) => attributes[name] === undefined);
   }
 
   /**
@@ -746,17 +797,16 @@ export class DynamoChatStore implements ChatStore {
    * The metadata equality indexes (byMetaN, on the chat item too) move with `gsi2sk` in the same update.
    */
   async touchActivity(chatId: string, lastActivityAt: string): Promise<void> {
-    const activity = keys.activitySort(lastActivityAt, chatId);
-    const stale = keys.activitySort(
-      new Date(Date.parse(lastActivityAt) - ACTIVITY_RESOLUTION_MS).toISOString(),
-      chatId,
-    );
+    const activityMs = Date.parse(lastActivityAt);
+    const known = this.listedAt.get(chatId);
+    if (known !== undefined && activityMs - ACTIVITY_RESOLUTION_MS < known) return;
+    const { activity, stale } = activityPositions(lastActivityAt, chatId);
     const [chat, participants] = await Promise.all([
       this.table.doc.send(
         new GetCommand({
           TableName: this.table.tableName,
           Key: keys.chat(chatId),
-          ProjectionExpression: ['gsi2sk', ...metadataSlots().map((slot) => slot.eqPk)].join(', '),
+          ProjectionExpression: ['gsi2sk', ...this.slots.map((slot) => slot.eqPk)].join(', '),
         }),
       ),
       this.participantItems(chatId),
@@ -768,7 +818,7 @@ export class DynamoChatStore implements ChatStore {
             {
               key: keys.chat(chatId),
               attribute: 'gsi2sk',
-              also: metadataSlots()
+              also: this.slots
                 .filter((slot) => chatItemNow[slot.eqPk] !== undefined)
                 .map((slot) => slot.eqSk),
             },
@@ -800,6 +850,21 @@ export class DynamoChatStore implements ChatStore {
           }),
       ),
     );
+    // Moved items (or items a racing touch moved further) now sit at `activity` or later; the others
+    // stay where they were read.
+    const positions = [
+      ...(chatItemNow ? [String(chatItemNow.gsi2sk ?? '')] : []),
+      ...participants.map((item) => String(item.gsi1sk ?? '')),
+    ].map((position) => (position < stale ? activityMs : Date.parse(position.split('#')[0] ?? '')));
+    const floor = Math.min(activityMs, ...positions);
+    if (!Number.isNaN(floor)) {
+      this.listedAt.delete(chatId);
+      this.listedAt.set(chatId, floor);
+      if (this.listedAt.size > LISTED_AT_MAX) {
+        const oldest = this.listedAt.keys().next().value;
+        if (oldest !== undefined) this.listedAt.delete(oldest);
+      }
+    }
   }
 
   /** Index items hold keys only for the chat; the chats themselves come in one BatchGet. */

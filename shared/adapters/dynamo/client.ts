@@ -7,8 +7,13 @@ export interface TableContext {
   readonly tableName: string;
 }
 
-export const createTableContext = (tableName: string, endpoint?: string): TableContext => {
-  const client = new DynamoDBClient(endpoint ? { endpoint, maxAttempts: 5 } : { maxAttempts: 5 });
+/** `region`: only for tools run outside Lambda (default: the SDK's region chain). */
+export const createTableContext = (tableName: string, endpoint?: string, region?: string): TableContext => {
+  const client = new DynamoDBClient({
+    maxAttempts: 5,
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+  });
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });

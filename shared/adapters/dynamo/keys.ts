@@ -34,8 +34,16 @@ export const keys = {
     pk: `BLOCKS#${tenantId}#${blockerId}`,
     sk: `BLOCKED#${blockedId}`,
   }),
+  /** Who has blocked one user: a string set kept in the same transaction as each block and unblock. */
+  blockers: (tenantId: string, userId: string) => ({ pk: `BLOCKS#${tenantId}#${userId}`, sk: 'BLOCKERS' }),
   /** Per-tenant counters (connections, open chats) and per-UTC-day message counts (GET /v1/stats). */
   presence: (tenantId: string, userId: string) => ({ pk: `PRESENCE#${tenantId}#${userId}`, sk: 'PRESENCE' }),
+  /** A chat's typing state: one item per user and state; one Query of the partition reads the chat's. */
+  typingChat: (tenantId: string, chatId: string) => `TYPING#${tenantId}#${chatId}`,
+  typing: (tenantId: string, chatId: string, userId: string, isTyping: boolean) => ({
+    pk: `TYPING#${tenantId}#${chatId}`,
+    sk: `${userId}#${isTyping ? 'on' : 'off'}`,
+  }),
   statsCounters: (tenantId: string) => ({ pk: `STATS#${tenantId}`, sk: 'COUNTERS' }),
   statsDay: (tenantId: string, day: string) => ({ pk: `STATS#${tenantId}`, sk: `DAY#${day}` }),
   BLOCKED_PREFIX: 'BLOCKED#',

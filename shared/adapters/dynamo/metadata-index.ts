@@ -61,11 +61,14 @@ export const metadataIndexAttributes = (
 };
 
 /** The whole chat item as the store writes it (also used by tests that bulk-load chats). */
-export const chatItem = (chat: ChatRecord): Record<string, unknown> => ({
+export const chatItem = (
+  chat: ChatRecord,
+  slots: readonly MetadataSlot[] = metadataSlots(),
+): Record<string, unknown> => ({
   ...keys.chat(chat.chatId),
   entity: ENTITY.chat,
   ...chat,
   gsi2pk: keys.tenantIndex(chat.tenantId),
   gsi2sk: keys.activitySort(chat.lastActivityAt, chat.chatId),
-  ...metadataIndexAttributes(chat.tenantId, chat.chatId, chat.metadata, chat.lastActivityAt),
+  ...metadataIndexAttributes(chat.tenantId, chat.chatId, chat.metadata, chat.lastActivityAt, slots),
 });

@@ -1,52 +1,168 @@
 /**
- * Presence counters: one item per user with the number of live connections (ADD ±1). The item's TTL
- * follows the latest connection, so a count left behind by a lost $disconnect expires with it.
+ * Presence: one item per user with the number of live connections and the user's last online/offline
+ * transition. The count moves by conditional writes so that the write which takes the user from 0 to 1
+ * (or 1 to 0) is the very write that stores the transition: no second write, so racing tabs can never
+ * leave a stored transition that disagrees with the count, and each transition is stored (and pushed)
+ * by exactly one handler. The item's TTL follows the latest connection, so a count left behind by a
+ * lost $disconnect expires with it (and the next connect counts as a first one again).
  */
-import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENTITY } from '../../config/table.ts';
-import type { PresenceStore } from '../../domain/ports.ts';
+import type { PresenceStore, PresenceTransition } from '../../domain/ports.ts';
+import type { Role } from '../../domain/schemas.ts';
 import type { TableContext } from './client.ts';
 import { keys } from './keys.ts';
+
+/** Concurrent opens and closes of one user's tabs retry this often before giving up. */
+const MAX_ATTEMPTS = 20;
+
+type Update = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
+
+const toTransition = (value: unknown): PresenceTransition | undefined => {
+  const t = value as Partial<Record<keyof PresenceTransition, unknown>> | undefined;
+  if (!t || typeof t.userId !== 'string' || typeof t.at !== 'string' || typeof t.id !== 'string') {
+    return undefined;
+  }
+  return { userId: t.userId, role: t.role as Role, online: t.online === true, at: t.at, id: t.id };
+};
 
 export class DynamoPresenceStore implements PresenceStore {
   constructor(private readonly table: TableContext) {}
 
-  async change(tenantId: string, userId: string, delta: number, expiresAt: number): Promise<number> {
-    const { Attributes: item } = await this.table.doc.send(
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.presence(tenantId, userId),
-        UpdateExpression:
-          delta > 0 ? 'ADD connections :delta SET entity = :entity, #ttl = :ttl' : 'ADD connections :delta',
+  /** True if the conditional update applied; otherwise the item as it was (undefined if none). */
+  private async update(
+    tenantId: string,
+    userId: string,
+    input: Update,
+  ): Promise<true | { old?: Record<string, unknown> }> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          ...input,
+          TableName: this.table.tableName,
+          Key: keys.presence(tenantId, userId),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return error.Item ? { old: unmarshall(error.Item) } : {};
+    }
+  }
+
+  /**
+   * First connection: SET the count to 1 with the transition, if there is no live count (none, 0, or
+   * expired). Otherwise ADD 1 if there is one. One of the two holds unless another tab moved the count
+   * in between, and then the next round sees the new state. 1 WCU (2 for a second tab).
+   */
+  async open(tenantId: string, transition: PresenceTransition, expiresAt: number): Promise<boolean> {
+    const now = Math.floor(Date.parse(transition.at) / 1000);
+    const names = { '#ttl': 'ttl', '#tr': 'transition' };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const first = await this.update(tenantId, transition.userId, {
+        UpdateExpression: 'SET connections = :one, entity = :entity, #ttl = :ttl, #tr = :transition',
+        ConditionExpression:
+          'attribute_not_exists(connections) OR connections < :one OR attribute_not_exists(#ttl) OR #ttl <= :now',
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: {
-          ':delta': delta,
-          ...(delta > 0 ? { ':entity': ENTITY.presence, ':ttl': expiresAt } : {}),
+          ':one': 1,
+          ':now': now,
+          ':ttl': expiresAt,
+          ':entity': ENTITY.presence,
+          ':transition': { ...transition },
         },
-        ...(delta > 0 ? { ExpressionAttributeNames: { '#ttl': 'ttl' } } : {}),
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Math.max(0, Number(item?.connections ?? 0));
+      });
+      if (first === true) return true;
+      const another = await this.update(tenantId, transition.userId, {
+        UpdateExpression: 'ADD connections :one SET #ttl = :ttl',
+        ConditionExpression: 'connections >= :one AND #ttl > :now',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':one': 1, ':now': now, ':ttl': expiresAt },
+      });
+      if (another === true) return false;
+    }
+    throw new Error('presence count kept changing; giving up');
+  }
+
+  /**
+   * Last connection: SET the count to 0 with the transition if it is exactly 1 (and not expired);
+   * otherwise ADD -1 if it is above 1. Neither (no live count: nothing to count down) → false.
+   */
+  async close(tenantId: string, transition: PresenceTransition): Promise<boolean> {
+    const now = Math.floor(Date.parse(transition.at) / 1000);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const last = await this.update(tenantId, transition.userId, {
+        UpdateExpression: 'SET connections = :zero, #tr = :transition',
+        ConditionExpression: 'connections = :one AND #ttl > :now',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#tr': 'transition' },
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': now, ':transition': { ...transition } },
+      });
+      if (last === true) return true;
+      const fewer = await this.update(tenantId, transition.userId, {
+        UpdateExpression: 'ADD connections :minus',
+        ConditionExpression: 'connections > :one',
+        ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+      });
+      if (fewer === true) return false;
+      const old = fewer.old;
+      // Exactly 1 and live again means another tab changed it in between: try again.
+      if (!old || Number(old.connections ?? 0) !== 1 || Number(old.ttl ?? 0) <= now) return false;
+    }
+    throw new Error('presence count kept changing; giving up');
+  }
+
+  private async batchGet(
+    tenantId: string,
+    userIds: readonly string[],
+    projection?: { expression: string; names: Record<string, string> },
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for (let start = 0; start < userIds.length; start += 100) {
+      let pending = userIds.slice(start, start + 100).map((userId) => keys.presence(tenantId, userId));
+      for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
+        const result = await this.table.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.table.tableName]: {
+                Keys: pending,
+                ...(projection
+                  ? {
+                      ProjectionExpression: projection.expression,
+                      ExpressionAttributeNames: projection.names,
+                    }
+                  : {}),
+              },
+            },
+          }),
+        );
+        items.push(...(result.Responses?.[this.table.tableName] ?? []));
+        pending = (result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as typeof pending;
+      }
+    }
+    return items;
   }
 
   async online(tenantId: string, userIds: readonly string[]): Promise<Set<string>> {
     const online = new Set<string>();
     const now = Math.floor(Date.now() / 1000);
-    for (let start = 0; start < userIds.length; start += 100) {
-      let pending = userIds.slice(start, start + 100).map((userId) => keys.presence(tenantId, userId));
-      for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
-        const result = await this.table.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: pending } } }),
-        );
-        for (const item of result.Responses?.[this.table.tableName] ?? []) {
-          // An expired item may linger until DynamoDB's TTL sweep removes it.
-          if (Number(item.connections ?? 0) > 0 && Number(item.ttl ?? 0) > now) {
-            online.add(String(item.pk).slice(`PRESENCE#${tenantId}#`.length));
-          }
-        }
-        pending = (result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as typeof pending;
+    for (const item of await this.batchGet(tenantId, userIds)) {
+      // An expired item may linger until DynamoDB's TTL sweep removes it.
+      if (Number(item.connections ?? 0) > 0 && Number(item.ttl ?? 0) > now) {
+        online.add(String(item.pk).slice(`PRESENCE#${tenantId}#`.length));
       }
     }
     return online;
+  }
+
+  async transitions(tenantId: string, userIds: readonly string[]): Promise<PresenceTransition[]> {
+    return (
+      await this.batchGet(tenantId, userIds, { expression: '#tr', names: { '#tr': 'transition' } })
+    ).flatMap((item) => {
+      const transition = toTransition(item.transition);
+      return transition ? [transition] : [];
+    });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Per-tenant counters for GET /v1/stats: one `COUNTERS` item (live connections in total and per role,
- * open chats) and one item per UTC day (messages). Every change is an `ADD` update — no read first,
+ * open chats, the set of agents online) and one item per UTC day (messages). Every change is an `ADD` update — no read first,
  * no scan ever; concurrent writers never lose an increment.
  */
 import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +14,8 @@ import { keys } from './keys.ts';
 const DAY_RETENTION_DAYS = 35;
 
 const count = (value: unknown): number => (typeof value === 'number' ? Math.max(0, value) : 0);
+/** DynamoDB drops a string set that becomes empty. */
+const sizeOf = (value: unknown): number => (value instanceof Set ? value.size : 0);
 
 export class DynamoStatsStore implements StatsStore {
   constructor(private readonly table: TableContext) {}
@@ -26,6 +28,21 @@ export class DynamoStatsStore implements StatsStore {
         UpdateExpression: 'SET entity = :entity, tenantId = :tenant ADD connections :d, #role :d',
         ExpressionAttributeNames: { '#role': `${role}Connections` },
         ExpressionAttributeValues: { ':entity': ENTITY.stats, ':tenant': tenantId, ':d': delta },
+      }),
+    );
+  }
+
+  async setAgentOnline(tenantId: string, agentId: string, online: boolean): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.statsCounters(tenantId),
+        UpdateExpression: `SET entity = :entity, tenantId = :tenant ${online ? 'ADD' : 'DELETE'} onlineAgents :id`,
+        ExpressionAttributeValues: {
+          ':entity': ENTITY.stats,
+          ':tenant': tenantId,
+          ':id': new Set([agentId]),
+        },
       }),
     );
   }
@@ -66,6 +83,7 @@ export class DynamoStatsStore implements StatsStore {
     return {
       connections: count(item?.connections),
       agentConnections: count(item?.agentConnections),
+      agentsOnline: sizeOf(item?.onlineAgents),
       openChats: count(item?.openChats),
     };
   }
@@ -76,6 +94,7 @@ export class DynamoStatsStore implements StatsStore {
     return {
       connections: count(counters?.connections),
       agentConnections: count(counters?.agentConnections),
+      agentsOnline: sizeOf(counters?.onlineAgents),
       openChats: count(counters?.openChats),
       messages: count(today?.messages),
     };
