@@ -79,11 +79,22 @@ export interface LocalCloud {
 }
 
 type Module = { handler: unknown };
-const load = async <T>(handlerPath: string): Promise<T> => {
+/**
+ * A handler of the route table, loaded in-process. `after` runs once each invocation has settled: the
+ * handlers are what writes to the table, so the stream poller is told to look at once.
+ */
+const load = async <T>(handlerPath: string, after: () => void): Promise<T> => {
   const module = (await import(pathToFileURL(join(ROOT, handlerPath)).href)) as Module;
-  if (typeof module.handler !== 'function')
-    throw new Error(`${handlerPath} does not export a handler function`);
-  return module.handler as T;
+  const handler = module.handler;
+  if (typeof handler !== 'function') throw new Error(`${handlerPath} does not export a handler function`);
+  const invoke = async (...args: unknown[]): Promise<unknown> => {
+    try {
+      return await handler(...args);
+    } finally {
+      after();
+    }
+  };
+  return invoke as T;
 };
 
 const port = async (value: number | undefined, envName: string, fallback?: number): Promise<number> => {
@@ -188,10 +199,13 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       INDEXED_METADATA_KEYS: indexedMetadataKeys.join(','),
     });
 
+    // Every invocation may have written to the table: tell the stream poller (started below) to look now.
+    const wake = { poke: () => {} };
+    const written = () => wake.poke();
     const wsRouteMap = new Map<string, WsGatewayRoute>();
     for (const route of wsRoutes) {
       wsRouteMap.set(route.routeKey, {
-        invoke: await load<WsInvoke>(route.handler),
+        invoke: await load<WsInvoke>(route.handler, written),
         twoWay: route.twoWay,
         timeoutMs: (route.timeoutSeconds ?? 10) * 1000,
       });
@@ -213,7 +227,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         batchSize: consumer.batchSize,
         retryAttempts: consumer.retryAttempts,
         timeoutMs: (consumer.timeoutSeconds ?? 10) * 1000,
-        invoke: await load<StreamPollerConsumer['invoke']>(consumer.handler),
+        invoke: await load<StreamPollerConsumer['invoke']>(consumer.handler, written),
       });
     }
     const poller = await startStreamPoller({
@@ -221,18 +235,26 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       region: LOCAL_REGION,
       tableName: LOCAL_TABLE,
       consumers,
+      // 25 ms while writes come in (and after each invocation's poke), 250 ms when idle: an idle local
+      // cloud then costs DynamoDB Local little CPU, and writes from other processes still arrive.
+      pollIntervalMs: 25,
+      idlePollIntervalMs: 250,
       onFailure: (consumer, records, error) =>
         log(
           `stream consumer ${consumer.name} dropped ${records.length} record(s) after retries: ${String(error)}`,
         ),
     });
+    wake.poke = () => poller.poke();
     stops.push(() => poller.stop());
 
     // S3 notifications: ObjectCreated under a consumer's prefix invokes it asynchronously, with Lambda's
     // two retries for async invocations. Keys are URL-encoded as AWS sends them.
     const inFlight = new Set<Promise<void>>();
     for (const consumer of bucketConsumers) {
-      const invoke = await load<(event: S3Event, context: Context) => Promise<void>>(consumer.handler);
+      const invoke = await load<(event: S3Event, context: Context) => Promise<void>>(
+        consumer.handler,
+        written,
+      );
       s3.on('event', (event) => {
         for (const record of event.Records as S3Event['Records']) {
           if (
@@ -274,7 +296,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         httpRoutes.map(async (route) => ({
           method: route.method,
           path: route.path,
-          invoke: await load<HttpInvoke>(route.handler),
+          invoke: await load<HttpInvoke>(route.handler, written),
           timeoutMs: (route.timeoutSeconds ?? 10) * 1000,
         })),
       ),

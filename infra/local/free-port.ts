@@ -1,43 +1,57 @@
-/** Asks the OS for a free TCP port (listen on port 0, read it back, release it). */
+/**
+ * Free TCP ports for the local cloud and the tests. A port is picked at random BELOW the OS's ephemeral
+ * range and checked by binding it: the OS hands ports of the ephemeral range to outgoing connections
+ * too (every fetch and SDK call), so a port read back from `listen(0)` and released can be taken by a
+ * connection before its server binds it (EADDRINUSE under a busy test run). Below the range only another
+ * explicit bind can take it.
+ */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 
-export const freePort = (host = '127.0.0.1'): Promise<number> =>
-  new Promise((resolve, reject) => {
+const ephemeralLow = (): number => {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 32_768;
+  } catch {
+    return 32_768; // not Linux: macOS and Windows start their ranges higher still
+  }
+};
+const PICK_FROM = 10_000;
+const PICK_BELOW = ephemeralLow();
+
+const bindable = (port: number, host: string): Promise<number | undefined> =>
+  new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host, exclusive: true }, () => {
+    server.once('error', () => resolve(undefined));
+    server.listen({ port, host, exclusive: true }, () => {
       const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('could not determine a free port'));
-        return;
-      }
-      server.close(() => resolve(address.port));
+      const bound = address !== null && typeof address !== 'string' ? address.port : undefined;
+      server.close(() => resolve(bound));
     });
   });
 
-/** Several distinct free ports (held open together so the OS cannot hand out the same one twice). */
+/** A free TCP port (see above); falls back to the OS's pick when the range below is too small. */
+export const freePort = async (
+  host = '127.0.0.1',
+  taken: ReadonlySet<number> = new Set(),
+): Promise<number> => {
+  if (PICK_BELOW - PICK_FROM >= 1_000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = PICK_FROM + Math.floor(Math.random() * (PICK_BELOW - PICK_FROM));
+      if (!taken.has(port) && (await bindable(port, host)) === port) return port;
+    }
+  }
+  const port = await bindable(0, host);
+  if (port === undefined) throw new Error('could not find a free port');
+  return port;
+};
+
+/** Several distinct free ports. */
 export const freePorts = async (count: number, host = '127.0.0.1'): Promise<number[]> => {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.unref();
-          server.once('error', reject);
-          server.listen({ port: 0, host, exclusive: true }, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('could not determine a free port');
-    return address.port;
-  });
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort(host, ports));
+  return [...ports];
 };
 
 /** Starts listening and resolves with the bound port (the one asked for, or the OS's pick for 0). */

@@ -13,6 +13,11 @@ const started = Date.now();
 const cloud = await startLocalCloud({
   ...(values.persist ? { persistDir: values.persist } : {}),
   log: (line) => console.error(line),
+}).catch((error: unknown) => {
+  // A configuration or start-up problem (bad INDEXED_METADATA_KEYS, a busy port, no Java): the message,
+  // not a stack trace. Exiting kills any child already started (infra/local/dynamo.ts).
+  console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 });
 
 let stopping = false;

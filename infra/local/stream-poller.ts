@@ -50,8 +50,15 @@ export interface StreamPollerOptions {
   readonly region: string;
   readonly tableName: string;
   readonly consumers: readonly StreamPollerConsumer[];
-  /** Pause between polls that returned nothing. */
+  /** Pause between polls that returned nothing, while the table is busy (default 25 ms). */
   readonly pollIntervalMs?: number;
+  /**
+   * Pause between empty polls once nothing has been read or poked for `busyWindowMs` (default: the same
+   * as pollIntervalMs). Keeps an idle local cloud cheap; `poke()` after a write brings it back at once.
+   */
+  readonly idlePollIntervalMs?: number;
+  /** How long after the last record read or `poke()` the short interval applies (default 2 s). */
+  readonly busyWindowMs?: number;
   /** Called once a batch has failed 1 + retryAttempts times; the records are then skipped. */
   readonly onFailure?: StreamFailureHandler;
   /** First retry delay (doubling, capped at 1 s). */
@@ -68,6 +75,8 @@ export interface StreamPoller {
   stop(): Promise<void>;
   /** Resolves once everything written before the call has been read and every consumer has processed it. */
   idle(): Promise<void>;
+  /** Something was (probably) written: poll now and keep the short interval for a while. */
+  poke(): void;
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -289,6 +298,15 @@ interface ShardState {
 
 export const startStreamPoller = async (options: StreamPollerOptions): Promise<StreamPoller> => {
   const pollIntervalMs = options.pollIntervalMs ?? 25;
+  const idlePollIntervalMs = options.idlePollIntervalMs ?? pollIntervalMs;
+  const busyWindowMs = options.busyWindowMs ?? 2_000;
+  let busyUntil = Date.now() + busyWindowMs;
+  /** Aborted by poke() to end the current pause early. */
+  let pause = new AbortController();
+  const poke = (): void => {
+    busyUntil = Date.now() + busyWindowMs;
+    pause.abort();
+  };
   const clientConfig = {
     endpoint: options.endpoint,
     region: options.region,
@@ -446,8 +464,17 @@ export const startStreamPoller = async (options: StreamPollerOptions): Promise<S
       const due = roundWaiters.filter((waiter) => waiter.target <= roundsCompleted);
       roundWaiters = roundWaiters.filter((waiter) => waiter.target > roundsCompleted);
       for (const waiter of due) waiter.resolve();
+      if (read > 0) busyUntil = Date.now() + busyWindowMs;
       if (failed) await sleep(500, stopSignal.signal);
-      else if (read === 0) await sleep(pollIntervalMs, stopSignal.signal);
+      else if (read === 0) {
+        // Poked during this round: poll again at once. Otherwise pause until due or poked.
+        if (!pause.signal.aborted)
+          await sleep(
+            Date.now() < busyUntil ? pollIntervalMs : idlePollIntervalMs,
+            AbortSignal.any([stopSignal.signal, pause.signal]),
+          );
+        if (pause.signal.aborted) pause = new AbortController();
+      }
     }
   };
   const running = loop();
@@ -455,12 +482,14 @@ export const startStreamPoller = async (options: StreamPollerOptions): Promise<S
   /** Resolves after a full poll round that started after this call. */
   const nextFullRound = (): Promise<void> => {
     if (stopped) return Promise.resolve();
+    poke();
     const target = roundsStarted + 1;
     return new Promise((resolve) => roundWaiters.push({ target, resolve }));
   };
 
   return {
     streamArn,
+    poke,
     idle: async () => {
       // Keep going while handlers cause new stream records (e.g. a consumer writing to the table), bounded.
       for (let pass = 0; pass < 100 && !stopped; pass++) {

@@ -3,11 +3,11 @@
  * functions' INDEXED_METADATA_KEYS, so the two cannot drift. Synthesized like test/cdk/stack.test.ts
  * (stub handlers, no bundling), without the cdk-nag packs (that file runs them).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/temp-dir.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import { ConfigError } from '../../infra/constructs/config.ts';
 import { bucketConsumers, httpRoutes, streamConsumers, wsRoutes } from '../../shared/config/routes.ts';
@@ -18,15 +18,7 @@ interface Index {
   Projection: { ProjectionType: string };
 }
 
-const tempDirs: string[] = [];
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 /** A throwaway project root holding a stub for every handler of the route table. */
 const STUB_ROOT = (() => {

@@ -3,21 +3,13 @@
  * Most tests synthesize against stub handler files with bundling skipped (fast, independent of the
  * handlers' code); one test bundles the real handlers with esbuild.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/temp-dir.ts';
 import { type BuildAppOptions, buildApp, PROJECT_ROOT } from '../../infra/build-app.ts';
 import { ESM_REQUIRE_BANNER } from '../../infra/constructs/functions.ts';
 import type { ChatStack } from '../../infra/stack.ts';
@@ -53,15 +45,7 @@ const IN_MEMORY = { '@aws-cdk/core:appMode': 'inmemory' };
 const allRoutes = [...httpRoutes, ...wsRoutes, ...streamConsumers, ...bucketConsumers];
 const deployedRoutes = [...deployedHttpRoutes(), ...wsRoutes, ...streamConsumers, ...bucketConsumers];
 
-const tempDirs: string[] = [];
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 /** A throwaway project root holding a stub for every handler of the route table. */
 const stubProjectRoot = (): string => {

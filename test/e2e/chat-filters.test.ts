@@ -1,7 +1,7 @@
 /** Chat filters on GET /v1/chats through the local cloud's gateway and the real handlers. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { api } from '../support/clients.ts';
+import { api, chatIdsOf } from '../support/clients.ts';
 
 let cloud: LocalCloud;
 let client: ReturnType<typeof api>;
@@ -16,13 +16,9 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-const createChat = async (metadata: Record<string, unknown>) => {
-  const response = await client.call('POST', '/v1/chats', agent, { metadata, participants: ['bob'] });
-  expect(response.status).toBe(201);
-  return response.body.chatId as unknown as string;
-};
-const chatIds = (body: Record<string, unknown>) =>
-  (body.items as { chatId: string }[]).map((chat) => chat.chatId);
+const createChat = (metadata: Record<string, unknown>) =>
+  client.createChat(agent, { metadata, participants: ['bob'] });
+const chatIds = chatIdsOf;
 
 describe('chat filters on GET /v1/chats', () => {
   it('returns the open chats of a project, newest first, for metadata__project_id=123&status=open', async () => {

@@ -5,12 +5,13 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { api } from '../support/clients.ts';
+import { api, chatIdsOf } from '../support/clients.ts';
 
 let cloud: LocalCloud;
 let client: ReturnType<typeof api>;
 let agent: string;
 
+const previousKeys = process.env.INDEXED_METADATA_KEYS;
 beforeAll(async () => {
   process.env.INDEXED_METADATA_KEYS = 'region, customer.tier';
   cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} });
@@ -19,15 +20,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cloud?.stop();
+  if (previousKeys === undefined) delete process.env.INDEXED_METADATA_KEYS;
+  else process.env.INDEXED_METADATA_KEYS = previousKeys;
 });
 
-const createChat = async (metadata: Record<string, unknown>) => {
-  const response = await client.call('POST', '/v1/chats', agent, { metadata, participants: ['bob'] });
-  expect(response.status).toBe(201);
-  return response.body.chatId as unknown as string;
-};
-const chatIds = (body: Record<string, unknown>) =>
-  (body.items as { chatId: string }[]).map((chat) => chat.chatId);
+const createChat = (metadata: Record<string, unknown>) =>
+  client.createChat(agent, { metadata, participants: ['bob'] });
+const chatIds = chatIdsOf;
 
 describe('local cloud with INDEXED_METADATA_KEYS=region,customer.tier', () => {
   it('builds the table with two GSIs per configured key and nothing for the default keys', async () => {

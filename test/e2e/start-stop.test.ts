@@ -125,4 +125,24 @@ describe('npm start', () => {
       expect(run.children.filter((pid) => !stopped(pid))).toEqual([]);
     }
   }, 90_000);
+
+  it('refuses a bad INDEXED_METADATA_KEYS with one clear line and exit code 1, not a stack trace', async () => {
+    // Act
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
+      cwd: root,
+      env: { ...process.env, INDEXED_METADATA_KEYS: 'project_id,project_id' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toContain('npm start: INDEXED_METADATA_KEYS: "project_id" is listed twice');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -322,4 +322,48 @@ describe('stream poller (Lambda event-source mapping on a DynamoDB Local stream)
     await poller.idle();
     expect(slowFinished).toBe(true);
   });
+
+  it('idles at the long interval once quiet, and a poke makes it read a new record at once', async () => {
+    // Prepare: a second poller whose quiet interval (4 s) is far longer than the waits below
+    const seen: string[] = [];
+    const idler = await startStreamPoller({
+      endpoint: dynamo.endpoint,
+      region: REGION,
+      tableName: TABLE,
+      pollIntervalMs: 10,
+      idlePollIntervalMs: 4_000,
+      busyWindowMs: 200,
+      consumers: [
+        {
+          name: 'idle',
+          filters: [{ dynamodb: { Keys: { pk: { S: [{ prefix: 'IDLE#' }] } } } }],
+          batchSize: 10,
+          retryAttempts: 0,
+          invoke: async (event: DynamoDBStreamEvent) => {
+            seen.push(...event.Records.map(pkOf));
+            return undefined;
+          },
+        },
+      ],
+    });
+    try {
+      await sleep(500);
+
+      // Act
+      await put('IDLE#1');
+      await sleep(1_000);
+      const beforePoke = [...seen];
+      const poked = Date.now();
+      idler.poke();
+      while (seen.length === 0 && Date.now() - poked < 2_000) await sleep(5);
+      const afterPokeMs = Date.now() - poked;
+
+      // Assess
+      expect(beforePoke).toEqual([]);
+      expect(seen).toEqual(['IDLE#1']);
+      expect(afterPokeMs).toBeLessThan(1_000);
+    } finally {
+      await idler.stop();
+    }
+  });
 });

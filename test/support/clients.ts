@@ -31,8 +31,19 @@ export const api = (httpUrl: string) => {
         .token as unknown as string,
     ticket: async (token: string) =>
       (await call('POST', '/v1/realtime/tickets', token)).body as unknown as { ticket: string; url: string },
+    /** POST /v1/chats, which must answer 201; the new chat's id. */
+    createChat: async (token: string, body: unknown): Promise<string> => {
+      const response = await call('POST', '/v1/chats', token, body);
+      if (response.status !== 201)
+        throw new Error(`POST /v1/chats: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body.chatId as string;
+    },
   };
 };
+
+/** The chat ids of a list answer (`{ items: [{ chatId }] }`), in order. */
+export const chatIdsOf = (body: Record<string, unknown>): string[] =>
+  (body.items as { chatId: string }[]).map((chat) => chat.chatId);
 
 /** A socket that records every envelope and lets a test wait for the ones it expects. */
 export class TestSocket {
