@@ -3,8 +3,8 @@
  * tenant's chats, open one to see its messages live, reply.
  */
 import { ChatClient, devToken, loadConfig } from '/sdk/client.js';
+import { appendMessage, byTestId, errorReporter, onCompose, showStatus } from '/sdk/ui.js';
 
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const statusLine = byTestId('status');
 const errorLine = byTestId('error');
 const signInForm = byTestId('sign-in-form');
@@ -21,41 +21,20 @@ const replyForm = byTestId('reply-form');
 const replyInput = byTestId('reply-input');
 const replyButton = byTestId('reply-button');
 
-const STATUS_TEXT = {
-  idle: 'Signed out',
-  connecting: 'Connecting…',
-  open: 'Online',
-  reconnecting: 'Reconnecting…',
-  closed: 'Offline',
-};
 const REFRESH_MS = 5_000;
 
 let client;
 let agentId;
 let openChatId;
 
-const showError = (message) => {
-  errorLine.textContent = message ?? '';
-  errorLine.hidden = !message;
-};
+const showError = errorReporter(errorLine);
 
 const render = (message) => {
-  const item = document.createElement('li');
   const mine = message.senderId === agentId;
-  item.className = mine ? 'mine' : 'theirs';
-  item.dataset.testid = 'message';
-  item.dataset.seq = String(message.seq);
-  item.dataset.senderRole = message.senderRole;
-  const who = document.createElement('span');
-  who.className = 'who';
-  who.textContent = mine ? 'You' : `${message.senderId} (${message.senderRole})`;
-  const text = document.createElement('span');
-  text.className = 'text';
-  text.dataset.testid = 'message-text';
-  text.textContent = message.text ?? '';
-  item.append(who, text);
-  messages.append(item);
-  messages.scrollTop = messages.scrollHeight;
+  appendMessage(messages, message, {
+    mine,
+    who: mine ? 'You' : `${message.senderId} (${message.senderRole})`,
+  });
 };
 
 const refreshChats = async () => {
@@ -102,10 +81,9 @@ const signIn = async (config) => {
     : tokenInput.value.trim();
   client = new ChatClient({ httpUrl: config.httpUrl, token });
   window.chatConsole = { client };
-  client.on('status', (status) => {
-    statusLine.dataset.state = status;
-    statusLine.textContent = `${agentId} · ${STATUS_TEXT[status] ?? status}`;
-  });
+  client.on('status', (status) =>
+    showStatus(statusLine, status, { idleText: 'Signed out', prefix: `${agentId} · ` }),
+  );
   client.on('message', (message) => message.chatId === openChatId && render(message));
   client.on('error', (error) => console.warn('[chat]', error));
   await refreshChats();
@@ -124,19 +102,9 @@ const start = async () => {
     signIn(config).catch((error) => showError(`Sign-in failed: ${error.message}`));
   });
   refreshButton.addEventListener('click', () => refreshChats().catch((error) => showError(error.message)));
-  replyForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const text = replyInput.value.trim();
-    if (!text || !openChatId) return;
-    replyInput.value = '';
-    showError();
-    try {
-      await client.send(openChatId, text);
-    } catch (error) {
-      showError(`Could not send: ${error.message}`);
-      if (!replyInput.value) replyInput.value = text;
-    }
-  });
+  onCompose(replyForm, replyInput, showError, (text) =>
+    openChatId ? client.send(openChatId, text) : undefined,
+  );
 };
 
 start().catch((error) => showError(`The console could not start: ${error.message}`));

@@ -3,8 +3,8 @@
  * reload continues it), messages live over the SDK, a text box to send.
  */
 import { ApiError, ChatClient, createVisitor, loadConfig } from '/sdk/client.js';
+import { appendMessage, byTestId, errorReporter, onCompose, showStatus } from '/sdk/ui.js';
 
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const widget = byTestId('widget');
 const statusLine = byTestId('status');
 const list = byTestId('messages');
@@ -13,36 +13,12 @@ const form = byTestId('composer');
 const input = byTestId('message-input');
 const sendButton = byTestId('send-button');
 
-const STATUS_TEXT = {
-  idle: 'Starting…',
-  connecting: 'Connecting…',
-  open: 'Online',
-  reconnecting: 'Reconnecting…',
-  closed: 'Offline',
-};
-
-const showError = (message) => {
-  errorLine.textContent = message ?? '';
-  errorLine.hidden = !message;
-};
+const showError = errorReporter(errorLine);
 
 const render = (message, visitorId) => {
-  const item = document.createElement('li');
   const mine = message.senderId === visitorId;
-  item.className = mine ? 'mine' : 'theirs';
-  item.dataset.testid = 'message';
-  item.dataset.seq = String(message.seq);
-  item.dataset.senderRole = message.senderRole;
-  const who = document.createElement('span');
-  who.className = 'who';
-  who.textContent = mine ? 'You' : message.senderRole === 'visitor' ? 'Visitor' : 'Support';
-  const text = document.createElement('span');
-  text.className = 'text';
-  text.dataset.testid = 'message-text';
-  text.textContent = message.text ?? '';
-  item.append(who, text);
-  list.append(item);
-  list.scrollTop = list.scrollHeight;
+  const who = mine ? 'You' : message.senderRole === 'visitor' ? 'Visitor' : 'Support';
+  appendMessage(list, message, { mine, who });
 };
 
 /** The stored visitor and chat, if still usable; otherwise a new visitor and a new chat. */
@@ -74,10 +50,7 @@ const start = async () => {
   widget.dataset.chatId = chatId;
   window.chatDemo = { client, chatId, visitorId };
 
-  client.on('status', (status) => {
-    statusLine.dataset.state = status;
-    statusLine.textContent = STATUS_TEXT[status] ?? status;
-  });
+  client.on('status', (status) => showStatus(statusLine, status));
   client.on('ready', ({ connectionId }) => {
     widget.dataset.connectionId = connectionId;
   });
@@ -89,23 +62,10 @@ const start = async () => {
   widget.setAttribute('aria-busy', 'false');
   sendButton.disabled = false;
 
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const text = input.value.trim();
-    if (!text) return;
-    input.value = '';
-    showError();
-    try {
-      await client.send(chatId, text);
-    } catch (error) {
-      showError(`Could not send: ${error.message}`);
-      if (!input.value) input.value = text;
-    }
-  });
+  onCompose(form, input, showError, (text) => client.send(chatId, text));
 };
 
 start().catch((error) => {
-  statusLine.dataset.state = 'closed';
-  statusLine.textContent = 'Offline';
+  showStatus(statusLine, 'closed');
   showError(`The chat could not start: ${error.message}`);
 });
