@@ -27,8 +27,7 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-const newChat = async () =>
-  (await client.call('POST', '/v1/chats', alice, { participants: ['bob'] })).body.chatId as string;
+const newChat = () => client.createChat(alice, { participants: ['bob'] });
 const send = async (token: string, chatId: string, clientMessageId: string, text: string) =>
   (await client.call('POST', `/v1/chats/${chatId}/messages`, token, { clientMessageId, type: 'text', text }))
     .body as {

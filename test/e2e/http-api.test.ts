@@ -31,11 +31,8 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-const createChat = async (token: string, body: unknown = { participants: ['bob'] }) => {
-  const response = await client.call('POST', '/v1/chats', token, body);
-  expect(response.status).toBe(201);
-  return response.body.chatId as unknown as string;
-};
+const createChat = (token: string, body: unknown = { participants: ['bob'] }) =>
+  client.createChat(token, body);
 const send = (token: string, chatId: string, clientMessageId: string, text = 'hello') =>
   client.call('POST', `/v1/chats/${chatId}/messages`, token, { clientMessageId, type: 'text', text });
 
