@@ -1,6 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -21,7 +20,14 @@ import type {
 } from '../../domain/ports.ts';
 import type { Chat, Message, Participant, Role } from '../../domain/schemas.ts';
 import { newId } from '../../domain/ids.ts';
-import { decodeCursor, encodeCursor, queryAll, queryRange, type TableContext } from './client.ts';
+import {
+  batchGetAll,
+  decodeCursor,
+  encodeCursor,
+  queryAll,
+  queryRange,
+  type TableContext,
+} from './client.ts';
 import { keys } from './keys.ts';
 import { chatItem, metadataIndexAttributes, metadataKeys, slotAttributes } from './metadata-index.ts';
 import {
@@ -759,20 +765,12 @@ export class DynamoChatStore implements ChatStore {
 
   /** Which of the chats `userId` takes part in: one BatchGet of the participant items. */
   private async chatsWithMember(chatIds: string[], userId: string): Promise<Set<string>> {
-    const found = new Set<string>();
-    let pending = chatIds.map((chatId) => keys.participant(chatId, userId));
-    for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
-      const result = await this.table.doc.send(
-        new BatchGetCommand({
-          RequestItems: { [this.table.tableName]: { Keys: pending, ProjectionExpression: 'pk' } },
-        }),
-      );
-      for (const item of result.Responses?.[this.table.tableName] ?? [])
-        found.add(String(item.pk).slice('CHAT#'.length));
-      pending = (result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as typeof pending;
-      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-    }
-    return found;
+    const items = await batchGetAll(
+      this.table,
+      chatIds.map((chatId) => keys.participant(chatId, userId)),
+      { expression: 'pk' },
+    );
+    return new Set(items.map((item) => String(item.pk).slice('CHAT#'.length)));
   }
 
   /** Sets the metadata GSIs' attributes into `fields` when the metadata changes; returns those to remove. */
@@ -907,17 +905,11 @@ export class DynamoChatStore implements ChatStore {
   }
 
   private async chatsById(chatIds: string[]): Promise<ChatRecord[]> {
-    const found = new Map<string, ChatRecord>();
-    let pending = chatIds.map((chatId) => keys.chat(chatId));
-    for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
-      const result = await this.table.doc.send(
-        new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: pending } } }),
-      );
-      for (const item of result.Responses?.[this.table.tableName] ?? [])
-        found.set(item.chatId as string, toChat(item));
-      pending = (result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as typeof pending;
-      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-    }
+    const items = await batchGetAll(
+      this.table,
+      chatIds.map((chatId) => keys.chat(chatId)),
+    );
+    const found = new Map(items.map((item) => [item.chatId as string, toChat(item)]));
     return chatIds.flatMap((id) => {
       const chat = found.get(id);
       return chat ? [chat] : [];

@@ -1,5 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/errors.ts';
 
 export interface TableContext {
@@ -82,4 +87,39 @@ export const queryAll = async (
     startKey = page.LastEvaluatedKey;
   } while (startKey && items.length < max);
   return items.slice(0, max);
+};
+
+const BATCH_GET_MAX = 100;
+
+/**
+ * The items of `keys` that exist, by BatchGet in chunks of 100, retrying unprocessed keys with backoff
+ * (throttling); throws if some stay unprocessed. Order is DynamoDB's, not the keys'.
+ */
+export const batchGetAll = async (
+  table: TableContext,
+  keys: readonly Record<string, unknown>[],
+  projection?: { readonly expression: string; readonly names?: Record<string, string> },
+): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  for (let start = 0; start < keys.length; start += BATCH_GET_MAX) {
+    let pending = keys.slice(start, start + BATCH_GET_MAX);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= 8) throw new Error('could not read items: throttled');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      const result = await table.doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [table.tableName]: {
+              Keys: [...pending],
+              ...(projection ? { ProjectionExpression: projection.expression } : {}),
+              ...(projection?.names ? { ExpressionAttributeNames: projection.names } : {}),
+            },
+          },
+        }),
+      );
+      items.push(...(result.Responses?.[table.tableName] ?? []));
+      pending = result.UnprocessedKeys?.[table.tableName]?.Keys ?? [];
+    }
+  }
+  return items;
 };

@@ -7,12 +7,12 @@
  * lost $disconnect expires with it (and the next connect counts as a first one again).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { PresenceStore, PresenceTransition } from '../../domain/ports.ts';
 import type { Role } from '../../domain/schemas.ts';
-import type { TableContext } from './client.ts';
+import { batchGetAll, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 /** Concurrent opens and closes of one user's tabs retry this often before giving up. */
@@ -114,35 +114,16 @@ export class DynamoPresenceStore implements PresenceStore {
     throw new Error('presence count kept changing; giving up');
   }
 
-  private async batchGet(
+  private batchGet(
     tenantId: string,
     userIds: readonly string[],
     projection?: { expression: string; names: Record<string, string> },
   ): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    for (let start = 0; start < userIds.length; start += 100) {
-      let pending = userIds.slice(start, start + 100).map((userId) => keys.presence(tenantId, userId));
-      for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
-        const result = await this.table.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.table.tableName]: {
-                Keys: pending,
-                ...(projection
-                  ? {
-                      ProjectionExpression: projection.expression,
-                      ExpressionAttributeNames: projection.names,
-                    }
-                  : {}),
-              },
-            },
-          }),
-        );
-        items.push(...(result.Responses?.[this.table.tableName] ?? []));
-        pending = (result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as typeof pending;
-      }
-    }
-    return items;
+    return batchGetAll(
+      this.table,
+      userIds.map((userId) => keys.presence(tenantId, userId)),
+      projection,
+    );
   }
 
   async online(tenantId: string, userIds: readonly string[]): Promise<Set<string>> {

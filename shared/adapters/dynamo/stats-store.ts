@@ -3,11 +3,11 @@
  * open chats, the set of agents online) and one item per UTC day (messages). Every change is an `ADD` update — no read first,
  * no scan ever; concurrent writers never lose an increment.
  */
-import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { StatsCounters, StatsStore } from '../../domain/ports.ts';
 import type { Role } from '../../domain/schemas.ts';
-import type { TableContext } from './client.ts';
+import { batchGetAll, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 /** Day items expire after this many days (the stats only report today). */
@@ -102,17 +102,7 @@ export class DynamoStatsStore implements StatsStore {
 
   /** The items in the order of `wanted` (undefined where absent). */
   private async read(wanted: { pk: string; sk: string }[]): Promise<(Record<string, unknown> | undefined)[]> {
-    const found: Record<string, unknown>[] = [];
-    let pending: Record<string, unknown>[] = wanted;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= 8) throw new Error('could not read the stats counters: throttled');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      const result = await this.table.doc.send(
-        new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: pending } } }),
-      );
-      found.push(...(result.Responses?.[this.table.tableName] ?? []));
-      pending = result.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
-    }
+    const found = await batchGetAll(this.table, wanted);
     return wanted.map((key) => found.find((item) => item.pk === key.pk && item.sk === key.sk));
   }
 }
