@@ -49,6 +49,20 @@ export const operations: Record<string, Operation> = {
     response: page(s.chatSchema),
     status: 200,
   },
+  'GET /v1/chats/changes': {
+    summary:
+      "Live chat list without a socket (agents, services): the tenant's chat.created / chat.updated / chat.assigned / chat.closed envelopes matching the filter (GET /v1/chats conditions except participant), leftFilter: true for a chat that stopped matching, after `since`; long-polls up to waitSeconds",
+    auth: true,
+    query: s.pollChatChangesQuery,
+    response: z.object({
+      items: z.array(s.envelopeSchema),
+      /** Pass back as `since`. */
+      nextSince: z.string(),
+      /** More changes are waiting: poll again at once. */
+      hasMore: z.boolean(),
+    }),
+    status: 200,
+  },
   'GET /v1/chats/{chatId}': {
     summary: 'A chat with its participants',
     auth: true,

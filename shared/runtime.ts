@@ -4,6 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoChatChangeStore } from './adapters/dynamo/chat-change-store.ts';
 import { DynamoChatStore } from './adapters/dynamo/chat-store.ts';
 import { DynamoAttachmentStore } from './adapters/dynamo/attachment-store.ts';
 import { DynamoBlockStore } from './adapters/dynamo/block-store.ts';
@@ -23,6 +24,7 @@ import { TokenService } from './auth/tokens.ts';
 import { parseEnv } from './config/env.ts';
 import { AttachmentService } from './domain/attachments.ts';
 import { BlockService } from './domain/blocks.ts';
+import { ChatListFeed } from './domain/chat-list-feed.ts';
 import { ChatService } from './domain/chats.ts';
 import { EphemeralFeed } from './domain/ephemeral.ts';
 import { systemClock } from './domain/ports.ts';
@@ -57,6 +59,7 @@ export const stores = {
   attachments: new DynamoAttachmentStore(table),
   stats: new DynamoStatsStore(table),
   presence: new DynamoPresenceStore(table),
+  chatChanges: new DynamoChatChangeStore(table),
 };
 
 export const tokens = new TokenService({
@@ -94,6 +97,8 @@ export const chats = new ChatService(
   stores.presence,
   ephemeral,
 );
+/** Live chat lists for pollers (GET /v1/chats/changes), read from the tenant's chat change log. */
+export const chatLists = new ChatListFeed(stores.chatChanges, systemClock);
 export const attachments = new AttachmentService(
   stores.attachments,
   new S3AttachmentStorage({

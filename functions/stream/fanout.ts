@@ -12,6 +12,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENTITY } from '../../shared/config/table.ts';
+import { chatCreatedEnvelope } from '../../shared/domain/chat-list-feed.ts';
 import { chatEventEnvelope, messageCreated } from '../../shared/domain/envelopes.ts';
 import type { ChatEventRecord, ChatRecord } from '../../shared/domain/ports.ts';
 import { mapLimit } from '../../shared/domain/realtime.ts';
@@ -62,18 +63,10 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
     const parsed = chatSchema.safeParse(item);
     if (parsed.success) {
       const chat = parsed.data;
-      const envelope: Envelope = {
-        type: 'chat.created',
-        id: `${chat.chatId}:created`,
-        tenantId: chat.tenantId,
-        chatId: chat.chatId,
-        at: chat.createdAt,
-        data: chat,
-      };
       return {
         record,
         chatId: chat.chatId,
-        envelope,
+        envelope: chatCreatedEnvelope(chat),
         watch: { tenantId: chat.tenantId, after: chat },
         toSubscribers: false,
       };

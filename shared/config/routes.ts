@@ -92,6 +92,9 @@ export const httpRoutes: readonly HttpRoute[] = [
   http('POST', '/v1/realtime/tickets', 'create-ticket', [...RW, 'secret:visitor', 'secret:auth']),
   http('POST', '/v1/chats', 'create-chat', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats', 'list-chats', ['table:read', 'secret:visitor', 'secret:auth']),
+  http('GET', '/v1/chats/changes', 'poll-chat-changes', ['table:read', 'secret:visitor', 'secret:auth'], {
+    timeoutSeconds: 29,
+  }),
   http('GET', '/v1/chats/{chatId}', 'get-chat', ['table:read', 'secret:visitor', 'secret:auth']),
   http('PATCH', '/v1/chats/{chatId}', 'update-chat', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats/{chatId}/audit', 'list-audit', ['table:read', 'secret:visitor', 'secret:auth']),

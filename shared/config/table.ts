@@ -80,6 +80,15 @@ export const tableDefinitionFor = (
       purpose: 'chats of a tenant (agents, services), newest activity first',
       projection: 'KEYS_ONLY',
     },
+    {
+      indexName: 'byTenantChanges',
+      partitionKey: 'gsi3pk',
+      sortKey: 'gsi3sk',
+      purpose:
+        "a tenant's chat change log (chat.created, chat.updated, chat.closed, chat.assigned), oldest first",
+      // Its items (creation records, chat events) are written once and never updated.
+      projection: 'ALL',
+    },
     ...metadataIndexes(indexedKeys, options),
   ],
 });
@@ -101,6 +110,8 @@ export const ENTITY = {
   rateLimit: 'rateLimit',
   attachment: 'attachment',
   chatEvent: 'chatEvent',
+  /** A chat's creation record in the tenant's chat change log (not selected by any stream consumer). */
+  chatCreated: 'chatCreated',
   watch: 'watch',
   presence: 'presence',
   /** A chat's typing state (never history; no stream consumer selects it). */

@@ -1,9 +1,10 @@
 /**
  * Realtime: single-use tickets, connections, subscriptions and the stream fan-out.
  */
-import { type ChatFilter, matchesChat, parseListChatsQuery } from './chat-filter.ts';
+import type { ChatFilter } from './chat-filter.ts';
+import { listEnvelope, parseWatchFilter } from './chat-list-feed.ts';
 import { presenceEnvelope } from './ephemeral.ts';
-import { ForbiddenError, UnauthorizedError, ValidationError } from './errors.ts';
+import { ForbiddenError, UnauthorizedError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, newSecret, sha256 } from './ids.ts';
 import type {
@@ -174,8 +175,7 @@ export class RealtimeService {
   /** watchChats (agents, services): validates the filter like GET /v1/chats and replaces the previous one. */
   async watch(connectionId: string, identity: Identity, filter: Record<string, string>): Promise<void> {
     if (!isStaff(identity)) throw new ForbiddenError('live chat lists are for agents and services');
-    const parsed = parseListChatsQuery(filter).filter;
-    if (parsed.participant !== undefined) throw new ValidationError('watchChats does not take participant');
+    parseWatchFilter(filter);
     const connection = await this.connections.get(connectionId);
     if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
     await this.connections.watch(connectionId, identity.tenantId, filter, connection.expiresAt);
@@ -187,7 +187,8 @@ export class RealtimeService {
 
   /**
    * Chat list changes to the tenant's watchers: a chat matching a watcher's filter after the change is
-   * sent as is; one that matched before but not after is sent with `leftFilter: true`.
+   * sent as is; one that matched before but not after is sent with `leftFilter: true` (`listEnvelope`,
+   * which GET /v1/chats/changes applies to the same changes for pollers).
    */
   async notifyWatchers(
     tenantId: string,
@@ -202,14 +203,12 @@ export class RealtimeService {
       async ({ connectionId, filter }) => {
         let parsed: ChatFilter;
         try {
-          parsed = parseListChatsQuery(filter).filter;
+          parsed = parseWatchFilter(filter);
         } catch {
           return 'skipped' as const;
         }
-        if (matchesChat(after, parsed)) return this.push(connectionId, envelope);
-        if (before && matchesChat(before, parsed))
-          return this.push(connectionId, { ...envelope, leftFilter: true });
-        return 'skipped' as const;
+        const shown = listEnvelope(parsed, envelope, after, before);
+        return shown ? this.push(connectionId, shown) : ('skipped' as const);
       },
     );
     return {

@@ -140,6 +140,21 @@ export const pollEventsQuery = z.strictObject({
     .optional(),
 });
 
+/**
+ * `GET /v1/chats/changes`: the filter of a live chat list (the conditions of GET /v1/chats except
+ * participant, limit and cursor: checked by shared/domain/chat-list-feed.ts) plus the poll's cursor.
+ */
+export const pollChatChangesQuery = z
+  .object({
+    /** Changes after this cursor: pass back `nextSince` as is. Without it, the changes of the last 5 s. */
+    since: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,2048}$/, 'a nextSince value from a previous poll')
+      .optional(),
+    waitSeconds: z.coerce.number().int().min(0).max(20).default(0),
+  })
+  .catchall(z.string().max(1024));
+
 export const patchChatBody = z
   .strictObject({
     subject: z.string().trim().min(1).max(200).optional(),

@@ -89,9 +89,9 @@ describe('indexed metadata keys (CDK context indexedMetadataKeys)', () => {
     // Assess
     expect(metadataIndexes).toEqual([...slotIndexes(1), ...slotIndexes(2), ...slotIndexes(3)]);
     expect(indexes.map((index) => index.IndexName)).toEqual(
-      expect.arrayContaining(['byParticipant', 'byTenant']),
+      expect.arrayContaining(['byParticipant', 'byTenant', 'byTenantChanges']),
     );
-    expect(indexes).toHaveLength(8);
+    expect(indexes).toHaveLength(9);
     expect(environments).toHaveLength(stack.functions.size);
     for (const variables of environments)
       expect(variables.INDEXED_METADATA_KEYS).toBe('project_id,department,priority');

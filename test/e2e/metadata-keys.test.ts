@@ -44,6 +44,7 @@ describe('local cloud with INDEXED_METADATA_KEYS=region,customer.tier', () => {
       'byMetaRange2',
       'byParticipant',
       'byTenant',
+      'byTenantChanges',
     ]);
   });
 

@@ -1,15 +1,14 @@
 /** Chat filters answered by the metadata GSIs, against DynamoDB Local (docs/data-model.md, "Metadata filters"). */
-import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
-import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
+import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { chatItem } from '../../shared/adapters/dynamo/metadata-index.ts';
 import { type ChatFilter, parseListChatsQuery } from '../../shared/domain/chat-filter.ts';
 import { ChatService } from '../../shared/domain/chats.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { AttachmentStore, ChatRecord, MessageStore } from '../../shared/domain/ports.ts';
-import { startDynamo } from '../support/dynamo.ts';
+import { measuredTable, startDynamo } from '../support/dynamo.ts';
 
 let dynamo: Awaited<ReturnType<typeof startDynamo>>;
 beforeAll(async () => {
@@ -238,29 +237,9 @@ describe('chat filters answered by metadata indexes', () => {
   });
 });
 
-/** A table context whose every call asks for and adds up the consumed capacity. */
 const measured = (table: TableContext) => {
-  const context = createTableContext(table.tableName, dynamo.endpoint);
-  let units = 0;
-  context.doc.middlewareStack.add(
-    (next) => async (args) => {
-      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
-      const result = await next(args);
-      const consumed = (result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] })
-        .ConsumedCapacity;
-      for (const entry of [consumed ?? []].flat()) units += entry.CapacityUnits ?? 0;
-      return result;
-    },
-    { step: 'initialize', name: 'consumedCapacity' },
-  );
-  return {
-    store: new DynamoChatStore(context),
-    measure: async <T>(act: () => Promise<T>) => {
-      units = 0;
-      const result = await act();
-      return { result, units };
-    },
-  };
+  const { context, measure } = measuredTable(table, dynamo.endpoint);
+  return { store: new DynamoChatStore(context), measure };
 };
 
 const load = async (table: TableContext, chats: ChatRecord[]) => {

@@ -2,13 +2,12 @@
  * Typing state and presence transitions against DynamoDB Local: the records pollers read, their keys,
  * TTL and stream invisibility, racing tabs, and what one poll costs in capacity units.
  */
-import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchesAnyFilter } from '../../infra/local/event-filter.ts';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
-import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
+import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.ts';
 import { DynamoPresenceStore } from '../../shared/adapters/dynamo/presence-store.ts';
 import { DynamoTypingStateStore } from '../../shared/adapters/dynamo/typing-state-store.ts';
@@ -18,7 +17,7 @@ import { EphemeralFeed, presenceEnvelope } from '../../shared/domain/ephemeral.t
 import type { Identity } from '../../shared/domain/identity.ts';
 import type { AttachmentStore, PresenceTransition } from '../../shared/domain/ports.ts';
 import { typingEnvelope } from '../../shared/domain/typing.ts';
-import { startDynamo } from '../support/dynamo.ts';
+import { measuredTable, startDynamo } from '../support/dynamo.ts';
 
 let dynamo: Awaited<ReturnType<typeof startDynamo>>;
 beforeAll(async () => {
@@ -227,33 +226,7 @@ describe('DynamoPresenceStore transitions', () => {
   });
 });
 
-/** A table context whose every call asks for and adds up the consumed capacity. */
-const measured = (table: TableContext) => {
-  const context = createTableContext(table.tableName, dynamo.endpoint);
-  let units = 0;
-  const calls: string[] = [];
-  context.doc.middlewareStack.add(
-    (next, info) => async (args) => {
-      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
-      const result = await next(args);
-      const consumed = (result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] })
-        .ConsumedCapacity;
-      for (const entry of [consumed ?? []].flat()) units += entry.CapacityUnits ?? 0;
-      calls.push(info.commandName ?? 'command');
-      return result;
-    },
-    { step: 'initialize', name: 'consumedCapacity' },
-  );
-  return {
-    context,
-    measure: async <T>(act: () => Promise<T>) => {
-      units = 0;
-      calls.length = 0;
-      const result = await act();
-      return { result, units, calls: [...calls] };
-    },
-  };
-};
+const measured = (table: TableContext) => measuredTable(table, dynamo.endpoint);
 
 describe('one poll with typing and presence', () => {
   const count = (calls: readonly string[]) =>

@@ -6,6 +6,7 @@ export interface Envelope {
   leftFilter?: boolean;
   id: string;
   chatId?: string;
+  at: string;
   seq?: number;
   requestId?: string;
   data: Record<string, unknown> & { clientMessageId?: string; text?: string };

@@ -2,7 +2,7 @@
  * Integration-test support: one DynamoDB Local per test file on a free port, a fresh table per call.
  * Always pair startDynamo() with stop() in afterAll.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoLocal } from '../../infra/local/dynamo.ts';
 import { freePort } from '../../infra/local/free-port.ts';
 import { ensureTable } from '../../infra/local/table.ts';
@@ -29,6 +29,37 @@ export const startDynamo = async () => {
     stop: async () => {
       client.destroy();
       await dynamo.stop();
+    },
+  };
+};
+
+/**
+ * A second context on `table` whose every call asks for and adds up the consumed capacity:
+ * `measure(act)` returns what `act` cost in capacity units and which commands it sent.
+ */
+export const measuredTable = (table: TableContext, endpoint: string) => {
+  const context = createTableContext(table.tableName, endpoint);
+  let units = 0;
+  const calls: string[] = [];
+  context.doc.middlewareStack.add(
+    (next, info) => async (args) => {
+      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      const consumed = (result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] })
+        .ConsumedCapacity;
+      for (const entry of [consumed ?? []].flat()) units += entry.CapacityUnits ?? 0;
+      calls.push(info.commandName ?? 'command');
+      return result;
+    },
+    { step: 'initialize', name: 'consumedCapacity' },
+  );
+  return {
+    context,
+    measure: async <T>(act: () => Promise<T>) => {
+      units = 0;
+      calls.length = 0;
+      const result = await act();
+      return { result, units, calls: [...calls] };
     },
   };
 };

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ENTITY, indexByName } from '../../config/table.ts';
 import { BusyError, ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { isListChange } from '../../domain/chat-list-feed.ts';
 import type {
   AuditRecord,
   ChatChange,
@@ -63,6 +64,13 @@ export const activityPositions = (
 /** Chats whose list positions a process remembers (touchActivity); the least recently touched go first. */
 const LISTED_AT_MAX = 10_000;
 const byTenant = indexByName('byTenant');
+const byTenantChanges = indexByName('byTenantChanges');
+
+/** The attributes that put an item into a tenant's chat change log (shared/domain/chat-list-feed.ts). */
+const changeLogKeys = (tenantId: string, at: string, chatId: string, eventSeq: number) => ({
+  [byTenantChanges.partitionKey]: keys.tenantChanges(tenantId),
+  [byTenantChanges.sortKey]: keys.changeSort(at, chatId, eventSeq),
+});
 
 const CHAT_FIELDS = [
   'chatId',
@@ -294,6 +302,20 @@ export class DynamoChatStore implements ChatStore {
         Put: { TableName: tableName, Item: this.participantItem(chat, participant, activity) },
       })),
       { Put: { TableName: tableName, Item: this.auditItem(audit) } },
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...keys.chatCreated(chat.chatId),
+            entity: ENTITY.chatCreated,
+            tenantId: chat.tenantId,
+            chatId: chat.chatId,
+            at: chat.createdAt,
+            data: chat,
+            ...changeLogKeys(chat.tenantId, chat.createdAt, chat.chatId, 0),
+          },
+        },
+      },
     ];
     // Keep the unique-set item last: its cancellation reason tells a duplicate apart.
     if (uniqueKey) {
@@ -437,7 +459,13 @@ export class DynamoChatStore implements ChatStore {
       items.push({
         Put: {
           TableName: tableName,
-          Item: { ...keys.chatEvent(chatId, eventSeq), entity: ENTITY.chatEvent, ...event },
+          Item: {
+            ...keys.chatEvent(chatId, eventSeq),
+            entity: ENTITY.chatEvent,
+            ...event,
+            // Changes a live chat list shows are also entries of the tenant's chat change log.
+            ...(isListChange(event.type) ? changeLogKeys(current.tenantId, at, chatId, eventSeq) : {}),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });

@@ -28,6 +28,11 @@ export const keys = {
   rate: (key: string, window: number) => ({ pk: `RATE#${key}`, sk: `W#${window}` }),
   attachment: (attachmentId: string) => ({ pk: `ATT#${attachmentId}`, sk: 'ATT' }),
   chatEvent: (chatId: string, eventSeq: number) => ({ pk: `CHAT#${chatId}`, sk: `EVT#${pad(eventSeq)}` }),
+  /** A chat's creation record: `chat.created` in the tenant's chat change log (GSI byTenantChanges). */
+  chatCreated: (chatId: string) => ({ pk: `CHAT#${chatId}`, sk: 'CREATED' }),
+  /** GSI byTenantChanges: a tenant's chat creations and chat.updated / closed / assigned events. */
+  tenantChanges: (tenantId: string) => `TCHG#${tenantId}`,
+  changeSort: (at: string, chatId: string, eventSeq: number) => `${at}#${chatId}#${pad(eventSeq)}`,
   audit: (chatId: string, at: string, id: string) => ({ pk: `CHAT#${chatId}`, sk: `AUDIT#${at}#${id}` }),
   /** Blocks of one user (the blocker) in one tenant. */
   block: (tenantId: string, blockerId: string, blockedId: string) => ({
