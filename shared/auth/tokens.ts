@@ -16,7 +16,7 @@ import {
 } from 'jose';
 import { UnauthorizedError } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
-import { roleSchema, tenantIdSchema, userIdSchema } from '../domain/schemas.ts';
+import { callerIdSchema, roleSchema, tenantIdSchema } from '../domain/schemas.ts';
 
 export type SecretSource = () => Promise<string>;
 
@@ -144,7 +144,7 @@ export class TokenService {
 
   private identityOf(payload: JWTPayload, tenantClaim: string, roleClaim: string): Identity {
     const tenant = tenantIdSchema.safeParse(payload[tenantClaim]);
-    const user = userIdSchema.safeParse(payload.sub);
+    const user = callerIdSchema.safeParse(payload.sub);
     const role = roleSchema.safeParse(payload[roleClaim] ?? 'user');
     if (!tenant.success || !user.success || !role.success)
       throw new UnauthorizedError('token lacks tenant, subject or role');

@@ -29,6 +29,7 @@ import type {
   SendMessageInput,
   SystemEventInput,
 } from './schemas.ts';
+import { SYSTEM_SENDER } from './schemas.ts';
 
 export interface MessagePage {
   items: Message[];
@@ -243,7 +244,7 @@ export class ChatService {
       chatId,
       tenantId: identity.tenantId,
       clientMessageId: `assigned-${result.event.eventSeq}`,
-      senderId: 'system',
+      senderId: SYSTEM_SENDER,
       senderRole: 'service',
       senderName: 'System',
       type: 'system',
@@ -488,10 +489,22 @@ export class ChatService {
       }
       if (Object.keys(set).length === 0) return undefined;
       if (set.status === 'closed') set.closedAt = this.clock.now().toISOString();
+      // Reopening starts a new session: the closed one's time, rating and feedback stay in the audit.
+      const unset =
+        set.status === 'open'
+          ? (['closedAt', 'rating', 'feedback'] as const).filter(
+              (field) => chat[field] !== undefined && set[field] === undefined,
+            )
+          : [];
+      for (const field of unset) {
+        before[field] = chat[field];
+        after[field] = null;
+      }
       const action =
         set.status === 'closed' ? 'chat.close' : set.status === 'open' ? 'chat.reopen' : 'chat.update';
       return {
         set: set as Partial<ChatRecord>,
+        ...(unset.length > 0 ? { unset } : {}),
         event: { type: set.status === 'closed' ? 'chat.closed' : 'chat.updated' },
         audit: { action, before, after },
       };

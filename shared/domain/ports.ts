@@ -46,6 +46,8 @@ export interface AuditRecord {
 /** What one change does: chat fields, membership or one message, plus its event and audit record. */
 export interface PlannedChange {
   readonly set?: Partial<ChatRecord>;
+  /** Optional chat fields removed by the change (reopening removes the closed session's rating). */
+  readonly unset?: readonly ('closedAt' | 'rating' | 'feedback')[];
   readonly participants?: { readonly add?: readonly Participant[]; readonly remove?: readonly string[] };
   /** The message as it will be stored; written only if it is still the one read (same messageId, not deleted). */
   readonly message?: Message;

@@ -6,7 +6,7 @@
  */
 import type { Identity } from './identity.ts';
 import type { MessageStore, TenantStore } from './ports.ts';
-import type { Chat, Message, Tenant } from './schemas.ts';
+import { type Chat, type Message, SYSTEM_SENDER, type Tenant } from './schemas.ts';
 
 /** What a responder knows about a chat that was just created. */
 export interface ResponderContext {
@@ -76,7 +76,7 @@ export class AutoReplyService {
         chatId: chat.chatId,
         tenantId: chat.tenantId,
         clientMessageId: reply.clientMessageId,
-        senderId: 'system',
+        senderId: SYSTEM_SENDER,
         senderRole: 'service',
         senderName: reply.senderName ?? 'System',
         type: 'system',

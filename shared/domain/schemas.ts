@@ -13,6 +13,15 @@ export const tenantIdSchema = z
 export const userIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@|-]{0,127}$/, 'letters, digits and _ . : @ | -, at most 128 characters');
+/** The sender of system messages (greeting, away, "agent joined", services' events): never a caller. */
+export const SYSTEM_SENDER = 'system';
+/**
+ * A user id a caller may have or name (token subjects, participants, assignees, blocks): any user id
+ * but the reserved SYSTEM_SENDER, so nobody can pose as, edit or pre-empt system messages.
+ */
+export const callerIdSchema = userIdSchema.refine((id) => id !== SYSTEM_SENDER, {
+  message: `'${SYSTEM_SENDER}' is reserved for system messages`,
+});
 export const chatIdSchema = z
   .string()
   .regex(/^ch_[a-z0-9]{20}$/, 'a chat id such as ch_0123456789abcdefghij');
@@ -43,7 +52,7 @@ export const createTicketBody = z.strictObject({}).optional();
 export const createChatBody = z.strictObject({
   subject: z.string().trim().min(1).max(200).optional(),
   metadata: metadataSchema.optional(),
-  participants: z.array(userIdSchema).max(50).optional(),
+  participants: z.array(callerIdSchema).max(50).optional(),
   unique: z.boolean().optional(),
 });
 export type CreateChatInput = z.infer<typeof createChatBody>;
@@ -181,8 +190,8 @@ export const editMessageBody = z.strictObject({
   text: z.string().trim().min(1, 'text must not be empty').max(8000),
 });
 
-export const addParticipantBody = z.strictObject({ userId: userIdSchema });
-export const assignBody = z.strictObject({ agentId: userIdSchema });
+export const addParticipantBody = z.strictObject({ userId: callerIdSchema });
+export const assignBody = z.strictObject({ agentId: callerIdSchema });
 export const markReadBody = z.strictObject({ seq: z.number().int().min(0) });
 export const systemEventBody = z.strictObject({
   kind: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a kind such as payment.initiated'),
@@ -205,7 +214,7 @@ export const typingBody = z.strictObject({ isTyping: z.boolean() });
 /** Typing indicators expire on the client this long after the last refresh. */
 export const TYPING_EXPIRES_IN_MS = 5000;
 
-export const blockBody = z.strictObject({ userId: userIdSchema });
+export const blockBody = z.strictObject({ userId: callerIdSchema });
 export const blockPathParams = z.strictObject({ userId: userIdSchema });
 export const listBlocksQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -216,7 +225,7 @@ export type Block = z.infer<typeof blockSchema>;
 
 export const devTokenBody = z.strictObject({
   tenantId: tenantIdSchema,
-  userId: userIdSchema,
+  userId: callerIdSchema,
   role: roleSchema,
   name: z.string().trim().min(1).max(100).optional(),
   expiresInSeconds: z

@@ -194,6 +194,31 @@ describe('messages', () => {
     expect(chat.body.lastSeq).toBe(0);
   });
 
+  it("reserves the user id 'system' (the sender of system messages): 400 wherever a caller names a user", async () => {
+    // Prepare
+    const chatId = await createChat(alice);
+
+    // Act
+    const cases = await Promise.all([
+      client.call('POST', '/v1/dev/tokens', undefined, { tenantId: 'demo', userId: 'system', role: 'user' }),
+      client.call('POST', '/v1/chats', alice, { participants: ['system'] }),
+      client.call('POST', `/v1/chats/${chatId}/participants`, alice, { userId: 'system' }),
+      client.call('POST', `/v1/chats/${chatId}/assign`, agent, { agentId: 'system' }),
+      client.call('POST', '/v1/blocks', alice, { userId: 'system' }),
+    ]);
+    const chat = await client.call('GET', `/v1/chats/${chatId}`, alice);
+
+    // Assess
+    expect(cases.map((response) => response.status)).toEqual([400, 400, 400, 400, 400]);
+    for (const response of cases)
+      expect(JSON.stringify(response.body)).toContain('reserved for system messages');
+    expect((chat.body.participants as { userId: string }[]).map((p) => p.userId).sort()).toEqual([
+      'alice',
+      'bob',
+    ]);
+    expect(chat.body.assignee).toBeUndefined();
+  });
+
   it('pages history forwards with after= and backwards with before=, ascending seq', async () => {
     const chatId = await createChat(alice);
     for (let i = 1; i <= 7; i++) await send(alice, chatId, `p${i}`, `${i}`);

@@ -637,6 +637,29 @@ describe('sessions', () => {
     ]);
   });
 
+  it('starts a new session on reopen: the closed one’s time, rating and feedback leave the chat and stay in the audit', async () => {
+    // Prepare
+    const { chats, open, trail, stores } = await setupShared();
+    const chatId = await open(visitor, [], 'Help');
+    const closed = await chats.update(visitor, chatId, { status: 'closed', rating: 2, feedback: 'slow' });
+
+    // Act
+    const reopened = await chats.update(agent, chatId, { status: 'open' });
+    const closedAgain = await chats.update(visitor, chatId, { status: 'closed' });
+
+    // Assess
+    expect(reopened).not.toHaveProperty('rating');
+    expect(reopened).not.toHaveProperty('feedback');
+    expect(reopened).not.toHaveProperty('closedAt');
+    expect(await stores.chats.get(chatId, { consistent: true })).not.toHaveProperty('rating');
+    expect(closedAgain).not.toHaveProperty('rating');
+    const reopen = (await trail(chatId)).find((record) => record.action === 'chat.reopen');
+    expect(reopen).toMatchObject({
+      before: { status: 'closed', closedAt: closed.closedAt, rating: 2, feedback: 'slow' },
+      after: { status: 'open', closedAt: null, rating: null, feedback: null },
+    });
+  });
+
   it('writes nothing for a patch that changes nothing', async () => {
     // Prepare
     const { chats, open, events, trail } = await setupShared();
@@ -809,7 +832,10 @@ describe('audit trail', () => {
       [{ seq: 2, text: 'hello' }, undefined],
       [{ seq: 2, text: 'helo' }, { text: 'hello' }],
       [{ assignee: null }, { assignee: 'agent-42' }],
-      [{ status: 'closed' }, { status: 'open' }],
+      [
+        { status: 'closed', closedAt: expect.any(String), rating: 4 },
+        { status: 'open', closedAt: null, rating: null },
+      ],
       [
         { status: 'open', rating: null },
         { status: 'closed', rating: 4 },

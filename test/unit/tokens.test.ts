@@ -19,7 +19,7 @@ const base = {
 };
 const withSecret = new TokenService({ ...base, secret: async () => SECRET });
 const host = (
-  claims: Partial<{ issuer: string; audience: string; role: string; tenantId: string }> = {},
+  claims: Partial<{ issuer: string; audience: string; role: string; tenantId: string; userId: string }> = {},
   ttl = 60,
 ) =>
   signHostToken(
@@ -50,6 +50,8 @@ describe('TokenService with a shared secret', () => {
     ['a visitor role from the identity provider', { role: 'visitor' }],
     ['an unknown role', { role: 'admin' }],
     ['a malformed tenant', { tenantId: 'NOT A TENANT' }],
+    // The sender of system messages: a caller with that id could edit or pre-empt them.
+    ["the reserved subject 'system'", { userId: 'system' }],
   ])('refuses a token with %s', async (_what, claims) => {
     await expect(withSecret.verify(await host(claims))).rejects.toMatchObject({ status: 401 });
   });

@@ -7,11 +7,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
-import { BusyError } from '../../domain/errors.ts';
 import type { BlockStore } from '../../domain/blocks.ts';
 import type { Page } from '../../domain/ports.ts';
 import type { Block } from '../../domain/schemas.ts';
-import { decodeCursor, encodeCursor, type TableContext } from './client.ts';
+import { decodeCursor, encodeCursor, type TableContext, transactWithRetry } from './client.ts';
 import { keys } from './keys.ts';
 
 export class DynamoBlockStore implements BlockStore {
@@ -113,22 +112,10 @@ export class DynamoBlockStore implements BlockStore {
 
   /**
    * Concurrent blocks of one user touch the same summary item; DynamoDB cancels a transaction that
-   * collides with another (TransactionConflict): back off and retry a few times, then report busy.
+   * collides with another (TransactionConflict): retried a few times, then busy.
    */
-  private async transact(command: TransactWriteCommand): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.table.doc.send(command);
-        return;
-      } catch (error) {
-        const conflict =
-          error instanceof TransactionCanceledException &&
-          (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
-        if (!conflict) throw error;
-        if (attempt >= 5) throw new BusyError('blocks of this user are changing too often, retry');
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
-      }
-    }
+  private transact(command: TransactWriteCommand): Promise<void> {
+    return transactWithRetry(this.table, command, 'blocks of this user are changing too often, retry');
   }
 
   /** ADD / DELETE one blocker in the blocked user's summary set (DynamoDB drops a set that becomes empty). */

@@ -28,6 +28,7 @@ import {
   queryAll,
   queryRange,
   type TableContext,
+  transactWithRetry,
 } from './client.ts';
 import { keys } from './keys.ts';
 import { chatItem, metadataIndexAttributes, metadataKeys, slotAttributes } from './metadata-index.ts';
@@ -332,7 +333,13 @@ export class DynamoChatStore implements ChatStore {
       });
     }
     try {
-      await this.table.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      // Two creates of one unique participant set race on the unique item: on DynamoDB the loser may be
+      // cancelled with TransactionConflict rather than a failed condition; retried, it finds the winner's.
+      await transactWithRetry(
+        this.table,
+        new TransactWriteCommand({ TransactItems: items }),
+        'chats of these participants are being created too often, retry',
+      );
       return { chat, created: true };
     } catch (error) {
       if (!uniqueKey || !(error instanceof TransactionCanceledException)) throw error;
@@ -371,8 +378,12 @@ export class DynamoChatStore implements ChatStore {
         lastEventSeq: eventSeq,
       };
       const chat = { ...current, ...fields } as ChatRecord;
+      for (const field of planned.unset ?? []) delete (chat as Partial<ChatRecord>)[field];
       // A metadata change rewrites the metadata GSIs' attributes and removes those of dropped keys.
-      const dropped = this.withMetadataIndex(fields, chat, planned.set?.metadata !== undefined);
+      const dropped = [
+        ...this.withMetadataIndex(fields, chat, planned.set?.metadata !== undefined),
+        ...(planned.unset ?? []).filter((field) => !(field in fields)),
+      ];
       const names = Object.fromEntries(Object.keys(fields).map((field, i) => [`#f${i}`, field]));
       const values = Object.fromEntries(Object.values(fields).map((value, i) => [`:f${i}`, value]));
       const removed = Object.fromEntries(dropped.map((field, i) => [`#r${i}`, field]));

@@ -1,11 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
+  type TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../../domain/errors.ts';
+import { BusyError, ValidationError } from '../../domain/errors.ts';
 
 export interface TableContext {
   readonly doc: DynamoDBDocumentClient;
@@ -122,4 +123,32 @@ export const batchGetAll = async (
     }
   }
   return items;
+};
+
+const TRANSACT_ATTEMPTS = 6;
+
+/**
+ * Sends a TransactWriteItems that may collide with a concurrent transaction on one of its items:
+ * DynamoDB then cancels it with a `TransactionConflict` reason. Backs off and retries (at most 6
+ * attempts, then BusyError: 503 `busy` with `busyMessage`); any other error, condition failures
+ * included, is the caller's to handle.
+ */
+export const transactWithRetry = async (
+  table: TableContext,
+  command: TransactWriteCommand,
+  busyMessage: string,
+): Promise<void> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await table.doc.send(command);
+      return;
+    } catch (error) {
+      const conflict =
+        error instanceof TransactionCanceledException &&
+        (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+      if (!conflict) throw error;
+      if (attempt >= TRANSACT_ATTEMPTS) throw new BusyError(busyMessage);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+    }
+  }
 };
