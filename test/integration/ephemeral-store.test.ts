@@ -28,7 +28,8 @@ afterAll(async () => {
 });
 
 const chatId = 'ch_aaaaaaaaaaaaaaaaaaaa';
-const T0 = Date.parse('2026-11-21T10:00:00.000Z');
+/** The current minute: presence counts are live only until their connection's expiry, read against the real clock. */
+const T0 = Math.floor(Date.now() / 60_000) * 60_000;
 const bob: Identity = { tenantId: 'acme', userId: 'bob', role: 'user' };
 const carol: Identity = { tenantId: 'acme', userId: 'carol', role: 'agent' };
 const typed = (who: Identity, atMs: number, isTyping = true, chat = chatId) =>
