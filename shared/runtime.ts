@@ -23,10 +23,8 @@ import { secretFromArn } from './adapters/secrets.ts';
 import { TokenService } from './auth/tokens.ts';
 import { parseEnv } from './config/env.ts';
 import { AttachmentService } from './domain/attachments.ts';
-import { BlockService } from './domain/blocks.ts';
 import { ChatListFeed } from './domain/chat-list-feed.ts';
-import { ChatService } from './domain/chats.ts';
-import { EphemeralFeed } from './domain/ephemeral.ts';
+import { composeChatDomain } from './domain/compose.ts';
 import { systemClock } from './domain/ports.ts';
 import { RealtimeService } from './domain/realtime.ts';
 import { AutoReplyService, TenantTextResponder } from './domain/responders.ts';
@@ -80,23 +78,7 @@ export const tokens = new TokenService({
   visitorTokenTtlSeconds: env.VISITOR_TOKEN_TTL_SECONDS,
 });
 
-/** Typing and presence for pollers: read from the chat's typing state and the participants' presence. */
-export const ephemeral = new EphemeralFeed({
-  typing: (tenantId, chatId) => stores.typingState.current(tenantId, chatId),
-  participants: async (chatId) => (await stores.chats.participants(chatId)).map((p) => p.userId),
-  transitions: (tenantId, userIds) => stores.presence.transitions(tenantId, userIds),
-  clock: systemClock,
-});
-export const blocks = new BlockService(stores.blocks, systemClock, stores.chats);
-export const chats = new ChatService(
-  stores.chats,
-  stores.messages,
-  stores.attachments,
-  systemClock,
-  blocks,
-  stores.presence,
-  ephemeral,
-);
+export const { ephemeral, blocks, chats } = composeChatDomain(stores, systemClock);
 /** Live chat lists for pollers (GET /v1/chats/changes), read from the tenant's chat change log. */
 export const chatLists = new ChatListFeed(stores.chatChanges, systemClock);
 export const attachments = new AttachmentService(

@@ -11,10 +11,9 @@ import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { ChatListFeed, chatCreatedEnvelope } from '../../shared/domain/chat-list-feed.ts';
 import { chatEventEnvelope } from '../../shared/domain/envelopes.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
-import { newId } from '../../shared/domain/ids.ts';
-import type { ChatRecord } from '../../shared/domain/ports.ts';
 import { systemClock } from '../../shared/domain/ports.ts';
 import { measuredTable, startDynamo } from '../support/dynamo.ts';
+import { chatRecord } from '../support/fixtures.ts';
 
 let dynamo: Awaited<ReturnType<typeof startDynamo>>;
 beforeAll(async () => {
@@ -27,23 +26,11 @@ afterAll(async () => {
 const agent = { userId: 'agent-1', role: 'agent' as const };
 const agentOf = (tenantId: string): Identity => ({ tenantId, ...agent });
 
-const chatOf = (tenantId: string, metadata: Record<string, string>, at = new Date()): ChatRecord => ({
-  chatId: newId('ch'),
-  tenantId,
-  metadata,
-  status: 'open',
-  createdBy: 'visitor-1',
-  createdAt: at.toISOString(),
-  updatedAt: at.toISOString(),
-  lastActivityAt: at.toISOString(),
-  lastSeq: 0,
-});
-
 const setup = async (table?: TableContext) => {
   const context = table ?? (await dynamo.table());
   const chats = new DynamoChatStore(context);
   const create = async (tenantId: string, metadata: Record<string, string> = {}, at?: Date) => {
-    const chat = chatOf(tenantId, metadata, at);
+    const chat = chatRecord(at ?? new Date(), { tenantId, metadata, createdBy: 'visitor-1' });
     await chats.create(chat, [{ userId: 'visitor-1', role: 'visitor', joinedAt: chat.createdAt }], agent);
     return chat;
   };

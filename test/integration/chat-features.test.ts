@@ -16,9 +16,7 @@ import { DynamoPresenceStore } from '../../shared/adapters/dynamo/presence-store
 import { DynamoStatsStore } from '../../shared/adapters/dynamo/stats-store.ts';
 import { DynamoTenantStore } from '../../shared/adapters/dynamo/tenant-store.ts';
 import { DynamoTypingStateStore } from '../../shared/adapters/dynamo/typing-state-store.ts';
-import { BlockService } from '../../shared/domain/blocks.ts';
-import { ChatService } from '../../shared/domain/chats.ts';
-import { EphemeralFeed } from '../../shared/domain/ephemeral.ts';
+import { composeChatDomain } from '../../shared/domain/compose.ts';
 import { ConflictError, DomainError, ForbiddenError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
 import { type ChatEventRecord, systemClock } from '../../shared/domain/ports.ts';
@@ -47,7 +45,7 @@ const payments: Identity = { tenantId: 'acme', userId: 'payments', role: 'servic
 const otherAgent: Identity = { tenantId: 'globex', userId: 'agent-9', role: 'agent' };
 const otherService: Identity = { tenantId: 'globex', userId: 'payments', role: 'service' };
 
-/** ChatService composed as in shared/runtime.ts, on `shared` or else a fresh table. */
+/** ChatService composed as shared/runtime.ts composes it, on `shared` or else a fresh table. */
 const setup = async (shared?: TableContext) => {
   const table = shared ?? (await dynamo.table());
   const stores = {
@@ -60,22 +58,7 @@ const setup = async (shared?: TableContext) => {
     tenants: new DynamoTenantStore(table),
     stats: new DynamoStatsStore(table),
   };
-  const ephemeral = new EphemeralFeed({
-    typing: (tenantId, chatId) => stores.typingState.current(tenantId, chatId),
-    participants: async (chatId) => (await stores.chats.participants(chatId)).map((p) => p.userId),
-    transitions: (tenantId, userIds) => stores.presence.transitions(tenantId, userIds),
-    clock: systemClock,
-  });
-  const blocks = new BlockService(stores.blocks, systemClock, stores.chats);
-  const chats = new ChatService(
-    stores.chats,
-    stores.messages,
-    stores.attachments,
-    systemClock,
-    blocks,
-    stores.presence,
-    ephemeral,
-  );
+  const { blocks, chats } = composeChatDomain(stores, systemClock);
   const stats = new StatsService(stores.stats, systemClock);
   const autoReplies = new AutoReplyService(
     stores.tenants,

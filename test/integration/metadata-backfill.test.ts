@@ -13,6 +13,7 @@ import { ChatService } from '../../shared/domain/chats.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { AttachmentStore, ChatRecord, MessageStore } from '../../shared/domain/ports.ts';
 import { startDynamo } from '../support/dynamo.ts';
+import { chatRecord } from '../support/fixtures.ts';
 
 let dynamo: Awaited<ReturnType<typeof startDynamo>>;
 beforeAll(async () => {
@@ -26,22 +27,8 @@ const OLD_KEYS = ['project_id', 'department'];
 const NEW_KEYS = ['department', 'region'];
 const t0 = Date.parse('2026-11-21T10:00:00.000Z');
 const MINUTE = 60_000;
-let counter = 0;
-
-const record = (tenantId: string, minute: number, metadata: Record<string, unknown>): ChatRecord => {
-  const at = new Date(t0 + minute * MINUTE).toISOString();
-  return {
-    chatId: `ch_${(++counter).toString().padStart(20, '0')}`,
-    tenantId,
-    metadata: metadata as ChatRecord['metadata'],
-    status: 'open',
-    createdBy: 'alice',
-    createdAt: at,
-    updatedAt: at,
-    lastActivityAt: at,
-    lastSeq: 0,
-  };
-};
+const record = (tenantId: string, minute: number, metadata: Record<string, unknown>): ChatRecord =>
+  chatRecord(t0 + minute * MINUTE, { tenantId, metadata: metadata as ChatRecord['metadata'] });
 const create = async (store: DynamoChatStore, chat: ChatRecord): Promise<string> => {
   await store.create(chat, [{ userId: 'alice', role: 'user', joinedAt: chat.createdAt }], {
     userId: 'alice',

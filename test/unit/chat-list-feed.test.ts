@@ -25,6 +25,7 @@ import { DomainError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
 import type { ChatRecord } from '../../shared/domain/ports.ts';
 import type { Envelope } from '../../shared/domain/schemas.ts';
+import { chatRecord } from '../support/fixtures.ts';
 
 const T0 = Date.parse('2026-11-21T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -32,18 +33,8 @@ const agent: Identity = { tenantId: 'acme', userId: 'agent-1', role: 'agent' };
 const config: ChatListFeedConfig = { windowMs: 5_000, overlapMs: 5_000, seenMax: 100, maxRead: 300 };
 const filterOf = (query: Record<string, string>) => parseListChatsQuery(query).filter;
 
-let chats = 0;
-const chatRecord = (atMs: number, metadata: Record<string, string> = {}): ChatRecord => ({
-  chatId: `ch_${String(++chats).padStart(20, '0')}`,
-  tenantId: 'acme',
-  metadata,
-  status: 'open',
-  createdBy: 'visitor-1',
-  createdAt: iso(atMs),
-  updatedAt: iso(atMs),
-  lastActivityAt: iso(atMs),
-  lastSeq: 0,
-});
+const chatAt = (atMs: number, metadata: Record<string, string> = {}): ChatRecord =>
+  chatRecord(atMs, { metadata, createdBy: 'visitor-1' });
 const pad = (n: number) => String(n).padStart(12, '0');
 
 /** A log entry: the chat's creation, or a change (eventSeq ≥ 1) from `before` to `after`. */
@@ -117,7 +108,7 @@ const errorOf = async (promise: Promise<unknown>): Promise<DomainError> => {
 describe('listEnvelope (what a live list with a filter shows; watchChats and the poll share it)', () => {
   it('shows a chat matching after the change as is, one that matched only before flagged leftFilter, and nothing else', () => {
     // Prepare
-    const chat = chatRecord(T0, { project_id: '123' });
+    const chat = chatAt(T0, { project_id: '123' });
     const moved = updated(chat, { metadata: { project_id: '456' } }, T0 + 10, 1);
     const filter123 = filterOf({ metadata__project_id: '123' });
     const filter456 = filterOf({ metadata__project_id: '456' });
@@ -184,10 +175,10 @@ describe('the since cursor', () => {
 describe('selectChanges (one read of the log)', () => {
   it('returns matching entries in log order, skips seen ones, and trails the read by the overlap', () => {
     // Prepare
-    const a = created(chatRecord(T0, { project_id: '1' }));
-    const b = created(chatRecord(T0 + 1_000, { project_id: '2' }));
-    const c = created(chatRecord(T0 + 9_000, { project_id: '1' }));
-    const d = created(chatRecord(T0 + 9_500, { project_id: '1' }));
+    const a = created(chatAt(T0, { project_id: '1' }));
+    const b = created(chatAt(T0 + 1_000, { project_id: '2' }));
+    const c = created(chatAt(T0 + 9_000, { project_id: '1' }));
+    const d = created(chatAt(T0 + 9_500, { project_id: '1' }));
     const cursor = { position: positionAt(T0 - 1), seen: [seenKey(d.envelope.id)] };
 
     // Act
@@ -209,8 +200,8 @@ describe('selectChanges (one read of the log)', () => {
 
   it('stops at the last entry read when the read hit its limit, and never moves backwards', () => {
     // Prepare
-    const a = created(chatRecord(T0));
-    const b = created(chatRecord(T0 + 1));
+    const a = created(chatAt(T0));
+    const b = created(chatAt(T0 + 1));
     const later = positionAt(T0 + 60_000);
 
     // Act
@@ -236,7 +227,7 @@ describe('selectChanges (one read of the log)', () => {
 
   it('keeps at most seenMax keys by moving the position past the oldest of a burst', () => {
     // Prepare: 150 changes in the last second
-    const burst = Array.from({ length: 150 }, (_, i) => created(chatRecord(T0 + i)));
+    const burst = Array.from({ length: 150 }, (_, i) => created(chatAt(T0 + i)));
 
     // Act
     const { items, next } = selectChanges(
@@ -279,8 +270,8 @@ describe('ChatListFeed.poll', () => {
   it('without since returns the changes of the last window, so a list read just before is covered', async () => {
     // Prepare
     const log = new FakeLog();
-    const old = created(chatRecord(T0));
-    const recent = created(chatRecord(T0 + 8_000));
+    const old = created(chatAt(T0));
+    const recent = created(chatAt(T0 + 8_000));
     log.add(old);
     log.add(recent);
     log.now = T0 + 10_000;
@@ -298,8 +289,8 @@ describe('ChatListFeed.poll', () => {
     const log = new FakeLog();
     const feed = feedOf(log);
     const first = await feed.poll(agent, { filter: {}, waitSeconds: 0 }, 500);
-    const early = created(chatRecord(T0 + 2_000));
-    const late = created(chatRecord(T0 + 1_000));
+    const early = created(chatAt(T0 + 2_000));
+    const late = created(chatAt(T0 + 1_000));
     log.add(early);
     log.add(late, T0 + 3_000);
 
@@ -322,7 +313,7 @@ describe('ChatListFeed.poll', () => {
     const log = new FakeLog();
     const feed = feedOf(log);
     const start = await feed.poll(agent, { filter: { status: 'closed' }, waitSeconds: 0 }, 500);
-    const chat = chatRecord(T0 + 500);
+    const chat = chatAt(T0 + 500);
     log.add(created(chat));
     const closed = updated(chat, { status: 'closed' }, T0 + 3_000, 1);
     log.add(closed);
@@ -352,7 +343,7 @@ describe('ChatListFeed.poll', () => {
     const log = new FakeLog();
     const feed = feedOf(log);
     const start = await feed.poll(agent, { filter: {}, waitSeconds: 0 }, 500);
-    const backlog = Array.from({ length: 1_000 }, (_, i) => created(chatRecord(T0 + 1 + Math.floor(i / 3))));
+    const backlog = Array.from({ length: 1_000 }, (_, i) => created(chatAt(T0 + 1 + Math.floor(i / 3))));
     for (const change of backlog) log.add(change);
     log.now = T0 + 600_000;
 
@@ -400,7 +391,7 @@ describe('ChatListFeed.poll', () => {
                 atMs,
                 (current.lastEventSeq ?? 0) + 1,
               )
-            : created(chatRecord(atMs, { project_id: random() < 0.5 ? '1' : '2' }));
+            : created(chatAt(atMs, { project_id: random() < 0.5 ? '1' : '2' }));
         if (current && change.before) live.splice(live.indexOf(current), 1);
         live.push(change.after);
         log.add(change, visibleAt);

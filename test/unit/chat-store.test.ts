@@ -11,6 +11,7 @@ import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import { createTableContext } from '../../shared/adapters/dynamo/client.ts';
 import { BusyError } from '../../shared/domain/errors.ts';
 import type { ChatRecord } from '../../shared/domain/ports.ts';
+import { chatRecord } from '../support/fixtures.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const store = new DynamoChatStore(createTableContext('chat-test'));
@@ -23,17 +24,7 @@ const cancelled = (...codes: string[]) =>
   });
 
 const at = '2026-11-21T10:00:00.000Z';
-const chat = (chatId: string): ChatRecord => ({
-  chatId,
-  tenantId: 'acme',
-  metadata: {},
-  status: 'open',
-  createdBy: 'alice',
-  createdAt: at,
-  updatedAt: at,
-  lastActivityAt: at,
-  lastSeq: 0,
-});
+const chat = (chatId: string): ChatRecord => chatRecord(at, { chatId });
 const members = [
   { userId: 'alice', role: 'user' as const, joinedAt: at },
   { userId: 'bob', role: 'user' as const, joinedAt: at },

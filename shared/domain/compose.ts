@@ -1,0 +1,39 @@
+/**
+ * The chat domain wired to its stores: the one composition shared/runtime.ts (every function) and the
+ * integration tests (DynamoDB Local) both use, so a test exercises the wiring functions run with.
+ */
+import { BlockService, type BlockStore } from './blocks.ts';
+import { ChatService } from './chats.ts';
+import { EphemeralFeed } from './ephemeral.ts';
+import type { AttachmentStore, ChatStore, Clock, MessageStore, PresenceStore } from './ports.ts';
+import type { TypingStateStore } from './typing.ts';
+
+export interface ChatDomainStores {
+  readonly chats: ChatStore;
+  readonly messages: MessageStore;
+  readonly attachments: AttachmentStore;
+  readonly blocks: BlockStore;
+  readonly presence: PresenceStore;
+  readonly typingState: Pick<TypingStateStore, 'current'>;
+}
+
+export const composeChatDomain = (stores: ChatDomainStores, clock: Clock) => {
+  /** Typing and presence for pollers: read from the chat's typing state and the participants' presence. */
+  const ephemeral = new EphemeralFeed({
+    typing: (tenantId, chatId) => stores.typingState.current(tenantId, chatId),
+    participants: async (chatId) => (await stores.chats.participants(chatId)).map((p) => p.userId),
+    transitions: (tenantId, userIds) => stores.presence.transitions(tenantId, userIds),
+    clock,
+  });
+  const blocks = new BlockService(stores.blocks, clock, stores.chats);
+  const chats = new ChatService(
+    stores.chats,
+    stores.messages,
+    stores.attachments,
+    clock,
+    blocks,
+    stores.presence,
+    ephemeral,
+  );
+  return { ephemeral, blocks, chats };
+};
