@@ -6,7 +6,7 @@
  * its own, on a fresh table per test or per describe block.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAttachmentStore } from '../../shared/adapters/dynamo/attachment-store.ts';
 import { DynamoBlockStore } from '../../shared/adapters/dynamo/block-store.ts';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
@@ -769,6 +769,32 @@ describe('assignment', () => {
 
 describe('audit trail', () => {
   const setupShared = tablePerDescribe();
+
+  it('lists changes made within one millisecond in the order they happened', async () => {
+    // Prepare: the clock stands still, so every record below carries the same `at`
+    const { chats, open, trail } = await setupShared();
+    const chatId = await open(visitor, [], 'Help');
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 60_000 });
+    try {
+      // Act
+      await chats.update(agent, chatId, { subject: 'One' });
+      await chats.update(agent, chatId, { subject: 'Two' });
+      await chats.update(visitor, chatId, { status: 'closed' });
+      await chats.update(agent, chatId, { subject: 'Three' });
+    } finally {
+      vi.useRealTimers();
+    }
+
+    // Assess
+    const records = (await trail(chatId)).slice(0, 4);
+    expect(new Set(records.map((record) => record.at)).size).toBe(1);
+    expect(records.map((record) => [record.action, record.after])).toEqual([
+      ['chat.update', { subject: 'Three' }],
+      ['chat.close', { status: 'closed' }],
+      ['chat.update', { subject: 'Two' }],
+      ['chat.update', { subject: 'One' }],
+    ]);
+  });
 
   it('records create, update, close, reopen, assign, edit and delete with who, when, before and after, newest first', async () => {
     // Prepare

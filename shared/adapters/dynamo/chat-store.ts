@@ -30,7 +30,7 @@ import {
   type TableContext,
   transactWithRetry,
 } from './client.ts';
-import { keys } from './keys.ts';
+import { keys, pad } from './keys.ts';
 import { chatItem, metadataIndexAttributes, metadataKeys, slotAttributes } from './metadata-index.ts';
 import {
   DEFAULT_INDEXED_METADATA_KEYS,
@@ -484,14 +484,17 @@ export class DynamoChatStore implements ChatStore {
         items.push({
           Put: {
             TableName: tableName,
-            Item: this.auditItem({
-              chatId,
-              tenantId: current.tenantId,
-              at,
-              actorId: actor.userId,
-              actorRole: actor.role,
-              ...planned.audit,
-            }),
+            Item: this.auditItem(
+              {
+                chatId,
+                tenantId: current.tenantId,
+                at,
+                actorId: actor.userId,
+                actorRole: actor.role,
+                ...planned.audit,
+              },
+              eventSeq,
+            ),
           },
         });
       }
@@ -667,8 +670,13 @@ export class DynamoChatStore implements ChatStore {
     );
   }
 
-  private auditItem(audit: AuditRecord): Record<string, unknown> {
-    return { ...keys.audit(audit.chatId, audit.at, newId('a', 8)), entity: ENTITY.audit, ...audit };
+  /**
+   * `AUDIT#<at>#<id>`: a chat change's record takes its event seq as id (`e<seq>`), so changes within
+   * one millisecond still list in the order they happened (and after the creation's `a_…` record).
+   */
+  private auditItem(audit: AuditRecord, eventSeq?: number): Record<string, unknown> {
+    const id = eventSeq === undefined ? newId('a', 8) : `e${pad(eventSeq)}`;
+    return { ...keys.audit(audit.chatId, audit.at, id), entity: ENTITY.audit, ...audit };
   }
 
   async get(chatId: string, options: { consistent?: boolean } = {}): Promise<ChatRecord | undefined> {
