@@ -87,3 +87,31 @@ describe('unique chat creation on DynamoDB', () => {
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(6);
   });
 });
+
+describe('chat changes', () => {
+  it('stamp the event, the chat and the audit record with the clock the services use', async () => {
+    // Prepare
+    const now = new Date('2030-01-02T03:04:05.006Z');
+    const clocked = new DynamoChatStore(createTableContext('chat-test'), undefined, { now: () => now });
+    const current = chatRecord(at, { chatId: 'ch_cccccccccccccccccccc' });
+    ddb.on(GetCommand).resolves({ Item: { pk: 'CHAT#ch_cccccccccccccccccccc', sk: 'CHAT', ...current } });
+    ddb.on(TransactWriteCommand).resolves({});
+
+    // Act
+    const result = await clocked.change(current.chatId, { userId: 'agent-1', role: 'agent' }, () => ({
+      set: { subject: 'New' },
+      event: { type: 'chat.updated' },
+      audit: { action: 'chat.update' },
+    }));
+
+    // Assess
+    const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    const puts = items.flatMap((item) => (item.Put ? [item.Put.Item as Record<string, unknown>] : []));
+    expect(result?.event.at).toBe(now.toISOString());
+    expect(result?.chat.updatedAt).toBe(now.toISOString());
+    expect(puts.map((item) => [item.entity, item.at])).toEqual([
+      ['chatEvent', now.toISOString()],
+      ['audit', now.toISOString()],
+    ]);
+  });
+});

@@ -10,14 +10,16 @@ import {
 import { ENTITY, indexByName } from '../../config/table.ts';
 import { BusyError, ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { isListChange } from '../../domain/chat-list-feed.ts';
-import type {
-  AuditRecord,
-  ChatChange,
-  ChatEventRecord,
-  ChatRecord,
-  ChatStore,
-  FilteredListRequest,
-  Page,
+import {
+  type AuditRecord,
+  type ChatChange,
+  type ChatEventRecord,
+  type ChatRecord,
+  type ChatStore,
+  type Clock,
+  type FilteredListRequest,
+  type Page,
+  systemClock,
 } from '../../domain/ports.ts';
 import type { Chat, Message, Participant, Role } from '../../domain/schemas.ts';
 import { newId } from '../../domain/ids.ts';
@@ -265,6 +267,8 @@ export class DynamoChatStore implements ChatStore {
   constructor(
     private readonly table: TableContext,
     indexedMetadataKeys: readonly string[] = DEFAULT_INDEXED_METADATA_KEYS,
+    /** Stamps each change (`at`, `updatedAt`, the audit record's time): the services' clock. */
+    private readonly clock: Clock = systemClock,
   ) {
     this.indexedMetadataKeys = [...indexedMetadataKeys];
     this.slots = metadataSlots(this.indexedMetadataKeys);
@@ -371,7 +375,7 @@ export class DynamoChatStore implements ChatStore {
       if (!planned) return undefined;
       const previous = current.lastEventSeq ?? 0;
       const eventSeq = previous + 1;
-      const at = new Date().toISOString();
+      const at = this.clock.now().toISOString();
       const fields: Record<string, unknown> = {
         ...planned.set,
         ...(planned.set || planned.participants ? { updatedAt: at } : {}),
