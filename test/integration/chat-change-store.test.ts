@@ -4,12 +4,14 @@
  * as the change; DynamoChatChangeStore reads them back through GSI byTenantChanges as the envelopes
  * watching sockets get; ChatListFeed turns them into a poller's live list. Plus what a poll costs.
  */
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoChatChangeStore } from '../../shared/adapters/dynamo/chat-change-store.ts';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
-import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
+import { createTableContext, indexNotReady, type TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { ChatListFeed, chatCreatedEnvelope } from '../../shared/domain/chat-list-feed.ts';
 import { chatEventEnvelope } from '../../shared/domain/envelopes.ts';
+import { BusyError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
 import { systemClock } from '../../shared/domain/ports.ts';
 import { measuredTable, startDynamo } from '../support/dynamo.ts';
@@ -175,4 +177,56 @@ describe('what a poll costs', () => {
       expect(idle.result.items).toEqual([]);
     },
   );
+});
+
+describe('before the index exists (an upgrade still creating it)', () => {
+  it('answers busy (503) naming the index, instead of an internal error', async () => {
+    // Prepare: a table of an older version, without byTenantChanges
+    const tableName = `bare-${Date.now()}`;
+    await dynamo.client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+      }),
+    );
+    const changes = new DynamoChatChangeStore(createTableContext(tableName, dynamo.endpoint));
+
+    // Act
+    const read = changes.changesAfter('acme', '0', 10);
+
+    // Assess
+    await expect(read).rejects.toBeInstanceOf(BusyError);
+    await expect(read).rejects.toMatchObject({
+      status: 503,
+      message: expect.stringContaining('byTenantChanges'),
+    });
+  });
+
+  it("recognises both of DynamoDB's answers for an index that is not ready, and nothing else", () => {
+    // Prepare
+    const error = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+    // Act + Assess
+    expect(
+      indexNotReady(
+        error('ValidationException', 'Cannot read from backfilling global secondary index: byMeta4'),
+      ),
+    ).toBe(true);
+    expect(
+      indexNotReady(
+        error('ValidationException', 'The table does not have the specified index: byTenantChanges'),
+      ),
+    ).toBe(true);
+    expect(indexNotReady(error('ValidationException', 'The provided starting key is invalid'))).toBe(false);
+    expect(indexNotReady(error('ResourceNotFoundException', 'Requested resource not found'))).toBe(false);
+    expect(indexNotReady(undefined)).toBe(false);
+  });
 });

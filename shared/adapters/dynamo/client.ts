@@ -23,7 +23,37 @@ export const createTableContext = (tableName: string, endpoint?: string, region?
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
+  // A deploy that adds a GSI completes before the index is ACTIVE: until then a Query on it is a 503
+  // saying so, not a 500 (docs/deploy.md, "Upgrading" and "Indexed metadata keys").
+  doc.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const indexName = (args.input as { IndexName?: unknown }).IndexName;
+        if (typeof indexName === 'string' && indexNotReady(error))
+          throw new BusyError(
+            `the index ${indexName} is still being built after a deploy; retry in a few minutes`,
+          );
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'indexNotReady' },
+  );
   return { doc, tableName };
+};
+
+/**
+ * DynamoDB's answer to a Query on an index that a deploy is still creating (backfilling) or that does
+ * not exist yet: a ValidationException, which would otherwise surface as a 500.
+ */
+export const indexNotReady = (error: unknown): boolean => {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return (
+    name === 'ValidationException' &&
+    typeof message === 'string' &&
+    /backfilling global secondary index|does not have the specified index/i.test(message)
+  );
 };
 
 /** Opaque pagination cursor: the base64url JSON of a LastEvaluatedKey. */
