@@ -15,6 +15,7 @@ import {
   type StreamPollerConsumer,
   startStreamPoller,
 } from '../../infra/local/stream-poller.ts';
+import { bareTableInput } from '../support/dynamo.ts';
 
 const REGION = 'us-east-1';
 const TABLE = 'poller-test';
@@ -71,21 +72,7 @@ describe('stream poller (Lambda event-source mapping on a DynamoDB Local stream)
       region: REGION,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    await client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
+    await client.send(new CreateTableCommand(bareTableInput(TABLE, { stream: true })));
     // Written before the poller starts: a LATEST iterator must never deliver it.
     await put('BEFORE#1', { entity: { S: 'message' } });
 

@@ -14,7 +14,7 @@ import { chatEventEnvelope } from '../../shared/domain/envelopes.ts';
 import { BusyError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
 import { systemClock } from '../../shared/domain/ports.ts';
-import { measuredTable, startDynamo } from '../support/dynamo.ts';
+import { bareTableInput, measuredTable, startDynamo } from '../support/dynamo.ts';
 import { chatRecord } from '../support/fixtures.ts';
 
 let dynamo: Awaited<ReturnType<typeof startDynamo>>;
@@ -183,20 +183,7 @@ describe('before the index exists (an upgrade still creating it)', () => {
   it('answers busy (503) naming the index, instead of an internal error', async () => {
     // Prepare: a table of an older version, without byTenantChanges
     const tableName = `bare-${Date.now()}`;
-    await dynamo.client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-      }),
-    );
+    await dynamo.client.send(new CreateTableCommand(bareTableInput(tableName)));
     const changes = new DynamoChatChangeStore(createTableContext(tableName, dynamo.endpoint));
 
     // Act

@@ -2,7 +2,11 @@
  * Integration-test support: one DynamoDB Local per test file on a free port, a fresh table per call.
  * Always pair startDynamo() with stop() in afterAll.
  */
-import { type ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type ConsumedCapacity,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { startDynamoLocal } from '../../infra/local/dynamo.ts';
 import { freePort } from '../../infra/local/free-port.ts';
 import { ensureTable } from '../../infra/local/table.ts';
@@ -63,3 +67,23 @@ export const measuredTable = (table: TableContext, endpoint: string) => {
     },
   };
 };
+
+/** A table with only the `pk` / `sk` keys and no index (a bare table, or one of an older version). */
+export const bareTableInput = (
+  tableName: string,
+  options: { stream?: boolean } = {},
+): CreateTableCommandInput => ({
+  TableName: tableName,
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ],
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+  ],
+  BillingMode: 'PAY_PER_REQUEST',
+  ...(options.stream
+    ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }
+    : {}),
+});
