@@ -10,6 +10,7 @@ import type {
   ChatRecord,
 } from '../../shared/domain/ports.ts';
 import { png } from '../support/png.ts';
+import { chatRecord } from '../support/fixtures.ts';
 
 class MemoryRecords implements AttachmentStore {
   readonly items = new Map<string, AttachmentRecord>();
@@ -68,17 +69,7 @@ class MemoryStorage implements AttachmentStorage {
   }
 }
 
-const chat: ChatRecord = {
-  chatId: 'ch_aaaaaaaaaaaaaaaaaaaa',
-  tenantId: 'acme',
-  metadata: {},
-  status: 'open',
-  createdBy: 'alice',
-  createdAt: '2026-11-21T10:00:00.000Z',
-  updatedAt: '2026-11-21T10:00:00.000Z',
-  lastActivityAt: '2026-11-21T10:00:00.000Z',
-  lastSeq: 0,
-};
+const chat: ChatRecord = chatRecord('2026-11-21T10:00:00.000Z', { chatId: 'ch_aaaaaaaaaaaaaaaaaaaa' });
 const alice: Identity = { tenantId: 'acme', userId: 'alice', role: 'user' };
 const config = {
   maxBytes: 10 * 1024 * 1024,

@@ -10,6 +10,7 @@ import {
 } from '../../shared/domain/chat-filter.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { ChatRecord } from '../../shared/domain/ports.ts';
+import { chatRecord } from '../support/fixtures.ts';
 
 const INDEXED = ['project_id', 'department', 'priority'];
 const conditions = (query: Record<string, string>) => parseListChatsQuery(query).filter.metadata;
@@ -21,18 +22,12 @@ const refusal = (query: Record<string, string>) => {
   }
   throw new Error('expected a ValidationError');
 };
-const chat = (metadata: Record<string, unknown>, extra: Partial<ChatRecord> = {}): ChatRecord => ({
-  chatId: 'ch_00000000000000000001',
-  tenantId: 'acme',
-  metadata: metadata as ChatRecord['metadata'],
-  status: 'open',
-  createdBy: 'alice',
-  createdAt: '2026-11-21T10:00:00.000Z',
-  updatedAt: '2026-11-21T10:00:00.000Z',
-  lastActivityAt: '2026-11-21T10:00:00.000Z',
-  lastSeq: 0,
-  ...extra,
-});
+const chat = (metadata: Record<string, unknown>, extra: Partial<ChatRecord> = {}): ChatRecord =>
+  chatRecord('2026-11-21T10:00:00.000Z', {
+    chatId: 'ch_00000000000000000001',
+    metadata: metadata as ChatRecord['metadata'],
+    ...extra,
+  });
 
 describe('parsing chat filters', () => {
   it('reads every operator with typed values, eq by default, and dotted nested keys', () => {
