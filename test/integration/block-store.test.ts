@@ -1,16 +1,10 @@
 /** The block store and subscriptions with users against DynamoDB Local. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoBlockStore } from '../../shared/adapters/dynamo/block-store.ts';
 import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store.ts';
-import { startDynamo } from '../support/dynamo.ts';
+import { dynamoForFile } from '../support/dynamo.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = dynamoForFile();
 
 describe('DynamoBlockStore', () => {
   it('stores a block once, keeps the first blockedAt and lists the blocker’s blocks', async () => {

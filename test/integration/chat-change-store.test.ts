@@ -5,7 +5,7 @@
  * watching sockets get; ChatListFeed turns them into a poller's live list. Plus what a poll costs.
  */
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoChatChangeStore } from '../../shared/adapters/dynamo/chat-change-store.ts';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import { createTableContext, indexNotReady, type TableContext } from '../../shared/adapters/dynamo/client.ts';
@@ -14,16 +14,10 @@ import { chatEventEnvelope } from '../../shared/domain/envelopes.ts';
 import { BusyError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
 import { systemClock } from '../../shared/domain/ports.ts';
-import { bareTableInput, measuredTable, startDynamo } from '../support/dynamo.ts';
+import { bareTableInput, dynamoForFile, measuredTable } from '../support/dynamo.ts';
 import { chatRecord } from '../support/fixtures.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = dynamoForFile();
 
 const agent = { userId: 'agent-1', role: 'agent' as const };
 const agentOf = (tenantId: string): Identity => ({ tenantId, ...agent });

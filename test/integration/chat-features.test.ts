@@ -6,7 +6,7 @@
  * its own, on a fresh table per test or per describe block.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAttachmentStore } from '../../shared/adapters/dynamo/attachment-store.ts';
 import { DynamoBlockStore } from '../../shared/adapters/dynamo/block-store.ts';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
@@ -23,15 +23,9 @@ import { type ChatEventRecord, systemClock } from '../../shared/domain/ports.ts'
 import { AutoReplyService, TenantTextResponder } from '../../shared/domain/responders.ts';
 import type { Chat, Message } from '../../shared/domain/schemas.ts';
 import { StatsService } from '../../shared/domain/stats.ts';
-import { startDynamo } from '../support/dynamo.ts';
+import { dynamoForFile } from '../support/dynamo.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = dynamoForFile();
 
 const user = (userId: string, tenantId = 'acme'): Identity => ({ tenantId, userId, role: 'user' });
 const alice = user('alice');

@@ -1,6 +1,6 @@
 /** Chat filters answered by the metadata GSIs, against DynamoDB Local (docs/data-model.md, "Metadata filters"). */
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { chatItem } from '../../shared/adapters/dynamo/metadata-index.ts';
@@ -8,15 +8,9 @@ import { type ChatFilter, parseListChatsQuery } from '../../shared/domain/chat-f
 import { ChatService } from '../../shared/domain/chats.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { AttachmentStore, ChatRecord, MessageStore } from '../../shared/domain/ports.ts';
-import { measuredTable, startDynamo } from '../support/dynamo.ts';
+import { dynamoForFile, measuredTable } from '../support/dynamo.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = dynamoForFile();
 
 const t0 = Date.parse('2026-11-21T10:00:00.000Z');
 const at = (ms: number) => new Date(t0 + ms).toISOString();

@@ -1,18 +1,12 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACTIVITY_RESOLUTION_MS, DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.ts';
 import { newId } from '../../shared/domain/ids.ts';
-import { startDynamo } from '../support/dynamo.ts';
+import { dynamoForFile } from '../support/dynamo.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = dynamoForFile();
 
 const t0 = Date.parse('2026-11-21T10:00:00.000Z');
 const at = (ms: number) => new Date(t0 + ms).toISOString();

@@ -4,7 +4,7 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { matchesAnyFilter } from '../../infra/local/event-filter.ts';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
@@ -17,15 +17,9 @@ import { EphemeralFeed, presenceEnvelope } from '../../shared/domain/ephemeral.t
 import type { Identity } from '../../shared/domain/identity.ts';
 import type { AttachmentStore, PresenceTransition } from '../../shared/domain/ports.ts';
 import { typingEnvelope } from '../../shared/domain/typing.ts';
-import { measuredTable, startDynamo } from '../support/dynamo.ts';
+import { dynamoForFile, measuredTable } from '../support/dynamo.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = dynamoForFile();
 
 const chatId = 'ch_aaaaaaaaaaaaaaaaaaaa';
 /** The current minute: presence counts are live only until their connection's expiry, read against the real clock. */

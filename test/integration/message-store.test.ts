@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.ts';
 import { newId } from '../../shared/domain/ids.ts';
 import type { ChatRecord, MessageDraft } from '../../shared/domain/ports.ts';
-import { startDynamo } from '../support/dynamo.ts';
+import { dynamoForFile } from '../support/dynamo.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = dynamoForFile();
 
 const newChat = async () => {
   const table = await dynamo.table();

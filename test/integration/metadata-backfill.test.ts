@@ -3,7 +3,7 @@
  * re-indexed for [department, region] (docs/data-model.md, "Metadata filters").
  */
 import { QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBackfillCli } from '../../infra/backfill-metadata-cli.ts';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
@@ -12,16 +12,10 @@ import { parseListChatsQuery } from '../../shared/domain/chat-filter.ts';
 import { ChatService } from '../../shared/domain/chats.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { AttachmentStore, ChatRecord, MessageStore } from '../../shared/domain/ports.ts';
-import { startDynamo } from '../support/dynamo.ts';
+import { dynamoForFile } from '../support/dynamo.ts';
 import { chatRecord } from '../support/fixtures.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = dynamoForFile();
 
 const OLD_KEYS = ['project_id', 'department'];
 const NEW_KEYS = ['department', 'region'];

@@ -1,18 +1,12 @@
 /** The stats counters and the connection removal they rely on, against DynamoDB Local. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store.ts';
 import { DynamoStatsStore } from '../../shared/adapters/dynamo/stats-store.ts';
 import { RealtimeService } from '../../shared/domain/realtime.ts';
 import type { ChatStore, Pusher, TicketStore } from '../../shared/domain/ports.ts';
-import { startDynamo } from '../support/dynamo.ts';
+import { dynamoForFile } from '../support/dynamo.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = dynamoForFile();
 
 describe('DynamoStatsStore', () => {
   it('adds connections per role, open chats and messages per day, and reads them back at once', async () => {

@@ -1,12 +1,13 @@
 /**
- * Integration-test support: one DynamoDB Local per test file on a free port, a fresh table per call.
- * Always pair startDynamo() with stop() in afterAll.
+ * Integration-test support: one DynamoDB Local per test file on a free port (`dynamoForFile()`), a
+ * fresh table per call.
  */
 import {
   type ConsumedCapacity,
   type CreateTableCommandInput,
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
 import { startDynamoLocal } from '../../infra/local/dynamo.ts';
 import { freePort } from '../../infra/local/free-port.ts';
 import { ensureTable } from '../../infra/local/table.ts';
@@ -34,6 +35,35 @@ export const startDynamo = async () => {
       client.destroy();
       await dynamo.stop();
     },
+  };
+};
+
+type StartedDynamo = Awaited<ReturnType<typeof startDynamo>>;
+
+/**
+ * DynamoDB Local for the calling test file: started in its beforeAll, stopped in its afterAll. The
+ * returned object is usable inside tests (and hooks after the start).
+ */
+export const dynamoForFile = (): Pick<StartedDynamo, 'endpoint' | 'client' | 'table'> => {
+  let started: StartedDynamo | undefined;
+  beforeAll(async () => {
+    started = await startDynamo();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const get = (): StartedDynamo => {
+    if (!started) throw new Error('DynamoDB Local is not started yet: use it inside tests');
+    return started;
+  };
+  return {
+    get endpoint() {
+      return get().endpoint;
+    },
+    get client() {
+      return get().client;
+    },
+    table: (indexedKeys) => get().table(indexedKeys),
   };
 };
 
