@@ -1,7 +1,7 @@
 /**
- * Fan-out: invoked by the table stream for inserts of messages and chat events only (event-source
- * filter in the route table). Each record's envelope goes to the chat's subscribed sockets with bounded
- * concurrency; a 410 removes that connection. Records of one chat are handled in order, and after a
+ * Fan-out: invoked by the table stream for inserts of messages, chat events and chats' creation records
+ * only (event-source filter in the route table). Each record's envelope goes to the chat's subscribed
+ * sockets with bounded concurrency; a 410 removes that connection. Records of one chat are handled in order, and after a
  * failure the chat's later records are not attempted: all are reported in batchItemFailures so the
  * stream retries from the first failure. Chats are independent and run concurrently.
  */
@@ -59,8 +59,9 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
         : undefined;
     return { record, chatId: event.chatId, envelope: chatEventEnvelope(event), ...(watch ? { watch } : {}) };
   }
-  if (item?.entity === ENTITY.chat) {
-    const parsed = chatSchema.safeParse(item);
+  // A chat's creation record, the entry the tenant's chat change log (GET /v1/chats/changes) holds too.
+  if (item?.entity === ENTITY.chatCreated) {
+    const parsed = chatSchema.safeParse(item.data);
     if (parsed.success) {
       const chat = parsed.data;
       return {
@@ -74,7 +75,9 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
   }
   // Close / reopen audit records only move the stats counters (recordStats).
   if (item?.entity === ENTITY.audit) return undefined;
-  logger.warn('skipping a record that is not a message, chat event or new chat', { eventID: record.eventID });
+  logger.warn('skipping a record that is not a message, chat event or creation record', {
+    eventID: record.eventID,
+  });
   return undefined;
 };
 
@@ -112,7 +115,7 @@ const processChat = async (jobs: Job[]): Promise<string[]> => {
 
 /**
  * GET /v1/stats counters: one `ADD` per tenant and UTC day for the batch's messages and one per tenant
- * for open-chat changes (new chats, close / reopen audit records). Only records before the first
+ * for open-chat changes (creation records, close / reopen audit records). Only records before the first
  * failure count — the stream delivers the rest again. A counter failure is logged, never retried:
  * the stats are approximate, and messages must not be delivered twice for them.
  */

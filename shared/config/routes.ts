@@ -192,11 +192,12 @@ export const streamConsumers: readonly StreamConsumer[] = [
     name: 'fanout',
     handler: 'functions/stream/fanout.ts',
     permissions: ['table:read', 'table:write', 'connections:post'],
-    // Only inserts of messages, chat events (the chat's event log) and new chats invoke the fan-out.
+    // Only inserts of messages, chat events (the chat's event log) and chats' creation records invoke
+    // the fan-out.
     filters: [
       {
         eventName: ['INSERT'],
-        dynamodb: { NewImage: { entity: { S: [ENTITY.message, ENTITY.chatEvent, ENTITY.chat] } } },
+        dynamodb: { NewImage: { entity: { S: [ENTITY.message, ENTITY.chatEvent, ENTITY.chatCreated] } } },
       },
       // Closing and reopening move the open-chats counter of GET /v1/stats (their audit records).
       {

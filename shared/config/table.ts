@@ -110,7 +110,7 @@ export const ENTITY = {
   rateLimit: 'rateLimit',
   attachment: 'attachment',
   chatEvent: 'chatEvent',
-  /** A chat's creation record in the tenant's chat change log (not selected by any stream consumer). */
+  /** A chat's creation record: `chat.created` for watchers (the fan-out) and the chat change log. */
   chatCreated: 'chatCreated',
   watch: 'watch',
   presence: 'presence',

@@ -38,7 +38,7 @@ const statusActions: Record<string, number> = { 'chat.close': -1, 'chat.reopen':
 
 /**
  * Tallies new items from the table stream: a message insert counts one message on the UTC day of its
- * createdAt; a chat insert is one open chat more; a close / reopen audit record one less / more.
+ * createdAt; a chat's creation record is one open chat more; a close / reopen audit record one less / more.
  */
 export const tallyOf = (items: readonly Record<string, unknown>[]): StatsTally => {
   const tally: StatsTally = { openChats: new Map(), messages: new Map() };
@@ -51,7 +51,10 @@ export const tallyOf = (items: readonly Record<string, unknown>[]): StatsTally =
       const entry = tally.messages.get(key) ?? { tenantId, day, count: 0 };
       entry.count++;
       tally.messages.set(key, entry);
-    } else if (item.entity === ENTITY.chat && item.status === 'open') {
+    } else if (
+      item.entity === ENTITY.chatCreated &&
+      (item.data as { status?: unknown } | undefined)?.status === 'open'
+    ) {
       tally.openChats.set(tenantId, (tally.openChats.get(tenantId) ?? 0) + 1);
     } else if (item.entity === ENTITY.audit && typeof item.action === 'string') {
       const delta = statusActions[item.action];
