@@ -19,17 +19,17 @@ import type {
   Page,
   PresenceStore,
 } from './ports.ts';
-import type {
-  Chat,
-  CreateChatInput,
-  Envelope,
-  Message,
-  Participant,
-  PatchChatInput,
-  SendMessageInput,
-  SystemEventInput,
+import {
+  type Chat,
+  type CreateChatInput,
+  type Envelope,
+  type Message,
+  type Participant,
+  type PatchChatInput,
+  SYSTEM_SENDER,
+  type SendMessageInput,
+  type SystemEventInput,
 } from './schemas.ts';
-import { SYSTEM_SENDER } from './schemas.ts';
 
 export interface MessagePage {
   items: Message[];
