@@ -1,0 +1,173 @@
+/**
+ * What the application sees, whatever the transport: each message once, per chat in seq order (an
+ * early one waits while the hole below it is fetched), every other envelope once by id, and a catch-up
+ * (GET …/messages?after=) retried with backoff until it succeeds.
+ */
+import { retry } from './backoff.ts';
+import { isRetryable } from './http.ts';
+import type { Emitter } from './emitter.ts';
+import type { AnyEnvelope, Chat, ChatChangeType, ChatEvents, Message, Role } from './types.ts';
+
+export type Request = <T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  options?: { signal?: AbortSignal; timeoutMs?: number },
+) => Promise<T>;
+
+interface ChatState {
+  lastSeq: number;
+  buffer: Map<number, Message>;
+  syncing: Promise<void> | undefined;
+  again: boolean;
+}
+
+const SEEN_MAX = 2000;
+const CHAT_CHANGES = ['chat.created', 'chat.updated', 'chat.assigned', 'chat.closed'];
+
+export const chatPath = (chatId: string): string => `/v1/chats/${encodeURIComponent(chatId)}`;
+
+export class Delivery {
+  readonly #chats = new Map<string, ChatState>();
+  readonly #seen = new Set<string>();
+  readonly #presenceAt = new Map<string, string>();
+  /** watchChats is on: chat changes are emitted as `chats`. */
+  watching = false;
+
+  constructor(
+    private readonly events: Emitter<ChatEvents>,
+    private readonly request: Request,
+    private readonly backoff: { minMs: number; maxMs: number; signal: AbortSignal },
+  ) {}
+
+  has(chatId: string): boolean {
+    return this.#chats.has(chatId);
+  }
+
+  chatIds(): string[] {
+    return [...this.#chats.keys()];
+  }
+
+  lastSeq(chatId: string): number | undefined {
+    return this.#chats.get(chatId)?.lastSeq;
+  }
+
+  add(chatId: string, after: number): void {
+    if (!this.#chats.has(chatId))
+      this.#chats.set(chatId, { lastSeq: after, buffer: new Map(), syncing: undefined, again: false });
+  }
+
+  remove(chatId: string): void {
+    this.#chats.delete(chatId);
+  }
+
+  /** Dispatches one server envelope (from a socket, a poll, or the leader tab). */
+  envelope(envelope: AnyEnvelope): void {
+    const { type, chatId } = envelope;
+    const data = (envelope as { data?: unknown }).data as Record<string, unknown> & Message & Chat;
+    if (type === 'message.created') return this.ingest(data);
+    const subscribed = chatId !== undefined && this.#chats.has(chatId);
+    if (CHAT_CHANGES.includes(type)) {
+      // A socket that subscribes and watches gets a change twice (same id), the watch copy maybe with
+      // leftFilter: `chats` and `chat` dedupe apart, and a leftFilter copy is news to `chats`.
+      const leftFilter = (envelope as { leftFilter?: boolean }).leftFilter === true;
+      if (this.watching && this.#first(`l${leftFilter}:${envelope.id}`))
+        this.events.emit('chats', { type: type as ChatChangeType, chat: data, leftFilter });
+      if (subscribed && type !== 'chat.created' && this.#first(`c:${envelope.id}`))
+        this.events.emit('chat', { type: type as 'chat.updated', chat: data });
+      return;
+    }
+    if (envelope.id && !this.#first(envelope.id)) return;
+    if (type === 'connection.ready') {
+      return this.events.emit('ready', data as unknown as ChatEvents['ready']);
+    }
+    if (type === 'error') {
+      return this.events.emit('error', data);
+    }
+    if (!subscribed) return;
+    if (type === 'message.updated' || type === 'message.deleted') this.events.emit('messageUpdated', data);
+    else if (type === 'typing') {
+      const { userId, isTyping, expiresInMs } = data as unknown as ChatEvents['typing'];
+      this.events.emit('typing', { chatId, userId, isTyping, expiresInMs });
+    } else if (type === 'receipt') {
+      this.events.emit('receipt', { chatId, userId: data.userId as string, seq: data.seq });
+    } else if (type === 'presence') {
+      // Presence is state: apply a change only if it is not older than the last one applied.
+      const key = `${chatId}|${String(data.userId)}`;
+      const at = String((envelope as { at?: string }).at ?? '');
+      if (at < (this.#presenceAt.get(key) ?? '')) return;
+      this.#presenceAt.set(key, at);
+      this.events.emit('presence', {
+        chatId,
+        userId: data.userId as string,
+        role: data.role as Role,
+        online: data.online === true,
+      });
+    }
+  }
+
+  /** Whether this key is new (remembering the last SEEN_MAX). */
+  #first(key: string): boolean {
+    if (this.#seen.has(key)) return false;
+    this.#seen.add(key);
+    if (this.#seen.size > SEEN_MAX) this.#seen.delete(this.#seen.values().next().value as string);
+    return true;
+  }
+
+  /** Emits messages in seq order, each once; an early one waits while the hole below it is fetched. */
+  ingest(message: Message): void {
+    const state = this.#chats.get(message.chatId);
+    if (!state || message.seq <= state.lastSeq || state.buffer.has(message.seq)) return;
+    state.buffer.set(message.seq, message);
+    for (let next = state.buffer.get(state.lastSeq + 1); next; next = state.buffer.get(state.lastSeq + 1)) {
+      state.buffer.delete(next.seq);
+      state.lastSeq = next.seq;
+      this.events.emit('message', next);
+    }
+    if (state.buffer.size > 0) this.catchUp(message.chatId).catch(() => {});
+  }
+
+  /** Joins the chat's catch-up in flight, or starts one. */
+  settle(chatId: string): Promise<void> {
+    return this.#chats.get(chatId)?.syncing ?? this.catchUp(chatId);
+  }
+
+  /**
+   * Fetches everything after the chat's last delivered seq, page by page, retried with backoff until it
+   * succeeds (or the chat is dropped, or the client closed). One run at a time per chat; a call during
+   * a run makes it go round once more.
+   */
+  catchUp(chatId: string): Promise<void> {
+    const state = this.#chats.get(chatId);
+    if (!state) return Promise.resolve();
+    if (state.syncing) {
+      state.again = true;
+      return state.syncing;
+    }
+    const current = (): boolean => this.#chats.get(chatId) === state && !this.backoff.signal.aborted;
+    const page = async (): Promise<void> => {
+      for (let more = true; more && current();) {
+        const result = await this.request<{ items: Message[]; nextCursor?: string }>(
+          'GET',
+          `${chatPath(chatId)}/messages?after=${state.lastSeq}&limit=100`,
+        );
+        for (const message of result.items) this.ingest(message);
+        more = result.nextCursor !== undefined && result.items.length > 0;
+      }
+    };
+    const run = async (): Promise<void> => {
+      do {
+        state.again = false;
+        await retry(page, {
+          ...this.backoff,
+          retryable: (error) => current() && isRetryable(error),
+          onError: (error) => this.events.emit('error', error),
+        });
+      } while (state.again && current());
+    };
+    state.syncing = run().finally(() => {
+      state.syncing = undefined;
+    });
+    return state.syncing;
+  }
+}

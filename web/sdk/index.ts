@@ -1,0 +1,13 @@
+/** The browser SDK (served as /sdk/chat.js): see client.ts and docs/protocol.md. */
+export { ChatClient, DEFAULT_TIMING } from './client.ts';
+export {
+  ApiError,
+  createVisitor,
+  devToken,
+  getWidgetSettings,
+  isRetryable,
+  loadConfig,
+  refreshVisitor,
+  requestJson,
+} from './http.ts';
+export type * from './types.ts';

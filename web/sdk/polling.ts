@@ -1,0 +1,114 @@
+/**
+ * The HTTP fallback: long polls of GET /v1/chats/{chatId}/events (messages after `after`, the event log
+ * after `afterEvent`, typing and presence after `since`) and of GET /v1/chats/changes (live lists),
+ * each passing back the cursors the server returned. Failures back off with full jitter.
+ */
+import { backoffDelay, sleep } from './backoff.ts';
+import { chatPath, type Request } from './delivery.ts';
+import type { AnyEnvelope, Chat, Timing } from './types.ts';
+
+/** Where a chat's polls (and a socket's view of it) have got to. */
+export interface Cursor {
+  after: number;
+  afterEvent?: number;
+  since?: string;
+}
+
+export interface PollDeps {
+  request: Request;
+  timing: Timing;
+  envelope(envelope: AnyEnvelope): void;
+  /** A poll answered (`true`) or failed (`false`). */
+  health(ok: boolean, error?: unknown): void;
+}
+
+interface EventsPage {
+  items: AnyEnvelope[];
+  nextAfter: number;
+  nextAfterEvent: number;
+  nextSince?: string;
+  hasMore: boolean;
+}
+
+const max = (a: number | undefined, b: number | undefined): number => Math.max(a ?? 0, b ?? 0);
+
+/** One poll of a chat's events; returns whether to poll again at once. */
+export const pollChatOnce = async (
+  chatId: string,
+  cursor: Cursor,
+  waitSeconds: number,
+  deps: PollDeps,
+  signal?: AbortSignal,
+): Promise<boolean> => {
+  const options = { signal, timeoutMs: deps.timing.requestTimeoutMs + waitSeconds * 1000 };
+  if (cursor.afterEvent === undefined) {
+    // Never seen an event of this chat: start from its current event log position.
+    const chat = await deps.request<Chat>('GET', chatPath(chatId), undefined, options);
+    cursor.afterEvent ??= chat.lastEventSeq ?? 0;
+  }
+  const query = new URLSearchParams({
+    after: String(cursor.after),
+    afterEvent: String(cursor.afterEvent),
+    waitSeconds: String(waitSeconds),
+  });
+  if (cursor.since) query.set('since', cursor.since);
+  const page = await deps.request<EventsPage>(
+    'GET',
+    `${chatPath(chatId)}/events?${query}`,
+    undefined,
+    options,
+  );
+  cursor.after = max(cursor.after, page.nextAfter);
+  cursor.afterEvent = max(cursor.afterEvent, page.nextAfterEvent);
+  if (page.nextSince) cursor.since = page.nextSince;
+  for (const envelope of page.items) deps.envelope(envelope);
+  return page.hasMore;
+};
+
+/** One poll of the live list's changes; returns whether to poll again at once. */
+export const pollChangesOnce = async (
+  filter: Record<string, string>,
+  cursor: { since?: string },
+  waitSeconds: number,
+  deps: PollDeps,
+  signal?: AbortSignal,
+): Promise<boolean> => {
+  const query = new URLSearchParams({ ...filter, waitSeconds: String(waitSeconds) });
+  if (cursor.since) query.set('since', cursor.since);
+  const page = await deps.request<{ items: AnyEnvelope[]; nextSince: string; hasMore: boolean }>(
+    'GET',
+    `/v1/chats/changes?${query}`,
+    undefined,
+    { signal, timeoutMs: deps.timing.requestTimeoutMs + waitSeconds * 1000 },
+  );
+  cursor.since = page.nextSince;
+  for (const envelope of page.items) deps.envelope(envelope);
+  return page.hasMore;
+};
+
+/**
+ * Polls until `signal` aborts: the first poll returns at once (it is also a catch-up), later ones wait
+ * up to pollWaitSeconds; a failure waits a backoff delay.
+ */
+export const pollLoop = async (
+  once: (waitSeconds: number, signal: AbortSignal) => Promise<boolean>,
+  deps: PollDeps,
+  signal: AbortSignal,
+): Promise<void> => {
+  const { minBackoffMs, maxBackoffMs, pollWaitSeconds } = deps.timing;
+  let wait = 0;
+  for (let attempt = 0; !signal.aborted;) {
+    try {
+      const more = await once(wait, signal);
+      if (signal.aborted) return;
+      attempt = 0;
+      deps.health(true);
+      if (!more && pollWaitSeconds === 0) await sleep(minBackoffMs, signal).catch(() => {});
+      wait = more ? 0 : pollWaitSeconds;
+    } catch (error) {
+      if (signal.aborted) return;
+      deps.health(false, error);
+      await sleep(backoffDelay(attempt++, minBackoffMs, maxBackoffMs), signal).catch(() => {});
+    }
+  }
+};
