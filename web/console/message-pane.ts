@@ -1,0 +1,415 @@
+/**
+ * The selected conversation's messages: a `log` kept in seq order (history, live messages, older pages
+ * on demand), pending outbox entries, the typing indicator both ways, read receipts (sent when the agent
+ * sees the end of the chat, shown on the agent's own messages), edits and deletes of own messages, and
+ * the composer (Message / Send, Enter sends, file attachments with upload progress).
+ */
+import type { ChatClient } from '../sdk/index.ts';
+import type { Chat, Message } from '../../shared/domain/schemas.ts';
+import { byId, errorText, h } from './dom.ts';
+import { renderMessage, renderPending, type MessageViewContext } from './message-view.ts';
+import { customerName, customerOf, type Store } from './store.ts';
+
+/** Messages loaded when a chat opens and per "Load earlier messages". */
+const PAGE = 30;
+const TYPING_REFRESH_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+const READ_DEBOUNCE_MS = 500;
+const UPLOAD_CONFIRM_TRIES = 6;
+
+export interface MessagePane {
+  open(chat: Chat): Promise<void>;
+  close(): Promise<void>;
+  focusComposer(): void;
+  /** The chat changed (status, participants): composer state and labels. */
+  refresh(): void;
+  /** The tab became visible again: send the read receipt it held back. */
+  markReadSoon(): void;
+  /** Stops the open chat's subscription (hidden tab while polling); `resume` catches up. */
+  suspend(): Promise<void>;
+  resume(): Promise<void>;
+}
+
+export const createMessagePane = (options: {
+  client: ChatClient;
+  store: Store;
+  announce: (text: string) => void;
+}): MessagePane => {
+  const { client, store, announce } = options;
+  const me = store.me.userId;
+  const log = byId('message-log');
+  const earlier = byId<HTMLButtonElement>('load-earlier');
+  const typingLine = byId('typing');
+  const composer = byId<HTMLFormElement>('composer');
+  const input = byId<HTMLTextAreaElement>('composer-input');
+  const send = byId<HTMLButtonElement>('send');
+  const fileInput = byId<HTMLInputElement>('attach-file');
+  const upload = byId('upload-status');
+  const closedNote = byId('closed-note');
+  const error = byId('pane-error');
+
+  let chatId: string | undefined;
+  const messages = new Map<number, Message>();
+  const nodes = new Map<number, HTMLElement>();
+  /** Other users' read positions in this chat. */
+  const readBy = new Map<string, number>();
+  const typers = new Map<string, ReturnType<typeof setTimeout>>();
+  let oldestLoaded = Number.POSITIVE_INFINITY;
+  let typingSentAt = 0;
+  let typingIdle: ReturnType<typeof setTimeout> | undefined;
+  let readTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastReadSent = 0;
+
+  const showError = (text?: string) => {
+    error.textContent = text ?? '';
+    error.hidden = !text;
+  };
+
+  const context: MessageViewContext = {
+    client,
+    me,
+    senderLabel: (message) => {
+      if (message.senderId === me) return 'You';
+      if (message.senderName) return message.senderName;
+      const chat = store.selected;
+      if (chat && message.senderId === customerOf(chat)) return customerName(chat);
+      return message.senderRole === 'agent' ? `${message.senderId} (agent)` : message.senderId;
+    },
+    readBy: (seq) => [...readBy.values()].some((read) => read >= seq),
+    onEdit: (message) => startEdit(message),
+    onDelete: (message) => {
+      if (!chatId) return;
+      client.deleteMessage(chatId, message.messageId).then(
+        () => announce('Message deleted'),
+        (cause: unknown) => showError(`Could not delete: ${errorText(cause)}`),
+      );
+    },
+  };
+
+  const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  const scrollToEnd = () => {
+    log.scrollTop = log.scrollHeight;
+  };
+
+  /** Puts a message's node in seq order (replacing its previous rendering). */
+  const place = (message: Message) => {
+    const stick = nearBottom();
+    const node = renderMessage(message, context);
+    const previous = nodes.get(message.seq);
+    messages.set(message.seq, message);
+    nodes.set(message.seq, node);
+    if (previous) {
+      previous.replaceWith(node);
+      return;
+    }
+    const next = [...nodes.keys()].filter((seq) => seq > message.seq).sort((a, b) => a - b)[0];
+    const before =
+      next === undefined ? log.querySelector('[data-testid="message-pending"]') : nodes.get(next);
+    log.insertBefore(node, before ?? null);
+    if (stick) scrollToEnd();
+  };
+
+  const renderPendingEntries = () => {
+    for (const node of Array.from(log.querySelectorAll('[data-testid="message-pending"]'))) node.remove();
+    if (!chatId) return;
+    const sent = new Set([...messages.values()].map((m) => m.clientMessageId));
+    for (const entry of client.pending(chatId))
+      if (!sent.has(entry.clientMessageId)) log.append(renderPending(entry));
+  };
+
+  /** Read marks of the agent's own messages, updated in place. */
+  const updateReceipts = () => {
+    for (const [seq, node] of nodes) {
+      const receipt = node.querySelector<HTMLElement>('[data-testid="receipt"]');
+      if (!receipt) continue;
+      const read = context.readBy(seq);
+      receipt.dataset.read = String(read);
+      receipt.textContent = read ? 'Read' : 'Sent';
+    }
+  };
+
+  const isParticipant = () => Boolean(store.selected?.participants?.some((p) => p.userId === me));
+
+  /** Read receipt and "seen" once the agent can see the end of the chat (tab visible). */
+  const markReadSoon = () => {
+    if (readTimer) clearTimeout(readTimer);
+    readTimer = setTimeout(() => {
+      const last = Math.max(0, ...messages.keys());
+      if (!chatId || last === 0 || document.visibilityState !== 'visible') return;
+      store.markSeen(chatId, last);
+      if (last > lastReadSent && isParticipant()) {
+        lastReadSent = last;
+        client.markRead(chatId, last).catch(() => (lastReadSent = 0));
+      }
+    }, READ_DEBOUNCE_MS);
+  };
+
+  const showTyping = () => {
+    const names = [...typers.keys()].map((userId) => {
+      const chat = store.selected;
+      return chat && userId === customerOf(chat) ? customerName(chat) : userId;
+    });
+    typingLine.textContent =
+      names.length === 0
+        ? ''
+        : names.length === 1
+          ? `${names[0]} is typing…`
+          : `${names.join(', ')} are typing…`;
+  };
+
+  const stopTyping = () => {
+    if (typingIdle) clearTimeout(typingIdle);
+    typingIdle = undefined;
+    if (typingSentAt && chatId) client.typing(chatId, false).catch(() => {});
+    typingSentAt = 0;
+  };
+
+  const startEdit = (message: Message) => {
+    const node = nodes.get(message.seq);
+    const text = node?.querySelector('.msg-text');
+    if (!node || !text || !chatId) return;
+    const area = h('textarea', {
+      class: 'edit-input',
+      'aria-label': 'Edited text',
+      rows: 2,
+      maxlength: 8000,
+    });
+    area.value = message.text;
+    const save = h('button', { type: 'submit' }, 'Save');
+    const cancel = h('button', { type: 'button' }, 'Cancel');
+    const form = h('form', { class: 'edit-form' }, area, save, cancel);
+    const current = chatId;
+    cancel.addEventListener('click', () => place(messages.get(message.seq) ?? message));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const value = area.value.trim();
+      if (!value || value === message.text) return place(message);
+      client.editMessage(current, message.messageId, value).then(
+        (updated: Message) => current === chatId && place(updated),
+        (cause: unknown) => showError(`Could not edit: ${errorText(cause)}`),
+      );
+    });
+    area.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') place(messages.get(message.seq) ?? message);
+    });
+    text.replaceWith(form);
+    area.focus();
+  };
+
+  const refresh = () => {
+    const chat = store.selected;
+    const closed = chat?.status === 'closed';
+    input.disabled = closed;
+    send.disabled = closed;
+    fileInput.disabled = closed;
+    closedNote.hidden = !closed;
+  };
+  store.on('selected', refresh);
+
+  // ---- client events ----
+  client.on('message', (message) => {
+    store.noteMessage(message);
+    if (message.chatId !== chatId) return;
+    place(message);
+    oldestLoaded = Math.min(oldestLoaded, message.seq);
+    renderPendingEntries();
+    if (message.senderId !== me) {
+      const timer = typers.get(message.senderId);
+      if (timer) clearTimeout(timer);
+      if (typers.delete(message.senderId)) showTyping();
+    }
+    markReadSoon();
+  });
+  client.on('messageUpdated', (message) => {
+    if (message.chatId === chatId && messages.has(message.seq)) place(message);
+    const last = store.lastMessage.get(message.chatId);
+    if (last?.seq === message.seq) store.noteMessage(message);
+  });
+  client.on('outbox', () => renderPendingEntries());
+  client.on('typing', ({ chatId: typingChat, userId, isTyping, expiresInMs }) => {
+    if (typingChat !== chatId || userId === me) return;
+    const timer = typers.get(userId);
+    if (timer) clearTimeout(timer);
+    typers.delete(userId);
+    if (isTyping)
+      typers.set(
+        userId,
+        setTimeout(() => {
+          typers.delete(userId);
+          showTyping();
+        }, expiresInMs),
+      );
+    showTyping();
+  });
+  client.on('receipt', ({ chatId: receiptChat, userId, seq }) => {
+    if (receiptChat !== chatId || userId === me) return;
+    if ((readBy.get(userId) ?? 0) >= seq) return;
+    readBy.set(userId, seq);
+    updateReceipts();
+  });
+
+  // ---- composer ----
+  const submit = () => {
+    const text = input.value.trim();
+    if (!text || !chatId) return;
+    input.value = '';
+    stopTyping();
+    showError();
+    const target = chatId;
+    client.send(target, text).then(
+      (message: Message) => {
+        if (message.chatId === chatId) place(message);
+        renderPendingEntries();
+      },
+      (cause: unknown) => showError(`Not sent: ${errorText(cause)}`),
+    );
+    renderPendingEntries();
+  };
+  composer.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener('input', () => {
+    if (!chatId) return;
+    if (!input.value.trim()) return stopTyping();
+    const now = Date.now();
+    if (now - typingSentAt > TYPING_REFRESH_MS) {
+      typingSentAt = now;
+      client.typing(chatId, true).catch(() => {});
+    }
+    if (typingIdle) clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  });
+  input.addEventListener('blur', () => stopTyping());
+
+  /**
+   * Sends a file message; storage confirms an upload a moment after it, and until then the server says
+   * `conflict` (409): asked again a few times, backing off.
+   */
+  const sendFile = async (
+    target: string,
+    content: { attachmentId: string; text?: string },
+    attempt = 0,
+  ): Promise<Message> => {
+    try {
+      return await client.send(target, content);
+    } catch (cause) {
+      const conflict =
+        (cause as { code?: unknown }).code === 'conflict' || (cause as { status?: unknown }).status === 409;
+      if (!conflict || attempt >= UPLOAD_CONFIRM_TRIES) throw cause;
+      await new Promise((resolve) => setTimeout(resolve, 300 * 2 ** attempt));
+      return sendFile(target, content, attempt + 1);
+    }
+  };
+
+  fileInput.addEventListener('change', () => {
+    const file = fileInput.files?.[0];
+    if (!file || !chatId) return;
+    const target = chatId;
+    const progress = h('progress', { max: 1, value: 0, 'aria-label': `Uploading ${file.name}` });
+    upload.replaceChildren(progress);
+    upload.hidden = false;
+    client
+      .upload(target, file, { onProgress: (fraction: number) => (progress.value = fraction) })
+      .then(({ attachmentId }: { attachmentId: string }) => {
+        const caption = input.value.trim();
+        input.value = '';
+        return sendFile(target, caption ? { attachmentId, text: caption } : { attachmentId });
+      })
+      .then(
+        () => announce(`${file.name} sent`),
+        (cause: unknown) => showError(`Upload failed: ${errorText(cause)}`),
+      )
+      .finally(() => {
+        upload.hidden = true;
+        upload.replaceChildren();
+        fileInput.value = '';
+      });
+  });
+
+  earlier.addEventListener('click', () => {
+    if (!chatId || oldestLoaded <= 1) return;
+    const target = chatId;
+    const height = log.scrollHeight;
+    earlier.setAttribute('aria-busy', 'true');
+    client
+      .history(target, { before: oldestLoaded, limit: PAGE })
+      .then((items: Message[]) => {
+        if (target !== chatId) return;
+        for (const message of items) {
+          place(message);
+          oldestLoaded = Math.min(oldestLoaded, message.seq);
+        }
+        log.scrollTop += log.scrollHeight - height; // keep the reader's place
+        earlier.hidden = oldestLoaded <= 1 || items.length === 0;
+      })
+      .catch((cause: unknown) => showError(`Could not load earlier messages: ${errorText(cause)}`))
+      .finally(() => earlier.removeAttribute('aria-busy'));
+  });
+
+  const reset = () => {
+    stopTyping();
+    for (const timer of typers.values()) clearTimeout(timer);
+    typers.clear();
+    showTyping();
+    messages.clear();
+    nodes.clear();
+    readBy.clear();
+    log.replaceChildren();
+    oldestLoaded = Number.POSITIVE_INFINITY;
+    lastReadSent = 0;
+    showError();
+  };
+
+  return {
+    open: async (chat) => {
+      const previous = chatId;
+      if (previous === chat.chatId) return;
+      if (previous) {
+        stopTyping();
+        client.unsubscribe(previous).catch(() => {});
+      }
+      reset();
+      chatId = chat.chatId;
+      input.value = '';
+      refresh();
+      renderPendingEntries();
+      // The latest page first (the list's lastSeq may be behind), then live messages after it.
+      const latest = await client
+        .history(chat.chatId, { before: Number.MAX_SAFE_INTEGER, limit: PAGE })
+        .catch(() => undefined);
+      if (chatId !== chat.chatId) return;
+      for (const message of latest ?? []) {
+        store.noteMessage(message);
+        place(message);
+      }
+      const after = latest ? (latest.at(-1)?.seq ?? 0) : Math.max(0, chat.lastSeq - PAGE);
+      oldestLoaded = latest?.[0]?.seq ?? after + 1;
+      earlier.hidden = oldestLoaded <= 1;
+      scrollToEnd();
+      markReadSoon();
+      await client.subscribe(chat.chatId, { after });
+    },
+    close: async () => {
+      const previous = chatId;
+      reset();
+      chatId = undefined;
+      if (previous) await client.unsubscribe(previous).catch(() => {});
+    },
+    focusComposer: () => input.focus(),
+    refresh,
+    markReadSoon,
+    suspend: async () => {
+      if (chatId) await client.unsubscribe(chatId).catch(() => {});
+    },
+    resume: async () => {
+      if (chatId) await client.subscribe(chatId, { after: Math.max(0, ...messages.keys()) });
+    },
+  };
+};

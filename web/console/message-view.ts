@@ -1,0 +1,156 @@
+/**
+ * One message of the log as DOM: sender, time, text (linkified, as text), attachment (download link,
+ * image preview), edited / deleted marks, the read receipt of the agent's own messages and their
+ * Edit / Delete controls. System messages look different (centered, no sender bubble).
+ */
+import type { ChatClient } from '../sdk/index.ts';
+import type { Message } from '../../shared/domain/schemas.ts';
+import { externalLink, formatBytes, h, isolate, linkify, safeHttpUrl, timeElement } from './dom.ts';
+
+export interface MessageViewContext {
+  readonly client: ChatClient;
+  readonly me: string;
+  /** The name shown for a sender. */
+  senderLabel(message: Message): string;
+  /** Whether another participant has read up to this seq. */
+  readBy(seq: number): boolean;
+  onEdit(message: Message): void;
+  onDelete(message: Message): void;
+}
+
+/** Download URLs are presigned for 5 minutes; ask again after 4. */
+const URL_TTL_MS = 4 * 60 * 1000;
+
+const attachmentView = (message: Message, context: MessageViewContext): HTMLElement | null => {
+  const attachment = message.attachment;
+  if (!attachment) return null;
+  const label = `${attachment.fileName} (${formatBytes(attachment.size)})`;
+  const link = externalLink('#', label);
+  link.removeAttribute('href'); // set once the presigned URL is known
+  link.setAttribute('data-testid', 'attachment-link');
+  link.setAttribute('download', attachment.fileName);
+  const image =
+    attachment.kind === 'image'
+      ? h('img', {
+          alt: attachment.fileName,
+          'data-testid': 'attachment-image',
+          width: attachment.width,
+          height: attachment.height,
+          loading: 'lazy',
+        })
+      : null;
+  let fetchedAt = 0;
+  const resolve = async (): Promise<string | undefined> => {
+    const url = safeHttpUrl(await context.client.attachmentUrl(attachment.attachmentId));
+    if (!url) return undefined;
+    fetchedAt = Date.now();
+    link.href = url;
+    if (image && !image.src) image.src = url;
+    return url;
+  };
+  resolve().catch(() => link.replaceChildren(`${label} — unavailable`));
+  link.addEventListener('click', (event) => {
+    if (link.href && Date.now() - fetchedAt < URL_TTL_MS) return;
+    event.preventDefault();
+    void resolve().then((url) => url && window.open(url, '_blank', 'noopener,noreferrer'));
+  });
+  return h('figure', { class: 'msg-attachment' }, image, h('figcaption', {}, link));
+};
+
+export const renderMessage = (message: Message, context: MessageViewContext): HTMLElement => {
+  const mine = message.senderId === context.me;
+  const system = message.type === 'system';
+  const textId = `msg-text-${message.seq}`;
+  const root = h('div', {
+    class: `msg ${system ? 'msg-system' : mine ? 'msg-mine' : 'msg-theirs'}`,
+    'data-testid': 'message',
+    'data-seq': message.seq,
+    'data-message-id': message.messageId,
+    'data-sender-role': message.senderRole,
+    'data-kind': message.system?.kind,
+  });
+  const text = message.deletedAt
+    ? h(
+        'p',
+        { class: 'msg-text msg-deleted', 'data-testid': 'message-text', id: textId },
+        'This message was deleted',
+      )
+    : message.text
+      ? h(
+          'p',
+          { class: 'msg-text bidi', dir: 'auto', 'data-testid': 'message-text', id: textId },
+          ...linkify(message.text),
+        )
+      : null;
+  const foot = h('div', { class: 'msg-foot' });
+  if (message.editedAt && !message.deletedAt) foot.append(h('span', { class: 'msg-edited' }, 'edited'));
+  if (mine && !system) {
+    const read = context.readBy(message.seq);
+    foot.append(
+      h(
+        'span',
+        { class: 'receipt', 'data-testid': 'receipt', 'data-read': String(read) },
+        read ? 'Read' : 'Sent',
+      ),
+    );
+    if (!message.deletedAt) {
+      const edit = h('button', { type: 'button', class: 'link-button', 'aria-describedby': textId }, 'Edit');
+      const remove = h(
+        'button',
+        { type: 'button', class: 'link-button', 'aria-describedby': textId },
+        'Delete',
+      );
+      if (message.text) {
+        edit.addEventListener('click', () => context.onEdit(message));
+        foot.append(edit);
+      }
+      remove.addEventListener('click', () => {
+        if (remove.dataset.confirm !== 'true') {
+          remove.dataset.confirm = 'true';
+          remove.textContent = 'Confirm delete';
+          return;
+        }
+        context.onDelete(message);
+      });
+      remove.addEventListener('blur', () => {
+        remove.dataset.confirm = 'false';
+        remove.textContent = 'Delete';
+      });
+      foot.append(remove);
+    }
+  }
+  root.append(
+    h(
+      'div',
+      { class: 'msg-head' },
+      isolate(system ? (message.senderName ?? 'System') : context.senderLabel(message), 'msg-sender'),
+      ' ',
+      timeElement(message.createdAt),
+    ),
+    text ?? '',
+    message.deletedAt ? '' : (attachmentView(message, context) ?? ''),
+  );
+  if (foot.childElementCount > 0) root.append(foot);
+  return root;
+};
+
+/** An outbox entry not yet acknowledged by the server. */
+export const renderPending = (entry: {
+  clientMessageId: string;
+  text?: string;
+  attachmentId?: string;
+}): HTMLElement =>
+  h(
+    'div',
+    {
+      class: 'msg msg-mine msg-pending',
+      'data-testid': 'message-pending',
+      'data-client-message-id': entry.clientMessageId,
+    },
+    h(
+      'p',
+      { class: 'msg-text bidi', dir: 'auto' },
+      ...linkify(entry.text ?? (entry.attachmentId ? 'Attachment' : '')),
+    ),
+    h('div', { class: 'msg-foot' }, h('span', { class: 'receipt' }, 'Sending…')),
+  );
