@@ -24,8 +24,23 @@ export const operations: Record<string, Operation> = {
     summary: 'Create an anonymous visitor of a tenant (public, rate limited per address)',
     auth: false,
     body: s.createVisitorBody,
-    response: z.object({ visitorId: z.string(), token: z.string(), expiresAt: z.iso.datetime() }),
+    response: s.visitorSessionSchema,
     status: 201,
+  },
+  'POST /v1/visitors/refresh': {
+    summary:
+      "Renew a visitor's token from its refresh token: the same visitor and tenant, a new token and refresh token (public, rate limited per address; 401 for a bad or expired refresh token, 404 when the tenant is gone)",
+    auth: false,
+    body: s.refreshVisitorBody,
+    response: s.visitorSessionSchema,
+    status: 200,
+  },
+  'GET /v1/tenants/{tenantId}/widget': {
+    summary:
+      "A tenant's widget settings: name, theme, greeting and away text (public, cacheable for a minute; 404 for an unknown tenant)",
+    auth: false,
+    response: s.widgetSettingsSchema,
+    status: 200,
   },
   'POST /v1/realtime/tickets': {
     summary: 'Get a single-use, 60-second ticket to open the WebSocket (`?ticket=`)',

@@ -124,8 +124,14 @@ export class ChatStack extends Stack {
         // Same keys as the local cloud's /config.json (infra/local/cloud.ts); no dev tokens in AWS.
         httpUrl: this.apis.httpApiUrl,
         wsUrl: this.apis.webSocketUrl,
+        tenantId: this.config.widgetTenant,
         devTokens: false,
       },
+      connectSources: [
+        this.apis.httpApiUrl,
+        this.apis.webSocketUrl,
+        `https://${this.data.attachmentsBucket.bucketRegionalDomainName}`,
+      ],
     });
 
     // Download URLs point at the distribution, which adds nosniff (see ChatWeb).

@@ -5,11 +5,15 @@
  *   npm run tenant -- create --id acme --name "Acme" --origin https://acme.example --greeting "Hi!" \
  *     --away "We are offline" --table <TableName output>
  *   npm run tenant -- get --id acme --table <TableName>
+ *
+ * `--origin` (repeatable) lists the origins whose pages may embed the widget: an exact origin
+ * (`https://shop.example`, `http://localhost:8080`), a port wildcard (`http://localhost:*`) or `*` for
+ * any; none means no restriction (shared/domain/origins.ts). Invalid patterns are refused.
  */
 import { parseArgs } from 'node:util';
 import { createTableContext } from '../shared/adapters/dynamo/client.ts';
 import { DynamoTenantStore } from '../shared/adapters/dynamo/tenant-store.ts';
-import { tenantSchema } from '../shared/domain/schemas.ts';
+import { tenantInputSchema } from '../shared/domain/schemas.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -35,7 +39,7 @@ if (!values.id) fail('--id is required');
 const store = new DynamoTenantStore(createTableContext(tableName, values.endpoint), 0);
 
 if (command === 'create') {
-  const parsed = tenantSchema.safeParse({
+  const parsed = tenantInputSchema.safeParse({
     tenantId: values.id,
     name: values.name ?? values.id,
     allowedOrigins: values.origin ?? [],

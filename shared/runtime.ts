@@ -76,6 +76,7 @@ export const tokens = new TokenService({
   visitorIssuer: env.VISITOR_ISSUER,
   visitorSecret: env.VISITOR_SECRET ? fixed(env.VISITOR_SECRET) : secretFromArn(env.VISITOR_SECRET_ARN ?? ''),
   visitorTokenTtlSeconds: env.VISITOR_TOKEN_TTL_SECONDS,
+  visitorRefreshTtlSeconds: env.VISITOR_REFRESH_TTL_SECONDS,
 });
 
 export const { ephemeral, blocks, chats } = composeChatDomain(stores, systemClock);

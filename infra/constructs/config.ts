@@ -3,6 +3,7 @@
  * Every key has an offline default so `cdk synth` works with no context at all; docs/deploy.md lists them.
  */
 import type { Construct } from 'constructs';
+import { tenantIdSchema } from '../../shared/domain/schemas.ts';
 import {
   DEFAULT_INDEXED_METADATA_KEYS,
   parseIndexedMetadataKeys,
@@ -44,6 +45,11 @@ export interface ChatConfig {
    * per deploy (docs/deploy.md, "Indexed metadata keys").
    */
   readonly pendingMetadataKey: PendingMetadataKey;
+  /**
+   * The tenant the deployed widget and demo page use by default (`tenantId` of `/config.json`); a host
+   * page may name another in `ChatWidget('init', { tenantId })`. The tenant must exist (npm run tenant).
+   */
+  readonly widgetTenant: string;
 }
 
 export const CONTEXT_KEYS = {
@@ -53,6 +59,7 @@ export const CONTEXT_KEYS = {
   apiGatewayLogsRole: 'apiGatewayLogsRole',
   indexedMetadataKeys: 'indexedMetadataKeys',
   pendingMetadataKey: 'pendingMetadataKey',
+  widgetTenant: 'widgetTenant',
   /** Read by infra/build-app.ts: the CloudFormation stack name. */
   stackName: 'stackName',
 } as const;
@@ -63,6 +70,9 @@ export const PLACEHOLDER_AUTH: AuthConfig = {
   audience: 'serverless-chat',
   jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
 };
+
+/** The widget's default tenant when the context names none. */
+export const DEFAULT_WIDGET_TENANT = 'demo';
 
 export const DEFAULT_THROTTLE: ThrottleConfig = { rateLimit: 100, burstLimit: 200 };
 
@@ -171,6 +181,18 @@ const parseThrottle = (raw: unknown): ThrottleConfig => {
   return { rateLimit, burstLimit };
 };
 
+/** `-c widgetTenant=acme`: a tenant id (lower-case letters, digits and dashes, 2 to 63 characters). */
+export const parseWidgetTenant = (raw: unknown): string => {
+  if (raw === undefined || raw === null || raw === '') return DEFAULT_WIDGET_TENANT;
+  const parsed = tenantIdSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `"${CONTEXT_KEYS.widgetTenant}" must be a tenant id (lower-case letters, digits and dashes, 2 to 63 characters), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return parsed.data;
+};
+
 const parseBoolean = (key: string, raw: unknown, fallback: boolean): boolean => {
   if (raw === undefined || raw === null || raw === '') return fallback;
   if (raw === true || raw === 'true') return true;
@@ -230,5 +252,6 @@ export const readConfig = (scope: Construct): ChatConfig => {
       true,
     ),
     ...readMetadataKeys(scope),
+    widgetTenant: parseWidgetTenant(scope.node.tryGetContext(CONTEXT_KEYS.widgetTenant)),
   };
 };

@@ -20,6 +20,7 @@ import {
   DEFAULT_INDEXED_METADATA_KEYS,
   parseIndexedMetadataKeys,
 } from '../../shared/config/metadata-index.ts';
+import { buildSdkTypesInChild, buildWeb, SDK_TYPES_PATH } from '../web-build.ts';
 import { startDynamoLocal } from './dynamo.ts';
 import { freePort } from './free-port.ts';
 import { type HttpInvoke, startHttpGateway } from './http-gateway.ts';
@@ -38,6 +39,12 @@ export const DEMO_TEXTS = {
   greeting: 'Hi! How can we help?',
   awayMessage: 'No agent is online right now; leave a message and we will answer soon.',
 } as const;
+/**
+ * The demo tenant accepts the widget from any local page: `http://localhost:<port>` and
+ * `http://127.0.0.1:<port>` (port wildcards, shared/domain/origins.ts). The attachments bucket's CORS
+ * rules allow uploads from the same origins.
+ */
+export const DEMO_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*'] as const;
 /** Development-only secrets: the local cloud is not a deployment. */
 const DEV_AUTH_SECRET = 'local-development-auth-secret-not-for-production';
 const DEV_VISITOR_SECRET = 'local-development-visitor-secret-not-for-production';
@@ -112,6 +119,10 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     for (const stop of stops.reverse())
       await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
   };
+  // The web apps' bundles are built (in memory) while the rest starts; a compile error fails the start.
+  const webRoot = join(ROOT, 'web');
+  const building = buildWeb({ webRoot });
+  building.catch(() => {});
   try {
     // One list for the table's GSIs and the handlers' INDEXED_METADATA_KEYS; invalid fails the start.
     const indexedMetadataKeys = parseIndexedMetadataKeys(
@@ -150,15 +161,19 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     await ensureTable(client, LOCAL_TABLE, indexedMetadataKeys);
     client.destroy();
     const tenants = new DynamoTenantStore(createTableContext(LOCAL_TABLE, dynamo.endpoint), 0);
-    if (!(await tenants.get(DEMO_TENANT))) {
+    const demo = await tenants.get(DEMO_TENANT);
+    if (!demo) {
       await tenants.put({
         tenantId: DEMO_TENANT,
         name: 'Demo',
-        allowedOrigins: [urls.web],
+        allowedOrigins: [...DEMO_ORIGINS],
         theme: {},
         ...(options.demoTexts ?? DEMO_TEXTS),
         createdAt: new Date().toISOString(),
       });
+    } else if (DEMO_ORIGINS.some((origin) => !demo.allowedOrigins.includes(origin))) {
+      // A tenant persisted by an older version: the contract's origins, whatever else it lists.
+      await tenants.put({ ...demo, allowedOrigins: [...new Set([...demo.allowedOrigins, ...DEMO_ORIGINS])] });
     }
 
     const s3Dir = options.persistDir
@@ -169,7 +184,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       address: '127.0.0.1',
       silent: true,
       directory: s3Dir,
-      configureBuckets: [{ name: LOCAL_BUCKET, configs: [corsXml(urls.web)] }],
+      configureBuckets: [{ name: LOCAL_BUCKET, configs: [corsXml(DEMO_ORIGINS)] }],
     });
     await s3.run();
     stops.push(async () => {
@@ -309,11 +324,16 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     });
     stops.push(() => http.close());
 
+    // The web apps' bundles, built in memory at start; the SDK's declaration file on its first request.
+    const built = await building;
     const web = await startStaticServer({
       port: webPort,
       host: '0.0.0.0',
-      root: join(ROOT, 'web'),
+      root: webRoot,
       routes: { '/': 'demo/index.html', '/console': 'console/index.html' },
+      assets: built.assets,
+      lazyAssets: { [SDK_TYPES_PATH]: () => buildSdkTypesInChild(webRoot) },
+      connectOrigins: [urls.http, urls.ws, urls.s3],
       runtimeConfig: { httpUrl: urls.http, wsUrl: urls.ws, tenantId: DEMO_TENANT, devTokens: true },
       // Like the CloudFront behaviour in front of the attachments bucket (infra/constructs/web.ts).
       proxies: { [`/${ATTACHMENT_PREFIX.files}`]: `http://127.0.0.1:${s3Port}/${LOCAL_BUCKET}` },
@@ -335,9 +355,13 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
 const encodeS3Key = (key: string): string =>
   encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
 
-const corsXml = (origin: string): string => `<CORSConfiguration>
+/**
+ * The bucket's CORS rules (presigned POST uploads from the browser). S3 (and s3rver) patterns allow one
+ * `*` anywhere in an AllowedOrigin, so `http://localhost:*` covers every port.
+ */
+const corsXml = (origins: readonly string[]): string => `<CORSConfiguration>
   <CORSRule>
-    <AllowedOrigin>${origin}</AllowedOrigin>
+${origins.map((origin) => `    <AllowedOrigin>${origin}</AllowedOrigin>`).join('\n')}
     <AllowedMethod>GET</AllowedMethod>
     <AllowedMethod>POST</AllowedMethod>
     <AllowedHeader>*</AllowedHeader>

@@ -36,6 +36,8 @@ process.on('SIGTERM', () => shutdown('SIGTERM'));
 
 console.log(`Widget demo     ${cloud.urls.web}/
 Agent console   ${cloud.urls.web}/console
+Widget script   ${cloud.urls.web}/widget.js
+Browser SDK     ${cloud.urls.web}/sdk/chat.js   (types: /sdk/chat.d.ts)
 HTTP API        ${cloud.urls.http}
 WebSocket       ${cloud.urls.ws}
 DynamoDB Local  ${cloud.urls.dynamodb}   (table ${cloud.tableName})

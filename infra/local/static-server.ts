@@ -1,11 +1,20 @@
 /**
  * A small static file server for the web apps (demo, console) plus `/config.json` carrying the local
- * cloud's runtime configuration (endpoints etc.). No caching, so edits show up on reload; requests can
- * never escape the web root.
+ * cloud's runtime configuration (endpoints etc.). Built files (infra/web-build.ts) are served first, then
+ * plain files of the web root; requests can never escape the web root. Headers, as CloudFront sends them
+ * deployed (infra/constructs/web.ts):
+ *  - `/config.json`, `/widget.js` and `/sdk/*` carry `Access-Control-Allow-Origin: *` (the widget runs on
+ *    other origins and fetches config.json from the origin it was served from);
+ *  - `/widget.js` is cached briefly (`public, max-age=300`) with an ETag answered by 304; everything else
+ *    is `no-store`, so edits show up on reload;
+ *  - HTML pages carry a Content-Security-Policy allowing their own inline scripts by hash (infra/web-csp.ts).
  */
+import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { SHORT_CACHE_PATHS, SHORT_CACHE_SECONDS, type WebAsset, type WebAssets } from '../web-build.ts';
+import { contentSecurityPolicy, inlineHashes, originOf, PAGE_SECURITY_HEADERS } from '../web-csp.ts';
 import { listen } from './free-port.ts';
 
 export interface StaticServerOptions {
@@ -22,6 +31,12 @@ export interface StaticServerOptions {
    * `{ '/files/': 'http://127.0.0.1:4569/bucket' }`. Responses get `X-Content-Type-Options: nosniff`.
    */
   readonly proxies?: Readonly<Record<string, string>>;
+  /** Built files by URL path, served before the files of the root. */
+  readonly assets?: WebAssets;
+  /** Files built on their first request (slow builds, e.g. `/sdk/chat.d.ts`); undefined means 404. */
+  readonly lazyAssets?: Readonly<Record<string, () => Promise<WebAsset | undefined>>>;
+  /** Origins HTML pages may connect to (API, WebSocket, uploads), for their Content-Security-Policy. */
+  readonly connectOrigins?: readonly string[];
 }
 
 export interface StaticServer {
@@ -67,6 +82,28 @@ const NO_CACHE = {
   expires: '0',
   'x-content-type-options': 'nosniff',
 };
+const SHORT_CACHE = {
+  'cache-control': `public, max-age=${SHORT_CACHE_SECONDS}`,
+  'x-content-type-options': 'nosniff',
+};
+
+/** Paths other origins may read: the runtime configuration, the widget and the SDK. */
+export const isCrossOriginPath = (pathname: string): boolean =>
+  pathname === '/config.json' ||
+  pathname === '/widget.js' ||
+  pathname === '/widget.js.map' ||
+  pathname.startsWith('/sdk/');
+
+const etagOf = (body: Buffer): string =>
+  `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+
+/** If-None-Match holds the ETag (or `*`): weak comparison, as for GET. */
+const matches = (header: string | undefined, etag: string): boolean =>
+  header !== undefined &&
+  header
+    .split(',')
+    .map((value) => value.trim().replace(/^W\//, ''))
+    .some((value) => value === etag || value === '*');
 
 const inside = (root: string, candidate: string): boolean => {
   const rel = relative(root, candidate);
@@ -97,14 +134,65 @@ export const startStaticServer = async (options: StaticServerOptions): Promise<S
     statusCode: number,
     contentType: string,
     body: Buffer | string,
+    headers: Readonly<Record<string, string>> = {},
   ): void => {
     const payload = typeof body === 'string' ? Buffer.from(body) : body;
     res.writeHead(statusCode, {
-      ...NO_CACHE,
+      ...(headers['cache-control'] ? { 'x-content-type-options': 'nosniff' } : NO_CACHE),
+      ...headers,
       'content-type': contentType,
       'content-length': String(payload.length),
     });
     res.end(method === 'HEAD' ? undefined : payload);
+  };
+
+  const lazy = new Map<string, Promise<WebAsset | undefined>>();
+  const builtAsset = async (pathname: string): Promise<WebAsset | undefined> => {
+    const asset = options.assets?.get(pathname);
+    if (asset) return asset;
+    const make = options.lazyAssets?.[pathname];
+    if (!make) return undefined;
+    let pending = lazy.get(pathname);
+    if (!pending) {
+      pending = make();
+      lazy.set(pathname, pending);
+      // A failed build is tried again on the next request.
+      pending.catch(() => lazy.delete(pathname));
+    }
+    return pending;
+  };
+
+  /** Cache, validator and CORS headers of a response for a path; 304 when the client's copy is current. */
+  const send = (
+    request: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    pathname: string,
+    contentType: string,
+    body: Buffer,
+  ): void => {
+    const headers: Record<string, string> = {};
+    if (isCrossOriginPath(pathname)) headers['access-control-allow-origin'] = '*';
+    if (contentType.startsWith('text/html')) {
+      const hashes = inlineHashes(body.toString('utf8'));
+      headers['content-security-policy'] = contentSecurityPolicy({
+        connect: (options.connectOrigins ?? []).map((url) => originOf(url) ?? url),
+        scriptHashes: hashes.scripts,
+        styleHashes: hashes.styles,
+      });
+      Object.assign(headers, PAGE_SECURITY_HEADERS);
+    }
+    if (SHORT_CACHE_PATHS.includes(pathname) && pathname !== '/config.json') {
+      const etag = etagOf(body);
+      Object.assign(headers, SHORT_CACHE, { etag });
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (matches(ifNoneMatch, etag)) {
+        res.writeHead(304, headers);
+        res.end();
+        return;
+      }
+    }
+    reply(res, method, 200, contentType, body, headers);
   };
   const notFound = (res: ServerResponse, method: string): void =>
     reply(res, method, 404, 'text/plain; charset=utf-8', 'Not Found');
@@ -148,19 +236,36 @@ export const startStaticServer = async (options: StaticServerOptions): Promise<S
   const handle = async (request: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = (request.method ?? 'GET').toUpperCase();
     request.resume();
+    const pathname = (request.url ?? '/').split('?')[0]?.split('#')[0] ?? '/';
+    if (method === 'OPTIONS' && isCrossOriginPath(pathname)) {
+      // A CORS preflight (a fetch with custom headers): simple GETs are allowed from any origin.
+      res.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, HEAD',
+        'access-control-allow-headers': request.headers['access-control-request-headers'] ?? '',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       reply(res, method, 405, 'text/plain; charset=utf-8', 'Method Not Allowed');
       return;
     }
-    const pathname = (request.url ?? '/').split('?')[0]?.split('#')[0] ?? '/';
     const proxy = Object.entries(options.proxies ?? {}).find(([prefix]) => pathname.startsWith(prefix));
     if (proxy) {
       await forward(request, res, method, `${proxy[1]}${request.url ?? '/'}`);
       return;
     }
     if (pathname === '/config.json') {
-      reply(res, method, 200, 'application/json; charset=utf-8', JSON.stringify(options.runtimeConfig));
+      const body = Buffer.from(JSON.stringify(options.runtimeConfig));
+      send(request, res, method, pathname, 'application/json; charset=utf-8', body);
+      return;
+    }
+    const asset = await builtAsset(pathname);
+    if (asset) {
+      send(request, res, method, pathname, asset.contentType, asset.body);
       return;
     }
     const file = await locate(pathname);
@@ -168,8 +273,8 @@ export const startStaticServer = async (options: StaticServerOptions): Promise<S
       notFound(res, method);
       return;
     }
-    const body = await readFile(file);
-    reply(res, method, 200, CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', body);
+    const contentType = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    send(request, res, method, pathname, contentType, await readFile(file));
   };
 
   const server = createServer((request, res) => {

@@ -1,6 +1,8 @@
 /**
  * Token verification (jose). Two kinds of bearer token are accepted on HTTP:
  *  - visitor tokens, signed by this project (HS256, our own issuer, `token_use: "visitor"`);
+ *    with each comes a long-lived visitor *refresh* token (`token_use: "visitor_refresh"`, its own
+ *    audience) that is only good for POST /v1/visitors/refresh and refused as a bearer token everywhere;
  *  - host tokens (users, agents, services) from the host app's identity provider, verified against a
  *    JWKS URL or a shared secret, with pinned algorithms, `iss`, `aud`, `exp` and a small clock tolerance.
  * WebSocket tickets are not JWTs at all (shared/domain/realtime.ts), so neither kind can stand in for the
@@ -33,9 +35,20 @@ export interface TokenConfig {
   readonly visitorIssuer: string;
   readonly visitorSecret: SecretSource;
   readonly visitorTokenTtlSeconds: number;
+  /** Life of visitor refresh tokens (default 30 days). */
+  readonly visitorRefreshTtlSeconds?: number;
 }
 
 const VISITOR_USE = 'visitor';
+const REFRESH_USE = 'visitor_refresh';
+const DEFAULT_REFRESH_TTL_SECONDS = 30 * 24 * 3600;
+
+/** Who a valid refresh token renews: the same visitor of the same tenant. */
+export interface VisitorRefreshClaims {
+  readonly tenantId: string;
+  readonly visitorId: string;
+  readonly name?: string;
+}
 const encoder = new TextEncoder();
 
 const memo = <T>(load: () => Promise<T>): (() => Promise<T>) => {
@@ -99,6 +112,49 @@ export class TokenService {
     return { token, expiresAt };
   }
 
+  /** A refresh token for the visitor: signed with the visitor key, for the refresh audience only. */
+  async signVisitorRefresh(
+    tenantId: string,
+    visitorId: string,
+    name?: string,
+  ): Promise<{ token: string; expiresAt: Date }> {
+    const ttl = this.config.visitorRefreshTtlSeconds ?? DEFAULT_REFRESH_TTL_SECONDS;
+    const expiresAt = new Date(Date.now() + ttl * 1000);
+    const token = await new SignJWT({
+      tenant: tenantId,
+      role: 'visitor',
+      token_use: REFRESH_USE,
+      ...(name ? { name } : {}),
+    })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(this.config.visitorIssuer)
+      .setAudience(this.refreshAudience())
+      .setSubject(visitorId)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(await this.visitorKey());
+    return { token, expiresAt };
+  }
+
+  /** Verifies a visitor refresh token (and nothing else); 401 when it is invalid or expired. */
+  async verifyVisitorRefresh(token: string): Promise<VisitorRefreshClaims> {
+    const payload = await this.check(
+      token,
+      await this.visitorKey(),
+      this.config.visitorIssuer,
+      ['HS256'],
+      this.refreshAudience(),
+    );
+    if (payload.token_use !== REFRESH_USE || payload.role !== 'visitor')
+      throw new UnauthorizedError('not a visitor refresh token');
+    const { tenantId, userId, name } = this.identityOf(payload, 'tenant', 'role');
+    return { tenantId, visitorId: userId, ...(name ? { name } : {}) };
+  }
+
+  private refreshAudience(): string {
+    return `${this.config.audience}#visitor-refresh`;
+  }
+
   private async verifyVisitor(token: string): Promise<Identity> {
     const payload = await this.check(token, await this.visitorKey(), this.config.visitorIssuer, ['HS256']);
     if (payload.token_use !== VISITOR_USE || payload.role !== 'visitor')
@@ -109,7 +165,7 @@ export class TokenService {
   private async verifyHost(token: string): Promise<Identity> {
     const key = await this.hostKey();
     const payload = await this.check(token, key, this.config.issuer, this.config.algorithms);
-    if (payload.token_use === VISITOR_USE)
+    if (payload.token_use === VISITOR_USE || payload.token_use === REFRESH_USE)
       throw new UnauthorizedError('visitor tokens come from POST /v1/visitors only');
     const identity = this.identityOf(payload, this.config.tenantClaim, this.config.roleClaim);
     if (identity.role === 'visitor')
@@ -122,11 +178,12 @@ export class TokenService {
     key: JWTVerifyGetKey | Uint8Array,
     issuer: string,
     algorithms: readonly string[],
+    audience: string = this.config.audience,
   ): Promise<JWTPayload> {
     try {
       const options = {
         issuer,
-        audience: this.config.audience,
+        audience,
         algorithms: [...algorithms],
         clockTolerance: this.config.clockToleranceSeconds,
         requiredClaims: ['exp', 'sub'],

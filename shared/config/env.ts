@@ -43,6 +43,8 @@ export const envSchema = z
     VISITOR_SECRET_ARN: z.string().startsWith('arn:').optional(),
     VISITOR_ISSUER: z.string().default('serverless-chat/visitors'),
     VISITOR_TOKEN_TTL_SECONDS: seconds(12 * 3600),
+    /** Visitor refresh tokens (POST /v1/visitors/refresh) live this long; each refresh issues a new one. */
+    VISITOR_REFRESH_TTL_SECONDS: seconds(30 * 24 * 3600),
     VISITOR_RATE_PER_MINUTE: z.coerce.number().int().positive().default(30),
     TICKET_TTL_SECONDS: seconds(60),
     /** Connections live at most 2 h in API Gateway; the item's TTL adds a margin. */

@@ -89,6 +89,9 @@ const ws = (
 
 export const httpRoutes: readonly HttpRoute[] = [
   http('POST', '/v1/visitors', 'create-visitor', [...RW, 'secret:visitor']),
+  // Renews a visitor's token from its refresh token (table write: the rate limit).
+  http('POST', '/v1/visitors/refresh', 'refresh-visitor', [...RW, 'secret:visitor']),
+  http('GET', '/v1/tenants/{tenantId}/widget', 'get-widget-settings', ['table:read']),
   http('POST', '/v1/realtime/tickets', 'create-ticket', [...RW, 'secret:visitor', 'secret:auth']),
   http('POST', '/v1/chats', 'create-chat', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats', 'list-chats', ['table:read', 'secret:visitor', 'secret:auth']),

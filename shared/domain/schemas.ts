@@ -3,6 +3,7 @@
  * types are inferred from them. docs/openapi.json is generated from this file (npm run docs:api).
  */
 import { z } from 'zod';
+import { originPatternProblem } from './origins.ts';
 
 export const roleSchema = z.enum(['visitor', 'user', 'agent', 'service']);
 export type Role = z.infer<typeof roleSchema>;
@@ -46,6 +47,17 @@ export const createVisitorBody = z.strictObject({
   name: z.string().trim().min(1).max(100).optional(),
   email: z.email().max(254).optional(),
 });
+
+/** `POST /v1/visitors/refresh`: a refresh token from POST /v1/visitors (or from an earlier refresh). */
+export const refreshVisitorBody = z.strictObject({ refreshToken: z.string().min(1).max(4096) });
+/** The answer of POST /v1/visitors and POST /v1/visitors/refresh. */
+export const visitorSessionSchema = z.object({
+  visitorId: z.string(),
+  token: z.string(),
+  expiresAt: z.iso.datetime(),
+  refreshToken: z.string(),
+});
+export type VisitorSession = z.infer<typeof visitorSessionSchema>;
 
 export const createTicketBody = z.strictObject({}).optional();
 
@@ -343,6 +355,27 @@ export const tenantSchema = z.object({
   createdAt: z.iso.datetime(),
 });
 export type Tenant = z.infer<typeof tenantSchema>;
+
+/** An allowed widget origin pattern (shared/domain/origins.ts): `*`, an origin, or `scheme://host:*`. */
+export const originPatternSchema = z.string().superRefine((pattern, ctx) => {
+  const problem = originPatternProblem(pattern);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** A tenant as an operator writes it (npm run tenant): stricter than what the table may hold. */
+export const tenantInputSchema = tenantSchema.extend({
+  allowedOrigins: z.array(originPatternSchema).default([]),
+});
+
+export const tenantPathParams = z.strictObject({ tenantId: tenantIdSchema });
+/** `GET /v1/tenants/{tenantId}/widget`: what a widget shows before anyone signs in. Public. */
+export const widgetSettingsSchema = z.object({
+  tenantId: tenantIdSchema,
+  name: z.string(),
+  theme: z.record(z.string(), z.string()),
+  greeting: z.string().optional(),
+  awayMessage: z.string().optional(),
+});
+export type WidgetSettings = z.infer<typeof widgetSettingsSchema>;
 
 // ---- Server envelopes (identical over the socket and the polling endpoint) ----
 

@@ -3,6 +3,7 @@
  * Most tests synthesize against stub handler files with bundling skipped (fast, independent of the
  * handlers' code); one test bundles the real handlers with esbuild.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
@@ -47,7 +48,18 @@ const deployedRoutes = [...deployedHttpRoutes(), ...wsRoutes, ...streamConsumers
 
 const tempDir = tempDirs();
 
-/** A throwaway project root holding a stub for every handler of the route table. */
+/** The stub web apps' inline loader script: its hash must be in the CSP. */
+const STUB_LOADER = "window.ChatWidget = window.ChatWidget || function () {}; ChatWidget('init', {});";
+const STUB_WEB: Record<string, string> = {
+  'web/demo/index.html': `<!doctype html><title>demo</title><script>${STUB_LOADER}</script>`,
+  'web/console/index.html':
+    '<!doctype html><title>console</title><script src="/console/console.js"></script>',
+  'web/console/main.ts': "document.title = 'console';\n",
+  'web/widget/main.ts': "import { greet } from '../sdk/index.ts';\ngreet();\n",
+  'web/sdk/index.ts': 'export const greet = (): string => "hi";\n',
+};
+
+/** A throwaway project root holding a stub for every handler of the route table, and tiny web apps. */
 const stubProjectRoot = (): string => {
   const root = tempDir('chat-cdk-');
   for (const route of allRoutes) {
@@ -55,15 +67,20 @@ const stubProjectRoot = (): string => {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, 'export const handler = async () => ({ statusCode: 200 });\n');
   }
+  for (const [path, text] of Object.entries(STUB_WEB)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
   writeFileSync(join(root, 'package-lock.json'), '{}\n');
   return root;
 };
 const STUB_ROOT = stubProjectRoot();
 
 const synthStack = (options: BuildAppOptions = {}) => {
+  const outdir = options.outdir ?? tempDir('chat-cdk-out-');
   const { stack } = buildApp({
     projectRoot: STUB_ROOT,
-    outdir: tempDir('chat-cdk-out-'),
+    outdir,
     ...options,
     context: { ...NO_BUNDLING, ...IN_MEMORY, auth: AUTH_CONTEXT, ...options.context },
   });
@@ -78,7 +95,7 @@ const synthStack = (options: BuildAppOptions = {}) => {
       { Type: resource.Type, Properties: resource.Properties ?? {} },
     ]),
   );
-  return { stack, template, resources };
+  return { stack, template, resources, outdir };
 };
 
 const logicalId = (stack: Stack, element: unknown): string => stack.getLogicalId(element as CfnElement);
@@ -109,7 +126,7 @@ const ofType = (resources: Resources, type: string) =>
 
 describe('ChatStack', () => {
   // Prepare (shared): one synthesis of the whole stack, bundling skipped.
-  const { stack, template, resources } = synthStack();
+  const { stack, template, resources, outdir } = synthStack();
 
   describe('table', () => {
     it('builds the table from tableDefinition: keys, GSIs with their projections, PITR, stream, TTL, on-demand, encrypted, retained', () => {
@@ -700,8 +717,7 @@ describe('ChatStack', () => {
           ]),
           DefaultCacheBehavior: Match.objectLike({
             ViewerProtocolPolicy: 'redirect-to-https',
-            // Managed-SecurityHeadersPolicy
-            ResponseHeadersPolicyId: '67f7725c-6f97-4210-82d7-5512b31e9d03',
+            ResponseHeadersPolicyId: { Ref: logicalId(stack, stack.web.headersPolicy.node.defaultChild) },
             FunctionAssociations: [Match.objectLike({ EventType: 'viewer-request' })],
           }),
         }),
@@ -764,12 +780,124 @@ describe('ChatStack', () => {
       }
     });
 
-    it('deploys web/ and a config.json with the API URLs to the web bucket', () => {
-      // Act + Assess
+    it('deploys the built site: an hour of cache, widget.js and config.json five minutes, the SDK types typed', () => {
+      // Prepare
+      const bucket = { Ref: logicalId(stack, stack.web.bucket.node.defaultChild) };
+      const deployments = Object.values(resources).filter((r) => r.Type === 'Custom::CDKBucketDeployment');
+
+      // Assess
+      expect(deployments).toHaveLength(3);
       template.hasResourceProperties('Custom::CDKBucketDeployment', {
-        DestinationBucketName: { Ref: logicalId(stack, stack.web.bucket.node.defaultChild) },
+        DestinationBucketName: bucket,
+        Prune: true,
+        // Owned by the other deployments: neither uploaded nor pruned by this one.
+        Exclude: ['widget.js', 'widget.js.map', 'config.json', 'sdk/chat.d.ts'],
+        SystemMetadata: { 'cache-control': 'public, max-age=3600' },
         DistributionPaths: ['/*'],
       });
+      template.hasResourceProperties('Custom::CDKBucketDeployment', {
+        DestinationBucketName: bucket,
+        Prune: false,
+        SystemMetadata: { 'cache-control': 'public, max-age=300' },
+        DistributionPaths: ['/widget.js', '/widget.js.map', '/config.json'],
+      });
+      template.hasResourceProperties('Custom::CDKBucketDeployment', {
+        DestinationBucketName: bucket,
+        Prune: false,
+        SystemMetadata: {
+          'cache-control': 'public, max-age=3600',
+          'content-type': 'application/typescript; charset=utf-8',
+        },
+        DistributionPaths: ['/sdk/chat.d.ts'],
+      });
+    });
+
+    it('uploads the bundles built at synth, the pages and a complete config.json', () => {
+      // Prepare
+      const files = readdirSync(outdir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name));
+      const find = (suffix: string) => files.find((file) => file.endsWith(suffix));
+
+      // Assess
+      for (const built of [
+        '/widget.js',
+        '/widget.js.map',
+        '/sdk/chat.js',
+        '/console/console.js',
+        '/sdk/chat.d.ts',
+      ])
+        expect(find(built), built).toBeDefined();
+      expect(find('/demo/index.html')).toBeDefined();
+      expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+      expect(readFileSync(find('/widget.js') ?? '', 'utf8')).toMatch(/^\(\(\)=>\{|^"use strict";/);
+      expect(readFileSync(find('/sdk/chat.d.ts') ?? '', 'utf8')).toContain('export declare const greet');
+      const config = JSON.parse(readFileSync(find('/config.json') ?? '', 'utf8')) as Record<string, unknown>;
+      expect(config).toMatchObject({ tenantId: 'demo', devTokens: false });
+      expect(Object.keys(config).sort()).toEqual(['devTokens', 'httpUrl', 'tenantId', 'wsUrl']);
+    });
+
+    it('sends CORS for embedding, security headers and a CSP with the pages’ inline script hashes', () => {
+      // Prepare
+      const policy = Object.values(resources).find((r) => r.Type === 'AWS::CloudFront::ResponseHeadersPolicy')
+        ?.Properties?.ResponseHeadersPolicyConfig as {
+        CorsConfig: Record<string, unknown>;
+        SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: unknown } } & Record<
+          string,
+          unknown
+        >;
+      };
+      const csp = JSON.stringify(policy.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy);
+      const hash = createHash('sha256').update(STUB_LOADER).digest('base64');
+
+      // Assess
+      expect(policy.CorsConfig).toMatchObject({
+        AccessControlAllowOrigins: { Items: ['*'] },
+        AccessControlAllowMethods: { Items: ['GET', 'HEAD'] },
+        AccessControlAllowCredentials: false,
+        OriginOverride: true,
+      });
+      expect(csp).toContain(`script-src 'self' 'sha256-${hash}'`);
+      for (const directive of [
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+      ])
+        expect(csp).toContain(directive);
+      // connect-src: the HTTP API, the WebSocket API and the attachments bucket (uploads).
+      expect(csp).toContain(logicalId(stack, stack.apis.httpApi.node.defaultChild));
+      expect(csp).toContain(logicalId(stack, stack.apis.webSocketApi.node.defaultChild));
+      expect(csp).toContain(logicalId(stack, stack.data.attachmentsBucket.node.defaultChild));
+      expect(policy.SecurityHeadersConfig).toMatchObject({
+        ContentTypeOptions: { Override: true },
+        FrameOptions: { FrameOption: 'DENY', Override: true },
+        ReferrerPolicy: { ReferrerPolicy: 'strict-origin-when-cross-origin', Override: true },
+        StrictTransportSecurity: {
+          AccessControlMaxAgeSec: 31536000,
+          IncludeSubdomains: true,
+          Override: true,
+        },
+      });
+    });
+
+    it('serves the demo page at / and the console at /console, like the local cloud', () => {
+      // Prepare
+      const fn = Object.values(resources).find((r) => r.Type === 'AWS::CloudFront::Function');
+      const code = fn?.Properties?.FunctionCode as string;
+      const handler = new Function(`${code}; return handler;`)() as (event: unknown) => {
+        uri?: string;
+        statusCode?: number;
+      };
+      const request = (uri: string) => handler({ request: { uri } });
+
+      // Assess
+      expect(request('/').uri).toBe('/demo/index.html');
+      expect(request('/console').uri).toBe('/console/index.html');
+      expect(request('/console/').uri).toBe('/console/index.html');
+      expect(request('/widget.js').uri).toBe('/widget.js');
+      expect(request('/demo').statusCode).toBe(301);
     });
   });
 
@@ -805,6 +933,22 @@ describe('configuration', () => {
     expect(stack.config.authIsPlaceholder).toBe(true);
     expect(stack.config.auth.issuer).toBe('https://auth.example.com/');
     expect(stack.config.corsOrigins).toEqual(['*']);
+  });
+
+  it('takes the widget’s default tenant from the widgetTenant context key and validates it', () => {
+    // Act
+    const build = (widgetTenant: unknown) =>
+      buildApp({
+        projectRoot: STUB_ROOT,
+        outdir: tempDir('chat-cdk-out-'),
+        context: { ...NO_BUNDLING, widgetTenant },
+        nag: false,
+      }).stack.config.widgetTenant;
+
+    // Assess
+    expect(build(undefined)).toBe('demo');
+    expect(build('acme-shop')).toBe('acme-shop');
+    expect(() => build('Acme Shop')).toThrow(/"widgetTenant" must be a tenant id/);
   });
 
   it('fails with a clear error when auth has neither jwksUrl nor secretArn', () => {

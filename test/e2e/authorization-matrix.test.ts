@@ -231,9 +231,15 @@ const httpCallerExpected: Record<string, Record<Role, number>> = {
   'DELETE /v1/blocks/{userId}': { visitor: 204, user: 204, agent: 204, service: 403 },
 };
 
-/** Public routes (no token): expected status per request. */
-const httpPublicExpected: Record<string, { known: number; unknownTenant: number }> = {
-  'POST /v1/visitors': { known: 201, unknownTenant: 404 },
+/**
+ * Public routes (no token): expected status per request. `known`: for tenant `demo` (a refresh: with a
+ * refresh token of a demo visitor); `refused`: an unknown tenant, or as a refresh token a visitor's
+ * access token.
+ */
+const httpPublicExpected: Record<string, { known: number; refused: number }> = {
+  'POST /v1/visitors': { known: 201, refused: 404 },
+  'POST /v1/visitors/refresh': { known: 200, refused: 401 },
+  'GET /v1/tenants/{tenantId}/widget': { known: 200, refused: 404 },
 };
 
 /** Chat-targeting WebSocket actions: the reply's `type`, or the `error` envelope's `data.code`. */
@@ -746,7 +752,47 @@ describe('HTTP routes on the caller itself × role', () => {
     ]);
 
     expect(known.status).toBe(expected?.known);
-    expect(unknown.status).toBe(expected?.unknownTenant);
+    expect(unknown.status).toBe(expected?.refused);
+  });
+
+  it('POST /v1/visitors/refresh is public: a refresh token renews the same visitor, an access token 401', async () => {
+    const expected = httpPublicExpected['POST /v1/visitors/refresh'];
+    const visitor = await must('POST', '/v1/visitors', '', { tenantId: TENANT }, 201);
+    const [renewed, withAccessToken] = await Promise.all([
+      client.call('POST', '/v1/visitors/refresh', undefined, { refreshToken: visitor.refreshToken }),
+      client.call('POST', '/v1/visitors/refresh', undefined, { refreshToken: visitor.token }),
+    ]);
+
+    expect(renewed.status).toBe(expected?.known);
+    expect(renewed.body.visitorId).toBe(visitor.visitorId);
+    expect(withAccessToken.status).toBe(expected?.refused);
+  });
+
+  it('GET /v1/tenants/{tenantId}/widget is public: a known tenant’s settings, an unknown one 404', async () => {
+    const expected = httpPublicExpected['GET /v1/tenants/{tenantId}/widget'];
+    const [known, unknown] = await Promise.all([
+      client.call('GET', `/v1/tenants/${TENANT}/widget`),
+      client.call('GET', '/v1/tenants/no-such-tenant/widget'),
+    ]);
+
+    expect(known.status).toBe(expected?.known);
+    expect(known.body.tenantId).toBe(TENANT);
+    expect(unknown.status).toBe(expected?.refused);
+  });
+
+  it("a visitor's refresh token is no bearer token: 401 on every kind of route", async () => {
+    const visitor = await must('POST', '/v1/visitors', '', { tenantId: TENANT }, 201);
+    const refreshToken = visitor.refreshToken as string;
+    const fx = sharedFixture('visitor', 'own');
+    const responses = await Promise.all([
+      client.call('GET', '/v1/chats', refreshToken),
+      client.call('POST', '/v1/chats', refreshToken, {}),
+      client.call('GET', `/v1/chats/${fx.chatId}`, refreshToken),
+      client.call('POST', '/v1/realtime/tickets', refreshToken, {}),
+      client.call('GET', '/v1/unread', refreshToken),
+    ]);
+
+    expect(responses.map((response) => response.status)).toEqual([401, 401, 401, 401, 401]);
   });
 
   eachCase(

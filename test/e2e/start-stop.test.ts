@@ -115,6 +115,7 @@ describe('npm start', () => {
     // Assess
     expect(first.output()).toMatch(/Widget demo\s+http:\/\/localhost:\d+\//);
     expect(first.output()).toMatch(/WebSocket\s+ws:\/\/localhost:\d+/);
+    expect(first.output()).toMatch(/Browser SDK\s+http:\/\/localhost:\d+\/sdk\/chat\.js/);
     expect(created.status).toBe(201);
     expect(again.status).toBe(200);
     expect(((await again.json()) as { subject: string }).subject).toBe('kept');

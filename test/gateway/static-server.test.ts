@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,15 @@ interface Reply {
 }
 
 /** A raw request: the path is sent exactly as given (no URL normalization), to probe traversal. */
-const get = (base: string, rawPath: string, method = 'GET'): Promise<Reply> =>
+const get = (
+  base: string,
+  rawPath: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): Promise<Reply> =>
   new Promise((resolve, reject) => {
     const url = new URL(base);
-    const req = httpRequest({ host: url.hostname, port: url.port, path: rawPath, method }, (res) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: rawPath, method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
@@ -31,9 +37,17 @@ const get = (base: string, rawPath: string, method = 'GET'): Promise<Reply> =>
     req.end();
   });
 
+const LOADER = `
+  (function (w, d) { w.ChatWidget = w.ChatWidget || function () {}; })(window, document);
+  ChatWidget('init', { tenantId: 'demo' });
+`;
+const DEMO_PAGE = `<!doctype html><title>demo</title><script>${LOADER}</script><script src="/x.js"></script>`;
+const JS = 'text/javascript; charset=utf-8';
+
 describe('static server', () => {
   let dir: string;
   let server: StaticServer;
+  let typeBuilds = 0;
   const runtimeConfig = { httpUrl: 'http://127.0.0.1:1', wsUrl: 'ws://127.0.0.1:2', stage: 'local' };
 
   beforeAll(async () => {
@@ -42,7 +56,7 @@ describe('static server', () => {
     await mkdir(join(web, 'demo'), { recursive: true });
     await mkdir(join(web, 'console'), { recursive: true });
     await mkdir(join(web, 'docs'), { recursive: true });
-    await writeFile(join(web, 'demo', 'index.html'), '<!doctype html><title>demo</title>');
+    await writeFile(join(web, 'demo', 'index.html'), DEMO_PAGE);
     await writeFile(join(web, 'demo', 'app.js'), 'export const app = 1;');
     await writeFile(join(web, 'demo', 'style.css'), 'body { margin: 0 }');
     await writeFile(join(web, 'demo', 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
@@ -56,6 +70,19 @@ describe('static server', () => {
       root: web,
       routes: { '/': 'demo/index.html', '/console': 'console/index.html' },
       runtimeConfig,
+      assets: new Map([
+        ['/widget.js', { body: Buffer.from('(()=>{})();'), contentType: JS }],
+        ['/sdk/chat.js', { body: Buffer.from('export{};'), contentType: JS }],
+        ['/demo/app.js', { body: Buffer.from('export const built = 1;'), contentType: JS }],
+      ]),
+      lazyAssets: {
+        '/sdk/chat.d.ts': async () => {
+          typeBuilds++;
+          return { body: Buffer.from('export {};'), contentType: 'application/typescript; charset=utf-8' };
+        },
+        '/sdk/none.d.ts': async () => undefined,
+      },
+      connectOrigins: ['http://localhost:3001', 'ws://localhost:3002/'],
     });
   });
 
@@ -84,7 +111,7 @@ describe('static server', () => {
     );
     // Assess
     expect(js?.headers['content-type']).toBe('text/javascript; charset=utf-8');
-    expect(js?.body).toBe('export const app = 1;');
+    expect(js?.body).toBe('export const built = 1;'); // the built file wins over the plain one
     expect(css?.headers['content-type']).toBe('text/css; charset=utf-8');
     expect(svg?.headers['content-type']).toBe('image/svg+xml');
     expect(bin?.headers['content-type']).toBe('application/octet-stream');
@@ -150,12 +177,97 @@ describe('static server', () => {
 
   it('answers HEAD without a body and refuses other methods with 405', async () => {
     // Act
-    const head = await get(server.url, '/demo/app.js', 'HEAD');
+    const head = await get(server.url, '/demo/style.css', 'HEAD');
     const post = await get(server.url, '/demo/app.js', 'POST');
     // Assess
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
-    expect(head.headers['content-length']).toBe(String('export const app = 1;'.length));
+    expect(head.headers['content-length']).toBe(String('body { margin: 0 }'.length));
     expect(post.status).toBe(405);
+  });
+
+  it('lets any origin read config.json, the widget and the SDK, and nothing else', async () => {
+    // Act
+    const [config, widget, sdk, page, file] = await Promise.all(
+      ['/config.json', '/widget.js', '/sdk/chat.js', '/', '/demo/style.css'].map((path) =>
+        get(server.url, path, 'GET', { origin: 'https://host.example' }),
+      ),
+    );
+    const preflight = await get(server.url, '/config.json', 'OPTIONS', {
+      origin: 'https://host.example',
+      'access-control-request-method': 'GET',
+      'access-control-request-headers': 'x-requested-with',
+    });
+    // Assess
+    for (const reply of [config, widget, sdk])
+      expect(reply?.headers['access-control-allow-origin']).toBe('*');
+    for (const reply of [page, file]) expect(reply?.headers['access-control-allow-origin']).toBeUndefined();
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('*');
+    expect(preflight.headers['access-control-allow-headers']).toBe('x-requested-with');
+  });
+
+  it('caches /widget.js briefly with an ETag and answers 304 when it is current', async () => {
+    // Act
+    const first = await get(server.url, '/widget.js');
+    const etag = first.headers.etag ?? '';
+    const again = await get(server.url, '/widget.js', 'GET', { 'if-none-match': etag });
+    const weak = await get(server.url, '/widget.js', 'GET', { 'if-none-match': `"other", W/${etag}` });
+    const stale = await get(server.url, '/widget.js', 'GET', { 'if-none-match': '"other"' });
+    // Assess
+    expect(first.status).toBe(200);
+    expect(first.headers['cache-control']).toBe('public, max-age=300');
+    expect(first.headers.pragma).toBeUndefined();
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(again.status).toBe(304);
+    expect(again.body).toBe('');
+    expect(again.headers.etag).toBe(etag);
+    expect(again.headers['access-control-allow-origin']).toBe('*');
+    expect(weak.status).toBe(304);
+    expect(stale.status).toBe(200);
+    expect(stale.body).toBe('(()=>{})();');
+    // Other files keep no-store locally.
+    expect((await get(server.url, '/sdk/chat.js')).headers['cache-control']).toContain('no-store');
+  });
+
+  it('sends HTML pages with a CSP allowing exactly their inline scripts by hash', async () => {
+    // Prepare
+    const hash = `'sha256-${createHash('sha256').update(LOADER).digest('base64')}'`;
+    // Act
+    const page = await get(server.url, '/');
+    const consoleApp = await get(server.url, '/console');
+    // Assess
+    const csp = page.headers['content-security-policy'] ?? '';
+    expect(csp).toContain(`script-src 'self' ${hash};`);
+    expect(csp).toContain("connect-src 'self' http://localhost:3001 ws://localhost:3002;");
+    for (const directive of [
+      "style-src 'self'",
+      "img-src 'self' data: blob:",
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ])
+      expect(csp).toContain(directive);
+    expect(consoleApp.headers['content-security-policy']).toContain("script-src 'self';");
+    expect(page.headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
+    expect((await get(server.url, '/demo/style.css')).headers['content-security-policy']).toBeUndefined();
+  });
+
+  it('builds a lazy file once, on its first request', async () => {
+    // Act
+    const [first, second] = await Promise.all([
+      get(server.url, '/sdk/chat.d.ts'),
+      get(server.url, '/sdk/chat.d.ts'),
+    ]);
+    const third = await get(server.url, '/sdk/chat.d.ts');
+    const none = await get(server.url, '/sdk/none.d.ts');
+    // Assess
+    for (const reply of [first, second, third]) {
+      expect(reply.status).toBe(200);
+      expect(reply.body).toBe('export {};');
+      expect(reply.headers['access-control-allow-origin']).toBe('*');
+    }
+    expect(typeBuilds).toBe(1);
+    expect(none.status).toBe(404);
   });
 });

@@ -157,3 +157,47 @@ describe('TokenService with a JWKS URL', () => {
     await expect(service.verify(await host())).rejects.toMatchObject({ status: 401 });
   });
 });
+
+describe('visitor refresh tokens', () => {
+  const service = new TokenService({ ...base, secret: async () => SECRET });
+
+  it('verify only as refresh tokens: never as bearer tokens, and bearer tokens never as them', async () => {
+    const refresh = await service.signVisitorRefresh('acme', 'v_1', 'Vera');
+    const visitor = await service.signVisitor('acme', 'v_1');
+
+    await expect(service.verifyVisitorRefresh(refresh.token)).resolves.toEqual({
+      tenantId: 'acme',
+      visitorId: 'v_1',
+      name: 'Vera',
+    });
+    await expect(service.verify(refresh.token)).rejects.toMatchObject({ status: 401 });
+    await expect(service.verifyVisitorRefresh(visitor.token)).rejects.toMatchObject({ status: 401 });
+    await expect(service.verifyVisitorRefresh(await host())).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('live 30 days by default, and as configured', async () => {
+    const now = Date.now();
+    const { expiresAt } = await service.signVisitorRefresh('acme', 'v_1');
+    const short = await new TokenService({
+      ...base,
+      secret: async () => SECRET,
+      visitorRefreshTtlSeconds: 120,
+    }).signVisitorRefresh('acme', 'v_1');
+
+    expect(expiresAt.getTime() - now).toBeGreaterThanOrEqual(30 * 24 * 3600 * 1000 - 1000);
+    expect(expiresAt.getTime() - now).toBeLessThanOrEqual(30 * 24 * 3600 * 1000 + 1000);
+    expect(short.expiresAt.getTime() - now).toBeLessThanOrEqual(121_000);
+  });
+
+  it('refuses a refresh-use token from the host identity provider', async () => {
+    const forged = await new SignJWT({ tenant: 'acme', role: 'visitor', token_use: 'visitor_refresh' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(base.issuer)
+      .setAudience(base.audience)
+      .setSubject('v_1')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(SECRET));
+
+    await expect(service.verify(forged)).rejects.toMatchObject({ status: 401 });
+  });
+});
