@@ -1,64 +1,58 @@
 /**
- * The web apps in a real browser against a local cloud started in this process on free ports: a visitor
- * in the widget demo and an agent in the console talk to each other live. Needs Chromium
- * (CHROMIUM_PATH, default /usr/bin/chromium); without it these tests fail, they are never skipped.
+ * The embeddable widget in Chromium, on the demo host page of a local cloud started by this file, with an
+ * agent on the other side through the HTTP API. Each test uses its own browser context (its own
+ * visitor), so they do not depend on each other's order.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
+import { launchChromium, UI_TIMEOUT } from '../support/browser.ts';
+import { png } from '../support/png.ts';
+import {
+  type Agent,
+  agentOf,
+  chatIdOf,
+  item,
+  say,
+  seqs,
+  storedSession,
+  texts,
+  waitForItem,
+  waitForStatus,
+  widgetOf,
+} from './widget-fixtures.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-/**
- * Waits for the UI are generous: the full suite runs several local clouds (each with a JVM) on two
- * cores. Speed is the benchmark's business (npm run bench), not this test's.
- */
-const UI_TIMEOUT = 30_000;
-
-/** The texts of the message list, in display order. */
-const messageTexts = (page: Page): Promise<string[]> =>
-  page.locator('[data-testid="messages"] [data-testid="message-text"]').allTextContents();
-const messageSeqs = async (page: Page): Promise<number[]> =>
-  (await page
-    .locator('[data-testid="messages"] [data-testid="message"]')
-    .evaluateAll((items) => items.map((item) => Number((item as HTMLElement).dataset.seq)))) as number[];
-const waitForText = (page: Page, text: string) =>
-  page
-    .locator('[data-testid="messages"] [data-testid="message-text"]', { hasText: text })
-    .first()
-    .waitFor({ timeout: UI_TIMEOUT });
-const waitOnline = (page: Page) =>
-  page.locator('[data-testid="status"][data-state="open"]').waitFor({ timeout: UI_TIMEOUT });
-
-describe('widget demo and agent console in a browser', { timeout: 120_000 }, () => {
+describe('widget', { timeout: 90_000 }, () => {
   let cloud: LocalCloud;
   let browser: Browser;
-  let visitorContext: BrowserContext;
-  let agentContext: BrowserContext;
-  let widget: Page;
-  let agentConsole: Page;
-  let chatId: string;
+  let agent: Agent;
+  /** Console errors of every page (a CSP violation or an exception would show here). */
+  const errors: string[] = [];
+
+  const contexts: BrowserContext[] = [];
+
+  const visitorPage = async (): Promise<Page> => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${cloud.urls.web}/`);
+    return page;
+  };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
-      );
-    }
-    // No greeting / away texts: the message lists below start with the visitor's first message.
-    cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    visitorContext = await browser.newContext();
-    agentContext = await browser.newContext();
+    [cloud, browser] = await Promise.all([
+      startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} }),
+      launchChromium(),
+    ]);
+    agent = await agentOf(cloud.urls.http);
+  });
+
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
   });
 
   afterAll(async () => {
@@ -66,98 +60,382 @@ describe('widget demo and agent console in a browser', { timeout: 120_000 }, () 
     await cloud?.stop();
   });
 
-  it('delivers a visitor message to the agent console and the agent reply to the widget live', async () => {
-    // Prepare: a visitor on the widget page, an agent signed in to the console.
-    widget = await visitorContext.newPage();
-    await widget.goto(`${cloud.urls.web}/`);
-    await waitOnline(widget);
-    chatId = (await widget.getByTestId('widget').getAttribute('data-chat-id')) ?? '';
-    expect(chatId).toMatch(/^ch_[a-z0-9]{20}$/);
+  it('talks live both ways between a visitor and an agent', async () => {
+    // Prepare: a visitor on the demo page; nothing is created before the first message.
+    const page = await visitorPage();
+    const w = widgetOf(page);
+    await expect.poll(() => w.launcher.getAttribute('aria-expanded')).toBe('false');
+    expect(await storedSession(page, cloud.urls.http)).toBeUndefined();
 
     // Act: the visitor writes.
-    await widget.getByLabel('Message', { exact: true }).fill('Hello, is anyone there?');
-    await widget.getByRole('button', { name: 'Send' }).click();
+    await say(page, 'Hello, is anyone there?');
 
-    // Assess: the widget shows it; the agent finds the chat in the console and sees it.
-    await waitForText(widget, 'Hello, is anyone there?');
-    agentConsole = await agentContext.newPage();
-    await agentConsole.goto(`${cloud.urls.web}/console`);
-    await agentConsole.getByLabel('Agent user id').fill('agent-ann');
-    await agentConsole.getByRole('button', { name: 'Sign in' }).click();
-    await waitOnline(agentConsole);
-    expect(await agentConsole.getByTestId('sign-in-form').isVisible()).toBe(false);
-    await agentConsole
-      .locator(`[data-testid="chat-item"][data-chat-id="${chatId}"]`)
-      .click({ timeout: UI_TIMEOUT });
-    await waitForText(agentConsole, 'Hello, is anyone there?');
+    // Assess: the chat exists, the agent sees the message; the widget goes live.
+    await waitForItem(page, 'Hello, is anyone there?');
+    const chatId = await chatIdOf(page);
+    await waitForStatus(page, 'Live');
+    expect((await agent.messages(chatId)).map((m) => m.text)).toEqual(['Hello, is anyone there?']);
 
-    // Act: the agent replies.
-    await agentConsole.getByLabel('Reply', { exact: true }).fill('Hi! Ann here, how can I help?');
-    await agentConsole.getByRole('button', { name: 'Send' }).click();
+    // Act: the agent answers.
+    await agent.send(chatId, 'Hi! Ann here, how can I help?');
 
-    // Assess: the reply appears in the widget without a reload, after the visitor's message.
-    await waitForText(widget, 'Hi! Ann here, how can I help?');
-    expect(await messageTexts(widget)).toEqual(['Hello, is anyone there?', 'Hi! Ann here, how can I help?']);
-    expect(await widget.locator('[data-testid="message"]').last().getAttribute('data-sender-role')).toBe(
-      'agent',
-    );
-    expect(await messageTexts(agentConsole)).toEqual([
-      'Hello, is anyone there?',
-      'Hi! Ann here, how can I help?',
-    ]);
+    // Assess: the answer shows without a reload, after the visitor's message, each once.
+    await waitForItem(page, 'Hi! Ann here, how can I help?');
+    expect(await texts(page)).toEqual(['Hello, is anyone there?', 'Hi! Ann here, how can I help?']);
+    expect(await seqs(page)).toEqual([1, 2]);
+    expect(await item(page, 'Ann here').getAttribute('data-sender-role')).toBe('agent');
+    expect(await item(page, 'Ann here').locator('.av').textContent()).toBe('AA'); // agent-ann's initials
+    expect(await item(page, 'Ann here').locator('.who').textContent()).toBe('agent-ann');
+    await expect.poll(() => w.items.count()).toBe(2);
+    // The host page's on('message') listener heard each message once, in seq order.
+    await expect
+      .poll(() => page.locator('#host-events li').allTextContents())
+      .toEqual(['message 1 from visitor', 'message 2 from agent']);
+    // The demo page runs under its Content-Security-Policy without a violation or an error.
+    expect(errors).toEqual([]);
   });
 
-  it('keeps the chat and shows its history when the widget page is reloaded', async () => {
-    // Prepare: the conversation of the previous test.
-    expect(chatId).toBeTruthy();
+  it('shows typing and read ticks on both sides', async () => {
+    // Prepare: a chat, and the agent's own live connection to it.
+    const page = await visitorPage();
+    await say(page, 'Typing test');
+    await waitForItem(page, 'Typing test');
+    const chatId = await chatIdOf(page);
+    const visitorId = (await storedSession(page, cloud.urls.http))?.visitorId;
+    await waitForStatus(page, 'Live');
+    await agent.assign(chatId); // a participant: read receipts are participants'
+    const live = await agent.watch(chatId);
+    try {
+      // Act + assess: the visitor types; the agent is told.
+      await widgetOf(page).input.pressSequentially('abc');
+      await expect
+        .poll(() => live.seen.typing.some((t) => t.userId === visitorId && t.isTyping), {
+          timeout: UI_TIMEOUT,
+        })
+        .toBe(true);
+
+      // Act + assess: the agent types; the widget says so, until the agent's message arrives.
+      await agent.typing(chatId, true);
+      // (No message of the agent yet: the widget does not know a name.)
+      await page.getByText('Support is typing…').waitFor({ timeout: UI_TIMEOUT });
+      const answer = await agent.send(chatId, 'Ticks test');
+      await waitForItem(page, 'Ticks test');
+      await page.getByText('Support is typing…').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      // (The API takes one typing event per second and chat: retried until accepted.)
+      const typing = (on: boolean) =>
+        expect
+          .poll(
+            () =>
+              agent.typing(chatId, on).then(
+                () => true,
+                () => false,
+              ),
+            { timeout: UI_TIMEOUT },
+          )
+          .toBe(true);
+      await typing(true);
+      await page.getByText('agent-ann is typing…').waitFor({ timeout: UI_TIMEOUT });
+      await typing(false);
+      await page.getByText('agent-ann is typing…').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+      // Assess: the panel is open, so the widget read the agent's message (receipt to the agent)…
+      await expect
+        .poll(() => live.seen.receipt.some((r) => r.userId === visitorId && r.seq === answer.seq), {
+          timeout: UI_TIMEOUT,
+        })
+        .toBe(true);
+      // …and the visitor's message shows Sent, then Read once the agent has read it.
+      const mine = item(page, 'Typing test');
+      expect(await mine.getAttribute('data-state')).toBe('sent');
+      await agent.read(chatId, answer.seq);
+      await expect.poll(() => mine.getAttribute('data-state'), { timeout: UI_TIMEOUT }).toBe('read');
+      await expect(mine.textContent()).resolves.toContain('Read');
+    } finally {
+      live.close();
+    }
+  });
+
+  it('counts unread messages on the launcher, in the title and as a notification of a hidden tab', async () => {
+    // Prepare: the browser's notifications recorded; the host listens for unread counts.
+    const page = await visitorPage();
+    await page.evaluate(() => {
+      const w = window as unknown as {
+        unreadSeen: number[];
+        notes: string[];
+        ChatWidget: (...args: unknown[]) => void;
+        Notification: unknown;
+      };
+      w.unreadSeen = [];
+      w.notes = [];
+      w.Notification = class {
+        static permission = 'default';
+        static requestPermission() {
+          w.notes.push('asked');
+          this.permission = 'granted';
+          return Promise.resolve('granted');
+        }
+        constructor(title: string, options: { body: string }) {
+          w.notes.push(`${title}: ${options.body}`);
+        }
+      };
+      w.ChatWidget('on', 'unread', (n: number) => w.unreadSeen.push(n));
+    });
+    const notes = () => page.evaluate(() => (window as unknown as { notes: string[] }).notes);
+    await widgetOf(page).launcher.click();
+    expect(await notes()).toEqual([]); // not on a page view nor on opening: on the first message
+    await say(page, 'Unread test');
+    await waitForItem(page, 'Unread test');
+    const chatId = await chatIdOf(page);
+    const w = widgetOf(page);
+    await page.keyboard.press('Escape');
+    expect(await w.launcher.getAttribute('aria-expanded')).toBe('false');
+    // The page is hidden (another tab in front).
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
 
     // Act
-    await widget.reload();
-    await waitOnline(widget);
+    await agent.send(chatId, 'First unread');
+    await agent.send(chatId, 'Second unread');
 
-    // Assess: same chat, the whole history in order, each message once.
-    expect(await widget.getByTestId('widget').getAttribute('data-chat-id')).toBe(chatId);
-    await waitForText(widget, 'Hi! Ann here, how can I help?');
-    expect(await messageTexts(widget)).toEqual(['Hello, is anyone there?', 'Hi! Ann here, how can I help?']);
-    expect(await messageSeqs(widget)).toEqual([1, 2]);
+    // Assess: badge, title and event say 2; opening the visible page reads them.
+    await expect.poll(() => page.title(), { timeout: UI_TIMEOUT }).toBe('(2) Chat widget demo');
+    await expect(page.locator('chat-widget .bd').textContent()).resolves.toBe('2');
+    await expect.poll(notes).toEqual(['asked', 'agent-ann: First unread', 'agent-ann: Second unread']);
+    expect(await w.launcher.getAttribute('aria-describedby')).toBeTruthy();
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    expect(await page.title()).toBe('Chat widget demo');
+    await w.launcher.click();
+    await expect.poll(() => page.locator('chat-widget .bd').isVisible()).toBe(false);
+    expect(await page.evaluate(() => (window as unknown as { unreadSeen: number[] }).unreadSeen)).toEqual([
+      1, 2, 0,
+    ]);
+    await expect.poll(async () => (await agent.chat(chatId)).participants?.length).toBeGreaterThan(0);
   });
 
-  it('shows the messages sent while the widget was disconnected once it is back, in order and once each', async () => {
-    // Prepare: the widget loses its socket (dropped by the server) and cannot reconnect while offline.
-    const connectionId = await widget.getByTestId('widget').getAttribute('data-connection-id');
-    expect(connectionId).toBeTruthy();
-    const catchUps: string[] = [];
-    widget.on('request', (request) => {
-      if (request.url().includes('/messages?after=')) catchUps.push(new URL(request.url()).search);
+  it('closes a chat, takes a rating, then starts a new conversation', async () => {
+    // Prepare: a chat the agent closes.
+    const page = await visitorPage();
+    await say(page, 'Please close me');
+    await waitForItem(page, 'Please close me');
+    const chatId = await chatIdOf(page);
+    await waitForStatus(page, 'Live');
+    await agent.close(chatId);
+    const closed = page.getByRole('region', { name: 'This conversation has ended.' });
+    await closed.waitFor({ timeout: UI_TIMEOUT });
+
+    // Act: the visitor rates it 4 with a comment.
+    await page.getByRole('radio', { name: '4 of 5' }).check();
+    await page.getByRole('textbox', { name: /Anything else/ }).fill('Quick and kind');
+    await page.getByRole('button', { name: 'Send rating' }).click();
+
+    // Assess
+    await page.getByText('Thank you for your feedback!').waitFor({ timeout: UI_TIMEOUT });
+    const rated = await agent.chat(chatId);
+    expect([rated.status, rated.rating, rated.feedback]).toEqual(['closed', 4, 'Quick and kind']);
+
+    // Act: a new conversation.
+    await page.getByRole('button', { name: 'Start a new conversation' }).click();
+    expect(await widgetOf(page).items.count()).toBe(0);
+    await say(page, 'A new question');
+
+    // Assess: a new chat of the same visitor holds it; the closed one is untouched.
+    await waitForItem(page, 'A new question');
+    await expect.poll(() => chatIdOf(page)).not.toBe(chatId);
+    const next = await chatIdOf(page);
+    expect((await agent.messages(next)).map((m) => m.text)).toEqual(['A new question']);
+    expect((await agent.messages(chatId)).map((m) => m.text)).toEqual(['Please close me']);
+    expect(await closed.isVisible()).toBe(false);
+
+    // Act + assess: the visitor ends this one themselves.
+    await page.getByRole('button', { name: 'End chat' }).click();
+    await closed.waitFor({ timeout: UI_TIMEOUT });
+    await expect.poll(async () => (await agent.chat(next)).status).toBe('closed');
+  });
+
+  it('renders an XSS corpus from visitor and agent as inert text', async () => {
+    // Prepare: a chat; alerts would fail the test.
+    const page = await visitorPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
     });
-    await visitorContext.setOffline(true);
-    const management = `${cloud.urls.ws.replace(/^ws/, 'http')}/@connections/${encodeURIComponent(connectionId ?? '')}`;
-    expect((await fetch(management, { method: 'DELETE' })).status).toBe(204);
-    await widget.locator('[data-testid="status"]:not([data-state="open"])').waitFor({ timeout: UI_TIMEOUT });
+    const corpus = [
+      '<img src=x onerror="window.__xss=1">',
+      '<svg><svg onload="window.__xss=2"></svg></svg>',
+      '<script>window.__xss=3</script><b>bold?</b>',
+      'javascript:window.__xss=4',
+      '[click me](javascript:alert(5)) and https://example.com/ok?q=<i>x</i>',
+      'abc \u202Egnp.exe\u202C and \u2067isolate',
+      'W'.repeat(8000),
+    ];
+    await say(page, corpus[0] ?? '');
+    await waitForItem(page, 'onerror');
+    const chatId = await chatIdOf(page);
 
-    // Act: the agent sends three messages meanwhile, then the visitor's network comes back.
-    for (const text of ['First while away', 'Second while away', 'Third while away']) {
-      await agentConsole.getByLabel('Reply', { exact: true }).fill(text);
-      await agentConsole.getByRole('button', { name: 'Send' }).click();
-      await waitForText(agentConsole, text);
-    }
-    expect(await messageTexts(widget)).not.toContain('First while away');
-    await visitorContext.setOffline(false);
+    // Act: the rest from the agent.
+    for (const text of corpus.slice(1)) await agent.send(chatId, text);
 
-    // Assess: after reconnecting with a new ticket, the widget fetched exactly what it missed.
-    await waitOnline(widget);
-    await waitForText(widget, 'Third while away');
-    expect(await messageTexts(widget)).toEqual([
-      'Hello, is anyone there?',
-      'Hi! Ann here, how can I help?',
-      'First while away',
-      'Second while away',
-      'Third while away',
+    // Assess: every text shown exactly as written, as text; the only link is the http(s) one the widget made.
+    await expect.poll(() => texts(page), { timeout: UI_TIMEOUT }).toEqual(corpus);
+    const log = widgetOf(page).log;
+    expect(await log.locator('img, svg, script, iframe, b, i').count()).toBe(0);
+    const links = await log
+      .locator('a')
+      .evaluateAll((as) =>
+        as.map((a) => [a.getAttribute('href'), a.getAttribute('rel'), a.getAttribute('target')]),
+      );
+    expect(links).toEqual([['https://example.com/ok?q=', 'noopener noreferrer', '_blank']]);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(dialogs).toEqual([]);
+    // The bidi override stays inside its (isolated) paragraph; the long word wraps inside the log.
+    expect(await item(page, 'gnp.exe').locator('.t').getAttribute('dir')).toBe('auto');
+    const logBox = await log.boundingBox();
+    const longBox = await item(page, 'WWWW').boundingBox();
+    expect(longBox && logBox && longBox.x + longBox.width <= logBox.x + logBox.width + 1).toBe(true);
+  });
+
+  it('pages older history on request, in order and once each', async () => {
+    // Prepare: a chat with 31 messages (the widget loads 25 at a time).
+    const page = await visitorPage();
+    const w = widgetOf(page);
+    await say(page, 'Start');
+    await waitForItem(page, 'Start');
+    const chatId = await chatIdOf(page);
+    for (let batch = 0; batch < 3; batch++)
+      await Promise.all(
+        Array.from({ length: 10 }, (_, n) => agent.send(chatId, `Line ${batch * 10 + n + 1}`)),
+      );
+    await expect.poll(() => seqs(page), { timeout: UI_TIMEOUT }).toHaveLength(31);
+
+    // Act: reload; only the last page comes, then the earlier ones on request.
+    await page.reload();
+    await w.launcher.click();
+    await expect
+      .poll(() => seqs(page), { timeout: UI_TIMEOUT })
+      .toEqual(Array.from({ length: 25 }, (_, i) => i + 7));
+    await page.getByRole('button', { name: 'Load earlier messages' }).waitFor();
+    await page.locator('chat-widget .sc').evaluate((scroller) => scroller.scrollTo(0, 0)); // the visitor scrolls up
+
+    // Assess: all 31, in order, each once; nothing more to load.
+    await expect
+      .poll(() => seqs(page), { timeout: UI_TIMEOUT })
+      .toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    await page.getByRole('button', { name: 'Load earlier messages' }).waitFor({ state: 'hidden' });
+  });
+
+  it('uploads files with progress and shows an image preview', async () => {
+    // Prepare: a chat.
+    const page = await visitorPage();
+    const w = widgetOf(page);
+    await say(page, 'Files coming');
+    await waitForItem(page, 'Files coming');
+    const chatId = await chatIdOf(page);
+
+    await page.evaluate(() => {
+      const root = document.querySelector('chat-widget')?.shadowRoot as ShadowRoot;
+      const w = window as unknown as { sawProgress: boolean };
+      w.sawProgress = false;
+      new MutationObserver(() => {
+        if (root.querySelector('.up progress')) w.sawProgress = true;
+      }).observe(root, { subtree: true, childList: true });
+    });
+
+    // Act: attach an image and a text file.
+    await page.locator('chat-widget input[type=file]').setInputFiles([
+      { name: 'dot.png', mimeType: 'image/png', buffer: png(24, 16) },
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') },
     ]);
-    expect(await messageSeqs(widget)).toEqual([1, 2, 3, 4, 5]);
-    expect(catchUps).toContain('?after=2&limit=100');
-    await widget
-      .locator(`[data-testid="widget"]:not([data-connection-id="${connectionId}"])`)
-      .waitFor({ timeout: UI_TIMEOUT }); // a new connection said connection.ready
+
+    // Assess: an image preview (loaded) and a download link, both in the agent's view too.
+    const image = w.log.getByRole('img', { name: 'dot.png' });
+    await image.waitFor({ timeout: UI_TIMEOUT });
+    await expect
+      .poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: UI_TIMEOUT })
+      .toBe(24);
+    const file = w.log.getByRole('link', { name: /notes\.txt/ });
+    await file.waitFor({ timeout: UI_TIMEOUT });
+    expect(await file.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await page.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress)).toBe(true);
+    expect(await page.locator('chat-widget .up progress').count()).toBe(0);
+    const kinds = (await agent.messages(chatId)).flatMap((m) => (m.attachment ? [m.attachment.kind] : []));
+    expect(kinds.sort()).toEqual(['file', 'image']);
+  });
+
+  it('is usable with the keyboard alone: open, write, send, trapped focus, Escape', async () => {
+    const page = await visitorPage();
+    const w = widgetOf(page);
+    const focused = () =>
+      page.evaluate(() => {
+        const host = document.activeElement;
+        const inner = host?.shadowRoot?.activeElement;
+        return inner
+          ? `widget:${inner.getAttribute('aria-label') ?? inner.textContent}`
+          : (host?.tagName ?? '');
+      });
+
+    // Act: Tab to the launcher, Enter.
+    for (let n = 0; n < 10 && (await focused()) !== 'widget:Open chat'; n++) await page.keyboard.press('Tab');
+    expect(await focused()).toBe('widget:Open chat');
+    await page.keyboard.press('Enter');
+
+    // Assess: open, the message box has the focus; Enter sends.
+    expect(await w.launcher.getAttribute('aria-expanded')).toBe('true');
+    expect(await focused()).toBe('widget:Message');
+    await page.keyboard.type('Only a keyboard');
+    await page.keyboard.press('Enter');
+    await waitForItem(page, 'Only a keyboard');
+
+    // Assess: Tab and Shift+Tab never leave the widget while it is open.
+    for (const key of ['Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) {
+      await page.keyboard.press(key);
+      expect(await focused()).toMatch(/^widget:/);
+    }
+
+    // Act + assess: Escape closes; the focus is back on the launcher.
+    await page.keyboard.press('Escape');
+    expect(await w.launcher.getAttribute('aria-expanded')).toBe('false');
+    expect(await focused()).toBe('widget:Open chat');
+    expect(await page.getByRole('dialog').count()).toBe(0);
+  });
+
+  it('passes axe-core (no serious or critical violation) light and dark, and saves screenshots', async () => {
+    // Prepare: a conversation with an agent's and a system message.
+    const page = await visitorPage();
+    await page.setViewportSize({ width: 900, height: 760 });
+    await say(page, 'How do I reset my password? See https://example.com/help');
+    await waitForItem(page, 'reset my password');
+    const chatId = await chatIdOf(page);
+    await agent.assign(chatId);
+    await agent.send(chatId, 'Hi, Ann here. Use "Forgot password" on the sign-in page.');
+    await waitForItem(page, 'Forgot password');
+    // System messages (here: the agent joining) look different from people's messages.
+    const joined = page.getByRole('log').locator('li.sys');
+    await joined.first().waitFor({ timeout: UI_TIMEOUT });
+    expect(await joined.first().textContent()).toContain('joined');
+    mkdirSync('test-results', { recursive: true });
+
+    for (const mode of ['light', 'dark'] as const) {
+      if (mode === 'dark') {
+        // The host re-initialises the widget in dark mode: the same conversation comes back.
+        await page.evaluate(() => {
+          const cw = (window as unknown as { ChatWidget: (...args: unknown[]) => void }).ChatWidget;
+          cw('destroy');
+          cw('init', { dark: true });
+          cw('open');
+        });
+        await waitForItem(page, 'Forgot password');
+      }
+      await waitForStatus(page, 'Live');
+      await page.screenshot({ path: `test-results/widget-${mode}.png` });
+      const results = await new AxeBuilder({ page }).include('chat-widget').analyze();
+      const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    }
   });
 });

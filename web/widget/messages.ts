@@ -1,0 +1,137 @@
+/**
+ * One log item per message: the visitor's own (right, with Sending… / Sent / Read ticks), the team's
+ * (left, with the sender's name and initials), system messages (centred, dashed) and attachments (image
+ * preview or a download link). Everything shown is text or a link the widget made.
+ */
+import type { Message, OutboxEntry } from '../sdk/index.ts';
+import { externalLink, fill, h, initials, linkify, safeUrl } from './dom.ts';
+import type { Strings } from './options.ts';
+
+export interface ItemContext {
+  strings: Strings;
+  locale?: string;
+  /** The visitor's id: their own messages sit on the right. */
+  me?: string;
+  /** A short-lived download URL of an attachment. */
+  attachmentUrl: (attachmentId: string) => Promise<string>;
+}
+
+export type Tick = 'pending' | 'sent' | 'read';
+
+/** The display name of a message's sender. */
+export const senderName = (m: Message, s: Strings): string =>
+  m.senderName || (m.senderRole === 'agent' ? m.senderId : s.support);
+
+const time = (iso: string, locale?: string): string => {
+  try {
+    return new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+  } catch {
+    return '';
+  }
+};
+
+const text = (value: string) => h('p', { class: 't', dir: 'auto' }, ...linkify(value));
+
+const size = (bytes: number): string =>
+  bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1048576
+      ? `${Math.round(bytes / 1024)} KB`
+      : `${(bytes / 1048576).toFixed(1)} MB`;
+
+const attachment = (m: Message, ctx: ItemContext): HTMLElement | undefined => {
+  const a = m.attachment;
+  if (!a) return undefined;
+  const link = externalLink('#', a.kind === 'image' ? '' : `📎 ${a.fileName} · ${size(a.size)}`);
+  link.removeAttribute('href');
+  if (a.kind === 'image') {
+    const img = h('img', { alt: a.fileName, width: a.width, height: a.height, loading: 'lazy' });
+    link.append(img);
+  } else {
+    link.setAttribute('download', a.fileName);
+  }
+  void ctx
+    .attachmentUrl(a.attachmentId)
+    .then((url) => {
+      const href = safeUrl(url);
+      if (!href) return;
+      link.href = href;
+      link.querySelector('img')?.setAttribute('src', href);
+    })
+    .catch(() => undefined);
+  return link;
+};
+
+const tickText = (tick: Tick, s: Strings) =>
+  tick === 'pending' ? s.sending : tick === 'read' ? s.read : s.sent;
+
+/** Updates the delivery state shown on one of the visitor's items. */
+export const setTick = (li: HTMLElement, tick: Tick, s: Strings): void => {
+  if (li.dataset.state === tick) return;
+  li.dataset.state = tick;
+  const mark = li.querySelector('.tk');
+  if (mark)
+    mark.textContent = `${tick === 'pending' ? '…' : tick === 'read' ? '✓✓' : '✓'} ${tickText(tick, s)}`;
+};
+
+const meta = (mine: boolean, iso: string, ctx: ItemContext, edited?: boolean) =>
+  h(
+    'span',
+    { class: 'mt' },
+    h('time', { datetime: iso, text: time(iso, ctx.locale) }),
+    edited && ` · ${ctx.strings.edited}`,
+    mine && ' ',
+    mine && h('span', { class: 'tk' }),
+  );
+
+/** The log item of a stored message. */
+export const messageItem = (m: Message, ctx: ItemContext): HTMLLIElement => {
+  const s = ctx.strings;
+  const mine = m.senderId === ctx.me;
+  const system = m.type === 'system';
+  const name = senderName(m, s);
+  const body = h(
+    'div',
+    { class: 'b' },
+    mine ? h('span', { class: 'sr', text: `${s.you}: ` }) : !system && h('bdi', { class: 'who', text: name }),
+    !m.deletedAt && attachment(m, ctx),
+    m.deletedAt ? text(s.deleted) : m.text && text(m.text),
+    !system && meta(mine, m.createdAt, ctx, !!m.editedAt && !m.deletedAt),
+  );
+  const li = h(
+    'li',
+    {
+      class: `m ${system ? 'sys' : mine ? 'me' : 'them'}${m.deletedAt ? ' del' : ''}`,
+      'data-seq': m.seq,
+      'data-message-id': m.messageId,
+      'data-sender-role': m.senderRole,
+    },
+    !mine && !system && h('span', { class: 'av', 'aria-hidden': 'true', text: initials(name) }),
+    body,
+  );
+  if (mine) setTick(li, 'sent', s);
+  return li;
+};
+
+/** The log item of a message still in the outbox (or being created). */
+export const pendingItem = (
+  entry: Pick<OutboxEntry, 'clientMessageId' | 'text' | 'createdAt'>,
+  ctx: ItemContext,
+): HTMLLIElement => {
+  const li = h(
+    'li',
+    { class: 'm me pend', 'data-client-message-id': entry.clientMessageId },
+    h(
+      'div',
+      { class: 'b' },
+      h('span', { class: 'sr', text: `${ctx.strings.you}: ` }),
+      text(entry.text || '📎'),
+      meta(true, entry.createdAt, ctx),
+    ),
+  );
+  setTick(li, 'pending', ctx.strings);
+  return li;
+};
+
+/** "Ann is typing…" */
+export const typingText = (name: string, s: Strings): string => fill(s.typing, { name });

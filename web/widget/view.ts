@@ -1,0 +1,164 @@
+/**
+ * The widget's DOM in an open shadow root: a dock (connection status and the launcher) and the panel
+ * (header, conversation log, typing line, closed-chat section, uploads, composer). Built once,
+ * synchronously, so the launcher works before anything is fetched.
+ */
+import { h, icon } from './dom.ts';
+import type { Strings, WidgetOptions } from './options.ts';
+import { CSS } from './styles.ts';
+
+const CHAT_ICON = 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z';
+const DOWN_ICON = 'M7.41 8.59 12 13.17l4.59-4.58L18 10l-6 6-6-6z';
+const CLIP_ICON =
+  'M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6h-1.5z';
+
+let sheet: CSSStyleSheet | undefined;
+
+export type View = ReturnType<typeof buildView>;
+
+export const buildView = (options: WidgetOptions, s: Strings) => {
+  const host = h('chat-widget' as 'div');
+  const root = host.attachShadow({ mode: 'open' });
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet.prototype.replaceSync === 'function') {
+    if (!sheet) {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+    }
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    root.append(h('style', { text: CSS })); // older browsers (no constructable stylesheets)
+  }
+
+  const status = h('p', { class: 'st', role: 'status', 'data-state': 'connecting', text: 'Offline' });
+  const badge = h('span', { class: 'bd', 'aria-hidden': 'true', hidden: true });
+  const unread = h('span', { class: 'sr', id: 'cw-unread' });
+  const launcher = h(
+    'button',
+    {
+      class: 'la',
+      type: 'button',
+      'aria-label': 'Open chat',
+      'aria-expanded': 'false',
+      'aria-controls': 'cw-panel',
+      'aria-describedby': 'cw-unread',
+    },
+    icon(CHAT_ICON),
+    options.launcherText && h('span', { text: options.launcherText }),
+    badge,
+  );
+
+  const minimize = h('button', { class: 'ib', type: 'button', 'aria-label': s.minimize }, icon(DOWN_ICON));
+  const end = h('button', { class: 'ib', type: 'button', text: s.endChat, hidden: true });
+  const more = h('button', { class: 'more', type: 'button', text: s.earlier, hidden: true });
+  const greeting = h('p', { class: 'gr', hidden: true });
+  const list = h('ol');
+  const log = h('div', { class: 'log', role: 'log', 'aria-label': 'Conversation' }, list);
+  const scroller = h('div', { class: 'sc' }, more, greeting, log);
+  const typing = h('p', { class: 'ty', 'aria-live': 'polite' });
+
+  const ratingInputs = [1, 2, 3, 4, 5].map((n) =>
+    h('input', {
+      type: 'radio',
+      name: 'rating',
+      value: n,
+      required: true,
+      'aria-label': s.stars.replace('{n}', String(n)),
+    }),
+  );
+  const feedback = h('textarea', {
+    name: 'feedback',
+    rows: 2,
+    maxlength: 2000,
+    'aria-label': s.feedback,
+    placeholder: s.feedback,
+  });
+  const ratingForm = h(
+    'form',
+    {},
+    h(
+      'fieldset',
+      {},
+      h('legend', { text: s.rate }),
+      ...ratingInputs.map((input, i) => h('label', {}, input, `${i + 1}★`)),
+    ),
+    feedback,
+    h('button', { class: 'pb', type: 'submit', text: s.submitRating }),
+  );
+  const thanks = h('p', { text: s.thanks, hidden: true });
+  const newChat = h('button', { class: 'pb', type: 'button', text: s.newChat });
+  const closed = h(
+    'section',
+    { class: 'cl', 'aria-label': s.ended, hidden: true },
+    h('p', { text: s.ended }),
+    ratingForm,
+    thanks,
+    newChat,
+  );
+
+  const uploads = h('div', { class: 'up' });
+  const error = h('p', { class: 'err', role: 'alert' });
+  const input = h('textarea', {
+    rows: 1,
+    maxlength: 8000,
+    'aria-label': 'Message',
+    placeholder: s.placeholder,
+    autocomplete: 'off',
+  });
+  const file = h('input', { type: 'file', hidden: true, tabindex: -1, multiple: true });
+  const attach = h('button', { class: 'ib', type: 'button', 'aria-label': s.attach }, icon(CLIP_ICON));
+  const send = h('button', { class: 'pb', type: 'submit', text: 'Send' });
+  const form = h('form', { class: 'cp' }, attach, file, input, send);
+
+  const title = h('h2', { class: 'ttl', id: 'cw-title', text: options.title ?? s.title });
+  const panel = h(
+    'div',
+    { class: 'p', id: 'cw-panel', role: 'dialog', 'aria-labelledby': 'cw-title', hidden: true },
+    h('div', { class: 'hd' }, title, end, minimize),
+    scroller,
+    typing,
+    closed,
+    uploads,
+    error,
+    form,
+  );
+  const wrap = h(
+    'div',
+    { class: `w${options.position === 'left' ? ' left' : ''}`, lang: options.locale },
+    panel,
+    h('div', { class: 'dock' }, status, launcher, unread),
+  );
+  if (options.zIndex) wrap.style.setProperty('--cw-z', String(options.zIndex));
+  root.append(wrap);
+
+  return {
+    host,
+    root,
+    wrap,
+    status,
+    launcher,
+    badge,
+    unread,
+    panel,
+    title,
+    end,
+    minimize,
+    scroller,
+    more,
+    greeting,
+    list,
+    typing,
+    closed,
+    ratingForm,
+    ratingInputs,
+    feedback,
+    thanks,
+    newChat,
+    uploads,
+    error,
+    form,
+    input,
+    file,
+    attach,
+    send,
+  };
+};
