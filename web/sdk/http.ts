@@ -39,6 +39,14 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** `?a=1&b=2` of the defined values (empty when there are none). */
+export const query = (params: Record<string, string | number | undefined> = {}): string => {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+};
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;
 
@@ -91,7 +99,8 @@ export const requestJson = async <T>(url: string, options: RequestOptions = {}):
 };
 
 const post = <T>(url: string, body: unknown): Promise<T> => requestJson<T>(url, { method: 'POST', body });
-const base = (httpUrl: string): string => httpUrl.replace(/\/$/, '');
+/** The API's base URL without a trailing slash. */
+export const base = (httpUrl: string): string => httpUrl.replace(/\/$/, '');
 
 /** The web apps' runtime configuration. */
 export const loadConfig = (url = '/config.json'): Promise<RuntimeConfig> => requestJson(url);

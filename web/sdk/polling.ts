@@ -5,6 +5,7 @@
  */
 import { backoffDelay, sleep } from './backoff.ts';
 import { chatPath, type Request } from './delivery.ts';
+import { query } from './http.ts';
 import type { AnyEnvelope, Chat, Timing } from './types.ts';
 
 /** Where a chat's polls (and a socket's view of it) have got to. */
@@ -46,15 +47,10 @@ export const pollChatOnce = async (
     const chat = await deps.request<Chat>('GET', chatPath(chatId), undefined, options);
     cursor.afterEvent ??= chat.lastEventSeq ?? 0;
   }
-  const query = new URLSearchParams({
-    after: String(cursor.after),
-    afterEvent: String(cursor.afterEvent),
-    waitSeconds: String(waitSeconds),
-  });
-  if (cursor.since) query.set('since', cursor.since);
+  const { after, afterEvent } = cursor;
   const page = await deps.request<EventsPage>(
     'GET',
-    `${chatPath(chatId)}/events?${query}`,
+    `${chatPath(chatId)}/events${query({ after, afterEvent, waitSeconds, since: cursor.since || undefined })}`,
     undefined,
     options,
   );
@@ -73,11 +69,9 @@ export const pollChangesOnce = async (
   deps: PollDeps,
   signal?: AbortSignal,
 ): Promise<boolean> => {
-  const query = new URLSearchParams({ ...filter, waitSeconds: String(waitSeconds) });
-  if (cursor.since) query.set('since', cursor.since);
   const page = await deps.request<{ items: AnyEnvelope[]; nextSince: string; hasMore: boolean }>(
     'GET',
-    `/v1/chats/changes?${query}`,
+    `/v1/chats/changes${query({ ...filter, waitSeconds, since: cursor.since || filter.since })}`,
     undefined,
     { signal, timeoutMs: deps.timing.requestTimeoutMs + waitSeconds * 1000 },
   );
