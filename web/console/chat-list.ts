@@ -5,7 +5,7 @@
  * presence dots and last-message previews.
  */
 import type { ChatClient } from '../sdk/index.ts';
-import type { Chat, Message } from '../../shared/domain/schemas.ts';
+import type { Chat, Message } from '../sdk/index.ts';
 import { byId, errorText, h, isolate, timeElement, truncate } from './dom.ts';
 import { customerName, customerOf, type Store } from './store.ts';
 

@@ -3,7 +3,7 @@
  * Assign to me, assign to another agent, Close chat, Reopen chat.
  */
 import type { ChatClient } from '../sdk/index.ts';
-import type { Chat } from '../../shared/domain/schemas.ts';
+import type { Chat } from '../sdk/index.ts';
 import { byId, errorText, truncate } from './dom.ts';
 import { customerName, type Store } from './store.ts';
 

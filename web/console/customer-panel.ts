@@ -3,7 +3,7 @@
  * participants, its audit trail (GET /v1/chats/{chatId}/audit) and Block / Unblock of the customer.
  */
 import type { ChatClient } from '../sdk/index.ts';
-import type { Chat } from '../../shared/domain/schemas.ts';
+import type { Chat } from '../sdk/index.ts';
 import { byId, errorText, h, isolate, jsonText, timeElement, truncate } from './dom.ts';
 import { customerName, customerOf, type Store } from './store.ts';
 

@@ -4,7 +4,7 @@
  * SDK (web/sdk), bundled to /console/console.js by infra/web-build.ts.
  */
 import { ChatClient, loadConfig, type Status } from '../sdk/index.ts';
-import type { Chat } from '../../shared/domain/schemas.ts';
+import type { Chat } from '../sdk/index.ts';
 import { createChatList } from './chat-list.ts';
 import { createConversationActions } from './conversation-actions.ts';
 import { createCustomerPanel } from './customer-panel.ts';

@@ -5,7 +5,7 @@
  * the composer (Message / Send, Enter sends, file attachments with upload progress).
  */
 import type { ChatClient } from '../sdk/index.ts';
-import type { Chat, Message } from '../../shared/domain/schemas.ts';
+import type { Chat, Message } from '../sdk/index.ts';
 import { byId, errorText, h } from './dom.ts';
 import { renderMessage, renderPending, type MessageViewContext } from './message-view.ts';
 import { customerName, customerOf, type Store } from './store.ts';

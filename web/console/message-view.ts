@@ -4,7 +4,7 @@
  * Edit / Delete controls. System messages look different (centered, no sender bubble).
  */
 import type { ChatClient } from '../sdk/index.ts';
-import type { Message } from '../../shared/domain/schemas.ts';
+import type { Message } from '../sdk/index.ts';
 import { externalLink, formatBytes, h, isolate, linkify, safeHttpUrl, timeElement } from './dom.ts';
 
 export interface MessageViewContext {

@@ -2,7 +2,7 @@
  * The console's state: the listed chats, the selected one, unread counts, last-message previews and
  * presence. Render functions read it and subscribe to its topics; nothing else keeps copies.
  */
-import type { Chat, Message } from '../../shared/domain/schemas.ts';
+import type { Chat, Message } from '../sdk/index.ts';
 
 export type Topic = 'list' | 'selected' | 'presence';
 
