@@ -49,7 +49,11 @@ describe('GET /v1/stats', () => {
     await until(async () => (await statsOf(service)).liveConnections === 1);
     const afterOneClosed = await statsOf(service);
     await agentSocket.close();
-    await until(async () => (await statsOf(service)).liveConnections === 0);
+    // The socket count and the set of agents online are updated by separate writes: wait for both.
+    await until(async () => {
+      const stats = await statsOf(service);
+      return stats.liveConnections === 0 && stats.agentsOnline === 0;
+    });
     const afterBothClosed = await statsOf(agent);
 
     // Assess
