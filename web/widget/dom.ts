@@ -29,7 +29,6 @@ export const icon = (d: string): SVGSVGElement => {
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('viewBox', '0 0 24 24');
   svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
   const path = document.createElementNS(ns, 'path');
   path.setAttribute('d', d);
   svg.append(path);

@@ -9,7 +9,7 @@
  *   ChatWidget('on' | 'off', 'message' | 'open' | 'close' | 'unread' | 'status', fn)
  */
 import type { WidgetOptions } from './options.ts';
-import { type Emit, type Profile, Widget } from './widget.ts';
+import { createWidget, type Emit, type Profile, type Widget } from './widget.ts';
 
 type Listener = (value: unknown) => void;
 interface Api {
@@ -49,7 +49,7 @@ if (!global.ChatWidget?.loaded) {
   const api: Api = (command, ...args) => {
     if (command === 'init') {
       if (widget) return;
-      widget = new Widget(object<WidgetOptions>(args[0]), emit, scriptSrc);
+      widget = createWidget(object<WidgetOptions>(args[0]), emit, scriptSrc);
       const calls = early;
       early = [];
       for (const [name, ...rest] of calls) api(String(name), ...rest);

@@ -4,16 +4,16 @@
  * preview or a download link). Everything shown is text or a link the widget made.
  */
 import type { Message, OutboxEntry } from '../sdk/index.ts';
-import { externalLink, fill, h, initials, linkify, safeUrl } from './dom.ts';
+import { externalLink, h, initials, linkify, safeUrl } from './dom.ts';
 import type { Strings } from './options.ts';
 
 export interface ItemContext {
-  strings: Strings;
-  locale?: string;
+  s_: Strings;
+  locale_?: string | undefined;
   /** The visitor's id: their own messages sit on the right. */
-  me?: string;
+  me_?: string | undefined;
   /** A short-lived download URL of an attachment. */
-  attachmentUrl: (attachmentId: string) => Promise<string>;
+  attachmentUrl_: (attachmentId: string) => Promise<string>;
 }
 
 export type Tick = 'pending' | 'sent' | 'read';
@@ -51,7 +51,7 @@ const attachment = (m: Message, ctx: ItemContext): HTMLElement | undefined => {
     link.setAttribute('download', a.fileName);
   }
   void ctx
-    .attachmentUrl(a.attachmentId)
+    .attachmentUrl_(a.attachmentId)
     .then((url) => {
       const href = safeUrl(url);
       if (!href) return;
@@ -62,32 +62,30 @@ const attachment = (m: Message, ctx: ItemContext): HTMLElement | undefined => {
   return link;
 };
 
-const tickText = (tick: Tick, s: Strings) =>
-  tick === 'pending' ? s.sending : tick === 'read' ? s.read : s.sent;
+const TICK_MARKS = { pending: '…', sent: '✓', read: '✓✓' };
 
 /** Updates the delivery state shown on one of the visitor's items. */
 export const setTick = (li: HTMLElement, tick: Tick, s: Strings): void => {
   if (li.dataset.state === tick) return;
   li.dataset.state = tick;
   const mark = li.querySelector('.tk');
-  if (mark)
-    mark.textContent = `${tick === 'pending' ? '…' : tick === 'read' ? '✓✓' : '✓'} ${tickText(tick, s)}`;
+  if (mark) mark.textContent = `${TICK_MARKS[tick]} ${s[tick === 'pending' ? 'sending' : tick]}`;
 };
 
 const meta = (mine: boolean, iso: string, ctx: ItemContext, edited?: boolean) =>
   h(
     'span',
     { class: 'mt' },
-    h('time', { datetime: iso, text: time(iso, ctx.locale) }),
-    edited && ` · ${ctx.strings.edited}`,
+    h('time', { datetime: iso, text: time(iso, ctx.locale_) }),
+    edited && ` · ${ctx.s_.edited}`,
     mine && ' ',
     mine && h('span', { class: 'tk' }),
   );
 
 /** The log item of a stored message. */
 export const messageItem = (m: Message, ctx: ItemContext): HTMLLIElement => {
-  const s = ctx.strings;
-  const mine = m.senderId === ctx.me;
+  const s = ctx.s_;
+  const mine = m.senderId === ctx.me_;
   const system = m.type === 'system';
   const name = senderName(m, s);
   const body = h(
@@ -124,14 +122,11 @@ export const pendingItem = (
     h(
       'div',
       { class: 'b' },
-      h('span', { class: 'sr', text: `${ctx.strings.you}: ` }),
+      h('span', { class: 'sr', text: `${ctx.s_.you}: ` }),
       text(entry.text || '📎'),
       meta(true, entry.createdAt, ctx),
     ),
   );
-  setTick(li, 'pending', ctx.strings);
+  setTick(li, 'pending', ctx.s_);
   return li;
 };
-
-/** "Ann is typing…" */
-export const typingText = (name: string, s: Strings): string => fill(s.typing, { name });

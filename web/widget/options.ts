@@ -37,16 +37,16 @@ export const STRINGS = {
 export type Strings = typeof STRINGS;
 
 /**
- * Colour names of a theme (tenant `theme` record or `init({ colors })`) → CSS custom properties; the
- * stylesheet uses them in light mode and only the primary colours in dark mode.
+ * Colour names of a theme (tenant `theme` record or `init({ colors })`) → CSS custom properties
+ * (`--cw-t-` and this); the stylesheet uses them in light mode and only the primary colours in dark mode.
  */
 const COLOR_VARS: Record<string, string> = {
-  primary: '--cw-t-primary',
-  onPrimary: '--cw-t-on-primary',
-  background: '--cw-t-bg',
-  text: '--cw-t-text',
-  bubble: '--cw-t-bubble',
-  muted: '--cw-t-muted',
+  primary: 'primary',
+  onPrimary: 'on-primary',
+  background: 'bg',
+  text: 'text',
+  bubble: 'bubble',
+  muted: 'muted',
 };
 
 export interface WidgetOptions {
@@ -86,6 +86,6 @@ export const applyColors = (
     for (const [name, value] of Object.entries(theme ?? {})) {
       const property = COLOR_VARS[name];
       if (property && typeof value === 'string' && CSS.supports('color', value))
-        element.style.setProperty(property, value);
+        element.style.setProperty(`--cw-t-${property}`, value);
     }
 };

@@ -9,6 +9,23 @@ export interface StoredSession extends VisitorSession {
   chatId?: string;
 }
 
+export interface Session {
+  readonly key_: string;
+  readonly tenantId_: string;
+  /** The stored session (another tab may have changed it), else the one in memory. */
+  read_(): StoredSession | undefined;
+  /** The session last read or saved by this tab. */
+  current_(): StoredSession | undefined;
+  save_(session: StoredSession | undefined): void;
+  /**
+   * The stored token (another tab may have renewed it). Expiry is left to the server's clock: a 401 makes
+   * the SDK call renew() once and retry, so a wrong local clock never causes renewals.
+   */
+  token_(): string;
+  /** A fresh token for the same visitor (one renewal at a time; another tab's renewal counts). */
+  renew_(): Promise<string>;
+}
+
 const storage = (): Storage | undefined => {
   try {
     return window.localStorage;
@@ -17,73 +34,65 @@ const storage = (): Storage | undefined => {
   }
 };
 
-export class Session {
-  private memory: StoredSession | undefined;
-  private renewing: Promise<string> | undefined;
+const noVisitor = () => new Error('no visitor');
+
+export const createSession = (tenantId: string, httpUrl: string): Session => {
+  const key = `chat-widget:${tenantId}:${httpUrl}`;
+  let memory: StoredSession | undefined;
+  let renewing: Promise<string> | undefined;
   /** The token last handed out: when the stored one differs, another tab has renewed it already. */
-  private used: string | undefined;
+  let used: string | undefined;
 
-  constructor(
-    readonly key: string,
-    private readonly httpUrl: string,
-  ) {
-    this.memory = this.read();
-  }
-
-  /** The stored session (another tab may have changed it), else the one in memory. */
-  read(): StoredSession | undefined {
+  const read = (): StoredSession | undefined => {
     try {
-      const text = storage()?.getItem(this.key);
-      if (text) return (this.memory = JSON.parse(text) as StoredSession);
+      const text = storage()?.getItem(key);
+      if (text) return (memory = JSON.parse(text) as StoredSession);
     } catch {
       // unreadable: keep the one in memory
     }
-    return this.memory;
-  }
+    return memory;
+  };
 
-  get current(): StoredSession | undefined {
-    return this.memory;
-  }
-
-  save(session: StoredSession | undefined): void {
-    this.memory = session;
+  const save = (session: StoredSession | undefined): void => {
+    memory = session;
     try {
-      if (session) storage()?.setItem(this.key, JSON.stringify(session));
-      else storage()?.removeItem(this.key);
+      if (session) storage()?.setItem(key, JSON.stringify(session));
+      else storage()?.removeItem(key);
     } catch {
       // quota or blocked storage: memory only
     }
-  }
+  };
 
-  /**
-   * The stored token (another tab may have renewed it). Expiry is left to the server's clock: a 401 makes
-   * the SDK call renew() once and retry, so a wrong local clock never causes renewals.
-   */
-  token(): string {
-    const session = this.read();
-    if (!session) throw new Error('no visitor');
-    return (this.used = session.token);
-  }
+  const renew = async (): Promise<string> => {
+    const before = read();
+    if (!before) throw noVisitor();
+    if (used !== undefined && before.token !== used) return (used = before.token);
+    try {
+      const fresh = await refreshVisitor(httpUrl, before.refreshToken);
+      save({ ...(read() ?? before), ...fresh });
+      return (used = fresh.token);
+    } catch (error) {
+      const now = read();
+      if (now && now.token !== before.token) return (used = now.token);
+      throw error;
+    }
+  };
 
-  /** A fresh token for the same visitor (one renewal at a time; another tab's renewal counts). */
-  renew(): Promise<string> {
-    this.renewing ??= (async () => {
-      const before = this.read();
-      if (!before) throw new Error('no visitor');
-      if (this.used !== undefined && before.token !== this.used) return (this.used = before.token);
-      try {
-        const fresh = await refreshVisitor(this.httpUrl, before.refreshToken);
-        const after = this.read();
-        this.save({ ...(after ?? before), ...fresh });
-        return (this.used = fresh.token);
-      } catch (error) {
-        const now = this.read();
-        if (now && now.token !== before.token) return (this.used = now.token);
-        throw error;
-      }
-    })().finally(() => {
-      this.renewing = undefined;
-    });
-    return this.renewing;
-  }
-}
+  read();
+  return {
+    key_: key,
+    tenantId_: tenantId,
+    read_: read,
+    current_: () => memory,
+    save_: save,
+    token_: () => {
+      const session = read();
+      if (!session) throw noVisitor();
+      return (used = session.token);
+    },
+    renew_: () =>
+      (renewing ??= renew().finally(() => {
+        renewing = undefined;
+      })),
+  };
+};

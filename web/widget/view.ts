@@ -3,7 +3,7 @@
  * (header, conversation log, typing line, closed-chat section, uploads, composer). Built once,
  * synchronously, so the launcher works before anything is fetched.
  */
-import { h, icon } from './dom.ts';
+import { fill, h, icon } from './dom.ts';
 import type { Strings, WidgetOptions } from './options.ts';
 import { CSS } from './styles.ts';
 
@@ -62,7 +62,7 @@ export const buildView = (options: WidgetOptions, s: Strings) => {
       name: 'rating',
       value: n,
       required: true,
-      'aria-label': s.stars.replace('{n}', String(n)),
+      'aria-label': fill(s.stars, { n }),
     }),
   );
   const feedback = h('textarea', {
@@ -106,14 +106,25 @@ export const buildView = (options: WidgetOptions, s: Strings) => {
   });
   const file = h('input', { type: 'file', hidden: true, tabindex: -1, multiple: true });
   const attach = h('button', { class: 'ib', type: 'button', 'aria-label': s.attach }, icon(CLIP_ICON));
-  const send = h('button', { class: 'pb', type: 'submit', text: 'Send' });
-  const form = h('form', { class: 'cp' }, attach, file, input, send);
+  const form = h(
+    'form',
+    { class: 'cp' },
+    attach,
+    file,
+    input,
+    h('button', { class: 'pb', type: 'submit', text: 'Send' }),
+  );
 
-  const title = h('h2', { class: 'ttl', id: 'cw-title', text: options.title ?? s.title });
   const panel = h(
     'div',
     { class: 'p', id: 'cw-panel', role: 'dialog', 'aria-labelledby': 'cw-title', hidden: true },
-    h('div', { class: 'hd' }, title, end, minimize),
+    h(
+      'div',
+      { class: 'hd' },
+      h('h2', { class: 'ttl', id: 'cw-title', text: options.title ?? s.title }),
+      end,
+      minimize,
+    ),
     scroller,
     typing,
     closed,
@@ -131,34 +142,32 @@ export const buildView = (options: WidgetOptions, s: Strings) => {
   root.append(wrap);
 
   return {
-    host,
-    root,
-    wrap,
-    status,
-    launcher,
-    badge,
-    unread,
-    panel,
-    title,
-    end,
-    minimize,
-    scroller,
-    more,
-    greeting,
-    list,
-    typing,
-    closed,
-    ratingForm,
-    ratingInputs,
-    feedback,
-    thanks,
-    newChat,
-    uploads,
-    error,
-    form,
-    input,
-    file,
-    attach,
-    send,
+    host_: host,
+    root_: root,
+    wrap_: wrap,
+    status_: status,
+    launcher_: launcher,
+    badge_: badge,
+    unread_: unread,
+    panel_: panel,
+    end_: end,
+    minimize_: minimize,
+    scroller_: scroller,
+    more_: more,
+    greeting_: greeting,
+    list_: list,
+    typing_: typing,
+    closed_: closed,
+    ratingForm_: ratingForm,
+    ratingInputs_: ratingInputs,
+    feedback_: feedback,
+    thanks_: thanks,
+    newChat_: newChat,
+    uploads_: uploads,
+    error_: error,
+    form_: form,
+    input_: input,
+    file_: file,
+    attach_: attach,
   };
 };

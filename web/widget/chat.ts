@@ -1,0 +1,176 @@
+/**
+ * The SDK client and the visitor's chat: created on the first message, continued at load, followed
+ * across tabs, forgotten on "Start a new conversation" or reset.
+ */
+import { ApiError, type Chat, ChatClient, createVisitor } from '../sdk/index.ts';
+import { showClosed } from './closing.ts';
+import { type Ctx, noop, PAGE, type Profile, setStatus, showGreeting } from './context.ts';
+import { onMessage, put, renderPending } from './log.ts';
+import { showTyping, stopTyping } from './typing.ts';
+import { onReceipt, refreshUnread } from './unread.ts';
+
+/** `metadata.visitor` of the visitor's chats: what `identify` said (the console shows the name). */
+export const visitorMetadata = ({ profile_: { name, email } }: Ctx): { visitor?: Profile } =>
+  name || email ? { visitor: { ...(name ? { name } : {}), ...(email ? { email } : {}) } } : {};
+
+const ensureClient = (w: Ctx, visitorId: string): ChatClient => {
+  if (w.client_) return w.client_;
+  if (w.destroyed_) throw new Error('destroyed');
+  const session = w.session_!;
+  const client = new ChatClient({
+    httpUrl: w.httpUrl_,
+    token: session.token_,
+    renewToken: session.renew_,
+    tabs: true,
+    storageKey: `${session.key_}:${visitorId}`,
+    ...(w.o_.timing ? { timing: w.o_.timing } : {}),
+  });
+  w.client_ = client;
+  w.visitorId_ = w.ic_.me_ = visitorId;
+  client.on('status', (status) => {
+    if (w.client_ !== client) return;
+    setStatus(w, status);
+    // Chat changes made while the connection was being (re)built are not replayed: read the chat again.
+    if ((status === 'live' || status === 'polling') && w.chatId_) void refreshChat(w);
+  });
+  client.on('message', (m) => onMessage(w, m));
+  client.on('messageUpdated', (m) => {
+    const item = m.chatId === w.chatId_ ? w.items_.get(m.seq) : undefined;
+    if (item) put(w, m, item);
+  });
+  client.on('typing', (t) => {
+    if (t.chatId === w.chatId_ && t.userId !== w.visitorId_)
+      showTyping(w, t.isTyping ? t.userId : undefined, t.expiresInMs);
+  });
+  client.on('receipt', (r) => onReceipt(w, r));
+  client.on('chat', ({ chat }) => {
+    if (chat.chatId === w.chatId_) showClosed(w, chat);
+  });
+  client.on('outbox', () => renderPending(w));
+  void client.connect().catch(noop);
+  return client;
+};
+
+/** Continues the stored chat: its state, the last page of its history, then live delivery. */
+export const attach = async (w: Ctx, created?: Chat): Promise<void> => {
+  const stored = w.session_?.read_();
+  const chatId = stored?.chatId;
+  if (!stored || !chatId) return;
+  const client = ensureClient(w, stored.visitorId);
+  let chat = created;
+  try {
+    chat ??= await client.getChat(chatId);
+  } catch (error) {
+    // Gone (a restarted local cloud, a deleted chat, a visitor that cannot be renewed): start over.
+    if (error instanceof ApiError && [401, 403, 404].includes(error.status)) return reset(w);
+    throw error;
+  }
+  if (w.session_?.current_()?.chatId !== chatId || w.chatId_ === chatId) return;
+  w.chatId_ = w.v_.host_.dataset.chatId = chatId;
+  w.readSeq_ = chat.lastReadSeq ?? 0;
+  w.liveAfter_ = chat.lastSeq;
+  const after = Math.max(0, chat.lastSeq - PAGE);
+  w.oldest_ = after + 1;
+  w.v_.more_.hidden = after === 0;
+  showClosed(w, chat);
+  renderPending(w);
+  // Once subscribed, read the chat again: a change made before the subscription reached the server
+  // (e.g. closed meanwhile) is not replayed by the catch-up, which covers messages only.
+  void client.subscribe(chatId, { after }).then(() => refreshChat(w), noop);
+};
+
+/** The current chat; on the visitor's first message, a visitor and a chat are created first. */
+export const ensureChat = (w: Ctx): Promise<string> => {
+  if (w.chatId_) return Promise.resolve(w.chatId_);
+  return (w.creating_ ??= (async () => {
+    await w.ready_.catch(() => (w.ready_ = w.start_()));
+    await w.ready_;
+    const session = w.session_!; // set once ready
+    let stored = session.read_();
+    if (!stored) {
+      stored = await createVisitor(w.httpUrl_, session.tenantId_, w.profile_);
+      session.save_(stored);
+    }
+    if (!stored.chatId) {
+      const client = ensureClient(w, stored.visitorId);
+      const metadata = { ...w.o_.metadata, ...visitorMetadata(w) };
+      const chat = await client.createChat({
+        ...(w.o_.subject ? { subject: w.o_.subject } : {}),
+        ...(Object.keys(metadata).length ? { metadata: metadata as Chat['metadata'] } : {}),
+      });
+      session.save_({ ...(session.read_() ?? stored), chatId: chat.chatId });
+      await attach(w, chat);
+    } else {
+      await attach(w);
+    }
+    if (!w.chatId_) throw new Error('no chat');
+    return w.chatId_;
+  })().finally(() => {
+    w.creating_ = undefined;
+  }));
+};
+
+/** Another tab started, switched or forgot the conversation: follow it. */
+export const syncTabs = (w: Ctx): void => {
+  const next = w.session_?.read_();
+  if (next?.visitorId !== w.visitorId_ && w.client_) {
+    w.client_.close();
+    w.client_ = w.visitorId_ = undefined;
+    clearChat(w);
+  } else if (next?.chatId !== w.chatId_ && w.chatId_) {
+    clearChat(w);
+  }
+  if (next?.chatId && next.chatId !== w.chatId_) void attach(w).catch(noop);
+  else if (!w.client_) setStatus(w, w.reachable_ ? 'ready' : 'offline');
+};
+
+export const clearChat = (w: Ctx): void => {
+  const v = w.v_;
+  if (w.chatId_) void w.client_?.unsubscribe(w.chatId_).catch(noop);
+  w.chatId_ = undefined;
+  delete v.host_.dataset.chatId;
+  w.items_.clear();
+  w.pending_.clear();
+  v.list_.replaceChildren();
+  v.more_.hidden = true;
+  w.readSeq_ = w.theirReadSeq_ = w.liveAfter_ = 0;
+  showTyping(w, undefined, 0);
+  showClosed(w, undefined);
+  showGreeting(w);
+  refreshUnread(w);
+};
+
+/** Closes the connection (destroy, reset). */
+export const disconnect = (w: Ctx): void => {
+  stopTyping(w);
+  w.client_?.close();
+  w.client_ = w.visitorId_ = undefined;
+};
+
+/** ChatWidget('reset'): forget the visitor (e.g. on the host's sign-out); the next message starts anew. */
+export const reset = (w: Ctx): void => {
+  disconnect(w);
+  w.session_?.save_(undefined);
+  w.profile_ = {};
+  clearChat(w);
+  setStatus(w, w.reachable_ ? 'ready' : 'offline');
+};
+
+/** "Start a new conversation": same visitor, a new chat on the next message. */
+export const startNew = (w: Ctx): void => {
+  const stored = w.session_?.read_();
+  if (stored?.chatId) {
+    delete stored.chatId;
+    w.session_?.save_(stored);
+  }
+  clearChat(w);
+  w.v_.input_.focus();
+};
+
+/** Reads the chat again after a (re)subscription; both triggers of one connection count once. */
+const refreshChat = async (w: Ctx): Promise<void> => {
+  if (Date.now() - w.refreshedAt_ < 1000) return;
+  w.refreshedAt_ = Date.now();
+  const chat = await w.client_?.getChat(w.chatId_ ?? '').catch(noop);
+  if (chat && chat.chatId === w.chatId_) showClosed(w, chat);
+};
