@@ -1,6 +1,7 @@
 /**
- * subscribe — the connection receives the chat's envelopes from now on. The ack carries `lastSeq`: a
- * client that has seen less fetches the gap with GET …/messages?after=.
+ * subscribe — the connection receives the chat's envelopes from now on. The ack carries `lastSeq` and
+ * `lastEventSeq`: a client that has seen less fetches the gap with GET …/messages?after= (messages) and
+ * GET …/events?afterEvent= (the chat's event log).
  */
 import { ack } from '../../shared/domain/envelopes.ts';
 import { chats, realtime } from '../../shared/runtime.ts';
@@ -9,10 +10,10 @@ import { wsAction } from '../../shared/ws/middleware.ts';
 export const handler = wsAction('subscribe', async ({ connectionId, frame, identity }) => {
   const chat = await chats.authorize(identity, frame.chatId);
   await realtime.subscribe(connectionId, chat.chatId);
-  // lastSeq is read only once the subscription exists: a message stored in between is then either
-  // counted here or pushed to this connection, never neither.
-  const lastSeq = await chats.lastSeq(chat.chatId);
-  return ack({ subscribed: true, lastSeq }, frame.requestId, {
+  // Both are read (one consistent read) only once the subscription exists: a message or chat event
+  // stored in between is then either counted here or pushed to this connection, never neither.
+  const { lastSeq, lastEventSeq } = await chats.positions(chat.chatId);
+  return ack({ subscribed: true, lastSeq, lastEventSeq }, frame.requestId, {
     chatId: chat.chatId,
     tenantId: chat.tenantId,
   });

@@ -105,9 +105,14 @@ export class ChatService {
 
   /** The chat's current last seq, read consistently (after a subscription is written). */
   async lastSeq(chatId: string): Promise<number> {
+    return (await this.positions(chatId)).lastSeq;
+  }
+
+  /** The chat's last seq and last event seq (0 when none), from one consistent read. */
+  async positions(chatId: string): Promise<{ lastSeq: number; lastEventSeq: number }> {
     const chat = await this.chats.get(chatId, { consistent: true });
     if (!chat) throw new NotFoundError('chat');
-    return chat.lastSeq;
+    return { lastSeq: chat.lastSeq, lastEventSeq: chat.lastEventSeq ?? 0 };
   }
 
   /** The chat with its participants and, for a participant, the caller's preferences and unread count. */

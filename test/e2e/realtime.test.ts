@@ -114,6 +114,42 @@ describe('realtime delivery over the local cloud', () => {
     await again.close();
   });
 
+  it('acks a subscribe with lastEventSeq, so chat events missed while away are caught up with afterEvent=', async () => {
+    // Prepare: bob subscribes to a chat with one message and no event yet.
+    const chatId = await newChat();
+    const sent = await client.ok<{ messageId: string }>('POST', `/v1/chats/${chatId}/messages`, alice, {
+      clientMessageId: 'e1',
+      type: 'text',
+      text: 'first',
+    });
+    const b = await connect(client, bob);
+    const first = await b.request({ action: 'subscribe', chatId });
+    await b.close();
+
+    // Act: while bob is away alice edits the message and closes the chat; bob subscribes again.
+    await client.ok('PATCH', `/v1/chats/${chatId}/messages/${sent.messageId}`, alice, { text: 'edited' });
+    await client.ok('PATCH', `/v1/chats/${chatId}`, alice, { status: 'closed' });
+    const again = await connect(client, bob);
+    const ack = await again.request({ action: 'subscribe', chatId });
+    const missed = await client.ok<{ items: { type: string; eventSeq?: number }[]; nextAfterEvent: number }>(
+      'GET',
+      `/v1/chats/${chatId}/events?after=1&afterEvent=${String(first.data.lastEventSeq)}&waitSeconds=0`,
+      bob,
+    );
+
+    // Assess
+    expect(first.data).toMatchObject({ subscribed: true, lastSeq: 1, lastEventSeq: 0 });
+    expect(ack.data).toMatchObject({ subscribed: true, lastSeq: 1, lastEventSeq: 2 });
+    // The event log only (the poll also returns the last seconds' presence changes).
+    const logged = missed.items.filter((e) => e.eventSeq !== undefined);
+    expect(logged.map((e) => [e.type, e.eventSeq])).toEqual([
+      ['message.updated', 1],
+      ['chat.closed', 2],
+    ]);
+    expect(missed.nextAfterEvent).toBe(ack.data.lastEventSeq);
+    await again.close();
+  });
+
   it('answers a bad frame with an error envelope and changes nothing', async () => {
     // Prepare
     const chatId = await newChat();

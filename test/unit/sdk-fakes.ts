@@ -270,9 +270,13 @@ export class FakeBackend {
       data,
     });
     switch (frame.action) {
-      case 'subscribe':
-        socket.subscribed.add(String(frame.chatId));
-        return ack({ subscribed: true, lastSeq: this.stored(String(frame.chatId)).length });
+      case 'subscribe': {
+        // Like the server: the chat's positions, read once the subscription exists.
+        const chatId = String(frame.chatId);
+        socket.subscribed.add(chatId);
+        const lastEventSeq = this.events.get(chatId)?.length ?? 0;
+        return { ...ack({ subscribed: true, lastSeq: this.stored(chatId).length, lastEventSeq }), chatId };
+      }
       case 'unsubscribe':
         socket.subscribed.delete(String(frame.chatId));
         return ack();

@@ -121,12 +121,17 @@ export class ChatClient extends ChatApi {
 
   // ---- delivery ----
 
-  /** History after `after` (default 0), then live messages, in seq order; survives reconnects. */
-  async subscribe(chatId: string, options: { after?: number } = {}): Promise<void> {
+  /**
+   * History after `after` (default 0), then live messages, in seq order; survives reconnects. Chat
+   * events (chat.*, message.updated/deleted, receipt) from now on, or after `afterEvent` when given; any
+   * missed while disconnected are caught up.
+   */
+  async subscribe(chatId: string, options: { after?: number; afterEvent?: number } = {}): Promise<void> {
+    const { after = 0, afterEvent } = options;
     if (!this.#delivery.has(chatId)) {
-      this.#delivery.add(chatId, options.after ?? 0);
+      this.#delivery.add(chatId, after, afterEvent);
       // With a live socket, wait for the subscription's ack before catching up (the contract's order).
-      const added = this.#relay.add(chatId, options.after ?? 0);
+      const added = this.#relay.add(chatId, after);
       if (added) await added;
     }
     await this.#delivery.settle(chatId);

@@ -1,7 +1,8 @@
 /**
  * What the application sees, whatever the transport: each message once, per chat in seq order (an
- * early one waits while the hole below it is fetched), every other envelope once by id, and a catch-up
- * (GET …/messages?after=) retried with backoff until it succeeds.
+ * early one waits while the hole below it is fetched), every other envelope once by id, chat events in
+ * eventSeq order (one above a hole is dropped and fetched with it), and a catch-up (GET …/messages?after=,
+ * then GET …/events?afterEvent= when the event log is ahead) retried with backoff until it succeeds.
  */
 import { retry } from './backoff.ts';
 import { isRetryable } from './http.ts';
@@ -17,6 +18,10 @@ export type Request = <T>(
 
 interface ChatState {
   lastSeq: number;
+  /** The highest eventSeq applied with none missing below (undefined: no baseline yet). */
+  lastEventSeq?: number;
+  /** The next catch-up also fetches the event log, until lastEventSeq reaches this (0: once). */
+  target?: number;
   buffer: Map<number, Message>;
   syncing: Promise<void> | undefined;
   again: boolean;
@@ -52,9 +57,30 @@ export class Delivery {
     return this.#chats.get(chatId)?.lastSeq;
   }
 
-  add(chatId: string, after: number): void {
+  /** A new chat; with `afterEvent`, its first catch-up also fetches the event log after it. */
+  add(chatId: string, after: number, afterEvent?: number): void {
     if (!this.#chats.has(chatId))
-      this.#chats.set(chatId, { lastSeq: after, buffer: new Map(), syncing: undefined, again: false });
+      this.#chats.set(chatId, {
+        lastSeq: after,
+        lastEventSeq: afterEvent,
+        target: afterEvent && 0, // given: fetch once
+        buffer: new Map(),
+        syncing: undefined,
+        again: false,
+      });
+  }
+
+  /**
+   * The chat's event log reaches `eventSeq` (a subscribe ack; undefined: unknown, e.g. a new leader
+   * tab): the next catch-up fetches what this tab lacks. Without a baseline yet, an ack is the baseline
+   * (what came before is in the chat the app reads).
+   */
+  behind(chatId: string, eventSeq?: number): void {
+    const state = this.#chats.get(chatId);
+    if (!state) return;
+    if (state.lastEventSeq === undefined) state.lastEventSeq = eventSeq;
+    else if ((eventSeq ?? Infinity) > state.lastEventSeq)
+      state.target = Math.max(state.target ?? 0, eventSeq ?? 0);
   }
 
   remove(chatId: string): void {
@@ -63,17 +89,30 @@ export class Delivery {
 
   /** Dispatches one server envelope (from a socket, a poll, or the leader tab). */
   envelope(envelope: AnyEnvelope): void {
-    const { type, chatId } = envelope;
+    const { type } = envelope;
+    const chatId = envelope.chatId as string;
     const data = (envelope as { data?: unknown }).data as Record<string, unknown> & Message & Chat;
     if (type === 'message.created') return this.ingest(data);
-    const subscribed = chatId !== undefined && this.#chats.has(chatId);
+    // A subscribe ack (an older server's has no lastEventSeq: fetch the event log once).
+    if (type === 'ack') return this.behind(chatId, data.lastEventSeq as number | undefined);
+    const state = this.#chats.get(chatId);
+    const eventSeq = (envelope as { eventSeq?: number }).eventSeq;
+    if (state && eventSeq) {
+      const last = state.lastEventSeq ?? eventSeq - 1;
+      if (eventSeq > last + 1) {
+        // Events are missing below this one: fetch them (and it) rather than apply it out of order.
+        this.behind(chatId, eventSeq);
+        return void this.catchUp(chatId).catch(() => {});
+      }
+      state.lastEventSeq = Math.max(last, eventSeq);
+    }
     if (CHAT_CHANGES.includes(type)) {
       // A socket that subscribes and watches gets a change twice (same id), the watch copy maybe with
       // leftFilter: `chats` and `chat` dedupe apart, and a leftFilter copy is news to `chats`.
       const leftFilter = (envelope as { leftFilter?: boolean }).leftFilter === true;
       if (this.watching && this.#first(`l${leftFilter}:${envelope.id}`))
         this.events.emit('chats', { type: type as ChatChangeType, chat: data, leftFilter });
-      if (subscribed && type !== 'chat.created' && this.#first(`c:${envelope.id}`))
+      if (state && type !== 'chat.created' && this.#first(`c:${envelope.id}`))
         this.events.emit('chat', { type: type as 'chat.updated', chat: data });
       return;
     }
@@ -84,7 +123,7 @@ export class Delivery {
     if (type === 'error') {
       return this.events.emit('error', data);
     }
-    if (!subscribed) return;
+    if (!state) return;
     if (type === 'message.updated' || type === 'message.deleted') this.events.emit('messageUpdated', data);
     else if (type === 'typing') {
       const { userId, isTyping, expiresInMs } = data as unknown as ChatEvents['typing'];
@@ -133,9 +172,9 @@ export class Delivery {
   }
 
   /**
-   * Fetches everything after the chat's last delivered seq, page by page, retried with backoff until it
-   * succeeds (or the chat is dropped, or the client closed). One run at a time per chat; a call during
-   * a run makes it go round once more.
+   * Fetches everything after the chat's last delivered seq (and, when it is behind, the event log after
+   * its lastEventSeq), page by page, retried with backoff until it succeeds (or the chat is dropped, or
+   * the client closed). One run at a time per chat; a call during a run makes it go round once more.
    */
   catchUp(chatId: string): Promise<void> {
     const state = this.#chats.get(chatId);
@@ -154,6 +193,20 @@ export class Delivery {
         for (const message of result.items) this.ingest(message);
         more = result.nextCursor !== undefined && result.items.length > 0;
       }
+      if (state.target === undefined) return;
+      // Envelopes also pushed live are dropped by id in envelope().
+      for (let more = true, afterEvent = state.lastEventSeq; more && current();) {
+        const result = await this.request<{ items: AnyEnvelope[]; nextAfterEvent: number; hasMore: boolean }>(
+          'GET',
+          `${chatPath(chatId)}/events?after=${state.lastSeq}&afterEvent=${afterEvent}`,
+        );
+        for (const envelope of result.items) this.envelope(envelope);
+        afterEvent = result.nextAfterEvent;
+        more = result.hasMore;
+      }
+      // A read that does not show an event known to exist yet (eventually consistent) is retried.
+      if (state.lastEventSeq! < state.target) throw new Error('events missing');
+      state.target = undefined;
     };
     const run = async (): Promise<void> => {
       do {

@@ -103,7 +103,7 @@ export class Realtime {
     if (this.#conn?.opened) {
       const conn = this.#conn;
       try {
-        await conn.request({ action: 'subscribe', chatId });
+        await this.#subscribe(conn, chatId);
         if (conn === this.#conn) this.hooks.synced([chatId]);
       } catch (error) {
         this.hooks.error(error);
@@ -146,11 +146,24 @@ export class Realtime {
   #receive(envelope: AnyEnvelope): void {
     const cursor = envelope.chatId === undefined ? undefined : this.#cursors.get(envelope.chatId);
     if (cursor) {
-      const { type, seq, eventSeq } = envelope as { type: string; seq?: number; eventSeq?: number };
+      const { type, seq, eventSeq, data } = envelope as {
+        type: string;
+        seq?: number;
+        eventSeq?: number;
+        data?: { lastEventSeq?: number };
+      };
       if (type === 'message.created' && seq) cursor.after = Math.max(cursor.after, seq);
       if (eventSeq !== undefined) cursor.afterEvent = Math.max(cursor.afterEvent ?? 0, eventSeq);
+      // A subscribe ack's lastEventSeq (a chat's, in chat.* data, equals its eventSeq): a first one is
+      // where a later poll of the event log starts.
+      cursor.afterEvent ??= data?.lastEventSeq;
     }
     this.hooks.envelope(envelope);
+  }
+
+  /** Subscribes a chat; its ack (with `chatId`, `data.lastSeq`, `data.lastEventSeq`) goes on as an envelope. */
+  async #subscribe(conn: Connection, chatId: string, timeoutMs?: number): Promise<void> {
+    this.#receive(await conn.request({ action: 'subscribe', chatId }, timeoutMs));
   }
 
   // ---- socket ----
@@ -190,7 +203,7 @@ export class Realtime {
     const timeoutMs = this.timing.openTimeoutMs;
     try {
       await Promise.all([
-        ...chatIds.map((chatId) => conn.request({ action: 'subscribe', chatId }, timeoutMs)),
+        ...chatIds.map((chatId) => this.#subscribe(conn, chatId, timeoutMs)),
         this.#watch
           ? conn.request({ action: 'watchChats', filter: this.#watch }, timeoutMs)
           : chatIds.length === 0 && conn.request({ action: 'ping' }, timeoutMs),

@@ -118,10 +118,14 @@ export class Relay {
     };
   }
 
-  /** This tab runs the transport (alone, or as the leader of its tabs). */
+  /**
+   * This tab runs the transport (alone, or as the leader of its tabs). A new leader's engine knows no
+   * event log position: the first catch-up of each chat fetches the event log once.
+   */
   #lead(): void {
     if (this.#engine) return;
     const { options, timing, request, delivery, events } = this.#deps;
+    this.#behind();
     const tabs = (): Tabs | undefined => (this.#tabs?.leader ? this.#tabs : undefined);
     const engine = new Realtime(
       request,
@@ -159,10 +163,21 @@ export class Relay {
     this.#remote.clear();
   }
 
-  /** A (new) leader: tell it what this tab follows, and catch up in case the handover lost anything. */
+  /**
+   * A (new) leader: tell it what this tab follows, and catch up (messages and the event log) in case the
+   * handover lost anything.
+   */
   #follow(): void {
     this.#announce();
-    this.#catchUp(this.#deps.delivery.chatIds());
+    this.#catchUp(this.#behind());
+  }
+
+  /** This tab's chats, each marked to fetch the event log once on its next catch-up. */
+  #behind(): string[] {
+    const { delivery } = this.#deps;
+    const chatIds = delivery.chatIds();
+    for (const chatId of chatIds) delivery.behind(chatId);
+    return chatIds;
   }
 
   #announce(): void {
