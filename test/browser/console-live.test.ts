@@ -4,79 +4,15 @@
  * blocked in the browser (the SDK's HTTP polling fallback keeps list and messages live), and an XSS
  * corpus in messages, visitor names, subjects and metadata that must render inert.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { launchChromium, UI_TIMEOUT } from '../support/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { UI_TIMEOUT } from '../support/browser.ts';
+import { listItem, log, poll, unique, useConsoleCloud } from './console-fixtures.ts';
 
-interface Visitor {
-  token: string;
-}
-
-let cloud: LocalCloud;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-let counter = 0;
-const unique = (prefix: string) => `${prefix} ${Date.now().toString(36)}-${++counter}`;
-
-const api = async <T>(method: string, path: string, token?: string, body?: unknown): Promise<T> => {
-  const response = await fetch(`${cloud.urls.http}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-};
-const newVisitor = (name = 'Val Visitor') =>
-  api<Visitor>('POST', '/v1/visitors', undefined, { tenantId: 'demo', name });
-const openChat = (visitor: Visitor, input: { subject?: string; metadata?: Record<string, unknown> }) =>
-  api<{ chatId: string }>('POST', '/v1/chats', visitor.token, input);
-const say = (visitor: Visitor, chatId: string, text: string) =>
-  api('POST', `/v1/chats/${chatId}/messages`, visitor.token, {
-    clientMessageId: `cm-${++counter}-${Date.now()}`,
-    type: 'text',
-    text,
-  });
-
-const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: UI_TIMEOUT, interval: 100 });
-const listItem = (page: Page, text: string) =>
-  page.getByTestId('chat-list').getByRole('button').filter({ hasText: text });
-const log = (page: Page) => page.getByRole('log');
-
-/** A signed-in console page; `prepare` runs before the page loads (e.g. to block WebSockets). */
-const signIn = async (agentId: string, state: string, prepare?: (page: Page) => Promise<void>) => {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  await prepare?.(page);
-  await page.goto(`${cloud.urls.web}/console`);
-  await page.getByRole('textbox', { name: 'Agent id', exact: true }).fill(agentId);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.locator(`#connection[data-state="${state}"]`).waitFor({ timeout: UI_TIMEOUT });
-  return page;
-};
-
-beforeAll(async () => {
-  [cloud, browser] = await Promise.all([
-    startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} }),
-    launchChromium(),
-  ]);
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await cloud?.stop();
-});
+const { newVisitor, openChat, say, request, signIn } = useConsoleCloud();
 
 describe('agent console live list', { timeout: 90_000 }, () => {
   it('shows only chats matching metadata__department=sales, and stays live', async () => {
-    const page = await signIn('agent-filter', 'live');
+    const page = await signIn('agent-filter');
     const visitor = await newVisitor();
     const salesBefore = unique('Sales before');
     const supportBefore = unique('Support before');
@@ -110,12 +46,14 @@ describe('agent console live list', { timeout: 90_000 }, () => {
 
   it('keeps the list and the messages live over HTTP polling when WebSockets are blocked', async () => {
     let blocked = 0;
-    const page = await signIn('agent-polling', 'polling', (p) =>
-      p.routeWebSocket(/.*/, (ws) => {
-        blocked++;
-        ws.close({ code: 1006 });
-      }),
-    );
+    const page = await signIn('agent-polling', {
+      state: 'polling',
+      prepare: (p) =>
+        p.routeWebSocket(/.*/, (ws) => {
+          blocked++;
+          ws.close({ code: 1006 });
+        }),
+    });
     expect(blocked).toBeGreaterThan(0);
     expect(await page.locator('#connection').textContent()).toContain('Polling');
 
@@ -130,7 +68,7 @@ describe('agent console live list', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     await poll(async () =>
       (
-        await api<{ items: { text: string }[] }>(
+        await request<{ items: { text: string }[] }>(
           'GET',
           `/v1/chats/${chat.chatId}/messages?after=0`,
           visitor.token,
@@ -145,7 +83,7 @@ describe('agent console live list', { timeout: 90_000 }, () => {
   });
 
   it('pages back through a long history with "Load earlier messages"', async () => {
-    const page = await signIn('agent-history', 'live');
+    const page = await signIn('agent-history');
     const visitor = await newVisitor();
     const subject = unique('Long chat');
     const chat = await openChat(visitor, { subject });
@@ -172,11 +110,13 @@ describe('agent console live list', { timeout: 90_000 }, () => {
 
   it('renders an XSS corpus in messages, names, subjects and metadata as inert text', async () => {
     const dialogs: string[] = [];
-    const page = await signIn('agent-xss', 'live', async (p) => {
-      p.on('dialog', (dialog) => {
-        dialogs.push(dialog.message());
-        void dialog.dismiss();
-      });
+    const page = await signIn('agent-xss', {
+      prepare: async (p) => {
+        p.on('dialog', (dialog) => {
+          dialogs.push(dialog.message());
+          void dialog.dismiss();
+        });
+      },
     });
     const long = `${'ﷺ'.repeat(10)}${'W'.repeat(7900)}`;
     const corpus = [

@@ -6,82 +6,19 @@
  */
 import { mkdirSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { launchChromium, UI_TIMEOUT } from '../support/browser.ts';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { UI_TIMEOUT } from '../support/browser.ts';
 import { png } from '../support/png.ts';
+import { listItem, log, poll, unique, useConsoleCloud } from './console-fixtures.ts';
 
-interface Visitor {
-  visitorId: string;
-  token: string;
-}
-interface ChatRow {
-  chatId: string;
-  lastSeq: number;
-}
-interface MessageRow {
-  seq: number;
-  text: string;
-  senderId: string;
-  messageId: string;
-}
+const setup = useConsoleCloud();
+const { newVisitor, openChat, say, messagesOf, request, signIn } = setup;
 
-let cloud: LocalCloud;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-let counter = 0;
-const unique = (prefix: string) => `${prefix} ${Date.now().toString(36)}-${++counter}`;
-
-const api = async <T>(method: string, path: string, token?: string, body?: unknown): Promise<T> => {
-  const response = await fetch(`${cloud.urls.http}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-};
-
-const newVisitor = (name = 'Vera Visitor') =>
-  api<Visitor>('POST', '/v1/visitors', undefined, { tenantId: 'demo', name });
-const openChat = (visitor: Visitor, input: { subject?: string; metadata?: Record<string, unknown> }) =>
-  api<ChatRow>('POST', '/v1/chats', visitor.token, input);
-const say = (visitor: Visitor, chatId: string, text: string) =>
-  api<MessageRow>('POST', `/v1/chats/${chatId}/messages`, visitor.token, {
-    clientMessageId: `cm-${++counter}-${Date.now()}`,
-    type: 'text',
-    text,
-  });
-const messagesOf = async (visitor: Visitor, chatId: string) =>
-  (await api<{ items: MessageRow[] }>('GET', `/v1/chats/${chatId}/messages?after=0&limit=100`, visitor.token))
-    .items;
-
-/** A fresh browser context signed in to the console as `agentId`, its list loaded and the socket live. */
-const signIn = async (agentId: string): Promise<Page> => {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${cloud.urls.web}/console`);
-  await page.getByRole('textbox', { name: 'Agent id', exact: true }).fill(agentId);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.locator('#connection[data-state="live"]').waitFor({ timeout: UI_TIMEOUT });
-  return page;
-};
-
-/** Waits for a condition of the page (vitest has no locator matchers): re-reads until it holds. */
-const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: UI_TIMEOUT, interval: 100 });
 const text = (locator: Locator) =>
   poll(async () => (await locator.textContent({ timeout: UI_TIMEOUT })) ?? '');
 const focused = (locator: Locator) => poll(() => locator.evaluate((node) => node === document.activeElement));
 
-const listItem = (page: Page, text: string) =>
-  page.getByTestId('chat-list').getByRole('button').filter({ hasText: text });
-const log = (page: Page) => page.getByRole('log');
 const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
 
 /** A visitor chat with a first message, shown and selected in the console. */
@@ -93,19 +30,6 @@ const selectNewChat = async (page: Page, subject: string, first = 'Hello from th
   await log(page).getByText(first).waitFor({ timeout: UI_TIMEOUT });
   return { visitor, chat };
 };
-
-beforeAll(async () => {
-  [cloud, browser] = await Promise.all([
-    startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} }),
-    launchChromium(),
-  ]);
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await cloud?.stop();
-});
 
 describe('agent console', { timeout: 90_000 }, () => {
   it('signs in with "Agent id" / "Sign in" and shows a new visitor chat without a reload', async () => {
@@ -123,13 +47,12 @@ describe('agent console', { timeout: 90_000 }, () => {
   });
 
   it('deployed (no dev tokens): signs in from a #token= fragment or a pasted agent token', async () => {
-    const { token } = await api<{ token: string }>('POST', '/v1/dev/tokens', undefined, {
+    const { token } = await request<{ token: string }>('POST', '/v1/dev/tokens', undefined, {
       tenantId: 'demo',
       userId: 'agent-idp',
       role: 'agent',
     });
-    const context = await browser.newContext();
-    contexts.push(context);
+    const context = await setup.newContext();
     // config.json as a deployment serves it: no development sign-in.
     await context.route('**/config.json', async (route) => {
       const response = await route.fetch();
@@ -137,13 +60,13 @@ describe('agent console', { timeout: 90_000 }, () => {
     });
 
     const fromFragment = await context.newPage();
-    await fromFragment.goto(`${cloud.urls.web}/console#token=${token}`);
+    await fromFragment.goto(`${setup.cloud.urls.web}/console#token=${token}`);
     await fromFragment.locator('#connection[data-state="live"]').waitFor({ timeout: UI_TIMEOUT });
     await text(fromFragment.getByTestId('me')).toBe('agent-idp');
     expect(new URL(fromFragment.url()).hash).toBe(''); // the token leaves the address bar
 
     const pasted = await context.newPage(); // its own sessionStorage: signed out
-    await pasted.goto(`${cloud.urls.web}/console`);
+    await pasted.goto(`${setup.cloud.urls.web}/console`);
     const tokenBox = pasted.getByRole('textbox', { name: 'Agent token' });
     await tokenBox.fill((await newVisitor()).token);
     expect(await pasted.getByRole('textbox', { name: 'Agent id' }).count()).toBe(0);
@@ -168,7 +91,7 @@ describe('agent console', { timeout: 90_000 }, () => {
     await expect
       .poll(
         async () => {
-          const { items } = await api<{
+          const { items } = await request<{
             items: { type: string; data: { userId?: string; isTyping?: boolean } }[];
           }>('GET', `/v1/chats/${chat.chatId}/events?after=100&waitSeconds=0`, visitor.token);
           return items.some((e) => e.type === 'typing' && e.data.userId === 'agent-live' && e.data.isTyping);
@@ -187,10 +110,10 @@ describe('agent console', { timeout: 90_000 }, () => {
     await text(mine.getByTestId('receipt')).toBe('Sent');
 
     // The visitor types, then reads the agent's message: both show in the console.
-    await api('POST', `/v1/chats/${chat.chatId}/typing`, visitor.token, { isTyping: true });
+    await request('POST', `/v1/chats/${chat.chatId}/typing`, visitor.token, { isTyping: true });
     await text(page.getByTestId('typing')).toContain('is typing');
     const agentMessage = (await messagesOf(visitor, chat.chatId)).find((m) => m.text === 'Hi, I am on it');
-    await api('POST', `/v1/chats/${chat.chatId}/read`, visitor.token, { seq: agentMessage?.seq });
+    await request('POST', `/v1/chats/${chat.chatId}/read`, visitor.token, { seq: agentMessage?.seq });
     await text(mine.getByTestId('receipt')).toBe('Read');
 
     // The visitor's next message clears the typing line.
@@ -297,7 +220,7 @@ describe('agent console', { timeout: 90_000 }, () => {
     expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
     expect(await link.textContent()).toContain('pixel.png');
     const items = (
-      await api<{ items: { type: string; attachment?: { fileName: string } }[] }>(
+      await request<{ items: { type: string; attachment?: { fileName: string } }[] }>(
         'GET',
         `/v1/chats/${chat.chatId}/messages?after=0`,
         visitor.token,
@@ -338,10 +261,9 @@ describe('agent console', { timeout: 90_000 }, () => {
   });
 
   it('has no serious or critical axe-core violations, and saves a screenshot', async () => {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    contexts.push(context);
+    const context = await setup.newContext({ viewport: { width: 1400, height: 900 } });
     const signInPage = await context.newPage();
-    await signInPage.goto(`${cloud.urls.web}/console`);
+    await signInPage.goto(`${setup.cloud.urls.web}/console`);
     await signInPage.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
     const serious = (results: Awaited<ReturnType<AxeBuilder['analyze']>>) =>
       results.violations

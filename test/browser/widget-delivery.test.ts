@@ -7,18 +7,17 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { launchChromium, UI_TIMEOUT } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../infra/local/cloud.ts';
+import { UI_TIMEOUT } from '../support/browser.ts';
 import {
-  type Agent,
-  agentOf,
   chatIdOf,
   say,
   seqs,
   storedSession,
   texts,
+  useWidgetCloud,
   waitForItem,
   waitForStatus,
   widgetOf,
@@ -84,39 +83,20 @@ ${scripts.map((script) => `<script>${script}</script>`).join('\n')}
 };
 
 describe('widget delivery', { timeout: 120_000 }, () => {
-  let cloud: LocalCloud;
-  let browser: Browser;
-  let agent: Agent;
+  const setup = useWidgetCloud();
   let host: { url: string; server: Server };
-  const contexts: BrowserContext[] = [];
-
-  const newContext = async (): Promise<BrowserContext> => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    return context;
-  };
 
   beforeAll(async () => {
-    [cloud, browser] = await Promise.all([
-      startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} }),
-      launchChromium(),
-    ]);
-    [agent, host] = await Promise.all([agentOf(cloud.urls.http), startHostSite(cloud)]);
+    host = await startHostSite(setup.cloud);
   });
 
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
+  afterAll(() => {
     host?.server.close();
-    await cloud?.stop();
   });
 
   it('works embedded on another origin under a strict CSP, replaying the calls queued before it loaded', async () => {
     // Prepare + act: the host page (127.0.0.1) loads widget.js from the web origin (localhost), twice.
-    const context = await newContext();
+    const context = await setup.newContext();
     const page = await context.newPage();
     await page.goto(host.url);
     const w = widgetOf(page);
@@ -136,7 +116,7 @@ describe('widget delivery', { timeout: 120_000 }, () => {
     await w.send.click();
     await waitForItem(page, 'Hello from another origin');
     const chatId = await chatIdOf(page);
-    await agent.send(chatId, 'Welcome, Jane');
+    await setup.agent.send(chatId, 'Welcome, Jane');
     await waitForItem(page, 'Welcome, Jane');
 
     // Assess: the host heard each message once, in order; identify() reached the chat; no CSP violation.
@@ -146,7 +126,7 @@ describe('widget delivery', { timeout: 120_000 }, () => {
     expect(await page.evaluate(() => (window as unknown as { statuses: string[] }).statuses)).toContain(
       'live',
     );
-    expect((await agent.chat(chatId)).metadata).toMatchObject({ visitor: { name: 'Jane Host' } });
+    expect((await setup.agent.chat(chatId)).metadata).toMatchObject({ visitor: { name: 'Jane Host' } });
     expect(await page.evaluate(() => (window as unknown as { csp: string[] }).csp)).toEqual([]);
 
     // Assess: the host's styles stay out of the widget, the widget's out of the host.
@@ -165,7 +145,7 @@ describe('widget delivery', { timeout: 120_000 }, () => {
 
   it('takes its look and texts from init options', async () => {
     // Act: the host page initialises the widget with its own options.
-    const context = await newContext();
+    const context = await setup.newContext();
     const page = await context.newPage();
     const options = {
       position: 'left',
@@ -196,7 +176,7 @@ describe('widget delivery', { timeout: 120_000 }, () => {
 
   it('falls back to polling when WebSockets are blocked, and back to Live without losing or repeating', async () => {
     // Prepare: every WebSocket refused (a proxy that blocks upgrades); faster socket probes for the test.
-    const context = await newContext();
+    const context = await setup.newContext();
     let blocked = true;
     await context.routeWebSocket(/.*/, (ws) => {
       if (blocked) void ws.close();
@@ -212,16 +192,16 @@ describe('widget delivery', { timeout: 120_000 }, () => {
 
     // Assess: Polling (within 30 s), and messages flow both ways.
     await waitForStatus(page, 'Polling');
-    await agent.send(chatId, 'Answer while polling');
+    await setup.agent.send(chatId, 'Answer while polling');
     await waitForItem(page, 'Answer while polling');
     await say(page, 'Second while polling');
     await waitForItem(page, 'Second while polling');
 
     // Act: the proxy lets sockets through again; the agent keeps writing meanwhile.
     blocked = false;
-    await agent.send(chatId, 'During the switch');
+    await setup.agent.send(chatId, 'During the switch');
     await waitForStatus(page, 'Live');
-    await agent.send(chatId, 'Answer after Live');
+    await setup.agent.send(chatId, 'Answer after Live');
     await waitForItem(page, 'Answer after Live');
 
     // Assess: everything once, in order, in the widget and on the host's listener.
@@ -237,27 +217,27 @@ describe('widget delivery', { timeout: 120_000 }, () => {
     expect(await page.evaluate(() => (window as unknown as { heard: string[] }).heard)).toEqual(
       expected.map((text, i) => `${i + 1}:${text}`),
     );
-    expect((await agent.messages(chatId)).map((m) => m.text)).toEqual(expected);
+    expect((await setup.agent.messages(chatId)).map((m) => m.text)).toEqual(expected);
   });
 
   it('keeps one socket for two tabs of a visitor, both in sync, and loses nothing when the leader closes', async () => {
     // Prepare: tab 1 starts the conversation; tab 2 opens the same site.
-    const context = await newContext();
+    const context = await setup.newContext();
     const sockets = new Map<Page, number>();
     context.on('page', (p) => p.on('websocket', () => sockets.set(p, (sockets.get(p) ?? 0) + 1)));
     const first = await context.newPage();
-    await first.goto(`${cloud.urls.web}/`);
+    await first.goto(`${setup.cloud.urls.web}/`);
     await say(first, 'From tab 1');
     await waitForItem(first, 'From tab 1');
     const chatId = await chatIdOf(first);
     await waitForStatus(first, 'Live');
     const second = await context.newPage();
-    await second.goto(`${cloud.urls.web}/`);
+    await second.goto(`${setup.cloud.urls.web}/`);
     await widgetOf(second).launcher.click();
     await waitForItem(second, 'From tab 1');
 
     // Act + assess: the agent's message and tab 2's message show in both tabs.
-    await agent.send(chatId, 'Agent to both');
+    await setup.agent.send(chatId, 'Agent to both');
     await say(second, 'From tab 2');
     for (const page of [first, second]) {
       await waitForItem(page, 'Agent to both');
@@ -268,7 +248,7 @@ describe('widget delivery', { timeout: 120_000 }, () => {
 
     // Act: the leader tab closes; the agent writes at once.
     await first.close();
-    await agent.send(chatId, 'After the leader left');
+    await setup.agent.send(chatId, 'After the leader left');
     await say(second, 'Tab 2 carries on');
 
     // Assess: tab 2 took over the socket; nothing lost, nothing twice.
@@ -282,14 +262,14 @@ describe('widget delivery', { timeout: 120_000 }, () => {
       'Tab 2 carries on',
     ];
     await expect.poll(() => texts(second), { timeout: UI_TIMEOUT }).toEqual(expected);
-    expect((await agent.messages(chatId)).map((m) => m.text)).toEqual(expected);
+    expect((await setup.agent.messages(chatId)).map((m) => m.text)).toEqual(expected);
     await waitForStatus(second, 'Live');
     expect(sockets.get(second)).toBe(1);
   });
 
   it('delivers a message left in the outbox exactly once after a reload', async () => {
     // Prepare: a conversation; then sends cannot reach the server (socket frames dropped, POSTs failing).
-    const context = await newContext();
+    const context = await setup.newContext();
     let dropSends = false;
     await context.routeWebSocket(/.*/, (ws) => {
       const server = ws.connectToServer();
@@ -302,7 +282,7 @@ describe('widget delivery', { timeout: 120_000 }, () => {
       dropSends && route.request().method() === 'POST' ? route.abort() : route.fallback(),
     );
     const page = await context.newPage();
-    await page.goto(`${cloud.urls.web}/`);
+    await page.goto(`${setup.cloud.urls.web}/`);
     await say(page, 'Before the outage');
     await waitForItem(page, 'Before the outage');
     const chatId = await chatIdOf(page);
@@ -321,7 +301,7 @@ describe('widget delivery', { timeout: 120_000 }, () => {
     await widgetOf(page).launcher.click();
     await waitForItem(page, 'Left in the outbox');
     await expect
-      .poll(async () => (await agent.messages(chatId)).map((m) => m.text), { timeout: UI_TIMEOUT })
+      .poll(async () => (await setup.agent.messages(chatId)).map((m) => m.text), { timeout: UI_TIMEOUT })
       .toEqual(['Before the outage', 'Left in the outbox']);
     await expect.poll(() => texts(page)).toEqual(['Before the outage', 'Left in the outbox']);
     expect(await page.getByRole('log').locator('li.pend').count()).toBe(0);
@@ -329,13 +309,13 @@ describe('widget delivery', { timeout: 120_000 }, () => {
 
   it('measures a returning visitor: requests from page load to Live', async () => {
     // Prepare: a visitor with a conversation.
-    const context = await newContext();
+    const context = await setup.newContext();
     const page = await context.newPage();
-    await page.goto(`${cloud.urls.web}/`);
+    await page.goto(`${setup.cloud.urls.web}/`);
     await say(page, 'Measure me');
     await waitForItem(page, 'Measure me');
     await waitForStatus(page, 'Live');
-    expect((await storedSession(page, cloud.urls.http))?.chatId).toBeTruthy();
+    expect((await storedSession(page, setup.cloud.urls.http))?.chatId).toBeTruthy();
 
     // Act: reload, recording every request until the status says Live.
     const requests: string[] = [];

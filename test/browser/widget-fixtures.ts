@@ -1,13 +1,18 @@
 /**
- * What the widget's browser tests share: the widget found by the contract's accessible names, the
- * visitor's stored session, and an agent who talks through the HTTP API with a development token.
+ * What the widget's browser tests share: the file's local cloud, Chromium and agent, the widget found by
+ * the contract's accessible names, the visitor's stored session, and an agent who talks through the
+ * HTTP API with a development token.
  */
 import { randomUUID } from 'node:crypto';
 import type { Locator, Page } from 'playwright-core';
+import { beforeAll } from 'vitest';
 import WebSocket from 'ws';
+import type { LocalCloudOptions } from '../../infra/local/cloud.ts';
 import type { Chat, Message } from '../../shared/domain/schemas.ts';
 import { ChatClient, type ChatEvents, type WebSocketFactory } from '../../web/sdk/index.ts';
 import { UI_TIMEOUT } from '../support/browser.ts';
+import { api } from '../support/clients.ts';
+import { useLocalCloud } from './local-cloud.ts';
 
 /** The widget on a page, by the names CONTRACT.md promises. */
 export const widgetOf = (page: Page) => {
@@ -79,39 +84,31 @@ export const chatIdOf = async (page: Page): Promise<string> => {
 
 /** An agent of tenant `demo` using the HTTP API. */
 export const agentOf = async (httpUrl: string, userId = 'agent-ann') => {
-  const minted = await fetch(`${httpUrl}/v1/dev/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ tenantId: 'demo', userId, role: 'agent' }),
+  const client = api(httpUrl);
+  const { token } = await client.ok<{ token: string }>('POST', '/v1/dev/tokens', undefined, {
+    tenantId: 'demo',
+    userId,
+    role: 'agent',
   });
-  if (!minted.ok) throw new Error(`dev token: ${minted.status} ${await minted.text()}`);
-  const { token } = (await minted.json()) as { token: string };
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${httpUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
+  const request = <T>(method: string, path: string, body?: unknown) =>
+    client.ok<T>(method, path, token, body);
   return {
     userId,
-    api,
+    api: request,
     send: (chatId: string, text: string) =>
-      api<Message>('POST', `/v1/chats/${chatId}/messages`, {
+      request<Message>('POST', `/v1/chats/${chatId}/messages`, {
         clientMessageId: randomUUID(),
         type: 'text',
         text,
       }),
     messages: async (chatId: string) =>
-      (await api<{ items: Message[] }>('GET', `/v1/chats/${chatId}/messages?after=0&limit=100`)).items,
-    typing: (chatId: string, isTyping: boolean) => api('POST', `/v1/chats/${chatId}/typing`, { isTyping }),
-    assign: (chatId: string) => api<Chat>('POST', `/v1/chats/${chatId}/assign`, { agentId: userId }),
-    read: (chatId: string, seq: number) => api('POST', `/v1/chats/${chatId}/read`, { seq }),
-    chat: (chatId: string) => api<Chat>('GET', `/v1/chats/${chatId}`),
-    close: (chatId: string) => api<Chat>('PATCH', `/v1/chats/${chatId}`, { status: 'closed' }),
+      (await request<{ items: Message[] }>('GET', `/v1/chats/${chatId}/messages?after=0&limit=100`)).items,
+    typing: (chatId: string, isTyping: boolean) =>
+      request('POST', `/v1/chats/${chatId}/typing`, { isTyping }),
+    assign: (chatId: string) => request<Chat>('POST', `/v1/chats/${chatId}/assign`, { agentId: userId }),
+    read: (chatId: string, seq: number) => request('POST', `/v1/chats/${chatId}/read`, { seq }),
+    chat: (chatId: string) => request<Chat>('GET', `/v1/chats/${chatId}`),
+    close: (chatId: string) => request<Chat>('PATCH', `/v1/chats/${chatId}`, { status: 'closed' }),
     /** The agent's own live connection to a chat (the SDK in Node): what it receives, by type. */
     watch: async (chatId: string) => {
       const client = new ChatClient({ httpUrl, token, WebSocket: WebSocket as unknown as WebSocketFactory });
@@ -125,3 +122,36 @@ export const agentOf = async (httpUrl: string, userId = 'agent-ann') => {
   };
 };
 export type Agent = Awaited<ReturnType<typeof agentOf>>;
+
+/**
+ * Registers the file's (or describe block's) local cloud, Chromium and agent `agent-ann`; `options`
+ * go to the local cloud (e.g. `env`). Each test's browser contexts close after it.
+ */
+export const useWidgetCloud = (options: LocalCloudOptions = {}) => {
+  const local = useLocalCloud(options);
+  let agent: Agent | undefined;
+  beforeAll(async () => {
+    agent = await agentOf(local.cloud.urls.http);
+  });
+
+  return {
+    get cloud() {
+      return local.cloud;
+    },
+    get agent(): Agent {
+      if (!agent) throw new Error('the agent signs in in beforeAll');
+      return agent;
+    },
+    newContext: local.newContext,
+    /** A new visitor: a fresh browser context on the demo page; `errors` collects its console errors. */
+    visitorPage: async (errors?: string[]): Promise<Page> => {
+      const page = await (await local.newContext()).newPage();
+      if (errors) {
+        page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+        page.on('pageerror', (error) => errors.push(error.message));
+      }
+      await page.goto(`${local.cloud.urls.web}/`);
+      return page;
+    },
+  };
+};

@@ -3,17 +3,14 @@
  * clock tolerance): an expired token is renewed for the same visitor and chat; the host's commands
  * (toggle, off, reset) behave. One local cloud and one browser for the file.
  */
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { launchChromium, UI_TIMEOUT } from '../support/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { UI_TIMEOUT } from '../support/browser.ts';
 import {
-  type Agent,
-  agentOf,
   chatIdOf,
   say,
   storedSession,
   texts,
+  useWidgetCloud,
   waitForItem,
   waitForStatus,
   widgetOf,
@@ -22,53 +19,21 @@ import {
 type Host = { ChatWidget: (...args: unknown[]) => void; seen: unknown[] };
 
 describe('widget session', { timeout: 90_000 }, () => {
-  let cloud: LocalCloud;
-  let browser: Browser;
-  let agent: Agent;
-  const contexts: BrowserContext[] = [];
-
-  const visitorPage = async (): Promise<Page> => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${cloud.urls.web}/`);
-    return page;
-  };
-
-  beforeAll(async () => {
-    [cloud, browser] = await Promise.all([
-      startLocalCloud({
-        webPort: 0,
-        httpPort: 0,
-        wsPort: 0,
-        demoTexts: {},
-        env: { VISITOR_TOKEN_TTL_SECONDS: '2', AUTH_CLOCK_TOLERANCE_SECONDS: '0' },
-      }),
-      launchChromium(),
-    ]);
-    agent = await agentOf(cloud.urls.http);
-  });
-
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await cloud?.stop();
+  const setup = useWidgetCloud({
+    env: { VISITOR_TOKEN_TTL_SECONDS: '2', AUTH_CLOCK_TOLERANCE_SECONDS: '0' },
   });
 
   it('renews an expired visitor token for the same visitor and chat', async () => {
     // Prepare: a conversation; then the visitor's token expires (the API refuses it).
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     await say(page, 'Before expiry');
     await waitForItem(page, 'Before expiry');
     const chatId = await chatIdOf(page);
-    const before = await storedSession(page, cloud.urls.http);
+    const before = await storedSession(page, setup.cloud.urls.http);
     expect(before?.refreshToken).toBeTruthy();
     const refused = async () =>
       (
-        await fetch(`${cloud.urls.http}/v1/chats/${chatId}`, {
+        await fetch(`${setup.cloud.urls.http}/v1/chats/${chatId}`, {
           headers: { authorization: `Bearer ${before?.token}` },
         })
       ).status;
@@ -81,22 +46,22 @@ describe('widget session', { timeout: 90_000 }, () => {
     await waitForStatus(page, 'Live');
     await say(page, 'After expiry');
     await waitForItem(page, 'After expiry');
-    await agent.send(chatId, 'Still the same chat');
+    await setup.agent.send(chatId, 'Still the same chat');
 
     // Assess: same visitor, same chat, a new token; everything in that chat, once.
     await waitForItem(page, 'Still the same chat');
-    const after = await storedSession(page, cloud.urls.http);
+    const after = await storedSession(page, setup.cloud.urls.http);
     expect(after?.visitorId).toBe(before?.visitorId);
     expect(after?.chatId).toBe(chatId);
     expect(after?.token).not.toBe(before?.token);
     const all = ['Before expiry', 'After expiry', 'Still the same chat'];
-    await expect.poll(async () => (await agent.messages(chatId)).map((m) => m.text)).toEqual(all);
+    await expect.poll(async () => (await setup.agent.messages(chatId)).map((m) => m.text)).toEqual(all);
     await expect.poll(() => texts(page)).toEqual(all);
   });
 
   it('follows the host commands toggle, off and reset', async () => {
     // Prepare: a host listener for open/close/message.
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     const w = widgetOf(page);
     await page.evaluate(() => {
       const host = window as unknown as Host & { onMessage: (m: unknown) => void };
@@ -110,7 +75,7 @@ describe('widget session', { timeout: 90_000 }, () => {
     expect(await w.launcher.getAttribute('aria-expanded')).toBe('true');
     await say(page, 'First visitor');
     await waitForItem(page, 'First visitor');
-    const first = await storedSession(page, cloud.urls.http);
+    const first = await storedSession(page, setup.cloud.urls.http);
 
     // Act: the host stops listening to messages, closes the panel and signs the visitor out.
     await page.evaluate(() => {
@@ -122,11 +87,11 @@ describe('widget session', { timeout: 90_000 }, () => {
 
     // Assess: closed, empty, nothing stored; the next message is a new visitor's new chat.
     expect(await w.launcher.getAttribute('aria-expanded')).toBe('false');
-    expect(await storedSession(page, cloud.urls.http)).toBeUndefined();
+    expect(await storedSession(page, setup.cloud.urls.http)).toBeUndefined();
     await say(page, 'Second visitor');
     await waitForItem(page, 'Second visitor');
     expect(await texts(page)).toEqual(['Second visitor']);
-    const second = await storedSession(page, cloud.urls.http);
+    const second = await storedSession(page, setup.cloud.urls.http);
     expect(second?.visitorId).not.toBe(first?.visitorId);
     expect(second?.chatId).not.toBe(first?.chatId);
     const seen = await page.evaluate(() =>

@@ -5,67 +5,33 @@
  */
 import { mkdirSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { launchChromium, UI_TIMEOUT } from '../support/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { UI_TIMEOUT } from '../support/browser.ts';
 import { png } from '../support/png.ts';
 import {
-  type Agent,
-  agentOf,
   chatIdOf,
   item,
   say,
   seqs,
   storedSession,
   texts,
+  useWidgetCloud,
   waitForItem,
   waitForStatus,
   widgetOf,
 } from './widget-fixtures.ts';
 
 describe('widget', { timeout: 90_000 }, () => {
-  let cloud: LocalCloud;
-  let browser: Browser;
-  let agent: Agent;
-  /** Console errors of every page (a CSP violation or an exception would show here). */
-  const errors: string[] = [];
-
-  const contexts: BrowserContext[] = [];
-
-  const visitorPage = async (): Promise<Page> => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${cloud.urls.web}/`);
-    return page;
-  };
-
-  beforeAll(async () => {
-    [cloud, browser] = await Promise.all([
-      startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} }),
-      launchChromium(),
-    ]);
-    agent = await agentOf(cloud.urls.http);
-  });
-
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await cloud?.stop();
-  });
+  const setup = useWidgetCloud();
 
   it('talks live both ways between a visitor and an agent', async () => {
-    // Prepare: a visitor on the demo page; nothing is created before the first message.
-    const page = await visitorPage();
+    // Prepare: a visitor on the demo page (its console errors: a CSP violation or an exception would
+    // show here); nothing is created before the first message.
+    const errors: string[] = [];
+    const page = await setup.visitorPage(errors);
     const w = widgetOf(page);
     await expect.poll(() => w.launcher.getAttribute('aria-expanded')).toBe('false');
-    expect(await storedSession(page, cloud.urls.http)).toBeUndefined();
+    expect(await storedSession(page, setup.cloud.urls.http)).toBeUndefined();
 
     // Act: the visitor writes.
     await say(page, 'Hello, is anyone there?');
@@ -74,10 +40,10 @@ describe('widget', { timeout: 90_000 }, () => {
     await waitForItem(page, 'Hello, is anyone there?');
     const chatId = await chatIdOf(page);
     await waitForStatus(page, 'Live');
-    expect((await agent.messages(chatId)).map((m) => m.text)).toEqual(['Hello, is anyone there?']);
+    expect((await setup.agent.messages(chatId)).map((m) => m.text)).toEqual(['Hello, is anyone there?']);
 
     // Act: the agent answers.
-    await agent.send(chatId, 'Hi! Ann here, how can I help?');
+    await setup.agent.send(chatId, 'Hi! Ann here, how can I help?');
 
     // Assess: the answer shows without a reload, after the visitor's message, each once.
     await waitForItem(page, 'Hi! Ann here, how can I help?');
@@ -97,14 +63,14 @@ describe('widget', { timeout: 90_000 }, () => {
 
   it('shows typing and read ticks on both sides', async () => {
     // Prepare: a chat, and the agent's own live connection to it.
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     await say(page, 'Typing test');
     await waitForItem(page, 'Typing test');
     const chatId = await chatIdOf(page);
-    const visitorId = (await storedSession(page, cloud.urls.http))?.visitorId;
+    const visitorId = (await storedSession(page, setup.cloud.urls.http))?.visitorId;
     await waitForStatus(page, 'Live');
-    await agent.assign(chatId); // a participant: read receipts are participants'
-    const live = await agent.watch(chatId);
+    await setup.agent.assign(chatId); // a participant: read receipts are participants'
+    const live = await setup.agent.watch(chatId);
     try {
       // Act + assess: the visitor types; the agent is told.
       await widgetOf(page).input.pressSequentially('abc');
@@ -115,10 +81,10 @@ describe('widget', { timeout: 90_000 }, () => {
         .toBe(true);
 
       // Act + assess: the agent types; the widget says so, until the agent's message arrives.
-      await agent.typing(chatId, true);
+      await setup.agent.typing(chatId, true);
       // (No message of the agent yet: the widget does not know a name.)
       await page.getByText('Support is typing…').waitFor({ timeout: UI_TIMEOUT });
-      const answer = await agent.send(chatId, 'Ticks test');
+      const answer = await setup.agent.send(chatId, 'Ticks test');
       await waitForItem(page, 'Ticks test');
       await page.getByText('Support is typing…').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
       // (The API takes one typing event per second and chat: retried until accepted.)
@@ -126,7 +92,7 @@ describe('widget', { timeout: 90_000 }, () => {
         expect
           .poll(
             () =>
-              agent.typing(chatId, on).then(
+              setup.agent.typing(chatId, on).then(
                 () => true,
                 () => false,
               ),
@@ -147,7 +113,7 @@ describe('widget', { timeout: 90_000 }, () => {
       // …and the visitor's message shows Sent, then Read once the agent has read it.
       const mine = item(page, 'Typing test');
       expect(await mine.getAttribute('data-state')).toBe('sent');
-      await agent.read(chatId, answer.seq);
+      await setup.agent.read(chatId, answer.seq);
       await expect.poll(() => mine.getAttribute('data-state'), { timeout: UI_TIMEOUT }).toBe('read');
       await expect(mine.textContent()).resolves.toContain('Read');
     } finally {
@@ -157,7 +123,7 @@ describe('widget', { timeout: 90_000 }, () => {
 
   it('counts unread messages on the launcher, in the title and as a notification of a hidden tab', async () => {
     // Prepare: the browser's notifications recorded; the host listens for unread counts.
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     await page.evaluate(() => {
       const w = window as unknown as {
         unreadSeen: number[];
@@ -196,8 +162,8 @@ describe('widget', { timeout: 90_000 }, () => {
     });
 
     // Act
-    await agent.send(chatId, 'First unread');
-    await agent.send(chatId, 'Second unread');
+    await setup.agent.send(chatId, 'First unread');
+    await setup.agent.send(chatId, 'Second unread');
 
     // Assess: badge, title and event say 2; opening the visible page reads them.
     await expect.poll(() => page.title(), { timeout: UI_TIMEOUT }).toBe('(2) Chat widget demo');
@@ -214,17 +180,17 @@ describe('widget', { timeout: 90_000 }, () => {
     expect(await page.evaluate(() => (window as unknown as { unreadSeen: number[] }).unreadSeen)).toEqual([
       1, 2, 0,
     ]);
-    await expect.poll(async () => (await agent.chat(chatId)).participants?.length).toBeGreaterThan(0);
+    await expect.poll(async () => (await setup.agent.chat(chatId)).participants?.length).toBeGreaterThan(0);
   });
 
   it('closes a chat, takes a rating, then starts a new conversation', async () => {
     // Prepare: a chat the agent closes.
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     await say(page, 'Please close me');
     await waitForItem(page, 'Please close me');
     const chatId = await chatIdOf(page);
     await waitForStatus(page, 'Live');
-    await agent.close(chatId);
+    await setup.agent.close(chatId);
     const closed = page.getByRole('region', { name: 'This conversation has ended.' });
     await closed.waitFor({ timeout: UI_TIMEOUT });
 
@@ -235,7 +201,7 @@ describe('widget', { timeout: 90_000 }, () => {
 
     // Assess
     await page.getByText('Thank you for your feedback!').waitFor({ timeout: UI_TIMEOUT });
-    const rated = await agent.chat(chatId);
+    const rated = await setup.agent.chat(chatId);
     expect([rated.status, rated.rating, rated.feedback]).toEqual(['closed', 4, 'Quick and kind']);
 
     // Act: a new conversation.
@@ -247,19 +213,19 @@ describe('widget', { timeout: 90_000 }, () => {
     await waitForItem(page, 'A new question');
     await expect.poll(() => chatIdOf(page)).not.toBe(chatId);
     const next = await chatIdOf(page);
-    expect((await agent.messages(next)).map((m) => m.text)).toEqual(['A new question']);
-    expect((await agent.messages(chatId)).map((m) => m.text)).toEqual(['Please close me']);
+    expect((await setup.agent.messages(next)).map((m) => m.text)).toEqual(['A new question']);
+    expect((await setup.agent.messages(chatId)).map((m) => m.text)).toEqual(['Please close me']);
     expect(await closed.isVisible()).toBe(false);
 
     // Act + assess: the visitor ends this one themselves.
     await page.getByRole('button', { name: 'End chat' }).click();
     await closed.waitFor({ timeout: UI_TIMEOUT });
-    await expect.poll(async () => (await agent.chat(next)).status).toBe('closed');
+    await expect.poll(async () => (await setup.agent.chat(next)).status).toBe('closed');
   });
 
   it('renders an XSS corpus from visitor and agent as inert text', async () => {
     // Prepare: a chat; alerts would fail the test.
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
@@ -279,7 +245,7 @@ describe('widget', { timeout: 90_000 }, () => {
     const chatId = await chatIdOf(page);
 
     // Act: the rest from the agent.
-    for (const text of corpus.slice(1)) await agent.send(chatId, text);
+    for (const text of corpus.slice(1)) await setup.agent.send(chatId, text);
 
     // Assess: every text shown exactly as written, as text; the only link is the http(s) one the widget made.
     await expect.poll(() => texts(page), { timeout: UI_TIMEOUT }).toEqual(corpus);
@@ -302,14 +268,14 @@ describe('widget', { timeout: 90_000 }, () => {
 
   it('pages older history on request, in order and once each', async () => {
     // Prepare: a chat with 31 messages (the widget loads 25 at a time).
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     const w = widgetOf(page);
     await say(page, 'Start');
     await waitForItem(page, 'Start');
     const chatId = await chatIdOf(page);
     for (let batch = 0; batch < 3; batch++)
       await Promise.all(
-        Array.from({ length: 10 }, (_, n) => agent.send(chatId, `Line ${batch * 10 + n + 1}`)),
+        Array.from({ length: 10 }, (_, n) => setup.agent.send(chatId, `Line ${batch * 10 + n + 1}`)),
       );
     await expect.poll(() => seqs(page), { timeout: UI_TIMEOUT }).toHaveLength(31);
 
@@ -331,7 +297,7 @@ describe('widget', { timeout: 90_000 }, () => {
 
   it('uploads files with progress and shows an image preview', async () => {
     // Prepare: a chat.
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     const w = widgetOf(page);
     await say(page, 'Files coming');
     await waitForItem(page, 'Files coming');
@@ -363,12 +329,14 @@ describe('widget', { timeout: 90_000 }, () => {
     expect(await file.getAttribute('rel')).toBe('noopener noreferrer');
     expect(await page.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress)).toBe(true);
     expect(await page.locator('chat-widget .up progress').count()).toBe(0);
-    const kinds = (await agent.messages(chatId)).flatMap((m) => (m.attachment ? [m.attachment.kind] : []));
+    const kinds = (await setup.agent.messages(chatId)).flatMap((m) =>
+      m.attachment ? [m.attachment.kind] : [],
+    );
     expect(kinds.sort()).toEqual(['file', 'image']);
   });
 
   it('is usable with the keyboard alone: open, write, send, trapped focus, Escape', async () => {
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     const w = widgetOf(page);
     const focused = () =>
       page.evaluate(() => {
@@ -406,13 +374,13 @@ describe('widget', { timeout: 90_000 }, () => {
 
   it('passes axe-core (no serious or critical violation) light and dark, and saves screenshots', async () => {
     // Prepare: a conversation with an agent's and a system message.
-    const page = await visitorPage();
+    const page = await setup.visitorPage();
     await page.setViewportSize({ width: 900, height: 760 });
     await say(page, 'How do I reset my password? See https://example.com/help');
     await waitForItem(page, 'reset my password');
     const chatId = await chatIdOf(page);
-    await agent.assign(chatId);
-    await agent.send(chatId, 'Hi, Ann here. Use "Forgot password" on the sign-in page.');
+    await setup.agent.assign(chatId);
+    await setup.agent.send(chatId, 'Hi, Ann here. Use "Forgot password" on the sign-in page.');
     await waitForItem(page, 'Forgot password');
     // System messages (here: the agent joining) look different from people's messages.
     const joined = page.getByRole('log').locator('li.sys');

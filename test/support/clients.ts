@@ -27,6 +27,13 @@ export const api = (httpUrl: string) => {
   };
   return {
     call,
+    /** A call that must succeed (2xx): its body; otherwise it throws, naming the status. */
+    ok: async <T>(method: string, path: string, token?: string, body?: unknown): Promise<T> => {
+      const response = await call(method, path, token, body);
+      if (response.status < 200 || response.status > 299)
+        throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body as T;
+    },
     token: async (tenantId: string, userId: string, role: string) =>
       (await call('POST', '/v1/dev/tokens', undefined, { tenantId, userId, role })).body
         .token as unknown as string,
