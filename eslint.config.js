@@ -5,7 +5,17 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'bench-results/', '.local-data/', '.scratch/', 'coverage/', 'test-results/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      'bench-results/',
+      '.local-data/',
+      '.scratch/',
+      'coverage/',
+      'test-results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
