@@ -2,7 +2,7 @@
  * The SDK's types. Resources and envelopes are the server's zod schemas (`z.infer`), imported as types
  * only: nothing of zod or of the server reaches the browser bundle.
  */
-import type { Chat, Envelope, Message, Role } from '../../shared/domain/schemas.ts';
+import type { Chat, Envelope, Message, Role } from '#shared/domain/schemas.ts';
 
 export type {
   AttachmentRef,
@@ -15,7 +15,7 @@ export type {
   Participant,
   PatchChatInput,
   Role,
-} from '../../shared/domain/schemas.ts';
+} from '#shared/domain/schemas.ts';
 
 /** `/config.json` of the web apps. */
 export interface RuntimeConfig {
