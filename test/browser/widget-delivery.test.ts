@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
+import { createTableContext } from '../../shared/adapters/dynamo/client.ts';
+import { DynamoTenantStore } from '../../shared/adapters/dynamo/tenant-store.ts';
 import { UI_TIMEOUT } from '../support/browser.ts';
 import {
   chatIdOf,
@@ -172,6 +174,36 @@ describe('widget delivery', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { name: 'Acme support' }).waitFor();
     expect(await w.input.getAttribute('placeholder')).toBe('Your question…');
     expect(await w.items.count()).toBe(0); // the greeting is not a message
+  });
+
+  it('takes its colours and greeting from the tenant record', async () => {
+    // Prepare: a tenant of its own with a theme and a greeting (the demo tenant stays untouched).
+    const tenants = new DynamoTenantStore(
+      createTableContext(setup.cloud.tableName, setup.cloud.urls.dynamodb),
+      0,
+    );
+    await tenants.put({
+      tenantId: 'themed',
+      name: 'Themed',
+      allowedOrigins: ['http://127.0.0.1:*'],
+      theme: { primary: 'rgb(120, 20, 90)', background: 'not a colour' },
+      greeting: 'Welcome to Themed!',
+      createdAt: new Date().toISOString(),
+    });
+
+    // Act: the host page names the tenant and nothing else.
+    const context = await setup.newContext();
+    const page = await context.newPage();
+    await page.goto(`${host.url}#${encodeURIComponent(JSON.stringify({ tenantId: 'themed' }))}`);
+    const w = widgetOf(page);
+
+    // Assess: the tenant's valid colour and its greeting; the invalid colour is ignored.
+    await page.getByText('Welcome to Themed!').waitFor({ timeout: UI_TIMEOUT });
+    expect(await w.launcher.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(120, 20, 90)');
+    const panelBackground = await page
+      .locator('chat-widget .p')
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(panelBackground).toBe('rgb(255, 255, 255)');
   });
 
   it('falls back to polling when WebSockets are blocked, and back to Live without losing or repeating', async () => {
