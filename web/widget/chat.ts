@@ -30,8 +30,6 @@ const ensureClient = (w: Ctx, visitorId: string): ChatClient => {
   client.on('status', (status) => {
     if (w.client_ !== client) return;
     setStatus(w, status);
-    // Chat changes made while the connection was being (re)built are not replayed: read the chat again.
-    if ((status === 'live' || status === 'polling') && w.chatId_) void refreshChat(w);
   });
   client.on('message', (m) => onMessage(w, m));
   client.on('messageUpdated', (m) => {
@@ -74,9 +72,8 @@ export const attach = async (w: Ctx, created?: Chat): Promise<void> => {
   w.v_.more_.hidden = after === 0;
   showClosed(w, chat);
   renderPending(w);
-  // Once subscribed, read the chat again: a change made before the subscription reached the server
-  // (e.g. closed meanwhile) is not replayed by the catch-up, which covers messages only.
-  void client.subscribe(chatId, { after }).then(() => refreshChat(w), noop);
+  // Chat events after the state just read (e.g. closed meanwhile) come with the subscription's catch-up.
+  void client.subscribe(chatId, { after, afterEvent: chat.lastEventSeq ?? 0 }).catch(noop);
 };
 
 /** The current chat; on the visitor's first message, a visitor and a chat are created first. */
@@ -165,12 +162,4 @@ export const startNew = (w: Ctx): void => {
   }
   clearChat(w);
   w.v_.input_.focus();
-};
-
-/** Reads the chat again after a (re)subscription; both triggers of one connection count once. */
-const refreshChat = async (w: Ctx): Promise<void> => {
-  if (Date.now() - w.refreshedAt_ < 1000) return;
-  w.refreshedAt_ = Date.now();
-  const chat = await w.client_?.getChat(w.chatId_ ?? '').catch(noop);
-  if (chat && chat.chatId === w.chatId_) showClosed(w, chat);
 };

@@ -43,7 +43,6 @@ export interface Ctx {
   chatId_?: string | undefined;
   chat_?: Chat | undefined;
   creating_?: Promise<string> | undefined;
-  refreshedAt_: number;
   /** Shown messages by seq, and the outbox items by clientMessageId. */
   readonly items_: Map<number, { m: Message; li: HTMLLIElement }>;
   readonly pending_: Map<string, HTMLLIElement>;

@@ -53,7 +53,6 @@ export const createWidget = (options: WidgetOptions, emit: Emit, scriptSrc: stri
       return ready;
     },
     httpUrl_: '',
-    refreshedAt_: 0,
     items_: new Map(),
     pending_: new Map(),
     oldest_: 1,
