@@ -15,7 +15,6 @@ const PAGE = 30;
 const TYPING_REFRESH_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 const READ_DEBOUNCE_MS = 500;
-const UPLOAD_CONFIRM_TRIES = 6;
 
 export interface MessagePane {
   open(chat: Chat): Promise<void>;
@@ -288,26 +287,6 @@ export const createMessagePane = (options: {
   });
   input.addEventListener('blur', () => stopTyping());
 
-  /**
-   * Sends a file message; storage confirms an upload a moment after it, and until then the server says
-   * `conflict` (409): asked again a few times, backing off.
-   */
-  const sendFile = async (
-    target: string,
-    content: { attachmentId: string; text?: string },
-    attempt = 0,
-  ): Promise<Message> => {
-    try {
-      return await client.send(target, content);
-    } catch (cause) {
-      const conflict =
-        (cause as { code?: unknown }).code === 'conflict' || (cause as { status?: unknown }).status === 409;
-      if (!conflict || attempt >= UPLOAD_CONFIRM_TRIES) throw cause;
-      await new Promise((resolve) => setTimeout(resolve, 300 * 2 ** attempt));
-      return sendFile(target, content, attempt + 1);
-    }
-  };
-
   fileInput.addEventListener('change', () => {
     const file = fileInput.files?.[0];
     if (!file || !chatId) return;
@@ -320,7 +299,8 @@ export const createMessagePane = (options: {
       .then(({ attachmentId }: { attachmentId: string }) => {
         const caption = input.value.trim();
         input.value = '';
-        return sendFile(target, caption ? { attachmentId, text: caption } : { attachmentId });
+        // Until storage confirms the upload the API answers 409; the SDK's outbox asks again.
+        return client.send(target, caption ? { attachmentId, text: caption } : { attachmentId });
       })
       .then(
         () => announce(`${file.name} sent`),

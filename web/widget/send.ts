@@ -2,7 +2,7 @@
  * What the visitor sends: a text message (shown at once, through the SDK's persisted outbox) and files
  * (uploaded with a progress bar, then sent as an attachment message).
  */
-import { ApiError, isRetryable } from '../sdk/index.ts';
+import { isRetryable } from '../sdk/index.ts';
 import { ensureChat, startNew } from './chat.ts';
 import { type Ctx, scrollToEnd, showError, showGreeting } from './context.ts';
 import { fill, h } from './dom.ts';
@@ -57,20 +57,8 @@ export const upload = async (w: Ctx, file: File): Promise<void> => {
     const { attachmentId } = await client.upload(chatId, file, {
       onProgress: (fraction) => (progress.value = fraction),
     });
-    // The upload is confirmed by storage a moment later: until then the API answers 409.
-    for (let wait = 250; ; wait *= 2) {
-      try {
-        await client.send(chatId, { attachmentId });
-        break;
-      } catch (error) {
-        if (
-          !(error instanceof ApiError && (error.status === 409 || error.code === 'conflict')) ||
-          wait > 8000
-        )
-          throw error;
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
+    // Until storage confirms the upload the API answers 409; the SDK's outbox asks again.
+    await client.send(chatId, { attachmentId });
   } catch {
     showError(w, w.s_.failed);
   } finally {
