@@ -3,7 +3,7 @@
  * one operation per route of the route table. `npm run docs:api` writes docs/openapi.json; a test fails
  * when the committed file is stale or a route is undocumented.
  */
-import { z } from 'zod';
+import * as z from '../shared/zod.ts';
 import { deployedHttpRoutes, type HttpRoute, httpRoutes } from '../shared/config/routes.ts';
 import * as s from '../shared/domain/schemas.ts';
 import { statsSchema } from '../shared/domain/stats.ts';
@@ -11,13 +11,13 @@ import { statsSchema } from '../shared/domain/stats.ts';
 interface Operation {
   summary: string;
   auth: boolean;
-  body?: z.ZodType;
-  query?: z.ZodType;
-  response: z.ZodType;
+  body?: z.ZodMiniType;
+  query?: z.ZodMiniType;
+  response: z.ZodMiniType;
   status: number;
 }
 
-const page = (item: z.ZodType) => z.object({ items: z.array(item), nextCursor: z.string().optional() });
+const page = (item: z.ZodMiniType) => z.object({ items: z.array(item), nextCursor: z.optional(z.string()) });
 
 export const operations: Record<string, Operation> = {
   'POST /v1/visitors': {
@@ -104,8 +104,8 @@ export const operations: Record<string, Operation> = {
         actorId: z.string(),
         actorRole: s.roleSchema,
         action: z.string(),
-        before: z.record(z.string(), z.unknown()).optional(),
-        after: z.record(z.string(), z.unknown()).optional(),
+        before: z.optional(z.record(z.string(), z.unknown())),
+        after: z.optional(z.record(z.string(), z.unknown())),
       }),
     ),
     status: 200,
@@ -114,15 +114,15 @@ export const operations: Record<string, Operation> = {
     summary: 'Read receipt: the caller’s read position moves forward to seq (never back); broadcasts receipt',
     auth: true,
     body: s.markReadBody,
-    response: z.object({ lastReadSeq: z.number().int(), unread: z.number().int() }),
+    response: z.object({ lastReadSeq: z.number().check(z.int()), unread: z.number().check(z.int()) }),
     status: 200,
   },
   'GET /v1/unread': {
     summary: 'Unread messages per chat of the caller and in total',
     auth: true,
     response: z.object({
-      total: z.number().int(),
-      chats: z.array(z.object({ chatId: s.chatIdSchema, unread: z.number().int() })),
+      total: z.number().check(z.int()),
+      chats: z.array(z.object({ chatId: s.chatIdSchema, unread: z.number().check(z.int()) })),
     }),
     status: 200,
   },
@@ -206,8 +206,8 @@ export const operations: Record<string, Operation> = {
     query: s.pollEventsQuery,
     response: z.object({
       items: z.array(s.envelopeSchema),
-      nextAfter: z.number().int(),
-      nextAfterEvent: z.number().int(),
+      nextAfter: z.number().check(z.int()),
+      nextAfterEvent: z.number().check(z.int()),
       hasMore: z.boolean(),
       /** Pass back as `since`: typing and presence envelopes not returned yet. */
       nextSince: z.string(),
@@ -229,7 +229,7 @@ export const operations: Record<string, Operation> = {
   'GET /v1/attachments/{attachmentId}': {
     summary: 'A short-lived download URL (participants only); `attachment` unless an allow-listed image type',
     auth: true,
-    response: s.messageSchema.shape.attachment.unwrap().extend({
+    response: z.extend(s.attachmentRefSchema, {
       chatId: s.chatIdSchema,
       url: z.string(),
       expiresAt: z.iso.datetime(),
@@ -241,7 +241,7 @@ export const operations: Record<string, Operation> = {
       'Typing indicator fallback (send only): pushed to the other users’ sockets as `typing`, never stored; at most one per user, chat and state per second (429)',
     auth: true,
     body: s.typingBody,
-    response: z.object({ isTyping: z.boolean(), expiresInMs: z.number().int() }),
+    response: z.object({ isTyping: z.boolean(), expiresInMs: z.number().check(z.int()) }),
     status: 202,
   },
   'POST /v1/blocks': {
@@ -274,10 +274,10 @@ export const operations: Record<string, Operation> = {
   },
 };
 
-const schema = (type: z.ZodType, io: 'input' | 'output') =>
+const schema = (type: z.ZodMiniType, io: 'input' | 'output') =>
   z.toJSONSchema(type, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
 
-const queryParameters = (query: z.ZodType | undefined) => {
+const queryParameters = (query: z.ZodMiniType | undefined) => {
   if (!query) return [];
   const json = schema(query, 'input') as { properties?: Record<string, unknown>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => ({

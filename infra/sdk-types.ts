@@ -52,7 +52,9 @@ const layout = (type: string): string => {
 /** zod's named types that cannot be expanded inline (recursive), and their standalone declarations. */
 const NAMED_REPLACEMENTS: readonly { pattern: RegExp; name: string; declaration: string }[] = [
   {
-    pattern: /(?:import\("[^"]*"\)\.)?(?:z\.)?(?:core\.)?(?:util\.)?JSONType\b/g,
+    // `import("…", { with: { "resolution-mode": "import" } }).JSONType` when reached across module kinds.
+    pattern:
+      /(?:import\("[^"]*"(?:,\s*\{\s*with:\s*\{[^}]*\}\s*\})?\)\.)?(?:z\.)?(?:core\.)?(?:util\.)?JSONType\b/g,
     name: 'JsonValue',
     declaration:
       'export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };',

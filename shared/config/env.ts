@@ -3,65 +3,67 @@
  * malformed variable fails fast at module load, never in the middle of a request.
  * The CDK stack and the local cloud set these; README.md has the table.
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { DEFAULT_INDEXED_METADATA_KEYS, indexedMetadataKeysSchema } from './metadata-index.ts';
 
-const csv = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean),
+const csv = z.pipe(
+  z.string(),
+  z.transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  ),
 );
-const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const seconds = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
+/** An integer from `min` to `max` (text in the environment), `fallback` when unset. */
+const bounded = (min: number, max: number, fallback: number) =>
+  z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback);
 
 export const envSchema = z
   .object({
-    TABLE_NAME: z.string().min(3),
+    TABLE_NAME: z.string().check(z.minLength(3)),
     /** Local cloud only: DynamoDB Local endpoint. Unset in AWS. */
-    DYNAMODB_ENDPOINT: z.url().optional(),
+    DYNAMODB_ENDPOINT: z.optional(z.url()),
     /**
      * Indexed chat metadata keys, comma-separated, in slot order (shared/config/metadata-index.ts). The
      * CDK stack and the local cloud set it from the list they build the table's GSIs from.
      */
-    INDEXED_METADATA_KEYS: indexedMetadataKeysSchema.default([...DEFAULT_INDEXED_METADATA_KEYS]),
+    INDEXED_METADATA_KEYS: z._default(indexedMetadataKeysSchema, [...DEFAULT_INDEXED_METADATA_KEYS]),
     /** Management (@connections) endpoint of the WebSocket API stage, https://…/stage or http://localhost:3002. */
     WS_MANAGEMENT_ENDPOINT: z.url(),
     /** The URL clients connect to with `?ticket=`. */
-    WS_PUBLIC_URL: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL'),
+    WS_PUBLIC_URL: z.string().check(z.regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')),
     /** Issuer, audience and key of the host app's identity provider (users, agents, services). */
-    AUTH_ISSUER: z.string().min(1),
-    AUTH_AUDIENCE: z.string().min(1),
-    AUTH_JWKS_URL: z.url().optional(),
-    AUTH_SECRET: z.string().min(32).optional(),
-    AUTH_SECRET_ARN: z.string().startsWith('arn:').optional(),
-    AUTH_ALGORITHMS: csv.default(['RS256', 'ES256', 'HS256']),
-    AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-    AUTH_ROLE_CLAIM: z.string().default('role'),
-    AUTH_TENANT_CLAIM: z.string().default('tenant'),
+    AUTH_ISSUER: z.string().check(z.minLength(1)),
+    AUTH_AUDIENCE: z.string().check(z.minLength(1)),
+    AUTH_JWKS_URL: z.optional(z.url()),
+    AUTH_SECRET: z.optional(z.string().check(z.minLength(32))),
+    AUTH_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+    AUTH_ALGORITHMS: z._default(csv, ['RS256', 'ES256', 'HS256']),
+    AUTH_CLOCK_TOLERANCE_SECONDS: bounded(0, 300, 30),
+    AUTH_ROLE_CLAIM: z._default(z.string(), 'role'),
+    AUTH_TENANT_CLAIM: z._default(z.string(), 'tenant'),
     /** Visitor tokens are signed by the project itself (HS256). */
-    VISITOR_SECRET: z.string().min(32).optional(),
-    VISITOR_SECRET_ARN: z.string().startsWith('arn:').optional(),
-    VISITOR_ISSUER: z.string().default('serverless-chat/visitors'),
+    VISITOR_SECRET: z.optional(z.string().check(z.minLength(32))),
+    VISITOR_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+    VISITOR_ISSUER: z._default(z.string(), 'serverless-chat/visitors'),
     VISITOR_TOKEN_TTL_SECONDS: seconds(12 * 3600),
     /** Visitor refresh tokens (POST /v1/visitors/refresh) live this long; each refresh issues a new one. */
     VISITOR_REFRESH_TTL_SECONDS: seconds(30 * 24 * 3600),
-    VISITOR_RATE_PER_MINUTE: z.coerce.number().int().positive().default(30),
+    VISITOR_RATE_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 30),
     TICKET_TTL_SECONDS: seconds(60),
     /** Connections live at most 2 h in API Gateway; the item's TTL adds a margin. */
     CONNECTION_TTL_SECONDS: seconds(2 * 3600 + 15 * 60),
-    CORS_ORIGINS: csv.default(['*']),
+    CORS_ORIGINS: z._default(csv, ['*']),
     /** Attachments: the private bucket, the upload limit and the content types allowed. */
-    ATTACHMENTS_BUCKET: z.string().min(3),
+    ATTACHMENTS_BUCKET: z.string().check(z.minLength(3)),
     /** Local cloud only: the S3 emulator. Unset in AWS. */
-    S3_ENDPOINT: z.url().optional(),
+    S3_ENDPOINT: z.optional(z.url()),
     /** Downloads are served through this origin (CloudFront; locally the web server), which adds nosniff. */
-    ATTACHMENTS_DOWNLOAD_BASE: z.url().optional(),
-    ATTACHMENT_MAX_BYTES: z.coerce
-      .number()
-      .int()
-      .positive()
-      .default(100 * 1024 * 1024),
-    ATTACHMENT_TYPES: csv.default([
+    ATTACHMENTS_DOWNLOAD_BASE: z.optional(z.url()),
+    ATTACHMENT_MAX_BYTES: z._default(z.coerce.number().check(z.int(), z.positive()), 100 * 1024 * 1024),
+    ATTACHMENT_TYPES: z._default(csv, [
       'image/png',
       'image/jpeg',
       'image/gif',
@@ -78,20 +80,22 @@ export const envSchema = z
       'video/mp4',
     ]),
     /** Types a browser may show inline; everything else downloads as an attachment. */
-    ATTACHMENT_INLINE_TYPES: csv.default(['image/png', 'image/jpeg', 'image/gif', 'image/webp']),
-    UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
-    DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
-    FANOUT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(16),
-    POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(5000).default(500),
+    ATTACHMENT_INLINE_TYPES: z._default(csv, ['image/png', 'image/jpeg', 'image/gif', 'image/webp']),
+    UPLOAD_URL_TTL_SECONDS: bounded(30, 3600, 300),
+    DOWNLOAD_URL_TTL_SECONDS: bounded(30, 3600, 300),
+    FANOUT_CONCURRENCY: bounded(1, 100, 16),
+    POLL_INTERVAL_MS: bounded(50, 5000, 500),
   })
-  .refine((env) => env.AUTH_JWKS_URL || env.AUTH_SECRET || env.AUTH_SECRET_ARN, {
-    message: 'one of AUTH_JWKS_URL, AUTH_SECRET or AUTH_SECRET_ARN is required',
-    path: ['AUTH_JWKS_URL'],
-  })
-  .refine((env) => env.VISITOR_SECRET || env.VISITOR_SECRET_ARN, {
-    message: 'one of VISITOR_SECRET or VISITOR_SECRET_ARN is required',
-    path: ['VISITOR_SECRET'],
-  });
+  .check(
+    z.refine((env) => env.AUTH_JWKS_URL || env.AUTH_SECRET || env.AUTH_SECRET_ARN, {
+      message: 'one of AUTH_JWKS_URL, AUTH_SECRET or AUTH_SECRET_ARN is required',
+      path: ['AUTH_JWKS_URL'],
+    }),
+    z.refine((env) => env.VISITOR_SECRET || env.VISITOR_SECRET_ARN, {
+      message: 'one of VISITOR_SECRET or VISITOR_SECRET_ARN is required',
+      path: ['VISITOR_SECRET'],
+    }),
+  );
 
 export type Env = z.infer<typeof envSchema>;
 

@@ -6,7 +6,7 @@
  * activity first) and `byMetaRangeN` (value order: numeric ranges, text prefixes). Changing the keys of
  * a deployed table needs a backfill (`npm run backfill-metadata`; docs/data-model.md, "Metadata filters").
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { isMetadataKeyPath, METADATA_KEY_RULE } from '../domain/chat-filter.ts';
 
 export const DEFAULT_INDEXED_METADATA_KEYS: readonly string[] = ['project_id', 'department', 'priority'];
@@ -15,29 +15,36 @@ export const DEFAULT_INDEXED_METADATA_KEYS: readonly string[] = ['project_id', '
 export const MAX_INDEXED_METADATA_KEYS = 8;
 
 /** A list of indexed keys: 1 to MAX_INDEXED_METADATA_KEYS distinct metadata key paths, in slot order. */
-export const indexedMetadataKeyList = z.array(z.string()).superRefine((keys, ctx) => {
-  if (keys.length === 0 || keys.length > MAX_INDEXED_METADATA_KEYS)
-    ctx.addIssue({
-      code: 'custom',
-      message: `must list 1 to ${MAX_INDEXED_METADATA_KEYS} keys (each takes two GSIs), got ${keys.length}`,
-    });
-  const seen = new Set<string>();
-  for (const key of keys) {
-    if (!isMetadataKeyPath(key))
-      ctx.addIssue({ code: 'custom', message: `"${key}" is not a metadata key (${METADATA_KEY_RULE})` });
-    else if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `"${key}" is listed twice` });
-    seen.add(key);
-  }
-});
+export const indexedMetadataKeyList = z.array(z.string()).check(
+  z.superRefine((keys: string[], ctx) => {
+    if (keys.length === 0 || keys.length > MAX_INDEXED_METADATA_KEYS)
+      ctx.addIssue({
+        code: 'custom',
+        message: `must list 1 to ${MAX_INDEXED_METADATA_KEYS} keys (each takes two GSIs), got ${keys.length}`,
+      });
+    const seen = new Set<string>();
+    for (const key of keys) {
+      if (!isMetadataKeyPath(key))
+        ctx.addIssue({ code: 'custom', message: `"${key}" is not a metadata key (${METADATA_KEY_RULE})` });
+      else if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `"${key}" is listed twice` });
+      seen.add(key);
+    }
+  }),
+);
 
 /**
  * The indexed keys as configured: comma-separated text (environment, `-c key=a,b`, `--keys`) or a list
  * (cdk.json). Entries are trimmed; an empty entry is an error, not skipped.
  */
-export const indexedMetadataKeysSchema = z
-  .union([z.string(), z.array(z.string())], { error: 'must be comma-separated text or a list of keys' })
-  .transform((value) => (typeof value === 'string' ? value.split(',') : value).map((key) => key.trim()))
-  .pipe(indexedMetadataKeyList);
+export const indexedMetadataKeysSchema = z.pipe(
+  z.pipe(
+    z.union([z.string(), z.array(z.string())], { error: 'must be comma-separated text or a list of keys' }),
+    z.transform((value: string | string[]) =>
+      (typeof value === 'string' ? value.split(',') : value).map((key) => key.trim()),
+    ),
+  ),
+  indexedMetadataKeyList,
+);
 
 /** Parses and validates a configured key list; throws an Error naming `source` and every problem. */
 export const parseIndexedMetadataKeys = (value: unknown, source: string): string[] => {

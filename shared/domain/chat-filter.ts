@@ -1,10 +1,10 @@
 /**
  * Chat filters of `GET /v1/chats` (docs/protocol contract "Chat filters"): parsing the query string into
  * typed conditions and matching a chat against them. Pure: no I/O. Which conditions an index answers is
- * decided by the store (shared/adapters/dynamo/chat-store.ts, listFiltered); docs/data-model.md,
+ * decided by the store (shared/adapters/dynamo/chat-filter-plan.ts, planFilter); docs/data-model.md,
  * "Metadata filters", describes the plan.
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { ValidationError } from './errors.ts';
 import type { ChatRecord } from './ports.ts';
 import { listChatsQuery } from './schemas.ts';
@@ -91,48 +91,44 @@ export const metadataValue = (metadata: unknown, key: string): unknown => {
   return current;
 };
 
-const text = z.string().min(1).max(MAX_FILTER_VALUE_LENGTH);
-const numeric = z.string().transform((value, ctx) => {
-  const number = asNumber(value);
-  if (number === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'must be a number' });
-    return z.NEVER;
-  }
-  return number;
-});
+/** A parameter's text turned into a value, or `invalid(ctx, message)`. */
+const fromText = <T>(convert: (value: string, ctx: z.core.ParsePayload) => T) =>
+  z.pipe(z.string(), z.transform(convert));
+/** Fails a conversion with `message` (zod/mini's transforms have no `ctx.addIssue`). */
+const invalid = (ctx: z.core.ParsePayload, message: string): never => {
+  ctx.issues.push({ code: 'custom', message, input: ctx.value });
+  return z.NEVER;
+};
+
+const text = z.string().check(z.minLength(1), z.maxLength(MAX_FILTER_VALUE_LENGTH));
+const numeric = fromText((value, ctx) => asNumber(value) ?? invalid(ctx, 'must be a number'));
 const opValue = {
-  eq: z.string().max(MAX_FILTER_VALUE_LENGTH),
-  ne: z.string().max(MAX_FILTER_VALUE_LENGTH),
+  eq: z.string().check(z.maxLength(MAX_FILTER_VALUE_LENGTH)),
+  ne: z.string().check(z.maxLength(MAX_FILTER_VALUE_LENGTH)),
   begins_with: text,
   contains: text,
   gt: numeric,
   gte: numeric,
   lt: numeric,
   lte: numeric,
-  between: z.string().transform((value, ctx) => {
+  between: fromText((value, ctx) => {
     const parts = value.split(',');
     const [low, high] = parts.map(asNumber);
-    if (parts.length !== 2 || low === undefined || high === undefined || low > high) {
-      ctx.addIssue({ code: 'custom', message: 'must be two numbers low,high with low <= high' });
-      return z.NEVER;
-    }
+    if (parts.length !== 2 || low === undefined || high === undefined || low > high)
+      return invalid(ctx, 'must be two numbers low,high with low <= high');
     return [low, high] as const;
   }),
-  in: z.string().transform((value, ctx) => {
+  in: fromText((value, ctx) => {
     const items = value.split(',');
-    if (items.length > MAX_IN_VALUES || items.some((item) => item.length === 0 || item.length > 256)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be 1 to ${MAX_IN_VALUES} comma-separated non-empty values`,
-      });
-      return z.NEVER;
-    }
+    if (items.length > MAX_IN_VALUES || items.some((item) => item.length === 0 || item.length > 256))
+      return invalid(ctx, `must be 1 to ${MAX_IN_VALUES} comma-separated non-empty values`);
     return items;
   }),
-  exists: z
-    .enum(['true', 'false'], { error: 'must be true or false' })
-    .transform((value) => value === 'true'),
-} satisfies Record<FilterOp, z.ZodType>;
+  exists: z.pipe(
+    z.enum(['true', 'false'], { error: 'must be true or false' }),
+    z.transform((value: 'true' | 'false') => value === 'true'),
+  ),
+} satisfies Record<FilterOp, z.ZodMiniType>;
 
 interface Issue {
   path: string[];

@@ -1,8 +1,9 @@
 /**
  * Every input crossing an edge is parsed by one of these schemas (safeParse at the edge); the domain's
  * types are inferred from them. docs/openapi.json is generated from this file (npm run docs:api).
+ * zod/mini (shared/zod.ts): checks go in `.check(...)`, wrappers are functions (`z.optional(x)`).
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { originPatternProblem } from './origins.ts';
 
 export const roleSchema = z.enum(['visitor', 'user', 'agent', 'service']);
@@ -10,46 +11,58 @@ export type Role = z.infer<typeof roleSchema>;
 
 export const tenantIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, 2 to 63 characters');
+  .check(z.regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, 2 to 63 characters'));
 export const userIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@|-]{0,127}$/, 'letters, digits and _ . : @ | -, at most 128 characters');
+  .check(
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.:@|-]{0,127}$/,
+      'letters, digits and _ . : @ | -, at most 128 characters',
+    ),
+  );
 /** The sender of system messages (greeting, away, "agent joined", services' events): never a caller. */
 export const SYSTEM_SENDER = 'system';
 /**
  * A user id a caller may have or name (token subjects, participants, assignees, blocks): any user id
  * but the reserved SYSTEM_SENDER, so nobody can pose as, edit or pre-empt system messages.
  */
-export const callerIdSchema = userIdSchema.refine((id) => id !== SYSTEM_SENDER, {
-  message: `'${SYSTEM_SENDER}' is reserved for system messages`,
-});
+export const callerIdSchema = userIdSchema.check(
+  z.refine((id) => id !== SYSTEM_SENDER, { message: `'${SYSTEM_SENDER}' is reserved for system messages` }),
+);
 export const chatIdSchema = z
   .string()
-  .regex(/^ch_[a-z0-9]{20}$/, 'a chat id such as ch_0123456789abcdefghij');
+  .check(z.regex(/^ch_[a-z0-9]{20}$/, 'a chat id such as ch_0123456789abcdefghij'));
 export const clientMessageIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits and _ . : -, 1 to 128 characters');
-export const requestIdSchema = z.string().min(1).max(128);
+  .check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits and _ . : -, 1 to 128 characters'));
+export const requestIdSchema = z.string().check(z.minLength(1), z.maxLength(128));
 
 const METADATA_MAX_BYTES = 8 * 1024;
-export const metadataSchema = z
-  .record(z.string().min(1).max(64), z.json())
-  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
+export const metadataSchema = z.record(z.string().check(z.minLength(1), z.maxLength(64)), z.json()).check(
+  z.refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
     message: `metadata must be at most ${METADATA_MAX_BYTES} bytes of JSON`,
-  });
+  }),
+);
 
-const seqSchema = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const seqSchema = z.coerce.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
+/** Query `limit`: an integer from 1 to 100, `fallback` when absent. */
+const limitSchema = (fallback: number) =>
+  z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), fallback);
+/** Long-poll `waitSeconds`: an integer from 0 to 20, 0 when absent. */
+const waitSecondsSchema = z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(20)), 0);
 
 // ---- HTTP request bodies and queries ----
 
 export const createVisitorBody = z.strictObject({
   tenantId: tenantIdSchema,
-  name: z.string().trim().min(1).max(100).optional(),
-  email: z.email().max(254).optional(),
+  name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(100))),
+  email: z.optional(z.email().check(z.maxLength(254))),
 });
 
 /** `POST /v1/visitors/refresh`: a refresh token from POST /v1/visitors (or from an earlier refresh). */
-export const refreshVisitorBody = z.strictObject({ refreshToken: z.string().min(1).max(4096) });
+export const refreshVisitorBody = z.strictObject({
+  refreshToken: z.string().check(z.minLength(1), z.maxLength(4096)),
+});
 /** The answer of POST /v1/visitors and POST /v1/visitors/refresh. */
 export const visitorSessionSchema = z.object({
   visitorId: z.string(),
@@ -59,30 +72,30 @@ export const visitorSessionSchema = z.object({
 });
 export type VisitorSession = z.infer<typeof visitorSessionSchema>;
 
-export const createTicketBody = z.strictObject({}).optional();
+export const createTicketBody = z.optional(z.strictObject({}));
 
 export const createChatBody = z.strictObject({
-  subject: z.string().trim().min(1).max(200).optional(),
-  metadata: metadataSchema.optional(),
-  participants: z.array(callerIdSchema).max(50).optional(),
-  unique: z.boolean().optional(),
+  subject: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
+  metadata: z.optional(metadataSchema),
+  participants: z.optional(z.array(callerIdSchema).check(z.maxLength(50))),
+  unique: z.optional(z.boolean()),
 });
 export type CreateChatInput = z.infer<typeof createChatBody>;
 
 export const attachmentIdSchema = z
   .string()
-  .regex(/^att_[a-z0-9]{20}$/, 'an attachment id such as att_0123456789abcdefghij');
+  .check(z.regex(/^att_[a-z0-9]{20}$/, 'an attachment id such as att_0123456789abcdefghij'));
 const messageTypeSchema = z.enum(['text', 'file'], { error: 'type must be "text" or "file"' });
 
 /** A text message needs text; a file message needs a ready attachment and may carry a caption. */
 const messageContent = {
   clientMessageId: clientMessageIdSchema,
-  text: z.string().trim().max(8000).optional(),
-  attachmentId: attachmentIdSchema.optional(),
+  text: z.optional(z.string().check(z.trim(), z.maxLength(8000))),
+  attachmentId: z.optional(attachmentIdSchema),
 };
 const contentRules = (
   value: { type: 'text' | 'file'; text?: string | undefined; attachmentId?: string | undefined },
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ) => {
   if (value.type === 'text' && !value.text)
     ctx.addIssue({ code: 'custom', path: ['text'], message: 'text must not be empty' });
@@ -94,25 +107,27 @@ const contentRules = (
 
 export const sendMessageBody = z
   .strictObject({ ...messageContent, type: messageTypeSchema })
-  .superRefine(contentRules);
+  .check(z.superRefine(contentRules));
 export type SendMessageInput = z.infer<typeof sendMessageBody>;
 
 export const createAttachmentBody = z.strictObject({
-  fileName: z
-    .string()
-    .trim()
-    .min(1)
-    .max(255)
-    .refine(
+  fileName: z.string().check(
+    z.trim(),
+    z.minLength(1),
+    z.maxLength(255),
+    z.refine(
       (name) => ![...name].some((ch) => ch < ' ' || ch === '\u007f' || ch === '/' || ch === '\\'),
       'fileName must not contain control characters or slashes',
     ),
+  ),
   contentType: z
     .string()
-    .trim()
-    .toLowerCase()
-    .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, 'a MIME type such as image/png'),
-  size: z.number().int().min(1, 'size must be at least 1 byte'),
+    .check(
+      z.trim(),
+      z.toLowerCase(),
+      z.regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, 'a MIME type such as image/png'),
+    ),
+  size: z.number().check(z.int(), z.minimum(1, 'size must be at least 1 byte')),
 });
 export type CreateAttachmentInput = z.infer<typeof createAttachmentBody>;
 export const attachmentPathParams = z.strictObject({ attachmentId: attachmentIdSchema });
@@ -123,102 +138,108 @@ export const chatPathParams = z.strictObject({ chatId: chatIdSchema });
  * `GET /v1/chats`: paging, the standard filter fields and any number of `metadata__<key>[__<op>]`
  * parameters (parsed further by shared/domain/chat-filter.ts; other names are refused there).
  */
-export const listChatsQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().min(1).max(1024).optional(),
-    status: z.enum(['open', 'closed']).optional(),
-    assignee: userIdSchema.optional(),
-    participant: userIdSchema.optional(),
-    updatedAfter: z.iso.datetime({ offset: true }).optional(),
-  })
-  .catchall(z.string().max(1024));
+export const listChatsQuery = z.catchall(
+  z.object({
+    limit: limitSchema(20),
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+    status: z.optional(z.enum(['open', 'closed'])),
+    assignee: z.optional(userIdSchema),
+    participant: z.optional(userIdSchema),
+    updatedAfter: z.optional(z.iso.datetime({ offset: true })),
+  }),
+  z.string().check(z.maxLength(1024)),
+);
 
 export const listMessagesQuery = z
   .strictObject({
-    after: seqSchema.optional(),
-    before: seqSchema.min(1).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
+    after: z.optional(seqSchema),
+    before: z.optional(seqSchema.check(z.minimum(1))),
+    limit: limitSchema(50),
   })
-  .refine((query) => query.after === undefined || query.before === undefined, {
-    message: 'use either after or before, not both',
-    path: ['before'],
-  });
+  .check(
+    z.refine((query) => query.after === undefined || query.before === undefined, {
+      message: 'use either after or before, not both',
+      path: ['before'],
+    }),
+  );
 
 export const pollEventsQuery = z.strictObject({
-  after: seqSchema.default(0),
+  after: z._default(seqSchema, 0),
   /** Chat events (chat.updated, chat.closed, …) after this event seq; pass back `nextAfterEvent`. */
-  afterEvent: seqSchema.default(0),
-  waitSeconds: z.coerce.number().int().min(0).max(20).default(0),
-  limit: z.coerce.number().int().min(1).max(100).default(100),
+  afterEvent: z._default(seqSchema, 0),
+  waitSeconds: waitSecondsSchema,
+  limit: limitSchema(100),
   /**
    * Typing and presence (not history) newer than this cursor: pass back `nextSince` as is. Without it,
    * the poll returns what is current (the last 5 s).
    */
-  since: z
-    .string()
-    .regex(/^\d{1,15}(\.[A-Za-z0-9_-]{8}){0,100}$/, 'a nextSince value from a previous poll')
-    .optional(),
+  since: z.optional(
+    z
+      .string()
+      .check(z.regex(/^\d{1,15}(\.[A-Za-z0-9_-]{8}){0,100}$/, 'a nextSince value from a previous poll')),
+  ),
 });
 
 /**
  * `GET /v1/chats/changes`: the filter of a live chat list (the conditions of GET /v1/chats except
  * participant, limit and cursor: checked by shared/domain/chat-list-feed.ts) plus the poll's cursor.
  */
-export const pollChatChangesQuery = z
-  .object({
+export const pollChatChangesQuery = z.catchall(
+  z.object({
     /** Changes after this cursor: pass back `nextSince` as is. Without it, the changes of the last 5 s. */
-    since: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,2048}$/, 'a nextSince value from a previous poll')
-      .optional(),
-    waitSeconds: z.coerce.number().int().min(0).max(20).default(0),
-  })
-  .catchall(z.string().max(1024));
+    since: z.optional(
+      z.string().check(z.regex(/^[A-Za-z0-9_-]{1,2048}$/, 'a nextSince value from a previous poll')),
+    ),
+    waitSeconds: waitSecondsSchema,
+  }),
+  z.string().check(z.maxLength(1024)),
+);
 
 export const patchChatBody = z
   .strictObject({
-    subject: z.string().trim().min(1).max(200).optional(),
-    metadata: metadataSchema.optional(),
-    status: z.enum(['open', 'closed']).optional(),
-    rating: z.number().int().min(1).max(5).optional(),
-    feedback: z.string().trim().min(1).max(2000).optional(),
+    subject: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
+    metadata: z.optional(metadataSchema),
+    status: z.optional(z.enum(['open', 'closed'])),
+    rating: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(5))),
+    feedback: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(2000))),
   })
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' })
-  .refine(
-    (patch) => (patch.rating === undefined && patch.feedback === undefined) || patch.status === 'closed',
-    {
-      message: 'rating and feedback go with status "closed"',
-      path: ['rating'],
-    },
+  .check(
+    z.refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' }),
+    z.refine(
+      (patch) => (patch.rating === undefined && patch.feedback === undefined) || patch.status === 'closed',
+      {
+        message: 'rating and feedback go with status "closed"',
+        path: ['rating'],
+      },
+    ),
   );
 export type PatchChatInput = z.infer<typeof patchChatBody>;
 
 export const messagePathParams = z.strictObject({
   chatId: chatIdSchema,
-  messageId: z.string().regex(/^m_[a-z0-9]{12}_\d{1,15}$/, 'a message id such as m_0123456789ab_42'),
+  messageId: z.string().check(z.regex(/^m_[a-z0-9]{12}_\d{1,15}$/, 'a message id such as m_0123456789ab_42')),
 });
 export const editMessageBody = z.strictObject({
-  text: z.string().trim().min(1, 'text must not be empty').max(8000),
+  text: z.string().check(z.trim(), z.minLength(1, 'text must not be empty'), z.maxLength(8000)),
 });
 
 export const addParticipantBody = z.strictObject({ userId: callerIdSchema });
 export const assignBody = z.strictObject({ agentId: callerIdSchema });
-export const markReadBody = z.strictObject({ seq: z.number().int().min(0) });
+export const markReadBody = z.strictObject({ seq: z.number().check(z.int(), z.minimum(0)) });
 export const systemEventBody = z.strictObject({
-  kind: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a kind such as payment.initiated'),
-  text: z.string().trim().min(1).max(2000),
-  data: metadataSchema.optional(),
+  kind: z.string().check(z.regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a kind such as payment.initiated')),
+  text: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+  data: z.optional(metadataSchema),
   /** Makes a retried call return the first message instead of posting twice. */
-  clientMessageId: clientMessageIdSchema.optional(),
+  clientMessageId: z.optional(clientMessageIdSchema),
 });
 export type SystemEventInput = z.infer<typeof systemEventBody>;
 export const participantPathParams = z.strictObject({ chatId: chatIdSchema, userId: userIdSchema });
 export const preferencesBody = z.strictObject({ muted: z.boolean() });
 
 export const auditQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().min(1).max(512).optional(),
+  limit: limitSchema(50),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
 });
 
 /** Typing indicator (POST /v1/chats/{chatId}/typing and the `typing` frame); never stored. */
@@ -229,8 +250,8 @@ export const TYPING_EXPIRES_IN_MS = 5000;
 export const blockBody = z.strictObject({ userId: callerIdSchema });
 export const blockPathParams = z.strictObject({ userId: userIdSchema });
 export const listBlocksQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().min(1).max(512).optional(),
+  limit: limitSchema(50),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
 });
 export const blockSchema = z.object({ userId: userIdSchema, blockedAt: z.iso.datetime() });
 export type Block = z.infer<typeof blockSchema>;
@@ -239,30 +260,27 @@ export const devTokenBody = z.strictObject({
   tenantId: tenantIdSchema,
   userId: callerIdSchema,
   role: roleSchema,
-  name: z.string().trim().min(1).max(100).optional(),
-  expiresInSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(7 * 24 * 3600)
-    .optional(),
+  name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(100))),
+  expiresInSeconds: z.optional(z.number().check(z.int(), z.minimum(60), z.maximum(7 * 24 * 3600))),
 });
 
 // ---- WebSocket client frames ----
 
-const frame = <A extends string, S extends z.ZodRawShape>(action: A, shape: S) =>
-  z.strictObject({ action: z.literal(action), requestId: requestIdSchema.optional(), ...shape });
+const frame = <A extends string, S extends z.core.$ZodShape>(action: A, shape: S) =>
+  z.strictObject({ action: z.literal(action), requestId: z.optional(requestIdSchema), ...shape });
 
 export const clientFrame = z.discriminatedUnion('action', [
   frame('sendMessage', {
     chatId: chatIdSchema,
     ...messageContent,
-    type: messageTypeSchema.default('text'),
-  }).superRefine(contentRules),
+    type: z._default(messageTypeSchema, 'text'),
+  }).check(z.superRefine(contentRules)),
   frame('subscribe', { chatId: chatIdSchema }),
-  frame('markRead', { chatId: chatIdSchema, seq: z.number().int().min(0) }),
+  frame('markRead', { chatId: chatIdSchema, seq: z.number().check(z.int(), z.minimum(0)) }),
   /** Live chat list: `filter` takes the query parameters of GET /v1/chats (agents and services). */
-  frame('watchChats', { filter: z.record(z.string().max(128), z.string().max(512)).default({}) }),
+  frame('watchChats', {
+    filter: z._default(z.record(z.string().check(z.maxLength(128)), z.string().check(z.maxLength(512))), {}),
+  }),
   frame('unwatchChats', {}),
   frame('unsubscribe', { chatId: chatIdSchema }),
   frame('typing', { chatId: chatIdSchema, isTyping: z.boolean() }),
@@ -278,7 +296,7 @@ export const participantSchema = z.object({
   role: roleSchema,
   joinedAt: z.iso.datetime(),
   /** In GET /v1/chats/{chatId}: the participant has at least one open socket. */
-  online: z.boolean().optional(),
+  online: z.optional(z.boolean()),
 });
 /** The caller's own settings for a chat (returned with the chat). */
 export const preferencesSchema = z.object({ muted: z.boolean() });
@@ -287,83 +305,86 @@ export type Participant = z.infer<typeof participantSchema>;
 export const chatSchema = z.object({
   chatId: chatIdSchema,
   tenantId: tenantIdSchema,
-  subject: z.string().optional(),
+  subject: z.optional(z.string()),
   metadata: z.record(z.string(), z.json()),
   status: z.enum(['open', 'closed']),
   createdBy: userIdSchema,
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   lastActivityAt: z.iso.datetime(),
-  lastSeq: z.number().int().min(0),
+  lastSeq: z.number().check(z.int(), z.minimum(0)),
   /** Last chat event (see docs/protocol.md, polling `afterEvent`). */
-  lastEventSeq: z.number().int().min(0).optional(),
-  assignee: userIdSchema.optional(),
-  assignedAt: z.iso.datetime().optional(),
-  rating: z.number().int().min(1).max(5).optional(),
-  feedback: z.string().optional(),
-  closedAt: z.iso.datetime().optional(),
-  participants: z.array(participantSchema).optional(),
-  preferences: preferencesSchema.optional(),
+  lastEventSeq: z.optional(z.number().check(z.int(), z.minimum(0))),
+  assignee: z.optional(userIdSchema),
+  assignedAt: z.optional(z.iso.datetime()),
+  rating: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(5))),
+  feedback: z.optional(z.string()),
+  closedAt: z.optional(z.iso.datetime()),
+  participants: z.optional(z.array(participantSchema)),
+  preferences: z.optional(preferencesSchema),
   /** For a participant: messages after the caller's last read seq. */
-  unread: z.number().int().min(0).optional(),
-  lastReadSeq: z.number().int().min(0).optional(),
+  unread: z.optional(z.number().check(z.int(), z.minimum(0))),
+  lastReadSeq: z.optional(z.number().check(z.int(), z.minimum(0))),
 });
 export type Chat = z.infer<typeof chatSchema>;
+
+/** A message's file (the attachment as the message carries it). */
+export const attachmentRefSchema = z.object({
+  attachmentId: attachmentIdSchema,
+  fileName: z.string(),
+  contentType: z.string(),
+  size: z.number().check(z.int(), z.minimum(1)),
+  kind: z.enum(['file', 'image']),
+  width: z.optional(z.number().check(z.int(), z.positive())),
+  height: z.optional(z.number().check(z.int(), z.positive())),
+});
 
 export const messageSchema = z.object({
   messageId: z.string(),
   chatId: chatIdSchema,
   tenantId: tenantIdSchema,
-  seq: z.number().int().min(1),
+  seq: z.number().check(z.int(), z.minimum(1)),
   clientMessageId: clientMessageIdSchema,
   senderId: userIdSchema,
   senderRole: roleSchema,
   /** Display name of a service posting as a named bot, or of the system. */
-  senderName: z.string().optional(),
+  senderName: z.optional(z.string()),
   type: z.enum(['text', 'file', 'system']),
   /** The text, or a file's caption ('' when none). */
   text: z.string(),
-  attachment: z
-    .object({
-      attachmentId: attachmentIdSchema,
-      fileName: z.string(),
-      contentType: z.string(),
-      size: z.number().int().min(1),
-      kind: z.enum(['file', 'image']),
-      width: z.number().int().positive().optional(),
-      height: z.number().int().positive().optional(),
-    })
-    .optional(),
+  attachment: z.optional(attachmentRefSchema),
   createdAt: z.iso.datetime(),
   /** System messages (services' events such as payment.initiated, agent.joined). */
-  system: z.object({ kind: z.string(), data: z.record(z.string(), z.json()).optional() }).optional(),
-  editedAt: z.iso.datetime().optional(),
+  system: z.optional(z.object({ kind: z.string(), data: z.optional(z.record(z.string(), z.json())) })),
+  editedAt: z.optional(z.iso.datetime()),
   /** Soft delete: the text and attachment are removed, the seq stays. */
-  deletedAt: z.iso.datetime().optional(),
-  deletedBy: userIdSchema.optional(),
+  deletedAt: z.optional(z.iso.datetime()),
+  deletedBy: z.optional(userIdSchema),
 });
 export type Message = z.infer<typeof messageSchema>;
 export type AttachmentRef = NonNullable<Message['attachment']>;
 
 export const tenantSchema = z.object({
   tenantId: tenantIdSchema,
-  name: z.string().min(1).max(200),
-  allowedOrigins: z.array(z.string()).default([]),
-  theme: z.record(z.string(), z.string()).default({}),
-  greeting: z.string().max(2000).optional(),
-  awayMessage: z.string().max(2000).optional(),
+  name: z.string().check(z.minLength(1), z.maxLength(200)),
+  allowedOrigins: z._default(z.array(z.string()), []),
+  theme: z._default(z.record(z.string(), z.string()), {}),
+  greeting: z.optional(z.string().check(z.maxLength(2000))),
+  awayMessage: z.optional(z.string().check(z.maxLength(2000))),
   createdAt: z.iso.datetime(),
 });
 export type Tenant = z.infer<typeof tenantSchema>;
 
 /** An allowed widget origin pattern (shared/domain/origins.ts): `*`, an origin, or `scheme://host:*`. */
-export const originPatternSchema = z.string().superRefine((pattern, ctx) => {
-  const problem = originPatternProblem(pattern);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const originPatternSchema = z.string().check(
+  z.superRefine((pattern: string, ctx) => {
+    const problem = originPatternProblem(pattern);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
 /** A tenant as an operator writes it (npm run tenant): stricter than what the table may hold. */
-export const tenantInputSchema = tenantSchema.extend({
-  allowedOrigins: z.array(originPatternSchema).default([]),
+export const tenantInputSchema = z.extend(tenantSchema, {
+  allowedOrigins: z._default(z.array(originPatternSchema), []),
 });
 
 export const tenantPathParams = z.strictObject({ tenantId: tenantIdSchema });
@@ -372,8 +393,8 @@ export const widgetSettingsSchema = z.object({
   tenantId: tenantIdSchema,
   name: z.string(),
   theme: z.record(z.string(), z.string()),
-  greeting: z.string().optional(),
-  awayMessage: z.string().optional(),
+  greeting: z.optional(z.string()),
+  awayMessage: z.optional(z.string()),
 });
 export type WidgetSettings = z.infer<typeof widgetSettingsSchema>;
 
@@ -382,15 +403,15 @@ export type WidgetSettings = z.infer<typeof widgetSettingsSchema>;
 const envelopeBase = {
   /** Unique per event: clients drop envelopes whose id they have seen. */
   id: z.string(),
-  tenantId: tenantIdSchema.optional(),
-  chatId: chatIdSchema.optional(),
-  seq: z.number().int().optional(),
+  tenantId: z.optional(tenantIdSchema),
+  chatId: z.optional(chatIdSchema),
+  seq: z.optional(z.number().check(z.int())),
   /** Chat events (not messages) carry their own per-chat sequence. */
-  eventSeq: z.number().int().optional(),
+  eventSeq: z.optional(z.number().check(z.int())),
   /** watchChats: the chat no longer matches the watcher's filter after this change. */
-  leftFilter: z.boolean().optional(),
+  leftFilter: z.optional(z.boolean()),
   at: z.iso.datetime(),
-  requestId: requestIdSchema.optional(),
+  requestId: z.optional(requestIdSchema),
 };
 
 export const envelopeSchema = z.discriminatedUnion('type', [
@@ -404,7 +425,7 @@ export const envelopeSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('error'),
     ...envelopeBase,
-    data: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+    data: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()) }),
   }),
   z.object({ type: z.literal('pong'), ...envelopeBase, data: z.object({}) }),
   z.object({ type: z.literal('chat.updated'), ...envelopeBase, data: chatSchema }),
@@ -419,12 +440,16 @@ export const envelopeSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('receipt'),
     ...envelopeBase,
-    data: z.object({ userId: userIdSchema, seq: z.number().int() }),
+    data: z.object({ userId: userIdSchema, seq: z.number().check(z.int()) }),
   }),
   z.object({
     type: z.literal('typing'),
     ...envelopeBase,
-    data: z.object({ userId: userIdSchema, isTyping: z.boolean(), expiresInMs: z.number().int().positive() }),
+    data: z.object({
+      userId: userIdSchema,
+      isTyping: z.boolean(),
+      expiresInMs: z.number().check(z.int(), z.positive()),
+    }),
   }),
   z.object({ type: z.literal('message.updated'), ...envelopeBase, data: messageSchema }),
   z.object({ type: z.literal('message.deleted'), ...envelopeBase, data: messageSchema }),
@@ -443,5 +468,5 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 export type EnvelopeType = Envelope['type'];
 
 /** Turns a zod failure into the `details` of a 400: where and what, nothing else. */
-export const issuesOf = (error: z.ZodError): { path: string; message: string }[] =>
+export const issuesOf = (error: z.core.$ZodError): { path: string; message: string }[] =>
   error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
