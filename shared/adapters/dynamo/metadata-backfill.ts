@@ -8,8 +8,8 @@
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_INDEXED_METADATA_KEYS, type MetadataSlot, metadataSlots } from '../../config/metadata-index.ts';
 import { ENTITY } from '../../config/table.ts';
-import { activityPositions } from './chat-store.ts';
-import type { TableContext } from './client.ts';
+import { activityPositions } from './chat-activity.ts';
+import { errorName, type TableContext } from './client.ts';
 import { metadataIndexAttributes, slotAttributes } from './metadata-index.ts';
 
 /** The attributes of every possible slot (1..MAX): the ones of slots beyond the key count are removed. */
@@ -82,7 +82,7 @@ export const isNoop = (update: SlotUpdate): boolean =>
 /**
  * The UpdateItem of one planned change, conditioned on the item being what was read: same
  * lastActivityAt (the equality sort keys follow it), same lastEventSeq (every metadata change moves it,
- * shared/adapters/dynamo/chat-store.ts `change`) and every touched slot attribute as read (touchActivity
+ * shared/adapters/dynamo/chat-writes.ts `changeChat`) and every touched slot attribute as read (touchActivity
  * moves `mdNsk` without either).
  */
 export const slotUpdateInput = (
@@ -167,8 +167,6 @@ const THROTTLING = new Set([
   'InternalServerError',
   'ServiceUnavailable',
 ]);
-
-const errorName = (error: unknown): string => (error as { name?: string }).name ?? '';
 
 export const backfillMetadata = async (
   table: TableContext,
