@@ -5,7 +5,7 @@
  */
 import { chatPathParams, createAttachmentBody } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { attachments } from '../../shared/runtime.ts';
+import { attachments } from '../../shared/runtime/attachments.ts';
 
 export const handler = httpHandler(
   async (event) => {

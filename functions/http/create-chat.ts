@@ -5,7 +5,9 @@
  */
 import { createChatBody } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { autoReplies, chats, logger } from '../../shared/runtime.ts';
+import { autoReplies } from '../../shared/runtime/auto-replies.ts';
+import { chats } from '../../shared/runtime/chats.ts';
+import { logger } from '../../shared/runtime/logger.ts';
 
 export const handler = httpHandler(
   async (event) => {

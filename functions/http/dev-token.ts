@@ -7,7 +7,8 @@ import { signHostToken } from '../../shared/auth/tokens.ts';
 import { NotFoundError } from '../../shared/domain/errors.ts';
 import { devTokenBody } from '../../shared/domain/schemas.ts';
 import { httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { env, tokens } from '../../shared/runtime.ts';
+import { env } from '../../shared/runtime/env.ts';
+import { tokens } from '../../shared/runtime/tokens.ts';
 
 export const handler = httpHandler(
   async (event) => {

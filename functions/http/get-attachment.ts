@@ -4,7 +4,7 @@
  */
 import { attachmentPathParams } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { attachments } from '../../shared/runtime.ts';
+import { attachments } from '../../shared/runtime/attachments.ts';
 
 export const handler = httpHandler(async (event) => {
   const { attachmentId } = parse(attachmentPathParams, event.pathParameters, 'path');

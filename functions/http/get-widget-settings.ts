@@ -4,7 +4,7 @@
  */
 import { tenantPathParams } from '../../shared/domain/schemas.ts';
 import { httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { visitors } from '../../shared/runtime.ts';
+import { visitors } from '../../shared/runtime/visitors.ts';
 
 const WIDGET_SETTINGS_MAX_AGE_SECONDS = 60;
 

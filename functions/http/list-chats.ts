@@ -4,7 +4,7 @@
  */
 import { parseListChatsQuery } from '../../shared/domain/chat-filter.ts';
 import { authenticate, httpHandler, json } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime.ts';
+import { chats } from '../../shared/runtime/chats.ts';
 
 export const handler = httpHandler(async (event) => {
   const query = parseListChatsQuery(event.queryStringParameters);

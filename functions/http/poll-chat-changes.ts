@@ -6,7 +6,8 @@
  */
 import { pollChatChangesQuery } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chatLists, env } from '../../shared/runtime.ts';
+import { chatLists } from '../../shared/runtime/chat-lists.ts';
+import { env } from '../../shared/runtime/env.ts';
 
 export const handler = httpHandler(async (event, context) => {
   const { since, waitSeconds, ...filter } = parse(pollChatChangesQuery, event.queryStringParameters, 'query');

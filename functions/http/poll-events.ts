@@ -5,7 +5,8 @@
  */
 import { chatPathParams, pollEventsQuery } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats, env } from '../../shared/runtime.ts';
+import { chats } from '../../shared/runtime/chats.ts';
+import { env } from '../../shared/runtime/env.ts';
 
 export const handler = httpHandler(async (event, context) => {
   const { chatId } = parse(chatPathParams, event.pathParameters, 'path');

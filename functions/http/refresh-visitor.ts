@@ -4,7 +4,7 @@
  */
 import { refreshVisitorBody } from '../../shared/domain/schemas.ts';
 import { httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { visitors } from '../../shared/runtime.ts';
+import { visitors } from '../../shared/runtime/visitors.ts';
 
 export const handler = httpHandler(
   async (event) => {

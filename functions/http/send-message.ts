@@ -4,7 +4,8 @@
  */
 import { chatPathParams, sendMessageBody } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats, metrics } from '../../shared/runtime.ts';
+import { chats } from '../../shared/runtime/chats.ts';
+import { metrics } from '../../shared/runtime/metrics.ts';
 
 export const handler = httpHandler(
   async (event) => {

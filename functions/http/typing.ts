@@ -4,7 +4,7 @@
  */
 import { chatPathParams, typingBody } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { typing } from '../../shared/runtime.ts';
+import { typing } from '../../shared/runtime/typing.ts';
 
 export const handler = httpHandler(
   async (event) => {

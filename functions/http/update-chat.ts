@@ -4,7 +4,7 @@
  */
 import { chatPathParams, patchChatBody } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime.ts';
+import { chats } from '../../shared/runtime/chats.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -8,10 +8,11 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../shared/zod.ts';
 import { mapLimit } from '../../shared/domain/realtime.ts';
 import { roleSchema, tenantIdSchema, userIdSchema } from '../../shared/domain/schemas.ts';
-import { logger, realtime } from '../../shared/runtime.ts';
+import { logger } from '../../shared/runtime/logger.ts';
+import { realtime } from '../../shared/runtime/realtime.ts';
 
 const connectionImage = z.object({
   connectionId: z.string(),

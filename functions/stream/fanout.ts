@@ -18,7 +18,10 @@ import type { ChatEventRecord, ChatRecord } from '../../shared/domain/ports.ts';
 import { mapLimit } from '../../shared/domain/realtime.ts';
 import { chatEventTypes, chatSchema, type Envelope, messageSchema } from '../../shared/domain/schemas.ts';
 import { tallyOf } from '../../shared/domain/stats.ts';
-import { logger, metrics, realtime, stats } from '../../shared/runtime.ts';
+import { logger } from '../../shared/runtime/logger.ts';
+import { metrics } from '../../shared/runtime/metrics.ts';
+import { realtime } from '../../shared/runtime/realtime.ts';
+import { stats } from '../../shared/runtime/stats.ts';
 
 interface Job {
   readonly record: DynamoDBRecord;

@@ -3,7 +3,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { toErrorResponse } from '../../shared/domain/errors.ts';
-import { logger, realtime } from '../../shared/runtime.ts';
+import { logger } from '../../shared/runtime/logger.ts';
+import { realtime } from '../../shared/runtime/realtime.ts';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;

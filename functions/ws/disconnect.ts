@@ -2,7 +2,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { logger, realtime } from '../../shared/runtime.ts';
+import { logger } from '../../shared/runtime/logger.ts';
+import { realtime } from '../../shared/runtime/realtime.ts';
 
 export const handler = middy<APIGatewayProxyWebsocketEventV2, { statusCode: number }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))

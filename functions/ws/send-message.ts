@@ -1,7 +1,7 @@
 /** sendMessage — like POST /v1/chats/{chatId}/messages; the ack carries the stored message and its seq. */
 import { ack } from '../../shared/domain/envelopes.ts';
-import { chats } from '../../shared/runtime.ts';
-import { wsAction } from '../../shared/ws/middleware.ts';
+import { chats } from '../../shared/runtime/chats.ts';
+import { wsAction } from '../../shared/ws/action.ts';
 
 export const handler = wsAction('sendMessage', async ({ frame, identity }) => {
   const { action: _action, requestId: _requestId, chatId, ...content } = frame;

@@ -4,8 +4,9 @@
  * GET …/events?afterEvent= (the chat's event log).
  */
 import { ack } from '../../shared/domain/envelopes.ts';
-import { chats, realtime } from '../../shared/runtime.ts';
-import { wsAction } from '../../shared/ws/middleware.ts';
+import { chats } from '../../shared/runtime/chats.ts';
+import { realtime } from '../../shared/runtime/realtime.ts';
+import { wsAction } from '../../shared/ws/action.ts';
 
 export const handler = wsAction('subscribe', async ({ connectionId, frame, identity }) => {
   const chat = await chats.authorize(identity, frame.chatId);

@@ -4,8 +4,8 @@
  * second (`error` rate_limited otherwise).
  */
 import { ack } from '../../shared/domain/envelopes.ts';
-import { typing } from '../../shared/runtime.ts';
-import { wsAction } from '../../shared/ws/middleware.ts';
+import { typing } from '../../shared/runtime/typing.ts';
+import { wsAction } from '../../shared/ws/action.ts';
 
 export const handler = wsAction('typing', async ({ frame, identity }) => {
   const { isTyping, expiresInMs } = await typing.send(identity, frame.chatId, frame.isTyping);

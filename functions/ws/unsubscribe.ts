@@ -1,7 +1,7 @@
 /** unsubscribe — stops the chat's envelopes on this connection (idempotent). */
 import { ack } from '../../shared/domain/envelopes.ts';
-import { realtime } from '../../shared/runtime.ts';
-import { wsAction } from '../../shared/ws/middleware.ts';
+import { realtime } from '../../shared/runtime/realtime.ts';
+import { wsAction } from '../../shared/ws/action.ts';
 
 export const handler = wsAction('unsubscribe', async ({ connectionId, frame }) => {
   await realtime.unsubscribe(connectionId, frame.chatId);

@@ -1,7 +1,7 @@
 /** unwatchChats — stops the connection's live chat list (idempotent). */
 import { ack } from '../../shared/domain/envelopes.ts';
-import { realtime } from '../../shared/runtime.ts';
-import { wsAction } from '../../shared/ws/middleware.ts';
+import { realtime } from '../../shared/runtime/realtime.ts';
+import { wsAction } from '../../shared/ws/action.ts';
 
 export const handler = wsAction('unwatchChats', async ({ connectionId, frame, identity }) => {
   await realtime.unwatch(connectionId, identity);

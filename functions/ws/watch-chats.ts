@@ -4,8 +4,8 @@
  * with `leftFilter: true` when a change makes a chat stop matching. A new filter replaces the old one.
  */
 import { ack } from '../../shared/domain/envelopes.ts';
-import { realtime } from '../../shared/runtime.ts';
-import { wsAction } from '../../shared/ws/middleware.ts';
+import { realtime } from '../../shared/runtime/realtime.ts';
+import { wsAction } from '../../shared/ws/action.ts';
 
 export const handler = wsAction('watchChats', async ({ connectionId, frame, identity }) => {
   await realtime.watch(connectionId, identity, frame.filter);

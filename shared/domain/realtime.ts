@@ -53,6 +53,16 @@ export const mapLimit = async <T, R>(
   return results;
 };
 
+/** Who holds a connection: its connection item's identity; an unknown connection must reconnect. */
+export const connectionIdentity = async (
+  connections: Pick<ConnectionStore, 'get'>,
+  connectionId: string,
+): Promise<Identity> => {
+  const connection = await connections.get(connectionId);
+  if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
+  return connection.identity;
+};
+
 export class RealtimeService {
   constructor(
     private readonly tickets: TicketStore,
@@ -154,12 +164,6 @@ export class RealtimeService {
     if (await this.presence?.close(removed.identity.tenantId, offline)) {
       await this.onPresenceChange(removed.identity.tenantId, offline);
     }
-  }
-
-  async identityOf(connectionId: string): Promise<Identity> {
-    const connection = await this.connections.get(connectionId);
-    if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
-    return connection.identity;
   }
 
   async subscribe(connectionId: string, chatId: string): Promise<void> {

@@ -11,17 +11,20 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from '../zod.ts';
 import { DomainError, toErrorResponse, UnauthorizedError, ValidationError } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
 import { issuesOf } from '../domain/schemas.ts';
-import { env, logger, metrics, tokens } from '../runtime.ts';
+import { env } from '../runtime/env.ts';
+import { logger } from '../runtime/logger.ts';
+import { metrics } from '../runtime/metrics.ts';
+import { tokens } from '../runtime/tokens.ts';
 
 export type HttpEvent = Omit<APIGatewayProxyEventV2, 'body'> & { body?: unknown; rawBody?: string };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 /** Parses a request part with its schema; failures become a 400 naming each problem. */
-export const parse = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> => {
+export const parse = <S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> => {
   const result = schema.safeParse(value ?? (what === 'body' ? undefined : {}));
   if (!result.success) throw new ValidationError(`invalid ${what}`, issuesOf(result.error));
   return result.data;

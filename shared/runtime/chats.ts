@@ -1,0 +1,23 @@
+/** The chat domain (chats, messages, blocks, typing and presence for pollers) over the table's stores. */
+import { composeChatDomain } from '../domain/compose.ts';
+import { systemClock } from '../domain/ports.ts';
+import {
+  attachmentStore,
+  blockStore,
+  chatStore,
+  messageStore,
+  presenceStore,
+  typingStateStore,
+} from './stores.ts';
+
+export const { ephemeral, blocks, chats } = composeChatDomain(
+  {
+    chats: chatStore,
+    messages: messageStore,
+    attachments: attachmentStore,
+    blocks: blockStore,
+    presence: presenceStore,
+    typingState: typingStateStore,
+  },
+  systemClock,
+);
