@@ -105,7 +105,6 @@ export interface ChatStore {
   recordAudit(audit: AuditRecord): Promise<void>;
   /** A participant's own settings; false when the user is not a participant. */
   setPreferences(chatId: string, userId: string, preferences: { muted: boolean }): Promise<boolean>;
-  preferences(chatId: string, userId: string): Promise<{ muted: boolean } | undefined>;
   /** The caller's read position in a chat (undefined when not a participant). */
   readState(chatId: string, userId: string): Promise<{ lastReadSeq: number; muted: boolean } | undefined>;
   /** Every chat of a participant with its last seq and the participant's last read seq (bounded). */
@@ -145,12 +144,14 @@ export interface MessageDraft {
 
 export interface MessageStore {
   /**
-   * Assigns the next gap-free seq and stores the message together with its idempotency record, in one
-   * transaction. `createdAt` is stamped by the attempt that wins the seq, so it rises with seq. A retry with the same (sender, clientMessageId) returns the original, `created: false`.
+   * Assigns the chat's next seq and stores the message with its idempotency record; a seq whose message
+   * cannot be written is filled with a void (shared/domain/voids.ts), so seqs stay gap-free. `createdAt`
+   * is the time the seq was reserved. A retry with the same (sender, clientMessageId) returns the
+   * original, `created: false`. 404 for a missing chat, 409 for a closed one.
    */
   append(draft: MessageDraft): Promise<{ message: Message; created: boolean }>;
   get(chatId: string, seq: number): Promise<Message | undefined>;
-  /** Messages with seq > after, ascending. */
+  /** Messages with seq > after, ascending and contiguous (a page ends below a slot still being written). */
   after(chatId: string, after: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }>;
   /** The `limit` messages right before `before`, ascending. */
   before(chatId: string, before: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }>;

@@ -4,21 +4,22 @@
  * connections by $connect / $disconnect (RealtimeService), open chats and messages by the stream fan-out
  * (`record`), so the numbers trail the writes by the fan-out's lag.
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { ENTITY } from '../config/table.ts';
 import { ForbiddenError } from './errors.ts';
+import { isVoid } from './voids.ts';
 import { type Identity, isStaff } from './identity.ts';
 import type { Clock, StatsStore } from './ports.ts';
 
 export const statsSchema = z.object({
-  liveConnections: z.number().int().min(0),
+  liveConnections: z.number().check(z.int(), z.minimum(0)),
   /** Distinct agents of the tenant with at least one live socket (several tabs count once). */
-  agentsOnline: z.number().int().min(0),
+  agentsOnline: z.number().check(z.int(), z.minimum(0)),
   /** Live sockets of agents of the tenant (two tabs of one agent count twice). */
-  agentConnections: z.number().int().min(0),
-  openChats: z.number().int().min(0),
+  agentConnections: z.number().check(z.int(), z.minimum(0)),
+  openChats: z.number().check(z.int(), z.minimum(0)),
   /** Messages stored since 00:00 UTC of `day`. */
-  messagesToday: z.number().int().min(0),
+  messagesToday: z.number().check(z.int(), z.minimum(0)),
   /** The UTC day messagesToday counts, `yyyy-mm-dd`. */
   day: z.iso.date(),
 });
@@ -45,7 +46,7 @@ export const tallyOf = (items: readonly Record<string, unknown>[]): StatsTally =
   for (const item of items) {
     const tenantId = item.tenantId;
     if (typeof tenantId !== 'string') continue;
-    if (item.entity === ENTITY.message && typeof item.createdAt === 'string') {
+    if (item.entity === ENTITY.message && typeof item.createdAt === 'string' && !isVoid(item)) {
       const day = utcDay(item.createdAt);
       const key = `${tenantId}\n${day}`;
       const entry = tally.messages.get(key) ?? { tenantId, day, count: 0 };

@@ -1,8 +1,11 @@
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
-import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.ts';
+import { keys } from '../../shared/adapters/dynamo/keys.ts';
+import { DynamoMessageStore, VOID_AFTER_MS } from '../../shared/adapters/dynamo/message-store.ts';
 import { newId } from '../../shared/domain/ids.ts';
 import type { ChatRecord, MessageDraft } from '../../shared/domain/ports.ts';
+import { isVoid } from '../../shared/domain/voids.ts';
 import { dynamoForFile } from '../support/dynamo.ts';
 
 const dynamo = dynamoForFile();
@@ -60,9 +63,84 @@ describe('message store against DynamoDB Local', () => {
     expect(stored.items.map((m) => m.seq)).toEqual(seqs);
     expect(new Set(stored.items.map((m) => m.clientMessageId)).size).toBe(50);
     expect((await new DynamoChatStore(table).get(chat.chatId))?.lastSeq).toBe(50);
-    const times = stored.items.map((m) => m.createdAt);
-    expect(times).toEqual([...times].sort());
   }, 120_000);
+
+  it('answers ten concurrent requests with one clientMessageId with one message; the other seqs are voids', async () => {
+    // Prepare
+    const { table, chat } = await newChat();
+
+    // Act: ten containers receive the same send at once
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => new DynamoMessageStore(table).append(draft(chat.chatId, 'twice'))),
+    );
+
+    // Assess: one created, every answer is that message, and the chat's seqs have no hole
+    expect(results.filter((result) => result.created)).toHaveLength(1);
+    expect(new Set(results.map((result) => result.message.messageId)).size).toBe(1);
+    const lastSeq = (await new DynamoChatStore(table).get(chat.chatId))?.lastSeq ?? 0;
+    const stored = await new DynamoMessageStore(table).after(chat.chatId, 0, 100);
+    expect(stored.items.map((m) => m.seq)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
+    expect(stored.items.filter((m) => !isVoid(m)).map((m) => m.clientMessageId)).toEqual(['twice']);
+  }, 60_000);
+
+  it('voids the seq of a writer that died after reserving it, once the hole is old, and never skips it', async () => {
+    // Prepare: seq 1 is reserved by a writer that never comes back, then seq 2 is written
+    const { table, chat } = await newChat();
+    await table.doc.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: keys.chat(chat.chatId),
+        UpdateExpression: 'ADD lastSeq :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    await new DynamoMessageStore(table).append(draft(chat.chatId, 'after-the-hole'));
+
+    // Act: a reader now, and a reader once the hole is older than VOID_AFTER_MS
+    const early = await new DynamoMessageStore(table).after(chat.chatId, 0, 10);
+    const later = new DynamoMessageStore(table, {
+      now: () => new Date(Date.now() + VOID_AFTER_MS + 1000),
+    });
+    const late = await later.after(chat.chatId, 0, 10);
+
+    // Assess
+    expect(early.items).toEqual([]);
+    expect(late.items.map((m) => [m.seq, isVoid(m)])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+    expect((await new DynamoMessageStore(table).get(chat.chatId, 1))?.system).toEqual({ kind: 'void' });
+  });
+
+  it('lets the retry of a send whose writer died after claiming place the message at the claimed seq', async () => {
+    // Prepare: a claim for seq 1 with no message (the writer died between claim and message)
+    const { table, chat } = await newChat();
+    await table.doc.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: keys.chat(chat.chatId),
+        UpdateExpression: 'ADD lastSeq :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...keys.idempotency(chat.chatId, 'alice', 'lost'),
+          seq: 1,
+          createdAt: new Date().toISOString(),
+        },
+      }),
+    );
+
+    // Act
+    const retry = await new DynamoMessageStore(table).append(draft(chat.chatId, 'lost'));
+
+    // Assess
+    expect(retry.message.seq).toBe(1);
+    expect((await new DynamoMessageStore(table).after(chat.chatId, 0, 10)).items).toEqual([retry.message]);
+  });
 
   it('returns the original message for a retried clientMessageId and writes nothing new', async () => {
     // Prepare
@@ -130,8 +208,8 @@ describe('message store against DynamoDB Local', () => {
     expect((await store.after('ch_00000000000000000000', 0, 10)).items).toHaveLength(0);
   });
 
-  it('recovers from a stale seq hint without a gap', async () => {
-    // Prepare: container A caches seq 1, container B then writes seq 2 and 3
+  it('gives senders in different containers consecutive seqs, whatever each saw last', async () => {
+    // Prepare: container A wrote seq 1, container B then writes seq 2 and 3
     const { table, chat } = await newChat();
     const a = new DynamoMessageStore(table);
     const b = new DynamoMessageStore(table);

@@ -1,7 +1,9 @@
 /**
- * The REST resources (chats, audit, blocks, stats, unread, messages, attachments) over one `Request`.
+ * The REST resources (chats, audit, blocks, stats, unread, presence, messages, attachments) over one
+ * `Request`.
  * ChatClient extends it, so these are ChatClient's own methods.
  */
+import { isVoid } from '#shared/domain/voids.ts';
 import { chatPath, type Request } from './delivery.ts';
 import { ApiError, query } from './http.ts';
 import type { Block, Chat, CreateChatInput, Message, PatchChatInput } from './types.ts';
@@ -72,13 +74,18 @@ export class ChatApi {
     return this.request('GET', '/v1/unread');
   }
 
-  /** Older messages (ascending seq), not emitted as events. */
+  /** Agents and services: whether each user has a live socket (one batched read, at most 100 ids). */
+  getPresence(userIds: readonly string[]): Promise<{ items: { userId: string; online: boolean }[] }> {
+    return this.request('GET', `/v1/presence${query({ userIds: userIds.join(',') })}`);
+  }
+
+  /** Older messages (ascending seq), not emitted as events; voids (never shown) left out. */
   async history(chatId: string, params: { before?: number; limit?: number } = {}): Promise<Message[]> {
     const page = await this.request<{ items: Message[] }>(
       'GET',
       `${chatPath(chatId)}/messages${query(params)}`,
     );
-    return page.items;
+    return page.items.filter((message) => !isVoid(message));
   }
 
   editMessage(chatId: string, messageId: string, text: string): Promise<Message> {

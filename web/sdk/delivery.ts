@@ -4,6 +4,7 @@
  * eventSeq order (one above a hole is dropped and fetched with it), and a catch-up (GET …/messages?after=,
  * then GET …/events?afterEvent= when the event log is ahead) retried with backoff until it succeeds.
  */
+import { isVoid } from '#shared/domain/voids.ts';
 import { retry } from './backoff.ts';
 import { isRetryable } from './http.ts';
 import type { Emitter } from './emitter.ts';
@@ -123,7 +124,8 @@ export class Delivery {
     if (type === 'error') {
       return this.events.emit('error', data);
     }
-    if (!state) return;
+    // Presence also comes for the chats of a watched list (their customers), not only subscribed ones.
+    if (!state && !(type === 'presence' && this.watching)) return;
     if (type === 'message.updated' || type === 'message.deleted') this.events.emit('messageUpdated', data);
     else if (type === 'typing') {
       const { userId, isTyping, expiresInMs } = data as unknown as ChatEvents['typing'];
@@ -161,7 +163,7 @@ export class Delivery {
     for (let next = state.buffer.get(state.lastSeq + 1); next; next = state.buffer.get(state.lastSeq + 1)) {
       state.buffer.delete(next.seq);
       state.lastSeq = next.seq;
-      this.events.emit('message', next);
+      if (!isVoid(next)) this.events.emit('message', next);
     }
     if (state.buffer.size > 0) this.catchUp(message.chatId).catch(() => {});
   }

@@ -56,6 +56,9 @@ export const indexNotReady = (error: unknown): boolean => {
   );
 };
 
+/** An SDK error's name (`ConditionalCheckFailedException`, `ValidationException`, …); '' if it has none. */
+export const errorName = (error: unknown): string => (error as { name?: string } | undefined)?.name ?? '';
+
 /** Opaque pagination cursor: the base64url JSON of a LastEvaluatedKey. */
 export const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
@@ -155,6 +158,10 @@ export const batchGetAll = async (
   return items;
 };
 
+/** Waits a full-jitter exponential delay before retry `attempt` (1, 2, …): up to base · 2^attempt ms. */
+export const backoff = (attempt: number, baseMs = 20): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * baseMs * 2 ** attempt));
+
 const TRANSACT_ATTEMPTS = 6;
 
 /**
@@ -178,7 +185,7 @@ export const transactWithRetry = async (
         (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
       if (!conflict) throw error;
       if (attempt >= TRANSACT_ATTEMPTS) throw new BusyError(busyMessage);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+      await backoff(attempt);
     }
   }
 };

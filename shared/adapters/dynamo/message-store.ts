@@ -1,33 +1,43 @@
 /**
- * Messages with a gap-free per-chat seq. One TransactWriteItems does three things or nothing:
- *   1. chat item: lastSeq = expected + 1 (condition lastSeq = expected, chat open)
- *   2. message item at MSG#<seq> (condition: absent)
- *   3. idempotency item CMID#<sender>#<clientMessageId> → seq (condition: absent)
- * A concurrent sender makes (1) fail; the cancellation reason carries the chat's current lastSeq
- * (ReturnValuesOnConditionCheckFailure), so the retry needs no extra read. A retried clientMessageId makes
- * (3) fail; its old image names the original seq, which is returned instead of writing anything.
+ * Messages with a gap-free per-chat seq, appended in three single-item writes (no transaction, so 1 WCU
+ * each for items up to 1 KB, and no optimistic race between concurrent senders):
+ *   0. a retry is recognised first: a consistent read of the idempotency item
+ *      CMID#<sender>#<clientMessageId> (read units, not write units);
+ *   1. reserve: the chat item's `lastSeq` is incremented atomically (`ADD`, condition: chat open); the new
+ *      value is this message's seq, whatever the number of concurrent senders;
+ *   2. claim: the idempotency item is written with that seq (condition: absent);
+ *   3. place: the message item MSG#<seq> (condition: absent).
+ * A slot whose writer cannot finish is never left as a hole: it is filled with a *void* (a deleted
+ * placeholder of kind `void`, shared/domain/voids.ts) — by the writer itself when a step fails or a
+ * concurrent request with the same clientMessageId claimed first, and otherwise (a writer killed between
+ * the steps) by the first reader that finds the hole older than VOID_AFTER_MS, well past any function's
+ * timeout. A writer that finds its slot voided moves its message to a new seq. A retry that finds its
+ * claim without a message places the message itself.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import { BusyError, ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { newMessageId } from '../../domain/ids.ts';
 import { type Clock, type MessageDraft, type MessageStore, systemClock } from '../../domain/ports.ts';
-import type { Message } from '../../domain/schemas.ts';
-import { queryRange, type TableContext } from './client.ts';
+import { type Message, SYSTEM_SENDER } from '../../domain/schemas.ts';
+import { isVoid, VOID_KIND } from '../../domain/voids.ts';
+import { backoff, errorName, queryRange, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
-const MAX_ATTEMPTS = 60;
-const HINTS_MAX = 5000;
+/** A hole older than this (judged by the next message's createdAt) has no live writer: it is voided. */
+export const VOID_AFTER_MS = 30_000;
+/** Reservations tried while the chat item is locked by another transaction. */
+const RESERVE_ATTEMPTS = 6;
+/** Moves of one message to a new seq before giving up (each needs its slot voided by someone else). */
+const MAX_MOVES = 5;
 
-type Reason = { Code?: string; Item?: Record<string, unknown> };
-/** What an append needs to know of its chat. */
-type ChatHead = { lastSeq: number; lastActivityAt: string };
-const headOf = (chat: Record<string, unknown>): ChatHead => ({
-  lastSeq: Number(chat.lastSeq),
-  lastActivityAt: typeof chat.lastActivityAt === 'string' ? chat.lastActivityAt : '',
-});
+/** What an idempotency item says: the seq (and stamp) its request reserved. */
+interface Claim {
+  readonly seq: number;
+  readonly createdAt: string;
+}
 
 const toMessage = (item: Record<string, unknown>): Message => ({
   messageId: item.messageId as string,
@@ -47,56 +57,58 @@ const toMessage = (item: Record<string, unknown>): Message => ({
   ...(item.deletedAt ? { deletedAt: item.deletedAt as string, deletedBy: item.deletedBy as string } : {}),
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** An idempotency item, as read or as returned (marshalled) by a failed condition. */
+const claimOf = (item: Record<string, unknown> | undefined): Claim | undefined => {
+  if (!item) return undefined;
+  const plain = typeof item.seq === 'object' ? unmarshall(item as never) : item;
+  const seq = Number(plain.seq);
+  return Number.isSafeInteger(seq) && seq > 0
+    ? { seq, createdAt: typeof plain.createdAt === 'string' ? plain.createdAt : '' }
+    : undefined;
+};
+
+/** The void that fills `seq` (deterministic, so concurrent fillers write the same item). */
+const voidMessage = (owner: Pick<Message, 'chatId' | 'tenantId'>, seq: number, at: string): Message => ({
+  messageId: `m_void00000000_${seq}`,
+  chatId: owner.chatId,
+  tenantId: owner.tenantId,
+  seq,
+  clientMessageId: `void.${seq}`,
+  senderId: SYSTEM_SENDER,
+  senderRole: 'service',
+  type: 'system',
+  text: '',
+  system: { kind: VOID_KIND },
+  createdAt: at,
+  deletedAt: at,
+  deletedBy: SYSTEM_SENDER,
+});
+
+const sameRequest = (a: Message, b: MessageDraft): boolean =>
+  a.senderId === b.senderId && a.clientMessageId === b.clientMessageId;
 
 export class DynamoMessageStore implements MessageStore {
-  /** The chat head last seen in this process: a guess that saves the read on a warm container. */
-  private readonly heads = new Map<string, ChatHead>();
-
-  /** Consumed capacity of the last append (for the benchmark). */
-  lastConsumedCapacity = 0;
-
   constructor(
     private readonly table: TableContext,
     private readonly clock: Clock = systemClock,
   ) {}
 
   async append(draft: MessageDraft): Promise<{ message: Message; created: boolean }> {
-    let head = this.heads.get(draft.chatId) ?? (await this.readHead(draft.chatId));
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const seq = head.lastSeq + 1;
-      // Stamped per attempt and never before the chat's last activity, so createdAt rises with seq.
-      const now = this.clock.now().toISOString();
-      const createdAt = now > head.lastActivityAt ? now : head.lastActivityAt;
-      const message: Message = { ...draft, seq, messageId: newMessageId(seq), createdAt };
-      try {
-        const result = await this.table.doc.send(this.transaction(message, head.lastSeq));
-        this.lastConsumedCapacity = (result.ConsumedCapacity ?? []).reduce(
-          (sum, c) => sum + (c.CapacityUnits ?? 0),
-          0,
-        );
-        this.remember(draft.chatId, { lastSeq: seq, lastActivityAt: createdAt });
-        return { message, created: true };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const [chatReason, , idempotencyReason] = (error.CancellationReasons ?? []) as Reason[];
-        if (idempotencyReason?.Code === 'ConditionalCheckFailed') {
-          return { message: await this.original(draft, idempotencyReason.Item), created: false };
-        }
-        if (chatReason?.Code === 'ConditionalCheckFailed') {
-          const chat = chatReason.Item ? unmarshall(chatReason.Item as never) : undefined;
-          if (!chat) throw new NotFoundError('chat');
-          if (chat.status !== 'open') throw new ConflictError('the chat is closed');
-          head = headOf(chat);
-          this.remember(draft.chatId, head);
-        } else {
-          // TransactionConflict or throttling inside the transaction: back off, re-read, retry.
-          await sleep(Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
-          head = await this.readHead(draft.chatId);
-        }
-      }
+    const claimed = await this.readClaim(draft);
+    if (claimed) return { message: await this.settle(draft, claimed), created: false };
+    const reserved = await this.reserve(draft.chatId);
+    const message: Message = { ...draft, ...reserved, messageId: newMessageId(reserved.seq) };
+    try {
+      await this.claim(message);
+    } catch (error) {
+      await this.voidSlot(draft, reserved.seq);
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // A concurrent request with the same clientMessageId claimed first: its message is the one.
+      const winner = claimOf(error.Item) ?? (await this.readClaim(draft));
+      if (!winner) throw new BusyError('the original message is not readable yet, retry');
+      return { message: await this.settle(draft, winner), created: false };
     }
-    throw new BusyError();
+    return { message: await this.place(message, draft), created: true };
   }
 
   async get(chatId: string, seq: number): Promise<Message | undefined> {
@@ -110,6 +122,10 @@ export class DynamoMessageStore implements MessageStore {
     return item ? toMessage(item) : undefined;
   }
 
+  /**
+   * Messages after `after`, ascending and contiguous: a page stops below a hole whose writer may still
+   * be at work, and a hole older than VOID_AFTER_MS is voided on the way, so a reader never skips a seq.
+   */
   async after(chatId: string, after: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }> {
     const page = await queryRange(this.table, {
       pk: keys.chat(chatId).pk,
@@ -117,7 +133,18 @@ export class DynamoMessageStore implements MessageStore {
       to: `${keys.MSG_PREFIX}~`,
       limit,
     });
-    return { items: page.items.map(toMessage), hasMore: page.hasMore };
+    const items: Message[] = [];
+    let expected = after + 1;
+    for (const message of page.items.map(toMessage)) {
+      if (message.seq > expected) {
+        const filled = await this.fillHoles(message, expected);
+        if (!filled) return { items, hasMore: false };
+        items.push(...filled);
+      }
+      items.push(message);
+      expected = message.seq + 1;
+    }
+    return { items: items.slice(0, limit), hasMore: page.hasMore || items.length > limit };
   }
 
   async before(
@@ -135,96 +162,175 @@ export class DynamoMessageStore implements MessageStore {
     return { items: page.items.map(toMessage).reverse(), hasMore: page.hasMore };
   }
 
-  private transaction(message: Message, expected: number): TransactWriteCommand {
-    const { tableName } = this.table;
-    return new TransactWriteCommand({
-      ReturnConsumedCapacity: 'TOTAL',
-      TransactItems: [
-        {
-          Update: {
-            TableName: tableName,
-            Key: keys.chat(message.chatId),
-            UpdateExpression: 'SET lastSeq = :seq, lastActivityAt = :at',
-            ConditionExpression: 'lastSeq = :expected AND #status = :open AND lastActivityAt <= :at',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':seq': message.seq,
-              ':expected': expected,
-              ':at': message.createdAt,
-              ':open': 'open',
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        {
-          Put: {
-            TableName: tableName,
-            Item: { ...keys.message(message.chatId, message.seq), entity: ENTITY.message, ...message },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-        {
-          Put: {
-            TableName: tableName,
-            Item: {
-              ...keys.idempotency(message.chatId, message.senderId, message.clientMessageId),
-              entity: ENTITY.idempotency,
-              seq: message.seq,
-              messageId: message.messageId,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-      ],
-    });
-  }
-
-  private async original(
-    draft: MessageDraft,
-    marshalled: Record<string, unknown> | undefined,
-  ): Promise<Message> {
-    const record = marshalled
-      ? unmarshall(marshalled as never)
-      : (
-          await this.table.doc.send(
-            new GetCommand({
-              TableName: this.table.tableName,
-              Key: keys.idempotency(draft.chatId, draft.senderId, draft.clientMessageId),
-              ConsistentRead: true,
-            }),
-          )
-        ).Item;
-    const seq = Number(record?.seq);
-    const found = await this.table.doc.send(
-      new GetCommand({
-        TableName: this.table.tableName,
-        Key: keys.message(draft.chatId, seq),
-        ConsistentRead: true,
-      }),
-    );
-    if (!found.Item) throw new BusyError('the original message is not readable yet, retry');
-    return toMessage(found.Item);
-  }
-
-  private async readHead(chatId: string): Promise<ChatHead> {
-    const result = await this.table.doc.send(
-      new GetCommand({
-        TableName: this.table.tableName,
-        Key: keys.chat(chatId),
-        ProjectionExpression: 'lastSeq, lastActivityAt',
-        ConsistentRead: true,
-      }),
-    );
-    if (!result.Item) throw new NotFoundError('chat');
-    return headOf(result.Item);
-  }
-
-  private remember(chatId: string, head: ChatHead): void {
-    if (this.heads.size >= HINTS_MAX && !this.heads.has(chatId)) {
-      const oldest = this.heads.keys().next().value;
-      if (oldest !== undefined) this.heads.delete(oldest);
+  /** Step 1: the chat's next seq, by atomic increment; 404 for no chat, 409 for a closed one. */
+  private async reserve(chatId: string, attempt = 1): Promise<{ seq: number; createdAt: string }> {
+    const createdAt = this.clock.now().toISOString();
+    try {
+      const { Attributes } = await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.chat(chatId),
+          UpdateExpression: 'ADD lastSeq :one SET lastActivityAt = :at',
+          ConditionExpression: '#status = :open',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':one': 1, ':at': createdAt, ':open': 'open' },
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { seq: Number(Attributes?.lastSeq), createdAt };
+    } catch (error) {
+      // A change of the chat (close, assignment, receipt…) holds the item in a transaction for a moment.
+      if (errorName(error) === 'TransactionConflictException' && attempt < RESERVE_ATTEMPTS) {
+        await backoff(attempt);
+        return this.reserve(chatId, attempt + 1);
+      }
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!error.Item) throw new NotFoundError('chat');
+      throw new ConflictError('the chat is closed');
     }
-    this.heads.set(chatId, head);
+  }
+
+  /** Step 2: this request's claim on its clientMessageId, pointing at the reserved seq. */
+  private claim(message: Message): Promise<unknown> {
+    return this.table.doc.send(
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: {
+          ...keys.idempotency(message.chatId, message.senderId, message.clientMessageId),
+          entity: ENTITY.idempotency,
+          seq: message.seq,
+          messageId: message.messageId,
+          createdAt: message.createdAt,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+  }
+
+  /**
+   * Step 3: writes the message into its slot. A slot already taken holds either this very message (a
+   * concurrent retry placed it) or a void (this writer was presumed dead): then the message moves to a
+   * new seq. Any other failure voids the slot, so nobody waits on it, and is rethrown: the client's retry
+   * finds the claim and places the message at a new seq.
+   */
+  private async place(message: Message, draft: MessageDraft): Promise<Message> {
+    let current = message;
+    for (let move = 0; move <= MAX_MOVES; move++) {
+      try {
+        await this.table.doc.send(
+          new PutCommand({
+            TableName: this.table.tableName,
+            Item: { ...keys.message(current.chatId, current.seq), entity: ENTITY.message, ...current },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return current;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) {
+          await this.voidSlot(draft, current.seq);
+          throw error;
+        }
+      }
+      const occupant = await this.get(current.chatId, current.seq);
+      if (occupant && !isVoid(occupant) && sameRequest(occupant, draft)) return occupant;
+      const moved = await this.move(draft, current.seq);
+      if (moved.message) return moved.message;
+      current = { ...draft, ...moved.claim, messageId: newMessageId(moved.claim.seq) };
+    }
+    throw new BusyError('the message could not be placed, retry');
+  }
+
+  /**
+   * A claimed request's message: the one in its slot; or, if the first attempt died before writing it,
+   * this request's draft placed there; or, if the slot was voided, the draft at a new seq.
+   */
+  private async settle(draft: MessageDraft, claim: Claim): Promise<Message> {
+    const found = await this.get(draft.chatId, claim.seq);
+    if (found && !isVoid(found) && sameRequest(found, draft)) return found;
+    if (!found) {
+      const createdAt = claim.createdAt || this.clock.now().toISOString();
+      return this.place({ ...draft, seq: claim.seq, createdAt, messageId: newMessageId(claim.seq) }, draft);
+    }
+    const moved = await this.move(draft, claim.seq);
+    return (
+      moved.message ??
+      this.place({ ...draft, ...moved.claim, messageId: newMessageId(moved.claim.seq) }, draft)
+    );
+  }
+
+  /**
+   * Re-points the claim from a voided seq to a newly reserved one (condition: it still names the old
+   * seq). If another attempt moved it first, this one's reservation is voided and that attempt's
+   * message (or claim) is returned instead.
+   */
+  private async move(draft: MessageDraft, from: number): Promise<{ message?: Message; claim: Claim }> {
+    const reserved = await this.reserve(draft.chatId);
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.idempotency(draft.chatId, draft.senderId, draft.clientMessageId),
+          UpdateExpression: 'SET seq = :seq, messageId = :mid, createdAt = :at',
+          ConditionExpression: 'seq = :from',
+          ExpressionAttributeValues: {
+            ':seq': reserved.seq,
+            ':mid': newMessageId(reserved.seq),
+            ':at': reserved.createdAt,
+            ':from': from,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { claim: reserved };
+    } catch (error) {
+      await this.voidSlot(draft, reserved.seq);
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const claim = claimOf(error.Item);
+      if (!claim) throw new BusyError('the original message is not readable yet, retry');
+      const found = await this.get(draft.chatId, claim.seq);
+      return found && !isVoid(found) && sameRequest(found, draft) ? { message: found, claim } : { claim };
+    }
+  }
+
+  /** Fills a slot nobody will write with a void; a slot already written keeps what it has. */
+  private async voidSlot(owner: Pick<Message, 'chatId' | 'tenantId'>, seq: number): Promise<Message> {
+    const filler = voidMessage(owner, seq, this.clock.now().toISOString());
+    try {
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: { ...keys.message(owner.chatId, seq), entity: ENTITY.message, ...filler },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return filler;
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+      return (await this.get(owner.chatId, seq)) ?? filler;
+    }
+  }
+
+  /**
+   * The slots from `expected` up to `next.seq - 1`, if their writers are gone (the hole is older than
+   * VOID_AFTER_MS): each is read back or voided. Undefined while a writer may still be at work.
+   */
+  private async fillHoles(next: Message, expected: number): Promise<Message[] | undefined> {
+    if (this.clock.now().getTime() - Date.parse(next.createdAt) < VOID_AFTER_MS) return undefined;
+    const filled: Message[] = [];
+    for (let seq = expected; seq < next.seq; seq++) filled.push(await this.voidSlot(next, seq));
+    return filled;
+  }
+
+  private async readClaim(draft: MessageDraft): Promise<Claim | undefined> {
+    const { Item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.idempotency(draft.chatId, draft.senderId, draft.clientMessageId),
+        ConsistentRead: true,
+      }),
+    );
+    return claimOf(Item);
   }
 }
