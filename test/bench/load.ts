@@ -1,0 +1,217 @@
+/**
+ * One run of the `open`, `light` or `closed` load against one system: N clients in M chats subscribe,
+ * send `warmup` unmeasured messages, then K measured ones in the mode's shape; every (message, receiving
+ * client) pair is timed, and the DynamoDB capacity of the measured window is read from the meter.
+ */
+import { loadavg } from 'node:os';
+import { mapLimit } from '../../shared/domain/realtime.ts';
+import type { CapacityMeter } from './capacity.ts';
+import { type CapacityReport, capacityReport } from './capacity-report.ts';
+import { BenchClient, failureReason } from './client.ts';
+import { ownCpuMs, processCpuMs } from './cpu.ts';
+import { type LoadMode, type Options, pace, type TargetName } from './options.ts';
+import { Recorder } from './recorder.ts';
+import { round, type Stats, stats } from './stats.ts';
+import type { Target } from './targets.ts';
+import { now, prng, sleep } from './util.ts';
+
+export interface RunResult {
+  readonly target: TargetName;
+  readonly mode: LoadMode;
+  readonly setupMs: number;
+  readonly messages: { readonly measured: number; readonly acked: number; readonly failed: number };
+  readonly deliveries: {
+    /** Of the measured messages (the warm-up's are in expected/received, lost and duplicates). */
+    readonly measuredExpected: number;
+    readonly measuredReceived: number;
+    readonly expected: number;
+    readonly received: number;
+    readonly lost: number;
+    readonly duplicates: number;
+    readonly unknown: number;
+    readonly outOfOrder: number;
+  };
+  readonly seq: {
+    readonly gaps: number;
+    readonly conflicts: number;
+    /** Consecutive seqs whose createdAt goes backwards (seq order and createdAt order disagree). */
+    readonly createdAtInversions: number;
+    readonly perChat: readonly { readonly chatId: string; readonly maxSeq: number; readonly gaps: number }[];
+  };
+  readonly latencyMs: Stats;
+  readonly ackLatencyMs: Stats;
+  readonly throughput: {
+    readonly windowMs: number;
+    readonly sendSpanMs: number;
+    readonly messagesPerSecond: number;
+    readonly deliveriesPerSecond: number;
+    readonly offeredMessagesPerSecond?: number;
+  };
+  readonly otherEnvelopes: Record<string, number>;
+  /** CPU time spent during the measured window (send of the first message → everything settled). */
+  readonly cpu: {
+    readonly wallMs: number;
+    readonly nodeMs: number;
+    readonly dynamoDbLocalMs?: number;
+    readonly perMessageMs: number;
+    readonly loadAverage1m: { readonly before: number; readonly after: number };
+  };
+  readonly capacity?: CapacityReport;
+  readonly setupCapacity?: CapacityReport;
+}
+
+export const runOnce = async (
+  target: Target,
+  mode: LoadMode,
+  options: Options,
+  runTag: string,
+  meter: CapacityMeter,
+): Promise<RunResult> => {
+  const tag = `${runTag}-${mode[0]}`;
+  const members: number[][] = Array.from({ length: options.chats }, () => []);
+  for (let client = 0; client < options.clients; client++) members[client % options.chats]?.push(client);
+  const random = prng(options.seed + ['open', 'light', 'closed'].indexOf(mode) * 7919);
+  const paced = pace(mode, options);
+  const text = (client: number, k: number) => `bench ${client}/${k} `.padEnd(options.textBytes, 'x');
+  const requestTimeoutMs = Math.min(30_000, options.phaseTimeoutMs);
+
+  const setupStarted = now();
+  const setupMark = meter.mark();
+  const prepared = await target.prepare(tag, members);
+  const sizeOf = new Map(prepared.chatIds.map((chatId, chat) => [chatId, members[chat]?.length ?? 0]));
+  const recorder = new Recorder((chatId) => sizeOf.get(chatId) ?? 0);
+  const clients: BenchClient[] = [];
+  try {
+    await mapLimit(members.flat(), 8, async (client) => {
+      const chatId = prepared.chatIds[client % options.chats] ?? '';
+      const socket = await BenchClient.open(await prepared.url(client), client, chatId, recorder);
+      clients.push(socket);
+      await socket.request({ action: 'subscribe', chatId }, requestTimeoutMs);
+    });
+    clients.sort((a, b) => a.index - b.index);
+    await target.settle();
+
+    const sendOne = async (client: BenchClient, clientMessageId: string, k: number): Promise<void> => {
+      const message = recorder.send(client, clientMessageId);
+      try {
+        const envelope = await client.request(
+          { action: 'sendMessage', chatId: client.chatId, clientMessageId, text: text(client.index, k) },
+          requestTimeoutMs,
+          () => recorder.sentNow(message),
+        );
+        recorder.ack(message, envelope);
+      } catch (error) {
+        recorder.fail(message, failureReason(error));
+      }
+    };
+
+    // Warm-up: unmeasured, closed loop; then wait for its deliveries and for the system to settle.
+    for (let k = 0; k < options.warmup; k++) {
+      await Promise.all(clients.map((client) => sendOne(client, `w${tag}-c${client.index}-m${k}`, k)));
+    }
+    await recorder.drained(now() + options.drainMs);
+    await target.settle();
+    const setupMs = now() - setupStarted;
+    const setupCapacity = target.name === 'cloud' ? meter.since(setupMark) : undefined;
+
+    // Measured load.
+    const loadMark = meter.mark();
+    const cpuBefore = { node: ownCpuMs(), dynamo: processCpuMs(target.dynamoPid), load: loadavg()[0] ?? 0 };
+    recorder.measuring = true;
+    const started = now();
+    const deadline = started + options.phaseTimeoutMs;
+    const inFlight: Promise<void>[] = [];
+    await Promise.all(
+      clients.map(async (client) => {
+        let next = started + random() * (paced?.intervalMs ?? 0);
+        for (let k = 0; k < options.messages && now() < deadline; k++) {
+          const clientMessageId = `${tag}-c${client.index}-m${k}`;
+          if (paced) {
+            await sleep(next - now());
+            inFlight.push(sendOne(client, clientMessageId, k));
+            next += paced.intervalMs + (random() * 2 - 1) * paced.jitterMs;
+          } else {
+            await sendOne(client, clientMessageId, k);
+            if (options.thinkMs > 0) await sleep(options.thinkMs);
+          }
+        }
+      }),
+    );
+    await Promise.all(inFlight);
+    await recorder.drained(Math.max(now(), recorder.lastAckAt) + options.drainMs);
+    await target.settle();
+    const capacityRows = target.name === 'cloud' ? meter.since(loadMark) : undefined;
+    const wallMs = now() - started;
+    const nodeMs = ownCpuMs() - cpuBefore.node;
+    const dynamoAfter = processCpuMs(target.dynamoPid);
+    const dynamoMs =
+      dynamoAfter !== undefined && cpuBefore.dynamo !== undefined
+        ? dynamoAfter - cpuBefore.dynamo
+        : undefined;
+    const loadAfter = loadavg()[0] ?? 0;
+
+    // Results.
+    const measured = [...recorder.sent.values()].filter((message) => message.measured);
+    const acked = measured.filter((message) => message.ackAt !== undefined && !message.failure);
+    const expected = [...recorder.sent.values()]
+      .filter((message) => !message.failure)
+      .reduce((sum, message) => sum + message.expected, 0);
+    const lost = [...recorder.sent.values()]
+      .filter((message) => !message.failure)
+      .reduce((sum, message) => sum + (message.expected - message.receivers.size), 0);
+    const perChat = prepared.chatIds.map((chatId) => {
+      const seqs = recorder.seqs.get(chatId) ?? new Map<number, string>();
+      const maxSeq = Math.max(0, ...seqs.keys());
+      return { chatId, maxSeq, gaps: maxSeq - seqs.size };
+    });
+    const measuredDeliveries = recorder.latencies.length;
+    const windowMs = Math.max(recorder.lastDeliveryAt, recorder.lastAckAt) - recorder.firstSendAt;
+    const perSecond = (count: number) => (windowMs > 0 ? round((count / windowMs) * 1000, 1) : 0);
+    return {
+      target: target.name,
+      mode,
+      setupMs: round(setupMs, 0),
+      messages: { measured: measured.length, acked: acked.length, failed: measured.length - acked.length },
+      deliveries: {
+        measuredExpected: measured
+          .filter((message) => !message.failure)
+          .reduce((sum, m) => sum + m.expected, 0),
+        measuredReceived: recorder.latencies.length,
+        expected,
+        received: recorder.received,
+        lost,
+        duplicates: recorder.duplicates,
+        unknown: recorder.unknown,
+        outOfOrder: recorder.outOfOrder,
+      },
+      seq: {
+        gaps: perChat.reduce((sum, chat) => sum + chat.gaps, 0),
+        conflicts: recorder.seqConflicts,
+        createdAtInversions: recorder.createdAtInversions(),
+        perChat,
+      },
+      latencyMs: stats(recorder.latencies),
+      ackLatencyMs: stats(recorder.ackLatencies),
+      throughput: {
+        windowMs: round(windowMs, 1),
+        sendSpanMs: round(recorder.lastSendAt - recorder.firstSendAt, 1),
+        messagesPerSecond: perSecond(acked.length),
+        deliveriesPerSecond: perSecond(measuredDeliveries),
+        ...(paced ? { offeredMessagesPerSecond: round((options.clients * 1000) / paced.intervalMs, 1) } : {}),
+      },
+      otherEnvelopes: Object.fromEntries(recorder.others),
+      cpu: {
+        wallMs: round(wallMs, 0),
+        nodeMs: round(nodeMs, 0),
+        ...(dynamoMs !== undefined ? { dynamoDbLocalMs: round(dynamoMs, 0) } : {}),
+        perMessageMs: round((nodeMs + (dynamoMs ?? 0)) / Math.max(1, acked.length), 2),
+        loadAverage1m: { before: round(cpuBefore.load, 2), after: round(loadAfter, 2) },
+      },
+      ...(capacityRows ? { capacity: capacityReport(capacityRows, acked.length) } : {}),
+      ...(setupCapacity ? { setupCapacity: capacityReport(setupCapacity, options.clients) } : {}),
+    };
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+    await target.settle().catch(() => {});
+  }
+};

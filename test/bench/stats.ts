@@ -1,0 +1,29 @@
+/** Nearest-rank percentiles of a series, and the rounding every figure of the report goes through. */
+
+export interface Stats {
+  readonly count: number;
+  readonly min: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+
+/** Nearest-rank percentiles. */
+export const stats = (values: readonly number[]): Stats => {
+  if (values.length === 0) return { count: 0, min: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  return {
+    count: sorted.length,
+    min: round(sorted[0] ?? 0),
+    mean: round(sorted.reduce((sum, value) => sum + value, 0) / sorted.length),
+    p50: round(rank(50)),
+    p95: round(rank(95)),
+    p99: round(rank(99)),
+    max: round(sorted[sorted.length - 1] ?? 0),
+  };
+};
