@@ -23,12 +23,14 @@ import { metrics } from '../../shared/runtime/metrics.ts';
 import { realtime } from '../../shared/runtime/realtime.ts';
 import { stats } from '../../shared/runtime/stats.ts';
 
-interface Job {
+export interface Job {
   readonly record: DynamoDBRecord;
   readonly chatId: string;
   readonly envelope: Envelope;
   /** Set for messages: lists move up with message activity. */
   readonly activityAt?: string;
+  /** Set for messages: their order within a batch. */
+  readonly seq?: number;
   /** Chat list changes also go to the tenant's watchers (watchChats). */
   readonly watch?: { readonly tenantId: string; readonly after: ChatRecord; readonly before?: ChatRecord };
   /** false for chat.created: nobody can be subscribed to a chat that did not exist. */
@@ -47,6 +49,7 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
         chatId: message.chatId,
         envelope: messageCreated(message),
         activityAt: message.createdAt,
+        seq: message.seq,
       };
     }
   }
@@ -84,7 +87,20 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
   return undefined;
 };
 
-const processChat = async (jobs: Job[]): Promise<string[]> => {
+/**
+ * Concurrent sends to one chat reserve their seqs in one order and may commit their messages in another:
+ * within a batch, a chat's messages are pushed in seq order (in the slots messages held, so chat events
+ * keep their place). A message committed in a later batch than its successor still arrives after it;
+ * clients hold a message until the hole below it is filled (docs/protocol.md, "Delivery").
+ */
+export const inSeqOrder = (jobs: readonly Job[]): Job[] => {
+  const messages = jobs.filter((job) => job.seq !== undefined).sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  let next = 0;
+  return jobs.map((job) => (job.seq === undefined ? job : (messages[next++] as Job)));
+};
+
+const processChat = async (unordered: Job[]): Promise<string[]> => {
+  const jobs = inSeqOrder(unordered);
   for (const [index, job] of jobs.entries()) {
     try {
       const outcomes = await Promise.all([

@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { toErrorResponse } from '../../shared/domain/errors.ts';
 import { logger } from '../../shared/runtime/logger.ts';
-import { realtime } from '../../shared/runtime/realtime.ts';
+import { connections } from '../../shared/runtime/connections.ts';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;
@@ -15,7 +15,7 @@ export const handler = middy<ConnectEvent, { statusCode: number; body?: string }
   .handler(async (event) => {
     const ticket = event.queryStringParameters?.ticket;
     try {
-      await realtime.connect(event.requestContext.connectionId, ticket);
+      await connections.connect(event.requestContext.connectionId, ticket);
       return { statusCode: 200 };
     } catch (error) {
       const { status, body } = toErrorResponse(error);

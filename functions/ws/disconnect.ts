@@ -3,11 +3,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { logger } from '../../shared/runtime/logger.ts';
-import { realtime } from '../../shared/runtime/realtime.ts';
+import { connections } from '../../shared/runtime/connections.ts';
 
 export const handler = middy<APIGatewayProxyWebsocketEventV2, { statusCode: number }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
-    await realtime.disconnect(event.requestContext.connectionId);
+    await connections.disconnect(event.requestContext.connectionId);
     return { statusCode: 200 };
   });

@@ -5,12 +5,12 @@
  */
 import { ack } from '../../shared/domain/envelopes.ts';
 import { chats } from '../../shared/runtime/chats.ts';
-import { realtime } from '../../shared/runtime/realtime.ts';
+import { connections } from '../../shared/runtime/connections.ts';
 import { wsAction } from '../../shared/ws/action.ts';
 
 export const handler = wsAction('subscribe', async ({ connectionId, frame, identity }) => {
   const chat = await chats.authorize(identity, frame.chatId);
-  await realtime.subscribe(connectionId, chat.chatId);
+  await connections.subscribe(connectionId, chat.chatId);
   // Both are read (one consistent read) only once the subscription exists: a message or chat event
   // stored in between is then either counted here or pushed to this connection, never neither.
   const { lastSeq, lastEventSeq } = await chats.positions(chat.chatId);

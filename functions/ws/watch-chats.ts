@@ -4,10 +4,10 @@
  * with `leftFilter: true` when a change makes a chat stop matching. A new filter replaces the old one.
  */
 import { ack } from '../../shared/domain/envelopes.ts';
-import { realtime } from '../../shared/runtime/realtime.ts';
+import { connections } from '../../shared/runtime/connections.ts';
 import { wsAction } from '../../shared/ws/action.ts';
 
 export const handler = wsAction('watchChats', async ({ connectionId, frame, identity }) => {
-  await realtime.watch(connectionId, identity, frame.filter);
+  await connections.watch(connectionId, identity, frame.filter);
   return ack({ watching: true, filter: frame.filter }, frame.requestId, { tenantId: identity.tenantId });
 });

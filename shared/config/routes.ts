@@ -223,6 +223,19 @@ export const streamConsumers: readonly StreamConsumer[] = [
     retryAttempts: 2,
     maxRecordAgeSeconds: 60,
   },
+  {
+    ...streamDefaults,
+    name: 'presence',
+    handler: 'functions/stream/presence.ts',
+    // table: the user's recent chats, their subscribers, the agents-online set, gone connections.
+    permissions: ['table:read', 'table:write', 'connections:post'],
+    // $connect / $disconnect only write the presence item; its stream record announces a transition.
+    filters: [
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { entity: { S: [ENTITY.presence] } } } },
+    ],
+    retryAttempts: 2,
+    maxRecordAgeSeconds: 60,
+  },
 ];
 
 /** A function invoked by the attachments bucket's ObjectCreated notifications under `prefix`. */
@@ -245,6 +258,17 @@ export const bucketConsumers: readonly BucketConsumer[] = [
 
 /** Routes that a CDK deployment serves (never the local-only dev routes). */
 export const deployedHttpRoutes = (): HttpRoute[] => httpRoutes.filter((route) => !route.localOnly);
+
+/** A route-table entry a CDK deployment makes a Lambda function of. */
+export type DeployedRoute = HttpRoute | WsRoute | StreamConsumer | BucketConsumer;
+
+/** Every function infra/stack.ts creates, one per entry (and handler file), in the stack's order. */
+export const deployedRoutes = (): DeployedRoute[] => [
+  ...wsRoutes,
+  ...deployedHttpRoutes(),
+  ...streamConsumers,
+  ...bucketConsumers,
+];
 
 /** A stable construct/function name derived from a handler path, e.g. `http-create-chat`. */
 export const functionId = (route: { handler: string }): string =>

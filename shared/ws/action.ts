@@ -4,7 +4,7 @@
  * connection's lifetime.
  */
 import type { Identity } from '../domain/identity.ts';
-import { connectionIdentity } from '../domain/realtime.ts';
+import { connectionIdentity } from '../domain/connections.ts';
 import type { ClientFrame, Envelope, FrameOf } from '../domain/schemas.ts';
 import { connectionStore } from '../runtime/stores.ts';
 import { reply, type WsMiddleware, wsFrameStack } from './middleware.ts';

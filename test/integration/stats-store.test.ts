@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store.ts';
 import { DynamoStatsStore } from '../../shared/adapters/dynamo/stats-store.ts';
+import { ConnectionService } from '../../shared/domain/connections.ts';
 import { RealtimeService } from '../../shared/domain/realtime.ts';
 import type { ChatStore, Pusher, TicketStore } from '../../shared/domain/ports.ts';
 import { dynamoForFile } from '../support/dynamo.ts';
@@ -90,22 +91,27 @@ describe('connection counting', () => {
     const stats = new DynamoStatsStore(table);
     const identity = { tenantId: 'acme', userId: 'ann', role: 'agent' as const };
     const tickets: TicketStore = { put: async () => {}, consume: async () => identity };
-    const realtime = new RealtimeService(
+    const sessions = new ConnectionService(
       tickets,
       connections,
-      {} as ChatStore,
-      { post: async () => 'gone' } as Pusher,
       { now: () => new Date('2026-11-21T10:00:00.000Z') },
-      { ticketTtlSeconds: 60, connectionTtlSeconds: 8100, publicUrl: 'ws://x', fanoutConcurrency: 4 },
+      { ticketTtlSeconds: 60, connectionTtlSeconds: 8100, publicUrl: 'ws://x' },
       stats,
     );
-    await realtime.connect('c1', 'ticket');
-    await realtime.connect('c2', 'ticket');
-    await realtime.subscribe('c1', 'ch_aaaaaaaaaaaaaaaaaaaa');
+    const realtime = new RealtimeService(
+      connections,
+      sessions,
+      {} as ChatStore,
+      { post: async () => 'gone' } as Pusher,
+      { fanoutConcurrency: 4 },
+    );
+    await sessions.connect('c1', 'ticket');
+    await sessions.connect('c2', 'ticket');
+    await sessions.subscribe('c1', 'ch_aaaaaaaaaaaaaaaaaaaa');
 
     // Act: a $disconnect, the same $disconnect again, a 410 for it, and concurrent double removal of c2
-    await realtime.disconnect('c1');
-    await realtime.disconnect('c1');
+    await sessions.disconnect('c1');
+    await sessions.disconnect('c1');
     await realtime.push('c1', {
       type: 'pong',
       id: 'p',
@@ -114,7 +120,7 @@ describe('connection counting', () => {
       data: {},
     });
     const afterC1 = await stats.counters('acme');
-    await Promise.all([realtime.disconnect('c2'), realtime.disconnect('c2')]);
+    await Promise.all([sessions.disconnect('c2'), sessions.disconnect('c2')]);
 
     // Assess
     expect(afterC1).toEqual({ connections: 1, agentConnections: 1, agentsOnline: 0, openChats: 0 });

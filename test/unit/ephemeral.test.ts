@@ -33,6 +33,7 @@ import type {
   Pusher,
   TicketStore,
 } from '../../shared/domain/ports.ts';
+import { ConnectionService } from '../../shared/domain/connections.ts';
 import { RealtimeService } from '../../shared/domain/realtime.ts';
 import { type Envelope, type Message, pollEventsQuery } from '../../shared/domain/schemas.ts';
 import { typingEnvelope } from '../../shared/domain/typing.ts';
@@ -281,7 +282,7 @@ describe('EphemeralReader', () => {
   });
 });
 
-/** A RealtimeService over in-memory fakes whose presence store behaves like the DynamoDB one. */
+/** Connections and realtime delivery over in-memory fakes whose presence store behaves like the DynamoDB one. */
 const realtimeWith = (now: () => number) => {
   const pushed: { connectionId: string; envelope: Envelope }[] = [];
   const counts = new Map<string, number>();
@@ -308,20 +309,18 @@ const realtimeWith = (now: () => number) => {
       }),
   };
   const connections = new Map<string, ConnectionRecord>();
-  /** Tickets are consumed by connect(): each names the identity of the socket being opened. */
-  let opening: Identity = bob;
-  const tickets: TicketStore = { put: async () => {}, consume: async () => opening };
+  const connectionStore = {
+    put: async (c: ConnectionRecord) => void connections.set(c.connectionId, c),
+    remove: async (id: string) => {
+      const c = connections.get(id);
+      connections.delete(id);
+      return c;
+    },
+    subscribers: async () => ['alice-1'],
+  } as unknown as ConnectionStore;
   const realtime = new RealtimeService(
-    tickets,
-    {
-      put: async (c: ConnectionRecord) => void connections.set(c.connectionId, c),
-      remove: async (id: string) => {
-        const c = connections.get(id);
-        connections.delete(id);
-        return c;
-      },
-      subscribers: async () => ['alice-1'],
-    } as unknown as ConnectionStore,
+    connectionStore,
+    { forget: async () => {} },
     {
       listForParticipant: async () => ({ items: [{ chatId } as ChatRecord] }),
     } as unknown as ChatStore,
@@ -331,23 +330,45 @@ const realtimeWith = (now: () => number) => {
         return 'delivered';
       },
     } as Pusher,
+    { fanoutConcurrency: 4 },
+  );
+  /** The table stream: a stored transition reaches the presence consumer, which announces it. */
+  const streamed: PresenceStore = {
+    ...presence,
+    open: async (tenantId, t, expiresAt) => {
+      const changed = await presence.open(tenantId, t, expiresAt);
+      if (changed) await realtime.announcePresence(tenantId, t);
+      return changed;
+    },
+    close: async (tenantId, t) => {
+      const changed = await presence.close(tenantId, t);
+      if (changed) await realtime.announcePresence(tenantId, t);
+      return changed;
+    },
+  };
+  /** Tickets are consumed by connect(): each names the identity of the socket being opened. */
+  let opening: Identity = bob;
+  const tickets: TicketStore = { put: async () => {}, consume: async () => opening };
+  const sessions = new ConnectionService(
+    tickets,
+    connectionStore,
     { now: () => new Date(now()) },
-    { ticketTtlSeconds: 60, connectionTtlSeconds: 8100, publicUrl: 'ws://x', fanoutConcurrency: 4 },
+    { ticketTtlSeconds: 60, connectionTtlSeconds: 8100, publicUrl: 'ws://x' },
     undefined,
-    presence,
+    streamed,
   );
   const open = async (connectionId: string, identity: Identity) => {
     opening = identity;
-    await realtime.connect(connectionId, 'ticket');
+    await sessions.connect(connectionId, 'ticket');
   };
-  return { realtime, pushed, presence, open };
+  return { sessions, pushed, presence, open };
 };
 
 describe('presence: the socket push and the poll carry the same envelope', () => {
   it('pushes once per transition (tabs count as one) exactly what a poller then reads', async () => {
     // Prepare
     let now = T0;
-    const { realtime, pushed, presence, open } = realtimeWith(() => now);
+    const { sessions, pushed, presence, open } = realtimeWith(() => now);
     const feed = new EphemeralFeed({
       typing: async () => [],
       participants: async () => ['alice', 'bob'],
@@ -364,9 +385,9 @@ describe('presence: the socket push and the poll carry the same envelope', () =>
     await open('bob-2', bob);
     const afterOpen = await poll(start.nextSince);
     now += 100;
-    await realtime.disconnect('bob-1');
+    await sessions.disconnect('bob-1');
     now += 100;
-    await realtime.disconnect('bob-2');
+    await sessions.disconnect('bob-2');
     const afterClose = await poll(afterOpen.nextSince);
     const repeated = await poll(afterClose.nextSince);
 

@@ -101,6 +101,25 @@ describe('fan-out handler', () => {
     expect(posts).toHaveLength(4);
   });
 
+  it('pushes the messages of one chat in seq order when the stream delivers them stored out of order', async () => {
+    // Prepare: seq 3 was stored before seq 2 (concurrent sends)
+    subscribers(chatA, ['c1=']);
+    api.on(PostToConnectionCommand).resolves({});
+
+    // Act
+    const result = await handler(
+      { Records: [record(chatA, 1), record(chatA, 3), record(chatA, 2)] },
+      context,
+    );
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    const seqs = api
+      .commandCalls(PostToConnectionCommand)
+      .map((call) => JSON.parse(String(call.args[0].input.Data)).seq);
+    expect(seqs).toEqual([1, 2, 3]);
+  });
+
   it('deletes a gone (410) connection and its subscriptions, and the record still succeeds', async () => {
     subscribers(chatA, ['gone=', 'live=']);
     ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'CONN#gone=' } }).resolves({

@@ -43,6 +43,8 @@ export const keys = {
   blockers: (tenantId: string, userId: string) => ({ pk: `BLOCKS#${tenantId}#${userId}`, sk: 'BLOCKERS' }),
   /** Per-tenant counters (connections, open chats) and per-UTC-day message counts (GET /v1/stats). */
   presence: (tenantId: string, userId: string) => ({ pk: `PRESENCE#${tenantId}#${userId}`, sk: 'PRESENCE' }),
+  /** The tenant of a presence item's pk (tenant ids and user ids never contain `#`). */
+  presenceTenant: (pk: string): string | undefined => /^PRESENCE#([^#]+)#[^#]+$/.exec(pk)?.[1],
   /** A chat's typing state: one item per user and state; one Query of the partition reads the chat's. */
   typingChat: (tenantId: string, chatId: string) => `TYPING#${tenantId}#${chatId}`,
   typing: (tenantId: string, chatId: string, userId: string, isTyping: boolean) => ({

@@ -20,7 +20,8 @@ const MAX_ATTEMPTS = 20;
 
 type Update = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
 
-const toTransition = (value: unknown): PresenceTransition | undefined => {
+/** A stored transition (or a stream image's), if it is one. */
+export const toTransition = (value: unknown): PresenceTransition | undefined => {
   const t = value as Partial<Record<keyof PresenceTransition, unknown>> | undefined;
   if (!t || typeof t.userId !== 'string' || typeof t.at !== 'string' || typeof t.id !== 'string') {
     return undefined;
