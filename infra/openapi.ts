@@ -126,6 +126,14 @@ export const operations: Record<string, Operation> = {
     }),
     status: 200,
   },
+  'GET /v1/presence': {
+    summary:
+      'Agents and services: whether each of 1 to 100 users (comma-separated `userIds`) has a live socket; one BatchGet',
+    auth: true,
+    query: s.presenceQuery,
+    response: s.presenceSchema,
+    status: 200,
+  },
   'GET /v1/stats': {
     summary:
       'Agents and services: live connections, agents online, open chats and messages today (UTC day) of the tenant; counters, eventually consistent (messages and open chats trail by the stream fan-out)',

@@ -110,6 +110,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   http('POST', '/v1/chats/{chatId}/read', 'mark-read', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/unread', 'get-unread', ['table:read', 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/stats', 'get-stats', ['table:read', 'secret:visitor', 'secret:auth']),
+  http('GET', '/v1/presence', 'get-presence', ['table:read', 'secret:visitor', 'secret:auth']),
   http('POST', '/v1/chats/{chatId}/system-events', 'system-event', [...RW, 'secret:visitor', 'secret:auth']),
   http('DELETE', '/v1/chats/{chatId}/participants/{userId}', 'remove-participant', [
     ...RW,

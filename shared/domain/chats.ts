@@ -26,6 +26,7 @@ import {
   type Message,
   type Participant,
   type PatchChatInput,
+  type PresenceRead,
   SYSTEM_SENDER,
   type SendMessageInput,
   type SystemEventInput,
@@ -140,6 +141,16 @@ export class ChatService {
           }
         : {}),
     };
+  }
+
+  /**
+   * Agents and services: whether each user has a live socket (several tabs count as one), for list
+   * views of many chats at once — one BatchGet of the users' presence items.
+   */
+  async presenceOf(identity: Identity, userIds: readonly string[]): Promise<PresenceRead> {
+    if (!isStaff(identity)) throw new ForbiddenError('presence of other users is for agents and services');
+    const online = (await this.presence?.online(identity.tenantId, userIds)) ?? new Set<string>();
+    return { items: userIds.map((userId) => ({ userId, online: online.has(userId) })) };
   }
 
   /**

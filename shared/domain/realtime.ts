@@ -3,7 +3,7 @@
  * list changes to watchers, presence announcements. Connections themselves (tickets, $connect,
  * subscriptions) are ConnectionService's (shared/domain/connections.ts).
  */
-import type { ChatFilter } from './chat-filter.ts';
+import { type ChatFilter, matchesChat } from './chat-filter.ts';
 import { listEnvelope, parseWatchFilter } from './chat-list-feed.ts';
 import { presenceEnvelope } from './ephemeral.ts';
 import type { ConnectionService } from './connections.ts';
@@ -72,11 +72,44 @@ export class RealtimeService {
     if (transition.role === 'agent')
       await this.stats?.setAgentOnline(tenantId, transition.userId, transition.online);
     const chats = await this.chats.listForParticipant(tenantId, transition.userId, PRESENCE_CHATS);
-    await mapLimit(chats.items, 4, (chat) =>
-      this.fanout(chat.chatId, presenceEnvelope(chat.chatId, tenantId, transition)).catch(() => ({
-        delivered: 0,
-        gone: 0,
-      })),
+    const customer = transition.role === 'visitor' || transition.role === 'user';
+    await Promise.all([
+      mapLimit(chats.items, 4, (chat) =>
+        this.fanout(chat.chatId, presenceEnvelope(chat.chatId, tenantId, transition)).catch(() => ({
+          delivered: 0,
+          gone: 0,
+        })),
+      ),
+      customer ? this.presenceToWatchers(tenantId, transition, chats.items) : undefined,
+    ]);
+  }
+
+  /**
+   * A customer's (visitor's or user's) transition to the live lists showing their chats: each watcher
+   * gets the `presence` envelope of every chat of `chats` its filter matches. One Query of the tenant's
+   * watchers (the one chat changes make too); best effort like the chat fan-out (a failed push is
+   * skipped, a gone socket removed).
+   */
+  private async presenceToWatchers(
+    tenantId: string,
+    transition: PresenceTransition,
+    chats: readonly ChatRecord[],
+  ): Promise<void> {
+    if (chats.length === 0) return;
+    const watchers = await this.connections.watchers(tenantId).catch(() => []);
+    const pushes = watchers.flatMap(({ connectionId, filter }) => {
+      let parsed: ChatFilter;
+      try {
+        parsed = parseWatchFilter(filter);
+      } catch {
+        return [];
+      }
+      return chats
+        .filter((chat) => matchesChat(chat, parsed))
+        .map((chat) => ({ connectionId, envelope: presenceEnvelope(chat.chatId, tenantId, transition) }));
+    });
+    await mapLimit(pushes, this.config.fanoutConcurrency, ({ connectionId, envelope }) =>
+      this.push(connectionId, envelope).catch(() => 'skipped' as const),
     );
   }
 

@@ -247,6 +247,22 @@ export const typingBody = z.strictObject({ isTyping: z.boolean() });
 /** Typing indicators expire on the client this long after the last refresh. */
 export const TYPING_EXPIRES_IN_MS = 5000;
 
+/** GET /v1/presence?userIds=a,b — comma-separated (user ids never hold a comma), 1 to 100 distinct. */
+export const PRESENCE_MAX_USERS = 100;
+export const presenceQuery = z.strictObject({
+  userIds: z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((value) => [...new Set(value.split(','))]),
+    ),
+    z.array(userIdSchema).check(z.minLength(1), z.maxLength(PRESENCE_MAX_USERS)),
+  ),
+});
+export const presenceSchema = z.object({
+  items: z.array(z.object({ userId: userIdSchema, online: z.boolean() })),
+});
+export type PresenceRead = z.infer<typeof presenceSchema>;
+
 export const blockBody = z.strictObject({ userId: callerIdSchema });
 export const blockPathParams = z.strictObject({ userId: userIdSchema });
 export const listBlocksQuery = z.strictObject({

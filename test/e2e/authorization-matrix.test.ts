@@ -223,6 +223,7 @@ const httpCallerExpected: Record<string, Record<Role, number>> = {
   'GET /v1/chats': { visitor: 200, user: 200, agent: 200, service: 200 },
   'GET /v1/unread': { visitor: 200, user: 200, agent: 200, service: 200 },
   'GET /v1/stats': { visitor: 403, user: 403, agent: 200, service: 200 },
+  'GET /v1/presence': { visitor: 403, user: 403, agent: 200, service: 200 },
   // Live chat lists are tenant-wide: agents and services only (like watchChats).
   'GET /v1/chats/changes': { visitor: 403, user: 403, agent: 200, service: 200 },
   // Services act for no one and cannot block.
@@ -397,6 +398,7 @@ const httpCallerRequests: Record<string, (role: Role) => HttpRequest> = {
   'GET /v1/chats': () => ({ path: '/v1/chats' }),
   'GET /v1/unread': () => ({ path: '/v1/unread' }),
   'GET /v1/stats': () => ({ path: '/v1/stats' }),
+  'GET /v1/presence': () => ({ path: `/v1/presence?userIds=${PEER}` }),
   'GET /v1/chats/changes': () => ({ path: '/v1/chats/changes?status=open' }),
   'POST /v1/blocks': () => ({ path: '/v1/blocks', body: { userId: fresh('nobody') } }),
   'GET /v1/blocks': () => ({ path: '/v1/blocks' }),

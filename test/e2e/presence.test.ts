@@ -136,3 +136,50 @@ describe('presence over HTTP polling', () => {
     await tab.close();
   });
 });
+
+describe('presence for agents’ chat lists', () => {
+  it('reads many users at once, and pushes a customer’s changes to the watchers whose filter shows the chat', async () => {
+    // Prepare: an agent watches the chats of department "presence"; erin has one there and one elsewhere.
+    const agent = await client.token('demo', 'pres-agent', 'agent');
+    const erin = await client.token('demo', 'pres-erin', 'user');
+    const open = async (department: string) =>
+      (await client.call('POST', '/v1/chats', erin, { metadata: { department } })).body.chatId as string;
+    const shown = await open('presence');
+    await open('elsewhere');
+    const watcher = await connect(client, agent);
+    await watcher.request({ action: 'watchChats', filter: { metadata__department: 'presence' } });
+    const pushed = () =>
+      watcher.received.filter((e) => e.type === 'presence' && e.data.userId === 'pres-erin');
+    const read = async () =>
+      (await client.call('GET', '/v1/presence?userIds=pres-erin,pres-nobody', agent)).body;
+
+    // Act: erin opens a socket, then closes it.
+    const before = await read();
+    const tab = await connect(client, erin);
+    await until(() => pushed().length === 1);
+    const during = await read();
+    await tab.close();
+    await until(() => pushed().length === 2);
+
+    // Assess
+    expect(before).toEqual({
+      items: [
+        { userId: 'pres-erin', online: false },
+        { userId: 'pres-nobody', online: false },
+      ],
+    });
+    expect(during).toEqual({
+      items: [
+        { userId: 'pres-erin', online: true },
+        { userId: 'pres-nobody', online: false },
+      ],
+    });
+    expect(pushed().map((e) => [e.chatId, e.data.online])).toEqual([
+      [shown, true],
+      [shown, false],
+    ]);
+    expect((await client.call('GET', '/v1/presence?userIds=pres-erin', erin)).status).toBe(403);
+    expect((await client.call('GET', '/v1/presence?userIds=', agent)).status).toBe(400);
+    await watcher.close();
+  });
+});
