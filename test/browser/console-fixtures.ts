@@ -1,11 +1,11 @@
 /**
  * What the agent console's browser tests share: the local cloud and Chromium of the file, visitors who
- * talk through the HTTP API (the widget's own tests drive the widget), a signed-in console page, and
- * the console found by its accessible names.
+ * talk through the HTTP API (the widget's own tests drive the widget) and come online with a socket of
+ * their own, a signed-in console page, and the console found by its accessible names.
  */
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { api } from '../support/clients.ts';
+import { api, connect, type TestSocket } from '../support/clients.ts';
 import { UI_TIMEOUT } from '../support/browser.ts';
 import { useLocalCloud } from './local-cloud.ts';
 
@@ -35,6 +35,9 @@ export const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 
 export const listItem = (page: Page, text: string) =>
   page.getByTestId('chat-list').getByRole('button').filter({ hasText: text });
 export const log = (page: Page) => page.getByRole('log');
+/** The text alternative of a list entry's presence dot (its customer online, offline or unknown). */
+export const presenceOf = async (page: Page, text: string) =>
+  (await listItem(page, text).getByRole('img').getAttribute('aria-label')) ?? '';
 
 /** Registers the file's local cloud and Chromium; the helpers call the API of that cloud. */
 export const useConsoleCloud = () => {
@@ -51,6 +54,8 @@ export const useConsoleCloud = () => {
     request,
     newVisitor: (name = 'Vera Visitor') =>
       request<Visitor>('POST', '/v1/visitors', undefined, { tenantId: 'demo', name }),
+    /** The visitor's own socket, as the widget opens one: the visitor is online until it closes. */
+    goOnline: (visitor: Visitor): Promise<TestSocket> => connect(api(local.cloud.urls.http), visitor.token),
     openChat: (visitor: Visitor, input: { subject?: string; metadata?: Record<string, unknown> }) =>
       request<ChatRow>('POST', '/v1/chats', visitor.token, input),
     say: (visitor: Visitor, chatId: string, text: string) =>

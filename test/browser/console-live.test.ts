@@ -1,14 +1,15 @@
 /**
  * The agent console's live list under harder conditions, in Debian Chromium against a local cloud
- * started in this file: a metadata filter (`metadata__department=sales`) that stays live, WebSockets
- * blocked in the browser (the SDK's HTTP polling fallback keeps list and messages live), and an XSS
- * corpus in messages, visitor names, subjects and metadata that must render inert.
+ * started in this file: a metadata filter (`metadata__department=sales`) that stays live, presence dots
+ * of chats that are not open, WebSockets blocked in the browser (the SDK's HTTP polling fallback keeps
+ * list and messages live), and an XSS corpus in messages, visitor names, subjects and metadata that
+ * must render inert.
  */
 import { describe, expect, it } from 'vitest';
 import { UI_TIMEOUT } from '../support/browser.ts';
-import { listItem, log, poll, unique, useConsoleCloud } from './console-fixtures.ts';
+import { listItem, log, poll, presenceOf, unique, useConsoleCloud } from './console-fixtures.ts';
 
-const { newVisitor, openChat, say, request, signIn } = useConsoleCloud();
+const { newVisitor, openChat, say, request, signIn, goOnline } = useConsoleCloud();
 
 describe('agent console live list', { timeout: 90_000 }, () => {
   it('shows only chats matching metadata__department=sales, and stays live', async () => {
@@ -41,6 +42,33 @@ describe('agent console live list', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Apply filter' }).click();
     await poll(async () => (await page.locator('#filter-error').textContent()) ?? '').toContain(
       'department=sales',
+    );
+  });
+
+  it("shows a listed chat's visitor coming online and going offline while another chat is open", async () => {
+    // Prepare: two visitors' chats in the list; the agent opens the other one.
+    const page = await signIn('agent-presence');
+    const [watched, other] = [await newVisitor('Paula Presence'), await newVisitor('Otto Open')];
+    const watchedSubject = unique('Presence watched');
+    const openSubject = unique('Presence open');
+    await openChat(watched, { subject: watchedSubject });
+    await openChat(other, { subject: openSubject });
+    await listItem(page, openSubject).click();
+    await poll(async () => (await page.getByTestId('conversation-title').textContent()) ?? '').toBe(
+      openSubject,
+    );
+    await poll(() => presenceOf(page, watchedSubject)).toBe('Customer offline');
+
+    // Act and assess: the watched chat's visitor opens a socket, then closes it.
+    const socket = await goOnline(watched);
+    await poll(() => presenceOf(page, watchedSubject)).toBe('Customer online');
+    await socket.close();
+    await poll(() => presenceOf(page, watchedSubject)).toBe('Customer offline');
+
+    // The open chat stayed open; the dot's state is its accessible name (role img), not only a colour.
+    expect(await page.getByTestId('conversation-title').textContent()).toBe(openSubject);
+    expect(await listItem(page, watchedSubject).getByRole('img', { name: 'Customer offline' }).count()).toBe(
+      1,
     );
   });
 

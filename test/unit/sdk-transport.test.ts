@@ -219,6 +219,39 @@ describe('browser SDK transports', () => {
       ]);
     },
   );
+  it("emits presence of a chat it does not subscribe to while it watches a list (that chat's customer)", async () => {
+    // Prepare: a socket, no subscription.
+    const backend = new FakeBackend();
+    const { client } = setup(backend);
+    const presence: boolean[] = [];
+    client.on('presence', (change) => presence.push(change.online));
+    await client.connect();
+    const envelope = (second: number, online: boolean) => ({
+      type: 'presence',
+      id: `${CHAT}:presence:visitor-1:p${second}`,
+      chatId: CHAT,
+      at: new Date(second * 1000).toISOString(),
+      data: { userId: 'visitor-1', role: 'visitor', online },
+    });
+
+    // Act: one before the watch, one during it, one after unwatching, one during a second watch.
+    backend.socket.deliver(envelope(1, true));
+    await settled(backend);
+    const unwatch = client.watchChats({ status: 'open' });
+    await until(() => backend.socket.watching, 'the watch');
+    backend.socket.deliver(envelope(2, false));
+    await until(() => presence.length >= 1, 'the first presence');
+    unwatch();
+    backend.socket.deliver(envelope(3, true));
+    await settled(backend);
+    client.watchChats({ status: 'open' });
+    backend.socket.deliver(envelope(4, true));
+    await until(() => presence.length >= 2, 'the second presence');
+
+    // Assess: only the ones that came while watching.
+    expect(presence).toEqual([false, true]);
+  });
+
   it('reports a change of a subscribed, watched chat once as chat, and its leftFilter copy to chats', async () => {
     // Prepare: subscribed to the chat and watching a list.
     const backend = new FakeBackend();

@@ -3,6 +3,11 @@
  * syntax of GET /v1/chats), the list itself (GET /v1/chats) kept live by `client.watchChats(filter)`
  * (a socket watch, or GET /v1/chats/changes inside the SDK when there is no socket), unread badges,
  * presence dots and last-message previews.
+ *
+ * Presence dots show whether each chat's customer is online: one batched read (GET /v1/presence) for
+ * the customers whose state is unknown, then the `presence` envelopes the watching socket receives for
+ * the listed chats. Without a socket (or after a reconnect, when pushes may have been missed) the whole
+ * list's presence is read again with the list.
  */
 import type { ChatClient } from '../sdk/index.ts';
 import type { Chat, Message } from '../sdk/index.ts';
@@ -10,6 +15,8 @@ import { byId, errorText, h, isolate, timeElement, truncate } from './dom.ts';
 import { customerName, customerOf, type Store } from './store.ts';
 
 const PAGE = '50';
+/** Users per GET /v1/presence. */
+const PRESENCE_BATCH = 100;
 const PREVIEW_CHARS = 120;
 const STANDARD_FIELDS = ['status', 'assignee', 'updatedAfter'];
 
@@ -72,6 +79,10 @@ export const createChatList = (options: {
   let unwatch: (() => void) | undefined;
   let generation = 0;
   const previewsAsked = new Map<string, number>();
+  /** Customers whose presence was read (or is being read); pushes keep them current while live. */
+  const presenceAsked = new Set<string>();
+  /** Pushes may have been missed (not live since the last full read): read everyone's again. */
+  let presenceStale = true;
 
   const readFilter = (): Record<string, string> => {
     const filter: Record<string, string> = {};
@@ -112,6 +123,40 @@ export const createChatList = (options: {
   };
 
   /**
+   * Presence of the listed chats' customers not read yet (since `presenceAsked` was cleared), in
+   * batches. A failed read (or a server without GET /v1/presence) leaves them unknown until the next
+   * full read.
+   */
+  const fetchPresence = async () => {
+    const wanted = [...new Set(store.ordered().map(customerOf))].filter(
+      (userId) => !presenceAsked.has(userId),
+    );
+    for (const userId of wanted) presenceAsked.add(userId);
+    for (let start = 0; start < wanted.length; start += PRESENCE_BATCH) {
+      const mark = store.presenceMark();
+      const batch = wanted.slice(start, start + PRESENCE_BATCH);
+      const read = await client.getPresence(batch).catch(() => undefined);
+      if (read)
+        store.applyPresenceRead(
+          mark,
+          read.items.map((item) => [item.userId, item.online] as const),
+        );
+    }
+  };
+  /** Reads every listed customer's presence again (with the next fetchPresence). */
+  const forgetPresence = () => {
+    presenceAsked.clear();
+    presenceStale = client.status !== 'live';
+  };
+  client.on('status', (status) => {
+    if (status !== 'live') presenceStale = true;
+    else if (presenceStale && store.chats.size > 0) {
+      forgetPresence();
+      void fetchPresence();
+    }
+  });
+
+  /**
    * Reads the list (and unread counts) again. `watch`: (re)starts the live watch first, so a change
    * racing the read still arrives (and wins only if newer).
    */
@@ -136,6 +181,9 @@ export const createChatList = (options: {
       ]);
       if (mine !== generation) return;
       showError();
+      // A new watch pushes only from now on, and without a socket nothing pushes presence: every
+      // listed customer's presence is read again with the list (the render below reads it).
+      if (watch || presenceStale || client.status !== 'live') forgetPresence();
       store.replaceList(items);
       store.applyUnread(unread.chats);
       void fetchPreviews();
@@ -149,7 +197,8 @@ export const createChatList = (options: {
 
   const presenceDot = (chat: Chat) => {
     const online = store.online.get(customerOf(chat));
-    const label = online === undefined ? 'Presence unknown' : online ? 'Online' : 'Offline';
+    const label =
+      online === undefined ? 'Customer presence unknown' : online ? 'Customer online' : 'Customer offline';
     return h('span', {
       class: 'presence',
       'data-online': online === undefined ? 'unknown' : String(online),
@@ -246,6 +295,7 @@ export const createChatList = (options: {
     }
     count.textContent = chats.length === 1 ? '1 conversation' : `${chats.length} conversations`;
     void fetchPreviews();
+    void fetchPresence();
   };
 
   store.on('list', render);

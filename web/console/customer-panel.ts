@@ -197,13 +197,18 @@ export const createCustomerPanel = (options: { client: ChatClient; store: Store 
 
   /** Participants and their presence (GET /v1/chats/{chatId}). */
   const loadDetail = async (chatId: string) => {
+    const mark = store.presenceMark();
     const detail = await client.getChat(chatId).catch((cause: unknown) => {
       showError(`Details unavailable: ${errorText(cause)}`);
       return undefined;
     });
     if (!detail || store.selected?.chatId !== chatId) return;
-    for (const participant of detail.participants ?? [])
-      if (participant.online !== undefined) store.online.set(participant.userId, participant.online);
+    store.applyPresenceRead(
+      mark,
+      (detail.participants ?? []).flatMap((p) =>
+        p.online === undefined ? [] : [[p.userId, p.online] as const],
+      ),
+    );
     store.applyKnown(detail);
     store.emit('presence');
   };

@@ -1,6 +1,7 @@
 /**
  * The console's state: the listed chats, the selected one, unread counts, last-message previews and
- * presence. Render functions read it and subscribe to its topics; nothing else keeps copies.
+ * presence (per user: pushed `presence` envelopes win over reads that started before them). Render
+ * functions read it and subscribe to its topics; nothing else keeps copies.
  */
 import type { Chat, Message } from '../sdk/index.ts';
 
@@ -46,8 +47,11 @@ export class Store {
   private readonly seen = new Map<string, number>();
   /** The last message seen per chat, for the list's preview. */
   readonly lastMessage = new Map<string, Message>();
-  /** Online state per user id. */
+  /** Online state per user id: presence envelopes (pushed or polled) and batched reads. */
   readonly online = new Map<string, boolean>();
+  /** When each user's state was last pushed (a mark): a read started before it must not undo it. */
+  private readonly pushed = new Map<string, number>();
+  private marks = 0;
   /** The selected chat (kept when it leaves the list's filter). */
   selected: Chat | undefined;
   filter: Record<string, string> = { status: 'open' };
@@ -177,10 +181,28 @@ export class Store {
     this.emit('list');
   }
 
+  /** A presence envelope: the user's state from now on. */
   setOnline(userId: string, online: boolean): void {
+    this.pushed.set(userId, ++this.marks);
     if (this.online.get(userId) === online) return;
     this.online.set(userId, online);
     this.emit('presence');
+  }
+
+  /** Marks the start of a presence read (GET /v1/presence, a chat's participants): pass it to applyPresenceRead. */
+  presenceMark(): number {
+    return ++this.marks;
+  }
+
+  /** What a read started at `mark` saw, except for users whose presence was pushed since. */
+  applyPresenceRead(mark: number, states: Iterable<readonly [string, boolean]>): void {
+    let changed = false;
+    for (const [userId, online] of states) {
+      if ((this.pushed.get(userId) ?? 0) > mark || this.online.get(userId) === online) continue;
+      this.online.set(userId, online);
+      changed = true;
+    }
+    if (changed) this.emit('presence');
   }
 
   /** The list's chats, most recent activity first. */
