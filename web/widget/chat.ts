@@ -1,13 +1,21 @@
 /**
  * The SDK client and the visitor's chat: created on the first message, continued at load, followed
- * across tabs, forgotten on "Start a new conversation" or reset.
+ * across tabs, forgotten on "Start a new conversation" or reset. Each async step checks, after its
+ * await, that the visitor it started for is still the widget's (`gen_`): a late answer for a visitor
+ * that was reset never saves, attaches or shows anything.
  */
-import { ApiError, type Chat, ChatClient, createVisitor } from '../sdk/index.ts';
+import { ApiError, type Chat, ChatClient, type ChatEvents, createVisitor } from '../sdk/index.ts';
 import { showClosed } from './closing.ts';
 import { type Ctx, noop, PAGE, type Profile, setStatus, showGreeting } from './context.ts';
 import { onMessage, put, renderPending } from './log.ts';
 import { showTyping, stopTyping } from './typing.ts';
 import { onReceipt, refreshUnread } from './unread.ts';
+
+/** Throws when the widget let go of the visitor of generation `gen` (reset) while a step awaited. */
+const still = <T>(w: Ctx, gen: number, value: T): T => {
+  if (gen !== w.gen_) throw new Error('reset');
+  return value;
+};
 
 /** `metadata.visitor` of the visitor's chats: what `identify` said (the console shows the name). */
 export const visitorMetadata = ({ profile_: { name, email } }: Ctx): { visitor?: Profile } =>
@@ -27,24 +35,24 @@ const ensureClient = (w: Ctx, visitorId: string): ChatClient => {
   });
   w.client_ = client;
   w.visitorId_ = w.ic_.me_ = visitorId;
-  client.on('status', (status) => {
-    if (w.client_ !== client) return;
-    setStatus(w, status);
-  });
-  client.on('message', (m) => onMessage(w, m));
-  client.on('messageUpdated', (m) => {
+  // A client the widget let go of (reset, another tab's visitor) reaches nothing any more.
+  const on = <K extends keyof ChatEvents>(type: K, fn: (value: ChatEvents[K]) => void) =>
+    client.on(type, (value) => w.client_ === client && fn(value));
+  on('status', (status) => setStatus(w, status));
+  on('message', (m) => onMessage(w, m));
+  on('messageUpdated', (m) => {
     const item = m.chatId === w.chatId_ ? w.items_.get(m.seq) : undefined;
     if (item) put(w, m, item);
   });
-  client.on('typing', (t) => {
+  on('typing', (t) => {
     if (t.chatId === w.chatId_ && t.userId !== w.visitorId_)
       showTyping(w, t.isTyping ? t.userId : undefined, t.expiresInMs);
   });
-  client.on('receipt', (r) => onReceipt(w, r));
-  client.on('chat', ({ chat }) => {
+  on('receipt', (r) => onReceipt(w, r));
+  on('chat', ({ chat }) => {
     if (chat.chatId === w.chatId_) showClosed(w, chat);
   });
-  client.on('outbox', () => renderPending(w));
+  on('outbox', () => renderPending(w));
   void client.connect().catch(noop);
   return client;
 };
@@ -54,16 +62,18 @@ export const attach = async (w: Ctx, created?: Chat): Promise<void> => {
   const stored = w.session_?.read_();
   const chatId = stored?.chatId;
   if (!stored || !chatId) return;
+  const gen = w.gen_;
   const client = ensureClient(w, stored.visitorId);
   let chat = created;
   try {
     chat ??= await client.getChat(chatId);
   } catch (error) {
+    if (gen !== w.gen_) return;
     // Gone (a restarted local cloud, a deleted chat, a visitor that cannot be renewed): start over.
     if (error instanceof ApiError && [401, 403, 404].includes(error.status)) return reset(w);
     throw error;
   }
-  if (w.session_?.current_()?.chatId !== chatId || w.chatId_ === chatId) return;
+  if (gen !== w.gen_ || w.session_?.current_()?.chatId !== chatId || w.chatId_ === chatId) return;
   w.chatId_ = w.v_.host_.dataset.chatId = chatId;
   w.readSeq_ = chat.lastReadSeq ?? 0;
   w.liveAfter_ = chat.lastSeq;
@@ -79,31 +89,36 @@ export const attach = async (w: Ctx, created?: Chat): Promise<void> => {
 /** The current chat; on the visitor's first message, a visitor and a chat are created first. */
 export const ensureChat = (w: Ctx): Promise<string> => {
   if (w.chatId_) return Promise.resolve(w.chatId_);
+  const gen = w.gen_;
   return (w.creating_ ??= (async () => {
     await w.ready_.catch(() => (w.ready_ = w.start_()));
     await w.ready_;
     const session = w.session_!; // set once ready
-    let stored = session.read_();
+    let stored = still(w, gen, session.read_());
     if (!stored) {
-      stored = await createVisitor(w.httpUrl_, session.tenantId_, w.profile_);
+      stored = still(w, gen, await createVisitor(w.httpUrl_, session.tenantId_, w.profile_));
       session.save_(stored);
     }
     if (!stored.chatId) {
       const client = ensureClient(w, stored.visitorId);
       const metadata = { ...w.o_.metadata, ...visitorMetadata(w) };
-      const chat = await client.createChat({
-        ...(w.o_.subject ? { subject: w.o_.subject } : {}),
-        ...(Object.keys(metadata).length ? { metadata: metadata as Chat['metadata'] } : {}),
-      });
+      const chat = still(
+        w,
+        gen,
+        await client.createChat({
+          ...(w.o_.subject ? { subject: w.o_.subject } : {}),
+          ...(Object.keys(metadata).length ? { metadata: metadata as Chat['metadata'] } : {}),
+        }),
+      );
       session.save_({ ...(session.read_() ?? stored), chatId: chat.chatId });
       await attach(w, chat);
     } else {
       await attach(w);
     }
-    if (!w.chatId_) throw new Error('no chat');
-    return w.chatId_;
+    if (!still(w, gen, w.chatId_)) throw new Error('no chat');
+    return w.chatId_!;
   })().finally(() => {
-    w.creating_ = undefined;
+    if (gen === w.gen_) w.creating_ = undefined;
   }));
 };
 
@@ -111,8 +126,7 @@ export const ensureChat = (w: Ctx): Promise<string> => {
 export const syncTabs = (w: Ctx): void => {
   const next = w.session_?.read_();
   if (next?.visitorId !== w.visitorId_ && w.client_) {
-    w.client_.close();
-    w.client_ = w.visitorId_ = undefined;
+    disconnect(w);
     clearChat(w);
   } else if (next?.chatId !== w.chatId_ && w.chatId_) {
     clearChat(w);
@@ -137,11 +151,12 @@ export const clearChat = (w: Ctx): void => {
   refreshUnread(w);
 };
 
-/** Closes the connection (destroy, reset). */
+/** Lets go of the visitor: closes the connection, and steps still running for it stop (destroy, reset). */
 export const disconnect = (w: Ctx): void => {
   stopTyping(w);
   w.client_?.close();
-  w.client_ = w.visitorId_ = undefined;
+  w.client_ = w.visitorId_ = w.creating_ = undefined;
+  w.gen_++;
 };
 
 /** ChatWidget('reset'): forget the visitor (e.g. on the host's sign-out); the next message starts anew. */

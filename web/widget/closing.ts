@@ -26,10 +26,12 @@ const update = async (
   const { chatId_: chatId, client_: client } = w;
   if (!chatId || !client) return;
   try {
-    showClosed(w, await client.updateChat(chatId, patch));
+    const chat = await client.updateChat(chatId, patch);
+    if (chatId !== w.chatId_) return; // reset or another conversation meanwhile
+    showClosed(w, chat);
     next?.focus();
   } catch {
-    showError(w, w.s_.failed);
+    if (chatId === w.chatId_) showError(w, w.s_.failed);
   }
 };
 

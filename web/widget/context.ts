@@ -43,6 +43,12 @@ export interface Ctx {
   chatId_?: string | undefined;
   chat_?: Chat | undefined;
   creating_?: Promise<string> | undefined;
+  /**
+   * The visitor's generation: moved when the widget lets go of a visitor (reset, another tab's
+   * visitor, destroy). An async step of an older generation (creating the visitor or the chat, loading
+   * the chat) stops at its next await instead of saving, attaching or showing the old visitor's chat.
+   */
+  gen_: number;
   /** Shown messages by seq, and the outbox items by clientMessageId. */
   readonly items_: Map<number, { m: Message; li: HTMLLIElement }>;
   readonly pending_: Map<string, HTMLLIElement>;

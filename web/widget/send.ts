@@ -24,12 +24,15 @@ export const submit = async (w: Ctx): Promise<void> => {
   v.list_.append(temp);
   showGreeting(w);
   scrollToEnd(w);
+  const gen = w.gen_;
   let chatId: string;
   try {
     chatId = await ensureChat(w);
   } catch {
     temp.remove();
     showGreeting(w);
+    // After a reset the text belonged to the visitor who left: neither an error nor back in the input.
+    if (gen !== w.gen_) return;
     showError(w, w.s_.failed);
     if (!v.input_.value) v.input_.value = text;
     return;
@@ -57,6 +60,7 @@ export const upload = async (w: Ctx, file: File): Promise<void> => {
     const { attachmentId } = await client.upload(chatId, file, {
       onProgress: (fraction) => (progress.value = fraction),
     });
+    if (client !== w.client_) return; // reset meanwhile: the old visitor's file is not sent
     // Until storage confirms the upload the API answers 409; the SDK's outbox asks again.
     await client.send(chatId, { attachmentId });
   } catch {

@@ -1,7 +1,9 @@
 /**
  * The visitor's identity in localStorage, keyed by tenant and API URL: visitor token, refresh token and
  * the current chat, so a reload (or another tab) continues the same conversation. An expired token is
- * renewed for the same visitor with the refresh token; tabs share what one of them renewed.
+ * renewed for the same visitor with the refresh token; tabs share what one of them renewed. Storage is
+ * the truth when there is one: a session another tab removed (reset) is gone here too, and a renewal
+ * that answers after its visitor was reset or replaced saves nothing.
  */
 import { refreshVisitor, type VisitorSession } from '../sdk/index.ts';
 
@@ -39,6 +41,8 @@ const noVisitor = () => new Error('no visitor');
 export const createSession = (tenantId: string, httpUrl: string): Session => {
   const key = `chat-widget:${tenantId}:${httpUrl}`;
   let memory: StoredSession | undefined;
+  /** Storage refused the last save: memory holds the session. */
+  let memoryOnly = false;
   let renewing: Promise<string> | undefined;
   /** The token last handed out: when the stored one differs, another tab has renewed it already. */
   let used: string | undefined;
@@ -47,6 +51,7 @@ export const createSession = (tenantId: string, httpUrl: string): Session => {
     try {
       const text = storage()?.getItem(key);
       if (text) return (memory = JSON.parse(text) as StoredSession);
+      if (text === null && !memoryOnly) memory = undefined; // removed, e.g. by another tab's reset
     } catch {
       // unreadable: keep the one in memory
     }
@@ -54,26 +59,35 @@ export const createSession = (tenantId: string, httpUrl: string): Session => {
   };
 
   const save = (session: StoredSession | undefined): void => {
+    // Another visitor (or none): a renewal still running is the old visitor's, not for this one.
+    if (session?.visitorId !== memory?.visitorId) renewing = undefined;
     memory = session;
+    memoryOnly = false;
     try {
       if (session) storage()?.setItem(key, JSON.stringify(session));
       else storage()?.removeItem(key);
     } catch {
-      // quota or blocked storage: memory only
+      memoryOnly = true; // quota or blocked storage: memory only
     }
   };
 
   const renew = async (): Promise<string> => {
     const before = read();
     if (!before) throw noVisitor();
+    /** The stored session, if still `before`'s visitor: reset (here or in another tab) ends the renewal. */
+    const same = (): StoredSession => {
+      const now = read();
+      if (!now || now.visitorId !== before.visitorId) throw noVisitor();
+      return now;
+    };
     if (used !== undefined && before.token !== used) return (used = before.token);
     try {
       const fresh = await refreshVisitor(httpUrl, before.refreshToken);
-      save({ ...(read() ?? before), ...fresh });
+      save({ ...same(), ...fresh });
       return (used = fresh.token);
     } catch (error) {
-      const now = read();
-      if (now && now.token !== before.token) return (used = now.token);
+      const now = same();
+      if (now.token !== before.token) return (used = now.token);
       throw error;
     }
   };
@@ -90,9 +104,11 @@ export const createSession = (tenantId: string, httpUrl: string): Session => {
       if (!session) throw noVisitor();
       return (used = session.token);
     },
-    renew_: () =>
-      (renewing ??= renew().finally(() => {
-        renewing = undefined;
-      })),
+    renew_: () => {
+      const mine = (renewing ??= renew().finally(() => {
+        if (renewing === mine) renewing = undefined;
+      }));
+      return mine;
+    },
   };
 };

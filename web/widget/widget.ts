@@ -56,6 +56,7 @@ export const createWidget = (options: WidgetOptions, emit: Emit, scriptSrc: stri
     items_: new Map(),
     pending_: new Map(),
     oldest_: 1,
+    gen_: 0,
     liveAfter_: 0,
     readSeq_: 0,
     theirReadSeq_: 0,
@@ -110,9 +111,10 @@ export const createWidget = (options: WidgetOptions, emit: Emit, scriptSrc: stri
       await w.ready_;
       const { chat_: chat, chatId_: chatId, client_: client } = w;
       if (chatId && client && chat && chat.createdBy === w.visitorId_) {
-        w.chat_ = await client.updateChat(chatId, {
+        const updated = await client.updateChat(chatId, {
           metadata: { ...chat.metadata, ...(visitorMetadata(w) as Chat['metadata']) },
         });
+        if (w.chatId_ === chatId) w.chat_ = updated;
       }
     },
     destroy: () => {
