@@ -64,7 +64,6 @@ export class ChatStack extends Stack {
       : undefined;
 
     const environment: FunctionEnvironment = {
-      NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'serverless-chat',
       POWERTOOLS_METRICS_NAMESPACE: 'ServerlessChat',
       TABLE_NAME: this.data.table.tableName,

@@ -1,6 +1,7 @@
 /**
- * One Lambda function per route-table entry: bundled from its handler file with esbuild (ESM, no
- * Docker), its own log group and its own role that holds only what `route.permissions` asks for.
+ * One Lambda function per route-table entry: bundled from its handler file with esbuild as
+ * `LAMBDA_BUNDLING` says (./bundling.ts: ESM, everything bundled, no Docker), its own log group and
+ * its own role that holds only what `route.permissions` asks for.
  */
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -17,11 +18,13 @@ import type { Env } from '../../shared/config/env.ts';
 import { functionId, type Permission } from '../../shared/config/routes.ts';
 import { ATTACHMENT_PREFIX } from '../../shared/config/storage.ts';
 import type { ChatData } from './data.ts';
+import { LAMBDA_BUNDLING } from './bundling.ts';
 import { acknowledge, nagRef } from './nag.ts';
+
+export { ESM_REQUIRE_BANNER } from './bundling.ts';
 
 /** The variables the stack sets: the app's own (shared/config/env.ts) plus runtime/tooling ones. */
 export type FunctionEnvironment = Partial<Record<keyof Env, string>> & {
-  readonly NODE_OPTIONS: string;
   readonly POWERTOOLS_SERVICE_NAME: string;
   readonly POWERTOOLS_METRICS_NAMESPACE: string;
   readonly ATTACHMENTS_BUCKET: string;
@@ -51,10 +54,6 @@ export interface FunctionFactoryProps {
 export const DEFAULT_MEMORY_MB = 256;
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 export const LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
-
-/** Lets bundled ESM code call `require` for CommonJS dependencies. */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export class ChatFunction extends Construct {
   readonly fn: nodejs.NodejsFunction;
@@ -109,15 +108,7 @@ export class ChatFunction extends Construct {
       role: this.role,
       logGroup,
       environment: { ...props.environment },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        forceDockerBundling: false,
-      },
+      bundling: LAMBDA_BUNDLING,
     });
 
     this.grant(route.permissions, props);
