@@ -75,6 +75,8 @@ export const operations: Record<string, Operation> = {
       nextSince: z.string(),
       /** More changes are waiting: poll again at once. */
       hasMore: z.boolean(),
+      /** Otherwise poll again after this many ms. */
+      nextPollMs: z.number().check(z.int()),
     }),
     status: 200,
   },
@@ -219,6 +221,8 @@ export const operations: Record<string, Operation> = {
       hasMore: z.boolean(),
       /** Pass back as `since`: typing and presence envelopes not returned yet. */
       nextSince: z.string(),
+      /** Poll again after this many ms (sooner while the chat is active); at once when hasMore. */
+      nextPollMs: z.number().check(z.int()),
     }),
     status: 200,
   },

@@ -2,7 +2,8 @@
  * GET /v1/chats/changes?<filter>&since=CURSOR&waitSeconds=0..20 — a live chat list without a socket
  * (agents, services): the chat.created / chat.updated / chat.assigned / chat.closed envelopes a socket
  * watching the same filter receives (`leftFilter` included), from the tenant's chat change log,
- * long-polling up to waitSeconds (bounded by the function's remaining time).
+ * long-polling up to waitSeconds (bounded by the function's remaining time). `nextPollMs` says when
+ * to poll again.
  */
 import { pollChatChangesQuery } from '../../shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
@@ -19,5 +20,6 @@ export const handler = httpHandler(async (event, context) => {
     { filter, waitSeconds: wait, ...(since === undefined ? {} : { since }) },
     env.POLL_INTERVAL_MS,
   );
-  return json(200, poll);
+  // Lists change on any chat of the tenant: the console polls them at the quiet pace.
+  return json(200, { ...poll, nextPollMs: env.POLL_IDLE_MS });
 });

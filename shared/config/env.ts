@@ -85,6 +85,10 @@ export const envSchema = z
     DOWNLOAD_URL_TTL_SECONDS: bounded(30, 3600, 300),
     FANOUT_CONCURRENCY: bounded(1, 100, 16),
     POLL_INTERVAL_MS: bounded(50, 5000, 500),
+    /** `nextPollMs` the polling fallback is told while its chat had activity in the last 2 minutes. */
+    POLL_ACTIVE_MS: bounded(250, 60_000, 1500),
+    /** `nextPollMs` for a quiet chat, and for live chat lists. */
+    POLL_IDLE_MS: bounded(250, 60_000, 5000),
   })
   .check(
     z.refine((env) => env.AUTH_JWKS_URL || env.AUTH_SECRET || env.AUTH_SECRET_ARN, {

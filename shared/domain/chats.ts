@@ -8,6 +8,7 @@ import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, seqOfMessageId, sha256 } from './ids.ts';
+import { nextPollDelay, POLL_PACE_DEFAULTS, type PollPace } from './poll-pace.ts';
 import { attachmentRefFor } from './attachments.ts';
 import type {
   AttachmentStore,
@@ -443,22 +444,30 @@ export class ChatService {
     chatId: string,
     query: { after: number; afterEvent: number; waitSeconds: number; limit: number; since?: string },
     intervalMs: number,
+    pace: PollPace = POLL_PACE_DEFAULTS,
   ): Promise<{
     items: Envelope[];
     nextAfter: number;
     nextAfterEvent: number;
     hasMore: boolean;
     nextSince?: string;
+    nextPollMs: number;
   }> {
-    await this.authorize(identity, chatId);
+    const chat = await this.authorize(identity, chatId);
+    const nextPollMs = nextPollDelay(chat.lastActivityAt, this.clock.now(), pace);
     const deadline = Date.now() + query.waitSeconds * 1000;
     const ephemeral = this.ephemeral?.reader(identity, chatId, query.since);
+    // The chat item just read says whether anything is past the caller's positions: a quiet chat's
+    // first round skips the message and event queries (a later round of a long poll reads them).
+    let quiet = chat.lastSeq <= query.after && (chat.lastEventSeq ?? 0) <= query.afterEvent;
     for (;;) {
+      const nothing = { items: [], hasMore: false };
       const [messages, events, live] = await Promise.all([
-        this.messages.after(chatId, query.after, query.limit),
-        this.chats.eventsAfter(chatId, query.afterEvent, query.limit),
+        quiet ? nothing : this.messages.after(chatId, query.after, query.limit),
+        quiet ? nothing : this.chats.eventsAfter(chatId, query.afterEvent, query.limit),
         ephemeral?.read(),
       ]);
+      quiet = false;
       const found = messages.items.length + events.items.length + (live?.items.length ?? 0);
       if (found > 0 || Date.now() + intervalMs > deadline) {
         const items = [
@@ -472,6 +481,7 @@ export class ChatService {
           nextAfterEvent: events.items.at(-1)?.eventSeq ?? query.afterEvent,
           hasMore: messages.hasMore || events.hasMore,
           ...(live ? { nextSince: live.nextSince } : {}),
+          nextPollMs,
         };
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));

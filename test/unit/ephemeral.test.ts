@@ -317,6 +317,7 @@ const realtimeWith = (now: () => number) => {
       return c;
     },
     subscribers: async () => ['alice-1'],
+    watchers: async () => [],
   } as unknown as ConnectionStore;
   const realtime = new RealtimeService(
     connectionStore,

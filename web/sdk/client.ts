@@ -30,7 +30,7 @@ export const DEFAULT_TIMING: Timing = {
   maxBackoffMs: 30_000,
   failuresBeforePolling: 2,
   probeMs: 60_000,
-  pollWaitSeconds: 20,
+  pollWaitSeconds: 0,
   heartbeatMs: 1_000,
 };
 

@@ -1,7 +1,9 @@
 /**
- * The HTTP fallback: long polls of GET /v1/chats/{chatId}/events (messages after `after`, the event log
+ * The HTTP fallback: polls of GET /v1/chats/{chatId}/events (messages after `after`, the event log
  * after `afterEvent`, typing and presence after `since`) and of GET /v1/chats/changes (live lists),
- * each passing back the cursors the server returned. Failures back off with full jitter.
+ * each passing back the cursors the server returned. Short polls paced by the server's `nextPollMs`
+ * (sooner while a chat is active) unless `pollWaitSeconds` asks for long polls. Failures back off with
+ * full jitter.
  */
 import { backoffDelay, sleep } from './backoff.ts';
 import { chatPath, type Request } from './delivery.ts';
@@ -29,18 +31,30 @@ interface EventsPage {
   nextAfterEvent: number;
   nextSince?: string;
   hasMore: boolean;
+  nextPollMs?: number;
 }
+
+/** What a poll says about the next one: at once (`more`), or after `nextPollMs` (the server's pace). */
+export interface PollOutcome {
+  more: boolean;
+  nextPollMs?: number;
+}
+
+const outcome = (page: { hasMore: boolean; nextPollMs?: number }): PollOutcome => ({
+  more: page.hasMore,
+  ...(typeof page.nextPollMs === 'number' ? { nextPollMs: page.nextPollMs } : {}),
+});
 
 const max = (a: number | undefined, b: number | undefined): number => Math.max(a ?? 0, b ?? 0);
 
-/** One poll of a chat's events; returns whether to poll again at once. */
+/** One poll of a chat's events. */
 export const pollChatOnce = async (
   chatId: string,
   cursor: Cursor,
   waitSeconds: number,
   deps: PollDeps,
   signal?: AbortSignal,
-): Promise<boolean> => {
+): Promise<PollOutcome> => {
   const options = { signal, timeoutMs: deps.timing.requestTimeoutMs + waitSeconds * 1000 };
   if (cursor.afterEvent === undefined) {
     // Never seen an event of this chat: start from its current event log position.
@@ -58,18 +72,23 @@ export const pollChatOnce = async (
   cursor.afterEvent = max(cursor.afterEvent, page.nextAfterEvent);
   if (page.nextSince) cursor.since = page.nextSince;
   for (const envelope of page.items) deps.envelope(envelope);
-  return page.hasMore;
+  return outcome(page);
 };
 
-/** One poll of the live list's changes; returns whether to poll again at once. */
+/** One poll of the live list's changes. */
 export const pollChangesOnce = async (
   filter: Record<string, string>,
   cursor: { since?: string },
   waitSeconds: number,
   deps: PollDeps,
   signal?: AbortSignal,
-): Promise<boolean> => {
-  const page = await deps.request<{ items: AnyEnvelope[]; nextSince: string; hasMore: boolean }>(
+): Promise<PollOutcome> => {
+  const page = await deps.request<{
+    items: AnyEnvelope[];
+    nextSince: string;
+    hasMore: boolean;
+    nextPollMs?: number;
+  }>(
     'GET',
     `/v1/chats/changes${query({ ...filter, waitSeconds, since: cursor.since || filter.since })}`,
     undefined,
@@ -77,15 +96,19 @@ export const pollChangesOnce = async (
   );
   cursor.since = page.nextSince;
   for (const envelope of page.items) deps.envelope(envelope);
-  return page.hasMore;
+  return outcome(page);
 };
 
+/** The longest pause between two polls, whatever a server says. */
+const MAX_POLL_PAUSE_MS = 60_000;
+
 /**
- * Polls until `signal` aborts: the first poll returns at once (it is also a catch-up), later ones wait
- * up to pollWaitSeconds; a failure waits a backoff delay.
+ * Polls until `signal` aborts: the first poll returns at once (it is also a catch-up); with
+ * pollWaitSeconds 0 (the default) the next one follows after the server's `nextPollMs` (or
+ * minBackoffMs), otherwise it long-polls up to pollWaitSeconds; a failure waits a backoff delay.
  */
 export const pollLoop = async (
-  once: (waitSeconds: number, signal: AbortSignal) => Promise<boolean>,
+  once: (waitSeconds: number, signal: AbortSignal) => Promise<PollOutcome>,
   deps: PollDeps,
   signal: AbortSignal,
 ): Promise<void> => {
@@ -93,11 +116,14 @@ export const pollLoop = async (
   let wait = 0;
   for (let attempt = 0; !signal.aborted;) {
     try {
-      const more = await once(wait, signal);
+      const { more, nextPollMs } = await once(wait, signal);
       if (signal.aborted) return;
       attempt = 0;
       deps.health(true);
-      if (!more && pollWaitSeconds === 0) await sleep(minBackoffMs, signal).catch(() => {});
+      if (!more && pollWaitSeconds === 0) {
+        const pause = Math.min(MAX_POLL_PAUSE_MS, Math.max(minBackoffMs, nextPollMs ?? minBackoffMs));
+        await sleep(pause, signal).catch(() => {});
+      }
       wait = more ? 0 : pollWaitSeconds;
     } catch (error) {
       if (signal.aborted) return;

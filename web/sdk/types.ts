@@ -82,6 +82,7 @@ export interface Timing {
   failuresBeforePolling: number;
   /** While polling, the socket is probed again about this often (jittered). */
   probeMs: number;
+  /** 0 (default): short polls paced by the server's `nextPollMs`; above 0: long polls of this length. */
   pollWaitSeconds: number;
   /** Tab election without Web Locks: the leader's heartbeat period (a leader is lost after 3). */
   heartbeatMs: number;
