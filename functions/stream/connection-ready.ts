@@ -1,7 +1,8 @@
 /**
  * Sends `connection.ready` to each new socket. API Gateway cannot post to a connection while its
  * $connect is running, so the connection item's stream INSERT triggers this instead (filtered in the
- * route table); it arrives a few milliseconds after the socket opens.
+ * route table); it arrives a few milliseconds after the socket opens. A 410 here may mean "not open
+ * yet", so it is retried and never removes the connection (RealtimeService.greet).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -33,7 +34,7 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
       if (!parsed?.success) return undefined;
       const { connectionId, tenantId, userId, role, connectedAt } = parsed.data;
       try {
-        await realtime.push(connectionId, {
+        await realtime.greet(connectionId, {
           type: 'connection.ready',
           id: `${connectionId}:ready`,
           tenantId,

@@ -21,6 +21,9 @@ export interface RealtimeConfig {
   readonly fanoutConcurrency: number;
 }
 
+/** connection.ready retries while the socket's $connect is still completing (RealtimeService.greet). */
+const GREET_RETRY_MS = [50, 100, 200, 400, 800];
+
 /** Presence goes to the subscribers of this many of the user's most recent chats. */
 const PRESENCE_CHATS = 25;
 
@@ -150,6 +153,27 @@ export class RealtimeService {
     const result = await this.pusher.post(connectionId, JSON.stringify(envelope));
     if (result === 'gone') await this.sessions.forget(connectionId);
     return result;
+  }
+
+  /**
+   * The first envelope of a new connection (`connection.ready`), triggered by its connection item's
+   * stream record. That record can arrive while API Gateway is still completing the $connect that wrote
+   * it, and a post to a connection not yet open is answered 410 like a gone one: so a 410 here is
+   * retried a few times (`delaysMs`) and never removes the connection — one really gone gets its
+   * $disconnect, which does.
+   */
+  async greet(
+    connectionId: string,
+    envelope: Envelope,
+    delaysMs: readonly number[] = GREET_RETRY_MS,
+    sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ): Promise<'delivered' | 'gone'> {
+    const payload = JSON.stringify(envelope);
+    for (const delay of [0, ...delaysMs]) {
+      if (delay > 0) await sleep(delay);
+      if ((await this.pusher.post(connectionId, payload)) === 'delivered') return 'delivered';
+    }
+    return 'gone';
   }
 
   /**
