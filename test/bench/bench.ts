@@ -9,9 +9,10 @@
  * soon as the previous is acked). Every (message, receiving client) pair is timed from just before the
  * sender's `ws.send` to the receiver's `message` event, matched on clientMessageId. All clients, the
  * relay and the local cloud's gateways and handlers share this one Node process (DynamoDB Local is a
- * java child), so figures include event-loop contention; the relay pays it too. The `hot` mode (not run
- * by default; `npm run bench:hot`) puts C closed-loop senders into one chat, then into one chat each
- * (hot.ts).
+ * java child), so figures include event-loop contention; the relay pays it too. Each cloud run also
+ * prints what AWS would bill per 1M messages, by service (cost.ts, from the meters of capacity.ts and
+ * cost-meters.ts and the prices of cost-prices.ts). The `hot` mode (not run by default;
+ * `npm run bench:hot`) puts C closed-loop senders into one chat, then into one chat each (hot.ts).
  *
  * Options (argument, environment variable, default): `npm run bench -- --help`. Writes
  * bench-results/latest.json. Exit code 1 if any delivery was lost or duplicated, a seq was skipped or
@@ -24,13 +25,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installCapacityMeter } from './capacity.ts';
+import { installCostMeters } from './cost-meters.ts';
+import { printCost } from './cost-report.ts';
 import { leftoverDynamoProcesses } from './cpu.ts';
 import { type HotShapes, runHot } from './hot.ts';
 import { type Goal, hotGoals, printHot } from './hot-report.ts';
 import { loadIntegrityFailures } from './integrity.ts';
 import { type RunResult, runOnce } from './load.ts';
 import { type LoadMode, OptionError, parseOptions, usage } from './options.ts';
-import { num, printAppendNote, printIdleCpu, printMode, ratiosOf } from './report.ts';
+import { appendUnits, num, printAppendNote, printIdleCpu, printMode, ratiosOf } from './report.ts';
 import { describeMachine, type IdleCpu, lifecycle, startCloud } from './session.ts';
 import { round } from './stats.ts';
 import { type AppendEstimate, relayTarget, type Target } from './targets.ts';
@@ -38,9 +41,24 @@ import { now, progress } from './util.ts';
 
 // Patches the DynamoDB clients' prototypes: every call of the in-process handlers is metered from here on.
 const meter = installCapacityMeter();
+// Frames and handler log bytes too, for the cost model (invocations once the cloud has loaded its handlers).
+const costMeters = installCostMeters();
 const { startLocalCloud, DEMO_TENANT } = await import('../../infra/local/cloud.ts');
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * The handlers log as deployed (infra/stack.ts sets no POWERTOOLS_LOG_LEVEL, so INFO; compact JSON lines;
+ * metrics on), so the cost model counts the log bytes CloudWatch would ingest. cost-meters.ts keeps the
+ * INFO records and metric lines out of the report.
+ */
+const DEPLOYED_LOGGING = {
+  POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+  POWERTOOLS_DEV: 'false',
+  POWERTOOLS_METRICS_DISABLED: 'false',
+};
+const startDeployedLogging: typeof startLocalCloud = (cloudOptions = {}) =>
+  startLocalCloud({ ...cloudOptions, env: { ...DEPLOYED_LOGGING, ...cloudOptions.env } });
 
 const main = async (): Promise<number> => {
   const options = parseOptions();
@@ -82,8 +100,9 @@ const main = async (): Promise<number> => {
       if (targetName === 'relay') {
         target = await relayTarget();
       } else {
-        const cloud = await startCloud(startLocalCloud, DEMO_TENANT);
+        const cloud = await startCloud(startDeployedLogging, DEMO_TENANT);
         ({ target, idleCpu, dynamoPort } = cloud);
+        await costMeters.meterInvocations(ROOT);
       }
       let stopped = false;
       const stopTarget = async () => {
@@ -94,7 +113,7 @@ const main = async (): Promise<number> => {
       onCleanup(stopTarget);
       for (const mode of loadModes) {
         progress(`${targetName} / ${mode} loop…`);
-        const result = await runOnce(target, mode, options, runTag, meter);
+        const result = await runOnce(target, mode, options, runTag, meter, costMeters);
         progress(
           `${targetName} / ${mode} loop: ${result.messages.acked} messages, p50 ${num(result.latencyMs.p50)} ms, ` +
             `lost ${result.deliveries.lost}, duplicates ${result.deliveries.duplicates}`,
@@ -120,14 +139,13 @@ const main = async (): Promise<number> => {
   const leftover = leftoverDynamoProcesses(dynamoPort);
 
   for (const mode of loadModes) {
-    printMode(
-      mode,
-      options,
-      results.filter((result) => result.mode === mode),
-    );
+    const ofMode = results.filter((result) => result.mode === mode);
+    printMode(mode, options, ofMode);
+    const cost = ofMode.find((result) => result.cost)?.cost;
+    if (cost) printCost(cost, `cloud, ${mode}`);
   }
   if (hot) printHot(hot.shapes, hot.goals, options);
-  if (appendEstimate) printAppendNote(appendEstimate, results);
+  if (appendEstimate) printAppendNote(appendEstimate);
   if (idleCpu) printIdleCpu(idleCpu);
   const failures = loadIntegrityFailures(results);
   const hotIntegrityOk = hot?.goals.every((goal) => goal.held || !goal.integrity) ?? true;
@@ -170,7 +188,9 @@ const main = async (): Promise<number> => {
         machine,
         results,
         ratiosCloudOverRelay: ratios,
-        appendTransactionEstimate: appendEstimate,
+        ...(appendEstimate
+          ? { appendEstimate: { itemBytes: appendEstimate.itemBytes, ...appendUnits(appendEstimate) } }
+          : {}),
         integrityOk: failures.length === 0 && hotIntegrityOk,
         ...(hot ? { hot: { ...hot.shapes, goals: hot.goals } } : {}),
         idleCloudCpu: idleCpu,

@@ -9,8 +9,9 @@
  * Never import this outside test/bench.
  */
 import { performance } from 'node:perf_hooks';
-import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type BilledCall, billedCall } from './cost-dynamodb.ts';
 
 /** Operations whose input accepts ReturnConsumedCapacity, by command class name (low-level and document). */
 const OPERATIONS: Readonly<Record<string, { readonly op: string; readonly kind: 'read' | 'write' }>> = {
@@ -55,6 +56,8 @@ export interface CapacityRow {
   indexWriteCapacityUnits: number;
   /** Wall-clock time of each call as the caller saw it (includes the SDK's own retries). */
   readonly durationsMs: number[];
+  /** Each call (failed ones too) as AWS would bill it (cost-dynamodb.ts), in the order they ended. */
+  readonly billed: BilledCall[];
   /** The ConsumedCapacity of the latest successful call, as returned. */
   sample?: unknown;
 }
@@ -204,6 +207,7 @@ const copyRow = (row: CapacityRow): CapacityRow => ({
   ...row,
   failures: { ...row.failures },
   durationsMs: [...row.durationsMs],
+  billed: [...row.billed],
 });
 
 let installed: CapacityMeter | undefined;
@@ -228,6 +232,7 @@ export const installCapacityMeter = (): CapacityMeter => {
         indexReadCapacityUnits: 0,
         indexWriteCapacityUnits: 0,
         durationsMs: [],
+        billed: [],
       };
       totals.set(key, row);
     }
@@ -236,7 +241,8 @@ export const installCapacityMeter = (): CapacityMeter => {
 
   const prototypes = [DynamoDBClient.prototype, DynamoDBDocumentClient.prototype] as unknown as Patchable[];
   const restore: (() => void)[] = [];
-  for (const prototype of prototypes) {
+  for (const [index, prototype] of prototypes.entries()) {
+    const document = index === 1;
     const hadOwn = Object.hasOwn(prototype, 'send');
     const original = prototype.send;
     const patched: Send = async function (this: object, command: unknown, ...rest: unknown[]) {
@@ -257,17 +263,30 @@ export const installCapacityMeter = (): CapacityMeter => {
       row.calls++;
       const started = performance.now();
       const time = () => row.durationsMs.push(performance.now() - started);
+      const bill = (output: unknown, failed: boolean) => {
+        const call = billedCall({
+          op: known.op,
+          input,
+          output,
+          failed,
+          consumed: consumedOf(output),
+          document,
+        });
+        if (call) row.billed.push(call);
+      };
       let output: unknown;
       try {
         output = await original.call(this, command, ...rest);
       } catch (error) {
         time();
+        bill(undefined, true);
         const failure = errorName(error);
         row.failed++;
         row.failures[failure] = (row.failures[failure] ?? 0) + 1;
         throw error;
       }
       time();
+      bill(output, false);
       const consumed = consumedOf(output);
       if (consumed.length === 0) row.unreported++;
       else row.sample = isRecord(output) ? output.ConsumedCapacity : undefined;
@@ -303,6 +322,7 @@ export const installCapacityMeter = (): CapacityMeter => {
           row.indexReadCapacityUnits -= before.indexReadCapacityUnits;
           row.indexWriteCapacityUnits -= before.indexWriteCapacityUnits;
           row.durationsMs.splice(0, before.durationsMs.length);
+          row.billed.splice(0, before.billed.length);
           for (const [failure, count] of Object.entries(before.failures)) {
             row.failures[failure] = (row.failures[failure] ?? 0) - count;
             if (row.failures[failure] === 0) delete row.failures[failure];
@@ -325,41 +345,5 @@ export const installCapacityMeter = (): CapacityMeter => {
   return meter;
 };
 
-/**
- * An item's size by DynamoDB's rule: attribute names plus values; strings and binaries by their bytes,
- * numbers about 1 byte per two significant digits plus 1, booleans and nulls 1 byte, lists and maps 3 bytes
- * plus 1 per element. Capacity units are billed per 1 KB (writes) or 4 KB (reads) of it.
- */
-export const itemBytes = (item: Record<string, AttributeValue>): number =>
-  Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);
-
-const numberBytes = (value: string): number => {
-  const digits = value
-    .replace(/^[-+]/, '')
-    .replace(/[eE].*$/, '')
-    .replace('.', '')
-    .replace(/^0+/, '')
-    .replace(/0+$/, '');
-  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
-};
-
-const valueBytes = (value: AttributeValue): number => {
-  if (value.S !== undefined) return Buffer.byteLength(value.S);
-  if (value.N !== undefined) return numberBytes(value.N);
-  if (value.B !== undefined) return value.B.byteLength;
-  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
-  if (value.SS !== undefined) return value.SS.reduce((sum, entry) => sum + Buffer.byteLength(entry), 0);
-  if (value.NS !== undefined) return value.NS.reduce((sum, entry) => sum + numberBytes(entry), 0);
-  if (value.BS !== undefined) return value.BS.reduce((sum, entry) => sum + entry.byteLength, 0);
-  if (value.L !== undefined) return 3 + value.L.reduce((sum, entry) => sum + valueBytes(entry) + 1, 0);
-  if (value.M !== undefined) {
-    return (
-      3 +
-      Object.entries(value.M).reduce(
-        (sum, [name, entry]) => sum + Buffer.byteLength(name) + valueBytes(entry) + 1,
-        0,
-      )
-    );
-  }
-  return 0;
-};
+/** An item's size by DynamoDB's rule (it lives with the billing rules; targets.ts reads it from here). */
+export { itemBytes } from './cost-dynamodb.ts';

@@ -8,6 +8,8 @@ import { mapLimit } from '../../shared/domain/realtime.ts';
 import type { CapacityMeter } from './capacity.ts';
 import { type CapacityReport, capacityReport } from './capacity-report.ts';
 import { BenchClient, failureReason } from './client.ts';
+import type { CostMeters } from './cost-meters.ts';
+import { type CostResult, costResult } from './cost-report.ts';
 import { ownCpuMs, processCpuMs } from './cpu.ts';
 import { type LoadMode, type Options, pace, type TargetName } from './options.ts';
 import { Recorder } from './recorder.ts';
@@ -58,6 +60,8 @@ export interface RunResult {
   };
   readonly capacity?: CapacityReport;
   readonly setupCapacity?: CapacityReport;
+  /** What AWS would bill for the measured window, per 1M messages (the cloud only). */
+  readonly cost?: CostResult;
 }
 
 export const runOnce = async (
@@ -66,6 +70,7 @@ export const runOnce = async (
   options: Options,
   runTag: string,
   meter: CapacityMeter,
+  costMeters?: CostMeters,
 ): Promise<RunResult> => {
   const tag = `${runTag}-${mode[0]}`;
   const members: number[][] = Array.from({ length: options.chats }, () => []);
@@ -116,6 +121,7 @@ export const runOnce = async (
 
     // Measured load.
     const loadMark = meter.mark();
+    const costMark = costMeters?.mark();
     const cpuBefore = { node: ownCpuMs(), dynamo: processCpuMs(target.dynamoPid), load: loadavg()[0] ?? 0 };
     recorder.measuring = true;
     const started = now();
@@ -141,6 +147,7 @@ export const runOnce = async (
     await recorder.drained(Math.max(now(), recorder.lastAckAt) + options.drainMs);
     await target.settle();
     const capacityRows = target.name === 'cloud' ? meter.since(loadMark) : undefined;
+    const costWindow = costMark && target.name === 'cloud' ? costMeters?.since(costMark) : undefined;
     const wallMs = now() - started;
     const nodeMs = ownCpuMs() - cpuBefore.node;
     const dynamoAfter = processCpuMs(target.dynamoPid);
@@ -208,6 +215,17 @@ export const runOnce = async (
         loadAverage1m: { before: round(cpuBefore.load, 2), after: round(loadAfter, 2) },
       },
       ...(capacityRows ? { capacity: capacityReport(capacityRows, acked.length) } : {}),
+      ...(capacityRows && costWindow
+        ? {
+            cost: costResult(
+              costWindow,
+              capacityRows,
+              acked.length,
+              { min: Math.min(...sizeOf.values()), max: Math.max(...sizeOf.values()) },
+              recorder.echoes,
+            ),
+          }
+        : {}),
       ...(setupCapacity ? { setupCapacity: capacityReport(setupCapacity, options.clients) } : {}),
     };
   } finally {

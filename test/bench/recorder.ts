@@ -31,6 +31,8 @@ export class Recorder implements ClientSink {
   duplicates = 0;
   unknown = 0;
   outOfOrder = 0;
+  /** Measured messages' `message.created` delivered to their own sender (it already has the ack). */
+  echoes = 0;
   firstSendAt = Number.POSITIVE_INFINITY;
   lastSendAt = 0;
   lastAckAt = 0;
@@ -116,6 +118,7 @@ export class Recorder implements ClientSink {
     this.received++;
     if (!message.failure) this.outstanding--;
     if (!message.measured) return;
+    if (client.index === message.sender) this.echoes++;
     this.latencies.push(at - message.sentAt);
     this.lastDeliveryAt = Math.max(this.lastDeliveryAt, at);
   }

@@ -4,7 +4,6 @@ import type { RunResult } from './load.ts';
 import { type LoadMode, type Options, pace } from './options.ts';
 import type { IdleCpu } from './session.ts';
 import type { AppendEstimate } from './targets.ts';
-import { isRecord } from './util.ts';
 
 export const num = (value: number): string => {
   if (!Number.isFinite(value)) return '–';
@@ -70,7 +69,9 @@ export const modeTitle = (mode: LoadMode, options: Options): string => {
 export const printCapacity = (capacity: CapacityReport, label = 'cloud'): void => {
   console.log(
     `\nDynamoDB capacity per message (${label}, ${capacity.messages} messages; every call made with ` +
-      `ReturnConsumedCapacity; failed calls report none):\n`,
+      `ReturnConsumedCapacity; failed calls report none). AWS RRU / WRU: the request units AWS bills for ` +
+      `the same calls, failed ones included, from the items' sizes, DynamoDB Local's figure or assumed ` +
+      `('from', test/bench/cost-dynamodb.ts):\n`,
   );
   const gsi = (rcu: number, wcu: number) => (rcu + wcu > 0 ? `${num(rcu + wcu)}` : '');
   const lines = capacity.rows.map((line) => [
@@ -81,6 +82,9 @@ export const printCapacity = (capacity: CapacityReport, label = 'cloud'): void =
     num(line.perMessage.wcu),
     gsi(line.perMessage.gsiRcu, line.perMessage.gsiWcu),
     line.failed > 0 ? num(line.failed / Math.max(1, capacity.messages)) : '',
+    num(line.perMessage.billed.rru),
+    num(line.perMessage.billed.wru),
+    Object.keys(line.billedBasis).join(','),
     num(line.callMs.p50),
     num(line.callMs.p95),
   ]);
@@ -91,6 +95,9 @@ export const printCapacity = (capacity: CapacityReport, label = 'cloud'): void =
     num(capacity.perMessage.rcu),
     num(capacity.perMessage.wcu),
     gsi(capacity.perMessage.gsiRcu, capacity.perMessage.gsiWcu),
+    '',
+    num(capacity.perMessage.billed.rru),
+    num(capacity.perMessage.billed.wru),
     '',
     '',
     '',
@@ -105,6 +112,9 @@ export const printCapacity = (capacity: CapacityReport, label = 'cloud'): void =
         'WCU/msg',
         'of it GSI',
         'failed/msg',
+        'AWS RRU',
+        'AWS WRU',
+        'from',
         'ms p50',
         'ms p95',
       ],
@@ -210,19 +220,26 @@ export const printMode = (mode: LoadMode, options: Options, results: readonly Ru
   }
 };
 
-/** What AWS would bill for one append's transaction, against what DynamoDB Local reported. */
-export const printAppendNote = (estimate: AppendEstimate, results: readonly RunResult[]): void => {
+/**
+ * What AWS bills for one append (docs/data-model.md, "Sequence numbers"): three single-item writes, 1 write
+ * request unit per started KB of each item (the reserve step rewrites the chat item, billed by the larger
+ * of its sizes before and after, about the size read back), and the consistent read of the claim.
+ */
+export const appendUnits = (estimate: AppendEstimate): { readonly wru: number; readonly rru: number } => {
   const { chat, message, idempotency } = estimate.itemBytes;
-  const sample = results
-    .find((result) => result.capacity)
-    ?.capacity?.rows.find((row) => row.operation === 'TransactWriteItems')?.sample;
-  const first: unknown = Array.isArray(sample) ? sample[0] : sample;
-  const units = isRecord(first) && isRecord(first.Table) ? first.Table.CapacityUnits : undefined;
+  return {
+    wru: [chat, message, idempotency].reduce((sum, bytes) => sum + Math.max(1, Math.ceil(bytes / 1024)), 0),
+    rru: Math.max(1, Math.ceil(idempotency / 4096)),
+  };
+};
+
+export const printAppendNote = (estimate: AppendEstimate): void => {
+  const { chat, message, idempotency } = estimate.itemBytes;
+  const units = appendUnits(estimate);
   console.log(
-    `\nnote: one append writes a chat item of ${chat} B, a message of ${message} B and an idempotency ` +
-      `record of ${idempotency} B in one transaction. AWS bills transactional writes 2 WCU per started KB ` +
-      `of each item, so ${estimate.awsTableWcu} WCU on the table; DynamoDB Local reported ` +
-      `${String(units ?? '?')} (it under-counts multi-item transactions, see docs/benchmarks.md).`,
+    `\nnote: one append reserves its seq on a chat item of ${chat} B, claims an idempotency record of ` +
+      `${idempotency} B and places a message of ${message} B: three single-item writes, ${units.wru} WRU ` +
+      `(1 per started KB of each item), after a consistent read of the claim, ${units.rru} RRU.`,
   );
 };
 
