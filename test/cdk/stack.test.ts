@@ -998,6 +998,7 @@ describe('cdk-nag', () => {
 });
 
 describe('bundling', () => {
+  // One esbuild run per function, each bundling the AWS SDK: minutes on a busy 2-core machine.
   it('bundles every real handler with esbuild (no Docker) into an ESM index.mjs with the require banner', () => {
     // Prepare
     const missing = deployedRoutes
@@ -1019,5 +1020,5 @@ describe('bundling', () => {
       expect(readFileSync(file, 'utf8').startsWith(ESM_REQUIRE_BANNER)).toBe(true);
       expect(existsSync(`${file}.map`)).toBe(true);
     }
-  }, 180_000);
+  }, 480_000);
 });
