@@ -233,7 +233,8 @@ export const runContractFlow = async (options: ContractFlowOptions): Promise<Con
     if (last)
       await socket.waitFor(
         `${who}: message seq ${last.seq}`,
-        (e) => e.chatId === chatId && e.seq === last.seq,
+        // The push itself: the sender's `ack` carries the same seq and may come first.
+        (e) => e.type === 'message.created' && e.chatId === chatId && e.seq === last.seq,
       );
     await new Promise((resolve) => setTimeout(resolve, 200)); // anything extra would show up now
     // A tenant's greeting / away messages (seqs before the flow's first message) may or may not be pushed.

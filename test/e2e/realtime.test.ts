@@ -55,18 +55,26 @@ describe('realtime delivery over the local cloud', () => {
       b.request({ action: 'subscribe', chatId }),
     ]);
 
-    // Act: both send, interleaved, over the socket
+    // Act: both send, interleaved, over the socket (a socket's frames are handled one after the other,
+    // so the tenth reply waits for nine sends: the wait allows for a busy machine)
     const sends = [];
+    const patience = 30_000;
     for (let i = 0; i < 10; i++) {
       sends.push(
-        a.request({ action: 'sendMessage', chatId, clientMessageId: `a${i}`, text: `from alice ${i}` }),
+        a.request(
+          { action: 'sendMessage', chatId, clientMessageId: `a${i}`, text: `from alice ${i}` },
+          patience,
+        ),
       );
       sends.push(
-        b.request({ action: 'sendMessage', chatId, clientMessageId: `b${i}`, text: `from bob ${i}` }),
+        b.request(
+          { action: 'sendMessage', chatId, clientMessageId: `b${i}`, text: `from bob ${i}` },
+          patience,
+        ),
       );
     }
     const acks = await Promise.all(sends);
-    await until(() => a.messages(chatId).length >= 20 && b.messages(chatId).length >= 20);
+    await until(() => a.messages(chatId).length >= 20 && b.messages(chatId).length >= 20, patience);
     await cloud.idle();
 
     // Assess
@@ -79,7 +87,7 @@ describe('realtime delivery over the local cloud', () => {
       );
     }
     await Promise.all([a.close(), b.close()]);
-  });
+  }, 60_000);
 
   it('lets a socket closed mid-conversation catch up with after= on reconnect', async () => {
     // Prepare

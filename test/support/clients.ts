@@ -101,9 +101,9 @@ export class TestSocket {
   }
 
   /** Sends a frame and waits for the reply carrying its requestId. */
-  async request(frame: Record<string, unknown>): Promise<Envelope> {
+  async request(frame: Record<string, unknown>, timeoutMs = 5000): Promise<Envelope> {
     const requestId = `r-${Math.random().toString(36).slice(2)}`;
-    const reply = this.next((e) => e.requestId === requestId);
+    const reply = this.next((e) => e.requestId === requestId, timeoutMs);
     this.ws.send(JSON.stringify({ ...frame, requestId }));
     return reply;
   }
