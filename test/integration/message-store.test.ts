@@ -1,6 +1,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
+import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { keys } from '../../shared/adapters/dynamo/keys.ts';
 import { DynamoMessageStore, VOID_AFTER_MS } from '../../shared/adapters/dynamo/message-store.ts';
 import { newId } from '../../shared/domain/ids.ts';
@@ -31,6 +32,17 @@ const newChat = async () => {
   });
   return { table, chats, chat };
 };
+
+/** What a writer that dies right after step 1 of an append leaves: a reserved seq, nothing else. */
+const reserveAndDie = (table: TableContext, chatId: string) =>
+  table.doc.send(
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: keys.chat(chatId),
+      UpdateExpression: 'ADD lastSeq :one',
+      ExpressionAttributeValues: { ':one': 1 },
+    }),
+  );
 
 const draft = (chatId: string, clientMessageId: string, senderId = 'alice'): MessageDraft => ({
   chatId,
@@ -86,14 +98,7 @@ describe('message store against DynamoDB Local', () => {
   it('voids the seq of a writer that died after reserving it, once the hole is old, and never skips it', async () => {
     // Prepare: seq 1 is reserved by a writer that never comes back, then seq 2 is written
     const { table, chat } = await newChat();
-    await table.doc.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: keys.chat(chat.chatId),
-        UpdateExpression: 'ADD lastSeq :one',
-        ExpressionAttributeValues: { ':one': 1 },
-      }),
-    );
+    await reserveAndDie(table, chat.chatId);
     await new DynamoMessageStore(table).append(draft(chat.chatId, 'after-the-hole'));
 
     // Act: a reader now, and a reader once the hole is older than VOID_AFTER_MS
@@ -115,14 +120,7 @@ describe('message store against DynamoDB Local', () => {
   it('lets the retry of a send whose writer died after claiming place the message at the claimed seq', async () => {
     // Prepare: a claim for seq 1 with no message (the writer died between claim and message)
     const { table, chat } = await newChat();
-    await table.doc.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: keys.chat(chat.chatId),
-        UpdateExpression: 'ADD lastSeq :one',
-        ExpressionAttributeValues: { ':one': 1 },
-      }),
-    );
+    await reserveAndDie(table, chat.chatId);
     await table.doc.send(
       new PutCommand({
         TableName: table.tableName,
