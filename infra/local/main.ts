@@ -6,6 +6,7 @@
  * SIGINT / SIGTERM stop every child process within 5 s.
  */
 import { parseArgs } from 'node:util';
+import { stop as stopEsbuild } from 'esbuild';
 import { startLocalCloud } from './cloud.ts';
 
 const { values } = parseArgs({ options: { persist: { type: 'string' } } });
@@ -26,7 +27,8 @@ const shutdown = (signal: string) => {
   stopping = true;
   console.log(`\n${signal}: stopping the local cloud…`);
   const force = setTimeout(() => process.exit(1), 4_500);
-  cloud.stop().then(() => {
+  // esbuild's service process (the web build's) ends with us; stopping it first leaves nothing behind.
+  cloud.stop().then(stopEsbuild).then(() => {
     clearTimeout(force);
     process.exit(0);
   });
