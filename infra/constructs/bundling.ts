@@ -9,12 +9,30 @@
  * ran against; one bundled file also loads faster than a module resolution through the runtime's
  * node_modules.
  */
+import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /** Lets bundled ESM code call `require` for CommonJS dependencies. */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** Absolute, so the alias holds wherever esbuild runs. */
+const LAMBDA_CREDENTIALS = fileURLToPath(
+  new URL('../../shared/adapters/lambda-credentials.ts', import.meta.url),
+);
+
+/** `--alias:from=to` arguments (as NodejsFunction passes `esbuildArgs['--alias']`) as esbuild's `alias` option. */
+const aliasesOf = (esbuildArgs: LambdaBundling['esbuildArgs']): Record<string, string> => {
+  const value = esbuildArgs['--alias'];
+  const entries = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+  return Object.fromEntries(
+    entries.map((entry) => {
+      const at = entry.indexOf('=');
+      return [entry.slice(0, at), entry.slice(at + 1)];
+    }),
+  );
+};
 
 /** The NodejsFunction bundling props this project sets, every one of them required. */
 export type LambdaBundling = Required<
@@ -27,6 +45,7 @@ export type LambdaBundling = Required<
     | 'mainFields'
     | 'banner'
     | 'externalModules'
+    | 'esbuildArgs'
     | 'forceDockerBundling'
   >
 >;
@@ -42,6 +61,9 @@ export const LAMBDA_BUNDLING: LambdaBundling = {
   banner: ESM_REQUIRE_BANNER,
   // Nothing external: the SDK the tests ran is the SDK that runs (see above).
   externalModules: [],
+  // The SDK's default credential chain, of which Lambda only ever uses the environment link, replaced
+  // by that link alone (shared/adapters/lambda-credentials.ts says why).
+  esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS}`] },
   // Local esbuild (a devDependency), no Docker.
   forceDockerBundling: false,
 };
@@ -65,4 +87,5 @@ export const esbuildOptions = (bundling: LambdaBundling = LAMBDA_BUNDLING): Buil
   mainFields: [...bundling.mainFields],
   banner: { js: bundling.banner },
   external: [...bundling.externalModules],
+  alias: aliasesOf(bundling.esbuildArgs),
 });

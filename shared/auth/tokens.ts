@@ -69,8 +69,13 @@ export class TokenService {
   constructor(private readonly config: TokenConfig) {
     const { jwksUrl, secret } = config;
     if (jwksUrl) {
-      const jwks = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
-      this.hostKey = async () => jwks;
+      // Made on first use: a remote key set touches `fetch`, and Node.js loads its HTTP client (undici)
+      // on that first touch, which costs about 25 ms of every cold start of a function that only ever
+      // sees visitor tokens (docs/benchmarks.md, "Cold starts").
+      const url = new URL(jwksUrl);
+      this.hostKey = memo(async () =>
+        createRemoteJWKSet(url, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }),
+      );
     } else if (secret) {
       this.hostKey = memo(async () => encoder.encode(await secret()));
     } else {

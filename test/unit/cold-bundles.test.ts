@@ -74,6 +74,29 @@ describe('function bundles (the stack’s esbuild options)', () => {
     expect(withSdk.length).toBeGreaterThan(0);
   });
 
+  it('resolve credentials from the environment only: the SDK default chain is in no bundle', () => {
+    // Act
+    const withChain = bundles
+      .map((bundle) => ({
+        id: bundle.id,
+        inputs: Object.keys(bundle.metafile.inputs).filter((input) =>
+          /node_modules\/@aws-sdk\/(credential-provider-(node|sso|ini|process|web-identity)|nested-clients)\//.test(
+            input,
+          ),
+        ),
+      }))
+      .filter((bundle) => bundle.inputs.length > 0);
+    const withEnvProvider = bundles.filter((bundle) =>
+      Object.keys(bundle.metafile.inputs).some((input) =>
+        input.endsWith('shared/adapters/lambda-credentials.ts'),
+      ),
+    );
+
+    // Assess
+    expect(withChain).toEqual([]);
+    expect(withEnvProvider.length).toBeGreaterThan(0);
+  });
+
   it('keep the AWS SDK and jose out of ping (a keep-alive must stay cheap)', () => {
     // Act
     const ping = bundles.find((bundle) => bundle.id === 'ws-ping');
