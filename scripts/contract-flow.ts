@@ -221,24 +221,31 @@ export const runContractFlow = async (options: ContractFlowOptions): Promise<Con
     return { socket, ticket };
   };
   /** Sends over the socket, returns the stored message from the ack. */
+  /** What each socket sent, from its acks: a socket is not pushed its own messages (the ack carries them). */
+  const said = new Map<Socket, Set<string>>();
   const say = async (socket: Socket, chatId: string, text: string): Promise<Message> => {
     const ack = await socket.request({ action: 'sendMessage', chatId, clientMessageId: randomUUID(), text });
     const message = ack.data.message as Message | undefined;
     check(message?.text === text && typeof message.seq === 'number', `the ack carries no stored message`);
+    said.set(socket, (said.get(socket) ?? new Set()).add(message.messageId));
     return message;
   };
-  /** Waits for the chat's messages on a socket and checks they are exactly `expected`, in order. */
-  const receivesExactly = async (socket: Socket, chatId: string, expected: Message[], who: string) => {
+  /**
+   * Waits for the chat's messages on a socket and checks it has exactly `all`, in order: pushed,
+   * or (those it sent itself) in their acks, and never pushed back to it.
+   */
+  const receivesExactly = async (socket: Socket, chatId: string, all: Message[], who: string) => {
+    const own = said.get(socket) ?? new Set<string>();
+    const expected = all.filter((message) => !own.has(message.messageId));
     const last = expected.at(-1);
     if (last)
       await socket.waitFor(
         `${who}: message seq ${last.seq}`,
-        // The push itself: the sender's `ack` carries the same seq and may come first.
         (e) => e.type === 'message.created' && e.chatId === chatId && e.seq === last.seq,
       );
     await new Promise((resolve) => setTimeout(resolve, 200)); // anything extra would show up now
     // A tenant's greeting / away messages (seqs before the flow's first message) may or may not be pushed.
-    const from = expected[0]?.seq ?? 0;
+    const from = all[0]?.seq ?? 0;
     const got = socket
       .messages(chatId)
       .filter((m) => (m.seq ?? 0) >= from)

@@ -4,13 +4,18 @@
  * sockets with bounded concurrency; a 410 removes that connection. Records of one chat are handled in order, and after a
  * failure the chat's later records are not attempted: all are reported in batchItemFailures so the
  * stream retries from the first failure. Chats are independent and run concurrently.
+ *
+ * A batch's work grows with records × subscribers (100 messages to a 500-socket room: 50,000 posts), so
+ * records are started only during the first half of the invocation's time: the others are reported in
+ * batchItemFailures like failed ones and come back in the next batch, instead of the invocation timing
+ * out and the whole batch being pushed again (docs/operations.md, "Fan-out at scale").
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENTITY } from '../../shared/config/table.ts';
 import { chatCreatedEnvelope } from '../../shared/domain/chat-list-feed.ts';
 import { chatEventEnvelope, messageCreated } from '../../shared/domain/envelopes.ts';
@@ -35,6 +40,8 @@ export interface Job {
   readonly watch?: { readonly tenantId: string; readonly after: ChatRecord; readonly before?: ChatRecord };
   /** false for chat.created: nobody can be subscribed to a chat that did not exist. */
   readonly toSubscribers?: boolean;
+  /** A message sent over a socket: that socket had it in its ack and is not pushed it again. */
+  readonly except?: string;
 }
 
 const jobOf = (record: DynamoDBRecord): Job | undefined => {
@@ -50,6 +57,7 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
         envelope: messageCreated(message),
         activityAt: message.createdAt,
         seq: message.seq,
+        ...(typeof item.viaConnectionId === 'string' ? { except: item.viaConnectionId } : {}),
       };
     }
   }
@@ -99,37 +107,83 @@ export const inSeqOrder = (jobs: readonly Job[]): Job[] => {
   return jobs.map((job) => (job.seq === undefined ? job : (messages[next++] as Job)));
 };
 
-const processChat = async (unordered: Job[]): Promise<string[]> => {
+/**
+ * Whether the invocation may start another record: during the first half of the time it had left when it
+ * began (the second half is the margin for the records in flight), and always when none has started yet,
+ * so every invocation makes progress.
+ */
+export const startBudget = (remainingMs: number, clock: () => number = Date.now): (() => boolean) => {
+  const until = clock() + remainingMs / 2;
+  let started = 0;
+  return () => {
+    if (started > 0 && clock() >= until) return false;
+    started++;
+    return true;
+  };
+};
+
+/** The outcome of a push to nobody (a record without subscribers or without watchers). */
+const NOBODY = { delivered: 0, gone: 0, goneIds: [] } as const;
+
+/**
+ * A chat's records of one batch, in order. Its subscribers are read once, when the first record needs
+ * them: every record of the batch was stored before the batch was read, so a subscription stored before
+ * any of them is in that read (and one stored later is caught up by its subscriber, docs/protocol.md). A
+ * connection answered 410 is removed, and left out of the chat's later records.
+ * A record is started only if `mayStart()` says so: otherwise it and the chat's later records are returned
+ * for the stream to deliver again, as after a failure.
+ */
+const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<string[]> => {
   const jobs = inSeqOrder(unordered);
+  const chatId = jobs[0]?.chatId;
+  let subscribers: readonly string[] | undefined;
+  let done = 0;
+  let unfinished: Job[] = [];
   for (const [index, job] of jobs.entries()) {
+    if (!mayStart()) {
+      unfinished = jobs.slice(index);
+      logger.info('out of time for this batch; the stream delivers the rest again', {
+        chatId,
+        deferred: unfinished.length,
+      });
+      metrics.addMetric('DeferredRecords', 'Count', unfinished.length);
+      break;
+    }
     try {
-      const outcomes = await Promise.all([
-        job.toSubscribers === false ? { delivered: 0, gone: 0 } : realtime.fanout(job.chatId, job.envelope),
+      const targets =
+        job.toSubscribers === false ? undefined : (subscribers ??= await realtime.subscribers(job.chatId));
+      const [toChat, toWatchers] = await Promise.all([
+        targets ? realtime.fanout(job.chatId, job.envelope, targets, job.except) : NOBODY,
         job.watch
           ? realtime.notifyWatchers(job.watch.tenantId, job.envelope, job.watch.after, job.watch.before)
-          : { delivered: 0, gone: 0 },
+          : NOBODY,
       ]);
-      const delivered = outcomes.reduce((sum, o) => sum + o.delivered, 0);
-      const gone = outcomes.reduce((sum, o) => sum + o.gone, 0);
-      metrics.addMetric('EnvelopesDelivered', 'Count', delivered);
-      if (gone > 0) metrics.addMetric('GoneConnections', 'Count', gone);
+      if (targets && toChat.goneIds.length > 0) {
+        const gone = new Set(toChat.goneIds);
+        subscribers = targets.filter((connectionId) => !gone.has(connectionId));
+      }
+      metrics.addMetric('EnvelopesDelivered', 'Count', toChat.delivered + toWatchers.delivered);
+      if (toChat.gone + toWatchers.gone > 0) {
+        metrics.addMetric('GoneConnections', 'Count', toChat.gone + toWatchers.gone);
+      }
+      done = index + 1;
     } catch (error) {
       logger.error('fan-out failed; the stream will retry', {
         error,
         chatId: job.chatId,
         type: job.envelope.type,
       });
-      return jobs.slice(index).map((failed) => failed.record.dynamodb?.SequenceNumber ?? '');
+      unfinished = jobs.slice(index);
+      break;
     }
   }
-  const lastActivity = jobs.findLast((job) => job.activityAt)?.activityAt;
-  const chatId = jobs[0]?.chatId;
+  const lastActivity = jobs.slice(0, done).findLast((job) => job.activityAt)?.activityAt;
   if (lastActivity && chatId) {
     await realtime.touch(chatId, lastActivity).catch((error: unknown) => {
       logger.warn('could not move the chat up its lists', { error, chatId });
     });
   }
-  return [];
+  return unfinished.map((job) => job.record.dynamodb?.SequenceNumber ?? '');
 };
 
 /**
@@ -152,7 +206,8 @@ const recordStats = async (records: DynamoDBRecord[], failed: string[]): Promise
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
-  .handler(async (event) => {
+  .handler(async (event, context: Context) => {
+    const mayStart = startBudget(context.getRemainingTimeInMillis());
     const byChat = new Map<string, Job[]>();
     for (const record of event.Records) {
       const job = jobOf(record);
@@ -161,7 +216,9 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
       jobs.push(job);
       byChat.set(job.chatId, jobs);
     }
-    const failed = (await mapLimit([...byChat.values()], 8, processChat)).flat().filter(Boolean);
+    const failed = (await mapLimit([...byChat.values()], 8, (jobs) => processChat(jobs, mayStart)))
+      .flat()
+      .filter(Boolean);
     await recordStats(event.Records, failed);
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   });

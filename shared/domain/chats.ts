@@ -11,6 +11,7 @@ import { newId, seqOfMessageId, sha256 } from './ids.ts';
 import { nextPollDelay, POLL_PACE_DEFAULTS, type PollPace } from './poll-pace.ts';
 import { attachmentRefFor } from './attachments.ts';
 import type {
+  AppendOptions,
   AttachmentStore,
   AuditRecord,
   ChatRecord,
@@ -384,10 +385,12 @@ export class ChatService {
       : this.chats.listForParticipant(identity.tenantId, identity.userId, limit, cursor);
   }
 
+  /** `options.viaConnectionId`: the socket it came over, which its ack answers (no echo of it there). */
   async send(
     identity: Identity,
     chatId: string,
     input: SendMessageInput,
+    options: AppendOptions = {},
   ): Promise<{ message: Message; created: boolean }> {
     // The block check's read runs alongside the access check; the chat's participants are read only
     // when somebody has blocked the sender, and only once the caller may see the chat.
@@ -403,18 +406,21 @@ export class ChatService {
       input.type === 'file'
         ? attachmentRefFor(await this.attachments.get(input.attachmentId ?? ''), chatId)
         : undefined;
-    return this.messages.append({
-      chatId,
-      tenantId: identity.tenantId,
-      clientMessageId: input.clientMessageId,
-      senderId: identity.userId,
-      senderRole: identity.role,
-      type: input.type,
-      text: input.text ?? '',
-      ...(attachment ? { attachment } : {}),
-      // A service posts as a named bot (the token's `name`).
-      ...(identity.role === 'service' ? { senderName: identity.name ?? identity.userId } : {}),
-    });
+    return this.messages.append(
+      {
+        chatId,
+        tenantId: identity.tenantId,
+        clientMessageId: input.clientMessageId,
+        senderId: identity.userId,
+        senderRole: identity.role,
+        type: input.type,
+        text: input.text ?? '',
+        ...(attachment ? { attachment } : {}),
+        // A service posts as a named bot (the token's `name`).
+        ...(identity.role === 'service' ? { senderName: identity.name ?? identity.userId } : {}),
+      },
+      options,
+    );
   }
 
   /** `after` (default 0) pages forward; `before` pages backward. Both return ascending seq. */

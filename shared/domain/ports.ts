@@ -142,6 +142,15 @@ export interface MessageDraft {
   readonly system?: Message['system'];
 }
 
+/** How a message came in, kept on its item for the fan-out only (never part of the message itself). */
+export interface AppendOptions {
+  /**
+   * The socket it was sent over: its ack carries the stored message, so the fan-out does not push the
+   * same message back to that socket (docs/protocol.md, "Delivery").
+   */
+  readonly viaConnectionId?: string;
+}
+
 export interface MessageStore {
   /**
    * Assigns the chat's next seq and stores the message with its idempotency record; a seq whose message
@@ -149,7 +158,7 @@ export interface MessageStore {
    * is the time the seq was reserved. A retry with the same (sender, clientMessageId) returns the
    * original, `created: false`. 404 for a missing chat, 409 for a closed one.
    */
-  append(draft: MessageDraft): Promise<{ message: Message; created: boolean }>;
+  append(draft: MessageDraft, options?: AppendOptions): Promise<{ message: Message; created: boolean }>;
   get(chatId: string, seq: number): Promise<Message | undefined>;
   /** Messages with seq > after, ascending and contiguous (a page ends below a slot still being written). */
   after(chatId: string, after: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }>;

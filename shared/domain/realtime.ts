@@ -32,6 +32,11 @@ export interface FanoutResult {
   gone: number;
 }
 
+/** A chat's fan-out: also which connections were gone (410, removed), for a caller that reuses its targets. */
+export interface SubscriberFanout extends FanoutResult {
+  readonly goneIds: readonly string[];
+}
+
 /** Runs `task` over `items` with at most `limit` in flight. */
 export const mapLimit = async <T, R>(
   items: readonly T[],
@@ -176,23 +181,38 @@ export class RealtimeService {
     return 'gone';
   }
 
+  /** The connections subscribed to a chat (one Query; the fan-out reads it once per chat and batch). */
+  subscribers(chatId: string): Promise<string[]> {
+    return this.connections.subscribers(chatId);
+  }
+
   /**
-   * Delivers an envelope (a new message, a chat event) to every socket subscribed to its chat. Throws if any push failed for a
-   * reason other than 410, so the stream record is retried (clients drop duplicates by envelope id).
+   * Delivers an envelope (a new message, a chat event) to every socket subscribed to its chat (`targets`
+   * when the caller has read them already). Throws if any push failed for a reason other than 410, so the
+   * stream record is retried (clients drop duplicates by envelope id).
    */
-  async fanout(chatId: string, envelope: Envelope): Promise<FanoutResult> {
-    const targets = await this.connections.subscribers(chatId);
-    const outcomes = await mapLimit(targets, this.config.fanoutConcurrency, (connectionId) =>
+  async fanout(
+    chatId: string,
+    envelope: Envelope,
+    targets?: readonly string[],
+    except?: string,
+  ): Promise<SubscriberFanout> {
+    const subscribed = targets ?? (await this.connections.subscribers(chatId));
+    // `except`: the socket a message came over, whose ack carried it (docs/protocol.md, "Delivery").
+    const connectionIds = except ? subscribed.filter((connectionId) => connectionId !== except) : subscribed;
+    const outcomes = await mapLimit(connectionIds, this.config.fanoutConcurrency, (connectionId) =>
       this.push(connectionId, envelope).then(
-        (result) => ({ result }) as const,
+        (result) => ({ connectionId, result }) as const,
         (error: unknown) => ({ error }) as const,
       ),
     );
     const failed = outcomes.find((outcome) => 'error' in outcome);
     if (failed && 'error' in failed) throw failed.error;
+    const goneIds = outcomes.flatMap((o) => ('result' in o && o.result === 'gone' ? [o.connectionId] : []));
     return {
       delivered: outcomes.filter((o) => 'result' in o && o.result === 'delivered').length,
-      gone: outcomes.filter((o) => 'result' in o && o.result === 'gone').length,
+      gone: goneIds.length,
+      goneIds,
     };
   }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
-import { api, connect, TestSocket, until } from '../support/clients.ts';
+import { api, connect, type Envelope, TestSocket, until } from '../support/clients.ts';
 
 let cloud: LocalCloud;
 let client: ReturnType<typeof api>;
@@ -46,7 +46,7 @@ const newChat = async () => {
 };
 
 describe('realtime delivery over the local cloud', () => {
-  it('delivers every message exactly once to both participants, seqs 1..20 with none missing', async () => {
+  it('delivers every message exactly once to both participants, seqs 1..20 with none missing: pushes for the other side, acks for their own', async () => {
     // Prepare
     const chatId = await newChat();
     const [a, b] = await Promise.all([connect(client, alice), connect(client, bob)]);
@@ -57,36 +57,72 @@ describe('realtime delivery over the local cloud', () => {
 
     // Act: both send, interleaved, over the socket (a socket's frames are handled one after the other,
     // so the tenth reply waits for nine sends: the wait allows for a busy machine)
-    const sends = [];
+    const sends: Promise<Envelope>[][] = [[], []];
     const patience = 30_000;
     for (let i = 0; i < 10; i++) {
-      sends.push(
+      sends[0]?.push(
         a.request(
           { action: 'sendMessage', chatId, clientMessageId: `a${i}`, text: `from alice ${i}` },
           patience,
         ),
       );
-      sends.push(
+      sends[1]?.push(
         b.request(
           { action: 'sendMessage', chatId, clientMessageId: `b${i}`, text: `from bob ${i}` },
           patience,
         ),
       );
     }
-    const acks = await Promise.all(sends);
-    await until(() => a.messages(chatId).length >= 20 && b.messages(chatId).length >= 20, patience);
+    const acks = await Promise.all((sends as Promise<Envelope>[][]).map((list) => Promise.all(list)));
+    await until(() => a.messages(chatId).length >= 10 && b.messages(chatId).length >= 10, patience);
     await cloud.idle();
 
     // Assess
-    expect(acks.every((ack) => ack.type === 'ack')).toBe(true);
-    // Concurrent sends may reach the wire out of seq order (docs/protocol.md, "Delivery"); clients order by seq.
-    for (const socket of [a, b]) {
-      const seqs = socket.messages(chatId).map((e) => e.seq);
-      expect([...seqs].sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual(
+    expect(acks.flat().every((ack) => ack.type === 'ack')).toBe(true);
+    for (const [index, socket] of [a, b].entries()) {
+      const own = (acks[index] ?? []).map((ack) => (ack.data.message as { seq: number }).seq);
+      const pushed = socket.messages(chatId);
+      // No push of a socket's own message (its ack carried it), each of the other side's exactly once.
+      expect(pushed.map((e) => e.data.clientMessageId).sort()).toEqual(
+        Array.from({ length: 10 }, (_, i) => `${index === 0 ? 'b' : 'a'}${i}`).sort(),
+      );
+      // Concurrent sends may reach the wire out of seq order (docs/protocol.md, "Delivery"); clients order by seq.
+      expect([...own, ...pushed.map((e) => e.seq ?? 0)].sort((x, y) => x - y)).toEqual(
         Array.from({ length: 20 }, (_, i) => i + 1),
       );
     }
     await Promise.all([a.close(), b.close()]);
+  }, 60_000);
+
+  it("pushes a message to the sender's other socket, but not back to the socket it was sent over", async () => {
+    // Prepare: alice on two sockets (two tabs), bob on one
+    const chatId = await newChat();
+    const [sending, otherTab, b] = await Promise.all([
+      connect(client, alice),
+      connect(client, alice),
+      connect(client, bob),
+    ]);
+    await Promise.all([sending, otherTab, b].map((s) => s.request({ action: 'subscribe', chatId })));
+
+    // Act: alice sends over one socket, then bob sends (so every push of alice's message has happened
+    // once bob's has arrived everywhere: the fan-out pushes a chat's messages in seq order)
+    const ack = await sending.request({
+      action: 'sendMessage',
+      chatId,
+      clientMessageId: 'two-tabs',
+      text: 'hi',
+    });
+    await b.request({ action: 'sendMessage', chatId, clientMessageId: 'reply', text: 'hello' });
+    await until(() => sending.messages(chatId).length >= 1 && otherTab.messages(chatId).length >= 2, 30_000);
+    await cloud.idle();
+
+    // Assess
+    expect(ack.type).toBe('ack');
+    expect((ack.data.message as { seq: number }).seq).toBe(1);
+    expect(sending.messages(chatId).map((e) => e.data.clientMessageId)).toEqual(['reply']);
+    expect(otherTab.messages(chatId).map((e) => e.data.clientMessageId)).toEqual(['two-tabs', 'reply']);
+    expect(b.messages(chatId).map((e) => e.data.clientMessageId)).toEqual(['two-tabs']);
+    await Promise.all([sending.close(), otherTab.close(), b.close()]);
   }, 60_000);
 
   it('lets a socket closed mid-conversation catch up with after= on reconnect', async () => {

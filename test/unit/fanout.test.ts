@@ -34,6 +34,7 @@ Object.assign(process.env, {
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const api = mockClient(ApiGatewayManagementApiClient);
+let startBudget: (remainingMs: number, clock: () => number) => () => boolean;
 let handler: (
   event: DynamoDBStreamEvent,
   context: Context,
@@ -45,8 +46,9 @@ const context = {
 } as Context;
 
 beforeAll(async () => {
-  ({ handler } = (await import('../../functions/stream/fanout.ts')) as unknown as {
+  ({ handler, startBudget } = (await import('../../functions/stream/fanout.ts')) as unknown as {
     handler: typeof handler;
+    startBudget: typeof startBudget;
   });
 });
 beforeEach(() => {
@@ -169,6 +171,60 @@ describe('fan-out handler', () => {
     expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'b=' })).toHaveLength(2);
   });
 
+  it('reads the subscribers of a chat once per batch', async () => {
+    // Prepare
+    subscribers(chatA, ['c1=', 'c2=']);
+    api.on(PostToConnectionCommand).resolves({});
+
+    // Act
+    await handler({ Records: [record(chatA, 1), record(chatA, 2), record(chatA, 3)] }, context);
+
+    // Assess
+    const subscriberReads = ddb
+      .commandCalls(QueryCommand)
+      .filter((call) => call.args[0].input.ExpressionAttributeValues?.[':sub'] === 'SUB#');
+    expect(subscriberReads).toHaveLength(1);
+    expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(6);
+  });
+
+  it('stops posting to a connection answered 410 for the rest of the batch', async () => {
+    // Prepare: one gone connection among the chat's subscribers
+    subscribers(chatA, ['gone=', 'live=']);
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'CONN#gone=' } }).resolves({ Items: [] });
+    api
+      .on(PostToConnectionCommand, { ConnectionId: 'gone=' })
+      .rejects(new GoneException({ message: 'gone', $metadata: {} }));
+    api.on(PostToConnectionCommand, { ConnectionId: 'live=' }).resolves({});
+
+    // Act
+    const result = await handler(
+      { Records: [record(chatA, 1), record(chatA, 2), record(chatA, 3)] },
+      context,
+    );
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'gone=' })).toHaveLength(1);
+    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'live=' })).toHaveLength(3);
+  });
+
+  it('starts no record past half the time it had and hands the rest back to the stream', async () => {
+    // Prepare: no time left, so only the first record may start (an invocation always makes progress)
+    subscribers(chatA, ['c1=']);
+    api.on(PostToConnectionCommand).resolves({});
+    const late = { ...context, getRemainingTimeInMillis: () => 0 } as Context;
+
+    // Act
+    const result = await handler({ Records: [record(chatA, 1), record(chatA, 2), record(chatA, 3)] }, late);
+
+    // Assess
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([`${chatA}-2`, `${chatA}-3`]);
+    const seqs = api
+      .commandCalls(PostToConnectionCommand)
+      .map((call) => JSON.parse(String(call.args[0].input.Data)).seq);
+    expect(seqs).toEqual([1]);
+  });
+
   it('skips records that are not messages instead of failing the batch', async () => {
     const notAMessage: DynamoDBRecord = {
       eventName: 'INSERT',
@@ -212,5 +268,36 @@ describe('fan-out stats counters', () => {
     );
 
     expect(dayAdds()).toEqual([{ pk: 'STATS#acme', n: 2 }]);
+  });
+});
+
+describe('startBudget', () => {
+  it('lets records start during the first half of the time left, then no more', () => {
+    // Prepare: 60 s left at t = 1 s, so records may start until t = 31 s
+    let now = 1_000;
+    const mayStart = startBudget(60_000, () => now);
+
+    // Act
+    now = 30_999;
+    const beforeHalf = [mayStart(), mayStart()];
+    now = 31_000;
+    const atHalf = mayStart();
+
+    // Assess
+    expect(beforeHalf).toEqual([true, true]);
+    expect(atHalf).toBe(false);
+  });
+
+  it('always lets the first record start, even with no time left', () => {
+    // Prepare
+    const now = 5_000;
+    const mayStart = startBudget(0, () => now);
+
+    // Act
+    const first = mayStart();
+    const second = mayStart();
+
+    // Assess
+    expect([first, second]).toEqual([true, false]);
   });
 });

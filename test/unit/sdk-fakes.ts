@@ -139,8 +139,10 @@ export class FakeBackend {
     return envelope;
   }
 
-  push(chatId: string, envelope: unknown): void {
-    for (const socket of this.live()) if (socket.subscribed.has(chatId)) socket.deliver(envelope);
+  /** To every live socket subscribed to the chat, but `except` (the socket a message came over). */
+  push(chatId: string, envelope: unknown, except?: FakeSocket): void {
+    for (const socket of this.live())
+      if (socket !== except && socket.subscribed.has(chatId)) socket.deliver(envelope);
   }
 
   /** Sockets neither side has closed. */
@@ -154,13 +156,18 @@ export class FakeBackend {
     return socket;
   }
 
-  #send(chatId: string, body: { clientMessageId: string; text?: string; attachmentId?: string }) {
+  /** Like the server: a message sent over a socket is not pushed back to it (its ack carries it). */
+  #send(
+    chatId: string,
+    body: { clientMessageId: string; text?: string; attachmentId?: string },
+    via?: FakeSocket,
+  ) {
     const list = this.stored(chatId);
     const existing = list.find((m) => m.clientMessageId === body.clientMessageId);
     if (existing) return { message: existing, created: false };
     const m = { ...message(list.length + 1, body.text ?? '', chatId), clientMessageId: body.clientMessageId };
     list.push(m);
-    this.push(chatId, created(m));
+    this.push(chatId, created(m), via);
     return { message: m, created: true };
   }
 
@@ -291,7 +298,7 @@ export class FakeBackend {
           ? { type: 'pong', id: `pong-${String(requestId)}`, requestId, at: '', data: {} }
           : undefined;
       case 'sendMessage': {
-        const sent = this.#send(String(frame.chatId), frame as { clientMessageId: string });
+        const sent = this.#send(String(frame.chatId), frame as { clientMessageId: string }, socket);
         return { ...ack(sent), seq: sent.message.seq };
       }
       default:

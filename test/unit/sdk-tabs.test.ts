@@ -87,6 +87,34 @@ describe('browser SDK tabs', () => {
     expect(follower.client.status).toBe('live');
   });
 
+  it('shows a message the leader sends over its socket in the follower tab at once, though the server does not echo it', async () => {
+    // Prepare: both tabs settled on a first message
+    const backend = new FakeBackend();
+    const [leader, follower] = tabs(backend, 2);
+    if (!leader || !follower) throw new Error('two tabs');
+    await Promise.all([leader.client.connect(), follower.client.connect()]);
+    await Promise.all([leader.client.subscribe(CHAT), follower.client.subscribe(CHAT)]);
+    backend.publish();
+    await until(() => leader.seen.length === 1 && follower.seen.length === 1, 'the first message');
+    await until(() => backend.inFlight === 0, 'the catch-ups');
+    const before = backend.requests.length;
+
+    // Act: the leader tab sends over the socket; then the follower tab sends (over HTTP: it has no
+    // socket, and every socket hears about an HTTP send)
+    const sent = await leader.client.send(CHAT, 'from the leader');
+    await until(() => follower.seen.length === 2, 'the leader tab message in the follower tab');
+    const fetched = backend.requests.slice(before).filter((request) => request.startsWith('GET'));
+    await follower.client.send(CHAT, 'from the follower');
+    await until(() => leader.seen.length === 3 && follower.seen.length === 3, 'both messages in both tabs');
+
+    // Assess
+    expect(sent.seq).toBe(2);
+    expect(fetched).toEqual([]); // relayed by the leader, not fetched by a catch-up
+    expect(backend.requests.filter((r) => r.startsWith('WS sendMessage'))).toHaveLength(1);
+    expect(leader.seen).toEqual([1, 2, 3]);
+    expect(follower.seen).toEqual([1, 2, 3]);
+  });
+
   it('relays the polling status and polled messages to the follower tabs', async () => {
     // Prepare: sockets are refused, so the leader polls.
     const backend = new FakeBackend();

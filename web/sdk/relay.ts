@@ -7,7 +7,7 @@ import type { Delivery, Request } from './delivery.ts';
 import type { Emitter } from './emitter.ts';
 import { Realtime } from './realtime.ts';
 import { type TabMessage, Tabs } from './tabs.ts';
-import type { ChatClientOptions, ChatEvents, Status, Timing } from './types.ts';
+import type { ChatClientOptions, ChatEvents, Message, Status, Timing } from './types.ts';
 
 /** What a client's parts share. */
 export interface ClientParts {
@@ -103,6 +103,26 @@ export class Relay {
   changed(): void {
     if (this.#engine) this.#reconcile();
     else this.#announce();
+  }
+
+  /**
+   * A message this tab's socket sent, acknowledged: the server pushes it to every socket of the chat but
+   * the one it came over (the ack carries it), so the other tabs get it from here.
+   */
+  sent(message: Message): void {
+    if (!this.#engine || !this.#tabs?.leader) return;
+    this.#tabs.post({
+      k: 'env',
+      e: {
+        type: 'message.created',
+        id: `${message.chatId}:${message.seq}:created`,
+        tenantId: message.tenantId,
+        chatId: message.chatId,
+        seq: message.seq,
+        at: message.createdAt,
+        data: message,
+      },
+    });
   }
 
   watchChats(filter: Record<string, string>): () => void {

@@ -133,7 +133,9 @@ export class Sender {
     const engine = this.#relay.live();
     if (engine) {
       const data = await engine.frame({ action: 'sendMessage', chatId, ...body });
-      return data.message as Message;
+      const message = data.message as Message;
+      this.#relay.sent(message);
+      return message;
     }
     return this.#deps.request('POST', `${chatPath(chatId)}/messages`, body);
   }

@@ -20,7 +20,13 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import { BusyError, ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { newMessageId } from '../../domain/ids.ts';
-import { type Clock, type MessageDraft, type MessageStore, systemClock } from '../../domain/ports.ts';
+import {
+  type AppendOptions,
+  type Clock,
+  type MessageDraft,
+  type MessageStore,
+  systemClock,
+} from '../../domain/ports.ts';
 import { type Message, SYSTEM_SENDER } from '../../domain/schemas.ts';
 import { isVoid, VOID_KIND } from '../../domain/voids.ts';
 import { backoff, errorName, queryRange, type TableContext } from './client.ts';
@@ -93,9 +99,12 @@ export class DynamoMessageStore implements MessageStore {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async append(draft: MessageDraft): Promise<{ message: Message; created: boolean }> {
+  async append(
+    draft: MessageDraft,
+    options: AppendOptions = {},
+  ): Promise<{ message: Message; created: boolean }> {
     const claimed = await this.readClaim(draft);
-    if (claimed) return { message: await this.settle(draft, claimed), created: false };
+    if (claimed) return { message: await this.settle(draft, claimed, options), created: false };
     const reserved = await this.reserve(draft.chatId);
     const message: Message = { ...draft, ...reserved, messageId: newMessageId(reserved.seq) };
     try {
@@ -106,9 +115,9 @@ export class DynamoMessageStore implements MessageStore {
       // A concurrent request with the same clientMessageId claimed first: its message is the one.
       const winner = claimOf(error.Item) ?? (await this.readClaim(draft));
       if (!winner) throw new BusyError('the original message is not readable yet, retry');
-      return { message: await this.settle(draft, winner), created: false };
+      return { message: await this.settle(draft, winner, options), created: false };
     }
-    return { message: await this.place(message, draft), created: true };
+    return { message: await this.place(message, draft, options), created: true };
   }
 
   async get(chatId: string, seq: number): Promise<Message | undefined> {
@@ -215,14 +224,20 @@ export class DynamoMessageStore implements MessageStore {
    * new seq. Any other failure voids the slot, so nobody waits on it, and is rethrown: the client's retry
    * finds the claim and places the message at a new seq.
    */
-  private async place(message: Message, draft: MessageDraft): Promise<Message> {
+  private async place(message: Message, draft: MessageDraft, options: AppendOptions): Promise<Message> {
+    const via = options.viaConnectionId ? { viaConnectionId: options.viaConnectionId } : {};
     let current = message;
     for (let move = 0; move <= MAX_MOVES; move++) {
       try {
         await this.table.doc.send(
           new PutCommand({
             TableName: this.table.tableName,
-            Item: { ...keys.message(current.chatId, current.seq), entity: ENTITY.message, ...current },
+            Item: {
+              ...keys.message(current.chatId, current.seq),
+              entity: ENTITY.message,
+              ...current,
+              ...via,
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
@@ -246,17 +261,21 @@ export class DynamoMessageStore implements MessageStore {
    * A claimed request's message: the one in its slot; or, if the first attempt died before writing it,
    * this request's draft placed there; or, if the slot was voided, the draft at a new seq.
    */
-  private async settle(draft: MessageDraft, claim: Claim): Promise<Message> {
+  private async settle(draft: MessageDraft, claim: Claim, options: AppendOptions): Promise<Message> {
     const found = await this.get(draft.chatId, claim.seq);
     if (found && !isVoid(found) && sameRequest(found, draft)) return found;
     if (!found) {
       const createdAt = claim.createdAt || this.clock.now().toISOString();
-      return this.place({ ...draft, seq: claim.seq, createdAt, messageId: newMessageId(claim.seq) }, draft);
+      return this.place(
+        { ...draft, seq: claim.seq, createdAt, messageId: newMessageId(claim.seq) },
+        draft,
+        options,
+      );
     }
     const moved = await this.move(draft, claim.seq);
     return (
       moved.message ??
-      this.place({ ...draft, ...moved.claim, messageId: newMessageId(moved.claim.seq) }, draft)
+      this.place({ ...draft, ...moved.claim, messageId: newMessageId(moved.claim.seq) }, draft, options)
     );
   }
 
