@@ -12,18 +12,32 @@
  * java child), so figures include event-loop contention; the relay pays it too. Each cloud run also
  * prints what AWS would bill per 1M messages, by service (cost.ts, from the meters of capacity.ts and
  * cost-meters.ts and the prices of cost-prices.ts). The `hot` mode (not run by default;
- * `npm run bench:hot`) puts C closed-loop senders into one chat, then into one chat each (hot.ts).
+ * `npm run bench:hot`) puts C closed-loop senders into one chat, then into one chat each (hot.ts). The
+ * `broadcast` mode (not run by default; `npm run bench:broadcast`) has one sender post to one chat that
+ * S sockets watch (broadcast.ts). The `polling` mode (not run by default; `--modes polling`) has V
+ * visitors poll their chats as the browser SDK does: cost per visitor-hour, concurrency, delivery
+ * latency (polling.ts).
  *
  * Options (argument, environment variable, default): `npm run bench -- --help`. Writes
  * bench-results/latest.json. Exit code 1 if any delivery was lost or duplicated, a seq was skipped or
- * repeated, a send failed, a hot chat's stored messages fail their check (with --strict: a hot goal is
- * missed) or DynamoDB Local outlived the run. docs/benchmarks.md explains the output.
+ * repeated, a send failed, a hot chat's stored messages fail their check, a broadcast socket missed,
+ * repeated or reordered a message, a poller missed, repeated or reordered a message (with --strict: a
+ * hot, broadcast or polling goal is missed) or DynamoDB Local outlived the run. docs/benchmarks.md explains the output.
  *
  * This file is the entry point: the meter first, then the local cloud's module, then the runs.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBroadcast } from './broadcast.ts';
+import {
+  type BroadcastResult,
+  broadcastFailures,
+  broadcastGoal,
+  broadcastTitle,
+  broadcastVerdicts,
+  printBroadcast,
+} from './broadcast-report.ts';
 import { installCapacityMeter } from './capacity.ts';
 import { installCostMeters } from './cost-meters.ts';
 import { printCost } from './cost-report.ts';
@@ -33,6 +47,8 @@ import { type Goal, hotGoals, printHot } from './hot-report.ts';
 import { loadIntegrityFailures } from './integrity.ts';
 import { type RunResult, runOnce } from './load.ts';
 import { type LoadMode, OptionError, parseOptions, usage } from './options.ts';
+import { type PollingResult, runPolling } from './polling.ts';
+import { pollingIntegrityOk, printPolling } from './polling-report.ts';
 import { appendUnits, num, printAppendNote, printIdleCpu, printMode, ratiosOf } from './report.ts';
 import { describeMachine, type IdleCpu, lifecycle, startCloud } from './session.ts';
 import { round } from './stats.ts';
@@ -64,8 +80,12 @@ const main = async (): Promise<number> => {
   const options = parseOptions();
   const runTag = Date.now().toString(36);
   const { onCleanup, cleanup } = lifecycle(options.maxRunMs);
-  const loadModes = options.modes.filter((mode): mode is LoadMode => mode !== 'hot');
+  const loadModes = options.modes.filter(
+    (mode): mode is LoadMode => mode !== 'hot' && mode !== 'broadcast' && mode !== 'polling',
+  );
   const hotMode = options.modes.includes('hot');
+  const broadcastMode = options.modes.includes('broadcast');
+  const pollingMode = options.modes.includes('polling');
   // The hot mode reads what was stored back, so it runs against the cloud only.
   const targets = options.targets.filter((name) => loadModes.length > 0 || name === 'cloud');
 
@@ -84,12 +104,28 @@ const main = async (): Promise<number> => {
         (targets.includes('cloud') ? '' : ' (not run: it needs the cloud target)'),
     );
   }
+  if (broadcastMode) {
+    console.log(
+      broadcastTitle(options) + (targets.includes('cloud') ? '' : ' (not run: it needs the cloud target)'),
+    );
+  }
+  if (pollingMode) {
+    const { pollers, durationMs, sendMinMs, sendMaxMs, waitSeconds } = options.polling;
+    console.log(
+      `serverless-chat bench, polling mode: ${pollers} visitors polling over HTTP ` +
+        `(${waitSeconds > 0 ? `long polls of ${waitSeconds} s` : 'short polls paced by the server'}), ` +
+        `a counterpart each sending every ${sendMinMs}–${sendMaxMs} ms, ${durationMs} ms measured` +
+        (targets.includes('cloud') ? '' : ' (not run: it needs the cloud target)'),
+    );
+  }
   console.log(
     `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}`,
   );
 
   const results: RunResult[] = [];
   let hot: { shapes: HotShapes; goals: Goal[] } | undefined;
+  let broadcast: BroadcastResult | undefined;
+  let polling: PollingResult | undefined;
   let appendEstimate: AppendEstimate | undefined;
   let idleCpu: IdleCpu | undefined;
   let dynamoPort: string | undefined;
@@ -131,6 +167,12 @@ const main = async (): Promise<number> => {
         const shapes = await runHot(target, options, runTag, meter);
         hot = { shapes, goals: hotGoals(shapes, options) };
       }
+      if (broadcastMode && targetName === 'cloud') {
+        broadcast = await runBroadcast(target, options, DEMO_TENANT, runTag, meter);
+      }
+      if (pollingMode && targetName === 'cloud') {
+        polling = await runPolling(target, options, runTag, meter, costMeters);
+      }
       await stopTarget();
     }
   } finally {
@@ -145,11 +187,17 @@ const main = async (): Promise<number> => {
     if (cost) printCost(cost, `cloud, ${mode}`);
   }
   if (hot) printHot(hot.shapes, hot.goals, options);
+  if (broadcast) printBroadcast(broadcast);
+  if (polling) printPolling(polling, options.strict);
   if (appendEstimate) printAppendNote(appendEstimate);
   if (idleCpu) printIdleCpu(idleCpu);
   const failures = loadIntegrityFailures(results);
   const hotIntegrityOk = hot?.goals.every((goal) => goal.held || !goal.integrity) ?? true;
   const hotGoalsHeld = hot?.goals.every((goal) => goal.held) ?? true;
+  const broadcastOk = broadcast ? broadcastFailures(broadcast).length === 0 : true;
+  const broadcastGoalHeld = broadcast ? broadcastGoal(broadcast).held : true;
+  const pollingOk = polling ? pollingIntegrityOk(polling) : true;
+  const pollingGoalsHeld = polling?.goals.every((goal) => goal.held) ?? true;
   const verdicts = [
     ...(loadModes.length > 0
       ? [
@@ -159,6 +207,12 @@ const main = async (): Promise<number> => {
     ...(hot
       ? [
           `hot integrity: ${hotIntegrityOk ? 'OK (stored seqs gap-free, one message per clientMessageId, every ack stored)' : 'FAILED'}`,
+        ]
+      : []),
+    ...(broadcast ? broadcastVerdicts(broadcast) : []),
+    ...(polling
+      ? [
+          `polling integrity: ${pollingOk ? 'OK (every message polled exactly once, in seq order, no seq skipped, no failed send)' : 'FAILED'}`,
         ]
       : []),
     `DynamoDB Local processes left after stop: ${leftover.ours} of this run` +
@@ -191,8 +245,18 @@ const main = async (): Promise<number> => {
         ...(appendEstimate
           ? { appendEstimate: { itemBytes: appendEstimate.itemBytes, ...appendUnits(appendEstimate) } }
           : {}),
-        integrityOk: failures.length === 0 && hotIntegrityOk,
+        integrityOk: failures.length === 0 && hotIntegrityOk && broadcastOk && pollingOk,
         ...(hot ? { hot: { ...hot.shapes, goals: hot.goals } } : {}),
+        ...(broadcast
+          ? {
+              broadcast: {
+                ...broadcast,
+                integrityFailures: broadcastFailures(broadcast),
+                goal: broadcastGoal(broadcast),
+              },
+            }
+          : {}),
+        ...(polling ? { polling } : {}),
         idleCloudCpu: idleCpu,
         leftoverDynamoDbLocalProcesses: leftover.ours,
       },
@@ -202,7 +266,12 @@ const main = async (): Promise<number> => {
   );
   console.log(`results: ${out}  (total ${num((now() - started) / 1000)} s)`);
   meter.uninstall();
-  const ok = failures.length === 0 && hotIntegrityOk && (hotGoalsHeld || !options.strict);
+  const ok =
+    failures.length === 0 &&
+    hotIntegrityOk &&
+    broadcastOk &&
+    pollingOk &&
+    ((hotGoalsHeld && broadcastGoalHeld && pollingGoalsHeld) || !options.strict);
   return ok && leftover.ours === 0 ? 0 : 1;
 };
 

@@ -71,7 +71,18 @@ export interface CapacityMeter {
   since(mark: CapacityMark): CapacityRow[];
   /** Puts the original `send` back. */
   uninstall(): void;
+  /**
+   * Calls `listener` with each call as billed, as it ends, in the caller's async context (so an
+   * AsyncLocalStorage of the caller can attribute it, polling-scope.ts); returns the unsubscribe.
+   */
+  observe(listener: CallListener): () => void;
 }
+
+/** One metered call as billed, with the row it was counted in. */
+export type CallListener = (
+  call: BilledCall,
+  row: { readonly operation: string; readonly target: string },
+) => void;
 
 type Send = (this: object, command: unknown, ...rest: unknown[]) => Promise<unknown>;
 interface Patchable {
@@ -216,6 +227,7 @@ let installed: CapacityMeter | undefined;
 export const installCapacityMeter = (): CapacityMeter => {
   if (installed) return installed;
   const totals = new Map<string, CapacityRow>();
+  const listeners = new Set<CallListener>();
   const rowFor = (operation: string, target: string): CapacityRow => {
     const key = `${operation} ${target}`;
     let row = totals.get(key);
@@ -272,7 +284,9 @@ export const installCapacityMeter = (): CapacityMeter => {
           consumed: consumedOf(output),
           document,
         });
-        if (call) row.billed.push(call);
+        if (!call) return;
+        row.billed.push(call);
+        for (const listener of listeners) listener(call, row);
       };
       let output: unknown;
       try {
@@ -335,6 +349,12 @@ export const installCapacityMeter = (): CapacityMeter => {
           b.readCapacityUnits + b.writeCapacityUnits - (a.readCapacityUnits + a.writeCapacityUnits) ||
           b.calls - a.calls,
       );
+    },
+    observe: (listener) => {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
     },
     uninstall: () => {
       for (const undo of restore) undo();

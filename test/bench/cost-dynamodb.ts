@@ -110,16 +110,20 @@ const READ_FACTOR: Record<ReadConsistency, number> = { eventual: 0.5, strong: 1,
 
 /**
  * A read billed by DynamoDB Local's figure: the started 4 KB blocks that figure implies, as one read (a
- * GetItem, a Query page) or as one item per block (a batch).
+ * GetItem, a Query page) or as one item per block (a batch of `keys` keys: each key at least the minimum,
+ * found or not, which DynamoDB Local does not count for a missing key).
  */
 const localRead = (
   consistency: ReadConsistency,
   consumed: readonly Consumed[],
   batch = false,
+  keys = 0,
 ): BilledCall => {
   const started = Math.round(totalUnits(consumed) / READ_FACTOR[consistency]);
   // One read of 0 bytes when DynamoDB Local reports nothing: AWS still bills the minimum.
-  const sizes = batch ? Array.from({ length: started }, () => READ_BLOCK) : [started * READ_BLOCK];
+  const sizes = batch
+    ? Array.from({ length: Math.max(started, keys) }, (_, block) => (block < started ? READ_BLOCK : 0))
+    : [started * READ_BLOCK];
   return { kind: 'read', consistency, itemBytes: sizes, basis: 'local' };
 };
 
@@ -173,7 +177,13 @@ export const billedCall = (call: SeenCall): BilledCall | undefined => {
       const strong = requests.some(([, request]) => isRecord(request) && request.ConsistentRead === true);
       const consistency: ReadConsistency = strong ? 'strong' : 'eventual';
       const projected = requests.some(([, request]) => isRecord(request) && projects(request));
-      if (failed || projected) return localRead(consistency, consumed, true);
+      const keys = requests.reduce(
+        (sum, [, request]) =>
+          sum + (isRecord(request) && Array.isArray(request.Keys) ? request.Keys.length : 0),
+        0,
+      );
+      if (failed) return localRead(consistency, consumed, true);
+      if (projected) return localRead(consistency, consumed, true, keys);
       const responses = isRecord(output.Responses) ? output.Responses : {};
       const sizes: number[] = [];
       for (const [table, request] of requests) {

@@ -235,6 +235,31 @@ export const WS_ACCESS_LOG_BYTES_PER_FRAME = Buffer.byteLength(
   }),
 );
 
+/**
+ * One HTTP API access-log record (the JSON format of HTTP_ACCESS_LOG in infra/constructs/apis.ts) filled
+ * with values of the usual lengths for a poll; API Gateway writes one per request. Modelled.
+ */
+export const HTTP_ACCESS_LOG_BYTES_PER_REQUEST = Buffer.byteLength(
+  JSON.stringify({
+    requestId: 'Xk3mJF1aoAMEb_Q=',
+    requestTime: '03/Dec/2026:15:48:06 +0000',
+    sourceIp: '203.0.113.10',
+    userAgent:
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    method: 'GET',
+    path: '/v1/chats/ch_0123456789abcdefghij/events',
+    routeKey: 'GET /v1/chats/{chatId}/events',
+    protocol: 'HTTP/1.1',
+    status: '200',
+    responseLength: '187',
+    responseLatency: '23',
+    integrationStatus: '200',
+    integrationLatency: '21',
+    integrationError: '-',
+    error: '-',
+  }),
+);
+
 /** The cost model's input for one measured window of the cloud. */
 export const costInputOf = (
   window: CostWindow,

@@ -63,9 +63,13 @@ export const writeRequestUnits = (
   index: (call.indexEntryBytes ?? []).reduce((sum, bytes) => sum + blocks(bytes, KB), 0),
 });
 
+/** Lambda's billed duration of some invocations: each rounded up to the next millisecond (at least 1). */
+export const billedDurationMs = (durationsMs: readonly number[]): number =>
+  durationsMs.reduce((sum, ms) => sum + Math.max(1, Math.ceil(ms)), 0);
+
 /** Lambda GB-seconds: each invocation's duration rounded up to the next millisecond. */
 export const lambdaGbSeconds = (memoryMb: number, durationsMs: readonly number[]): number =>
-  durationsMs.reduce((sum, ms) => sum + Math.max(1, Math.ceil(ms)), 0) * (memoryMb / 1024 / 1000);
+  billedDurationMs(durationsMs) * (memoryMb / 1024 / 1000);
 
 /** Billed WebSocket messages of some frames (32 KB increments). */
 export const webSocketMessages = (frameBytes: readonly number[]): number =>

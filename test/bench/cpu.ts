@@ -1,6 +1,12 @@
-/** CPU time of this process and of DynamoDB Local (from /proc), and finding DynamoDB Local's processes. */
+/**
+ * CPU time of this process and of DynamoDB Local (from /proc), over a window too, and finding DynamoDB
+ * Local's processes.
+ */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { round } from './stats.ts';
+import { now } from './util.ts';
 
 const CLOCK_TICKS = (() => {
   try {
@@ -25,6 +31,32 @@ export const processCpuMs = (pid: number | undefined): number | undefined => {
 export const ownCpuMs = (): number => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
+};
+
+/** CPU time used over a window: this process's, DynamoDB Local's, and the load average around it. */
+export interface CpuUse {
+  readonly wallMs: number;
+  readonly nodeMs: number;
+  readonly dynamoDbLocalMs?: number;
+  readonly loadAverage1m: { readonly before: number; readonly after: number };
+}
+
+/** Starts a window of CPU time of this process and of DynamoDB Local (`dynamoPid`); `stop()` measures it. */
+export const cpuWindow = (dynamoPid: number | undefined): { stop(): CpuUse } => {
+  const before = { at: now(), node: ownCpuMs(), dynamo: processCpuMs(dynamoPid), load: loadavg()[0] ?? 0 };
+  return {
+    stop: () => {
+      const dynamoAfter = processCpuMs(dynamoPid);
+      return {
+        wallMs: round(now() - before.at, 0),
+        nodeMs: round(ownCpuMs() - before.node, 0),
+        ...(dynamoAfter !== undefined && before.dynamo !== undefined
+          ? { dynamoDbLocalMs: round(dynamoAfter - before.dynamo, 0) }
+          : {}),
+        loadAverage1m: { before: round(before.load, 2), after: round(loadavg()[0] ?? 0, 2) },
+      };
+    },
+  };
 };
 
 /** `pid command line` of every DynamoDB Local process on the machine. */

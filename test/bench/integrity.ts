@@ -14,6 +14,7 @@ export const loadIntegrityFailures = (results: readonly RunResult[]): RunResult[
     (result) =>
       result.deliveries.lost > 0 ||
       result.deliveries.duplicates > 0 ||
+      result.deliveries.echoes > 0 ||
       result.seq.gaps > 0 ||
       result.seq.conflicts > 0 ||
       result.messages.failed > 0,

@@ -3,19 +3,27 @@
  * send `warmup` unmeasured messages, then K measured ones in the mode's shape; every (message, receiving
  * client) pair is timed, and the DynamoDB capacity of the measured window is read from the meter.
  */
-import { loadavg } from 'node:os';
 import { mapLimit } from '../../shared/domain/realtime.ts';
 import type { CapacityMeter } from './capacity.ts';
 import { type CapacityReport, capacityReport } from './capacity-report.ts';
-import { BenchClient, failureReason } from './client.ts';
+import { BenchClient } from './client.ts';
 import type { CostMeters } from './cost-meters.ts';
 import { type CostResult, costResult } from './cost-report.ts';
-import { ownCpuMs, processCpuMs } from './cpu.ts';
+import { type CpuUse, cpuWindow } from './cpu.ts';
 import { type LoadMode, type Options, pace, type TargetName } from './options.ts';
 import { Recorder } from './recorder.ts';
-import { round, type Stats, stats } from './stats.ts';
+import { perSecond, round, type Stats, stats } from './stats.ts';
 import type { Target } from './targets.ts';
 import { now, prng, sleep } from './util.ts';
+
+/** Throughput of a measured window: from the first measured send to its last delivery (or ack). */
+export interface Throughput {
+  readonly windowMs: number;
+  readonly sendSpanMs: number;
+  readonly messagesPerSecond: number;
+  readonly deliveriesPerSecond: number;
+  readonly offeredMessagesPerSecond?: number;
+}
 
 export interface RunResult {
   readonly target: TargetName;
@@ -30,6 +38,8 @@ export interface RunResult {
     readonly received: number;
     readonly lost: number;
     readonly duplicates: number;
+    /** Messages pushed back to the socket that sent them (never, by the protocol). */
+    readonly echoes: number;
     readonly unknown: number;
     readonly outOfOrder: number;
   };
@@ -42,22 +52,10 @@ export interface RunResult {
   };
   readonly latencyMs: Stats;
   readonly ackLatencyMs: Stats;
-  readonly throughput: {
-    readonly windowMs: number;
-    readonly sendSpanMs: number;
-    readonly messagesPerSecond: number;
-    readonly deliveriesPerSecond: number;
-    readonly offeredMessagesPerSecond?: number;
-  };
+  readonly throughput: Throughput;
   readonly otherEnvelopes: Record<string, number>;
   /** CPU time spent during the measured window (send of the first message → everything settled). */
-  readonly cpu: {
-    readonly wallMs: number;
-    readonly nodeMs: number;
-    readonly dynamoDbLocalMs?: number;
-    readonly perMessageMs: number;
-    readonly loadAverage1m: { readonly before: number; readonly after: number };
-  };
+  readonly cpu: CpuUse & { readonly perMessageMs: number };
   readonly capacity?: CapacityReport;
   readonly setupCapacity?: CapacityReport;
   /** What AWS would bill for the measured window, per 1M messages (the cloud only). */
@@ -84,7 +82,8 @@ export const runOnce = async (
   const setupMark = meter.mark();
   const prepared = await target.prepare(tag, members);
   const sizeOf = new Map(prepared.chatIds.map((chatId, chat) => [chatId, members[chat]?.length ?? 0]));
-  const recorder = new Recorder((chatId) => sizeOf.get(chatId) ?? 0);
+  // A message goes to the chat's other members: the sender's own copy is its ack.
+  const recorder = new Recorder((chatId) => Math.max(0, (sizeOf.get(chatId) ?? 0) - 1));
   const clients: BenchClient[] = [];
   try {
     await mapLimit(members.flat(), 8, async (client) => {
@@ -96,19 +95,8 @@ export const runOnce = async (
     clients.sort((a, b) => a.index - b.index);
     await target.settle();
 
-    const sendOne = async (client: BenchClient, clientMessageId: string, k: number): Promise<void> => {
-      const message = recorder.send(client, clientMessageId);
-      try {
-        const envelope = await client.request(
-          { action: 'sendMessage', chatId: client.chatId, clientMessageId, text: text(client.index, k) },
-          requestTimeoutMs,
-          () => recorder.sentNow(message),
-        );
-        recorder.ack(message, envelope);
-      } catch (error) {
-        recorder.fail(message, failureReason(error));
-      }
-    };
+    const sendOne = (client: BenchClient, clientMessageId: string, k: number): Promise<void> =>
+      recorder.sendMessage(client, clientMessageId, text(client.index, k), requestTimeoutMs);
 
     // Warm-up: unmeasured, closed loop; then wait for its deliveries and for the system to settle.
     for (let k = 0; k < options.warmup; k++) {
@@ -122,7 +110,7 @@ export const runOnce = async (
     // Measured load.
     const loadMark = meter.mark();
     const costMark = costMeters?.mark();
-    const cpuBefore = { node: ownCpuMs(), dynamo: processCpuMs(target.dynamoPid), load: loadavg()[0] ?? 0 };
+    const cpu = cpuWindow(target.dynamoPid);
     recorder.measuring = true;
     const started = now();
     const deadline = started + options.phaseTimeoutMs;
@@ -148,14 +136,7 @@ export const runOnce = async (
     await target.settle();
     const capacityRows = target.name === 'cloud' ? meter.since(loadMark) : undefined;
     const costWindow = costMark && target.name === 'cloud' ? costMeters?.since(costMark) : undefined;
-    const wallMs = now() - started;
-    const nodeMs = ownCpuMs() - cpuBefore.node;
-    const dynamoAfter = processCpuMs(target.dynamoPid);
-    const dynamoMs =
-      dynamoAfter !== undefined && cpuBefore.dynamo !== undefined
-        ? dynamoAfter - cpuBefore.dynamo
-        : undefined;
-    const loadAfter = loadavg()[0] ?? 0;
+    const cpuUse = cpu.stop();
 
     // Results.
     const measured = [...recorder.sent.values()].filter((message) => message.measured);
@@ -163,9 +144,6 @@ export const runOnce = async (
     const expected = [...recorder.sent.values()]
       .filter((message) => !message.failure)
       .reduce((sum, message) => sum + message.expected, 0);
-    const lost = [...recorder.sent.values()]
-      .filter((message) => !message.failure)
-      .reduce((sum, message) => sum + (message.expected - message.receivers.size), 0);
     const perChat = prepared.chatIds.map((chatId) => {
       const seqs = recorder.seqs.get(chatId) ?? new Map<number, string>();
       const maxSeq = Math.max(0, ...seqs.keys());
@@ -173,7 +151,6 @@ export const runOnce = async (
     });
     const measuredDeliveries = recorder.latencies.length;
     const windowMs = Math.max(recorder.lastDeliveryAt, recorder.lastAckAt) - recorder.firstSendAt;
-    const perSecond = (count: number) => (windowMs > 0 ? round((count / windowMs) * 1000, 1) : 0);
     return {
       target: target.name,
       mode,
@@ -186,8 +163,9 @@ export const runOnce = async (
         measuredReceived: recorder.latencies.length,
         expected,
         received: recorder.received,
-        lost,
+        lost: recorder.lost(),
         duplicates: recorder.duplicates,
+        echoes: recorder.echoes,
         unknown: recorder.unknown,
         outOfOrder: recorder.outOfOrder,
       },
@@ -202,17 +180,14 @@ export const runOnce = async (
       throughput: {
         windowMs: round(windowMs, 1),
         sendSpanMs: round(recorder.lastSendAt - recorder.firstSendAt, 1),
-        messagesPerSecond: perSecond(acked.length),
-        deliveriesPerSecond: perSecond(measuredDeliveries),
+        messagesPerSecond: perSecond(acked.length, windowMs),
+        deliveriesPerSecond: perSecond(measuredDeliveries, windowMs),
         ...(paced ? { offeredMessagesPerSecond: round((options.clients * 1000) / paced.intervalMs, 1) } : {}),
       },
       otherEnvelopes: Object.fromEntries(recorder.others),
       cpu: {
-        wallMs: round(wallMs, 0),
-        nodeMs: round(nodeMs, 0),
-        ...(dynamoMs !== undefined ? { dynamoDbLocalMs: round(dynamoMs, 0) } : {}),
-        perMessageMs: round((nodeMs + (dynamoMs ?? 0)) / Math.max(1, acked.length), 2),
-        loadAverage1m: { before: round(cpuBefore.load, 2), after: round(loadAfter, 2) },
+        ...cpuUse,
+        perMessageMs: round((cpuUse.nodeMs + (cpuUse.dynamoDbLocalMs ?? 0)) / Math.max(1, acked.length), 2),
       },
       ...(capacityRows ? { capacity: capacityReport(capacityRows, acked.length) } : {}),
       ...(capacityRows && costWindow

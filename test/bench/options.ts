@@ -1,12 +1,15 @@
 /** The benchmark's options: each an argument, an environment variable and a default (`--help`). */
 import { parseArgs } from 'node:util';
 
-export const MODES = ['open', 'light', 'closed', 'hot'] as const;
+export const MODES = ['open', 'light', 'closed', 'hot', 'polling', 'broadcast'] as const;
 export type Mode = (typeof MODES)[number];
 /** The modes that run one load shape against the relay and the cloud side by side. */
-export type LoadMode = Exclude<Mode, 'hot'>;
+export type LoadMode = Exclude<Mode, 'hot' | 'polling' | 'broadcast'>;
 export type TargetName = 'relay' | 'cloud';
 export type Via = 'ws' | 'http';
+export const AUDIENCES = ['agents', 'participants'] as const;
+/** Who watches the broadcast chat: agents of the tenant, or participants of the chat. */
+export type Audience = (typeof AUDIENCES)[number];
 
 export interface Options {
   readonly clients: number;
@@ -35,7 +38,26 @@ export interface Options {
     readonly ackTimeoutMs: number;
     readonly via: Via;
   };
-  /** Exit 1 when a goal of the hot mode is missed (integrity failures always do). */
+  /** `polling` mode: visitors polling their chats as the browser SDK does, each with a counterpart. */
+  readonly polling: {
+    readonly pollers: number;
+    /** The measured window (the `--duration` option; 120 s unless given). */
+    readonly durationMs: number;
+    /** A counterpart sends one message every sendMinMs..sendMaxMs (uniform, seeded). */
+    readonly sendMinMs: number;
+    readonly sendMaxMs: number;
+    /** The SDK's pollWaitSeconds: 0 short polls paced by the server, above 0 long polls. */
+    readonly waitSeconds: number;
+  };
+  /** `broadcast` mode: one chat, `subscribers` sockets watching it, one sender. */
+  readonly broadcast: {
+    readonly subscribers: number;
+    readonly audience: Audience;
+    readonly messages: number;
+    /** ms between two sends; 0: the next one as soon as the previous is acked. */
+    readonly intervalMs: number;
+  };
+  /** Exit 1 when a goal of the hot, polling or broadcast mode is missed (integrity failures always do). */
   readonly strict: boolean;
 }
 
@@ -67,13 +89,17 @@ const OPTIONS = {
   modes: {
     env: 'BENCH_MODES',
     fallback: 'open,light,closed',
-    help: 'load shapes to run, any of open, light, closed, hot',
+    help: 'load shapes to run, any of open, light, closed, hot, polling, broadcast',
   },
   targets: { env: 'BENCH_TARGETS', fallback: 'relay,cloud', help: 'systems to run: relay, cloud or both' },
   warmup: { env: 'BENCH_WARMUP', fallback: '1', help: 'unmeasured messages per client before each run' },
   'text-bytes': { env: 'BENCH_TEXT_BYTES', fallback: '64', help: 'length of each message text' },
   'phase-timeout': { env: 'BENCH_PHASE_TIMEOUT_MS', fallback: '60000', help: 'stop sending after this long' },
-  drain: { env: 'BENCH_DRAIN_MS', fallback: '10000', help: 'wait at most this long for late deliveries' },
+  drain: {
+    env: 'BENCH_DRAIN_MS',
+    fallback: '10000',
+    help: 'wait at most this long for late deliveries (broadcast: for the next one)',
+  },
   'max-run': {
     env: 'BENCH_MAX_RUN_MS',
     fallback: '300000',
@@ -86,7 +112,11 @@ const OPTIONS = {
     fallback: '50',
     help: 'hot: closed-loop senders (one chat, then one each)',
   },
-  duration: { env: 'BENCH_DURATION_MS', fallback: '20000', help: 'hot: ms each shape sends for' },
+  duration: {
+    env: 'BENCH_DURATION_MS',
+    fallback: '20000',
+    help: 'hot: ms each shape sends for; polling: ms measured (120000 unless given)',
+  },
   'hot-messages': {
     env: 'BENCH_HOT_MESSAGES',
     fallback: '0',
@@ -102,10 +132,42 @@ const OPTIONS = {
     fallback: 'ws',
     help: 'hot: send over ws (sendMessage) or http (POST …/messages)',
   },
+  pollers: { env: 'BENCH_POLLERS', fallback: '50', help: 'polling: visitors, each in its own chat' },
+  'poll-send-min': {
+    env: 'BENCH_POLL_SEND_MIN_MS',
+    fallback: '20000',
+    help: 'polling: a counterpart sends every min..max ms',
+  },
+  'poll-send-max': { env: 'BENCH_POLL_SEND_MAX_MS', fallback: '60000', help: 'polling: (uniform)' },
+  'poll-wait': {
+    env: 'BENCH_POLL_WAIT_SECONDS',
+    fallback: '0',
+    help: "polling: the SDK's pollWaitSeconds (0: short polls)",
+  },
+  subscribers: {
+    env: 'BENCH_SUBSCRIBERS',
+    fallback: '500',
+    help: 'broadcast: sockets subscribed to the chat',
+  },
+  audience: {
+    env: 'BENCH_AUDIENCE',
+    fallback: 'agents',
+    help: 'broadcast: who subscribes, agents or participants',
+  },
+  'broadcast-messages': {
+    env: 'BENCH_BROADCAST_MESSAGES',
+    fallback: '50',
+    help: 'broadcast: measured messages of the one sender',
+  },
+  'broadcast-interval': {
+    env: 'BENCH_BROADCAST_INTERVAL_MS',
+    fallback: '0',
+    help: 'broadcast: ms between sends (0: closed loop)',
+  },
   strict: {
     env: 'BENCH_STRICT',
     fallback: 'off',
-    help: 'exit 1 when a goal of the hot mode is missed',
+    help: 'exit 1 when a goal of the hot, polling or broadcast mode is missed',
     flag: true,
   },
 } as const satisfies Record<string, OptionSpec>;
@@ -116,7 +178,7 @@ export const usage = (): string =>
     'npm run bench -- [--name value]…   (or the environment variables)',
     ...Object.entries(OPTIONS).map(
       ([name, spec]) =>
-        `  --${name.padEnd(14)} ${spec.env.padEnd(24)} ${spec.fallback.padEnd(26)} ${spec.help}`,
+        `  --${name.padEnd(18)} ${spec.env.padEnd(27)} ${spec.fallback.padEnd(26)} ${spec.help}`,
     ),
   ].join('\n');
 
@@ -124,8 +186,9 @@ export class OptionError extends Error {}
 
 const isFlag = (name: string): boolean => 'flag' in (OPTIONS[name as OptionName] as OptionSpec);
 
-export const parseOptions = (): Options => {
+export const parseOptions = (argv: readonly string[] = process.argv.slice(2)): Options => {
   const values: Record<string, string | boolean | undefined> = parseArgs({
+    args: [...argv],
     options: {
       ...Object.fromEntries(
         Object.keys(OPTIONS).map((name) => [
@@ -182,6 +245,8 @@ export const parseOptions = (): Options => {
   const chats = int('chats', 1, clients);
   const intervalMs = int('interval', 1, 60_000);
   const lightIntervalMs = int('light-interval', 1, 60_000);
+  const durationGiven = typeof values.duration === 'string' || process.env.BENCH_DURATION_MS !== undefined;
+  const sendMinMs = int('poll-send-min', 100, 3_600_000);
   return {
     clients,
     chats,
@@ -206,6 +271,19 @@ export const parseOptions = (): Options => {
       messages: int('hot-messages', 0, 100_000),
       ackTimeoutMs: int('ack-timeout', 100, 120_000),
       via: one<Via>('via', ['ws', 'http']),
+    },
+    polling: {
+      pollers: int('pollers', 1, 1000),
+      durationMs: durationGiven ? int('duration', 1000, 3_600_000) : 120_000,
+      sendMinMs,
+      sendMaxMs: int('poll-send-max', sendMinMs, 3_600_000),
+      waitSeconds: int('poll-wait', 0, 20),
+    },
+    broadcast: {
+      subscribers: int('subscribers', 1, 5000),
+      audience: one<Audience>('audience', AUDIENCES),
+      messages: int('broadcast-messages', 1, 100_000),
+      intervalMs: int('broadcast-interval', 0, 60_000),
     },
     strict: flag('strict'),
   };

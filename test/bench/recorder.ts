@@ -1,9 +1,9 @@
 /**
- * What one run of an `open`, `light` or `closed` load records: every message sent, its ack and its
+ * What one run of an `open`, `light`, `closed` or `broadcast` load records: every message sent, its ack and its
  * deliveries, with the integrity counters (lost, duplicate, unmatched, out-of-order, seq gaps and
  * conflicts, createdAt going backwards).
  */
-import type { BenchClient, ClientSink, Envelope } from './client.ts';
+import { type BenchClient, type ClientSink, type Envelope, failureReason } from './client.ts';
 import { isRecord, now, sleep } from './util.ts';
 
 export interface SentMessage {
@@ -17,6 +17,9 @@ export interface SentMessage {
   ackAt?: number;
   seq?: number;
   failure?: string;
+  /** When its first and its last receiver got it. */
+  firstDeliveryAt?: number;
+  lastDeliveryAt?: number;
 }
 
 export class Recorder implements ClientSink {
@@ -31,12 +34,18 @@ export class Recorder implements ClientSink {
   duplicates = 0;
   unknown = 0;
   outOfOrder = 0;
-  /** Measured messages' `message.created` delivered to their own sender (it already has the ack). */
+  /**
+   * `message.created` pushed back to the socket that sent the message: the server does not (the ack
+   * carries the message, docs/protocol.md "Delivery"), so anything here is a protocol breach, counted
+   * apart from the deliveries.
+   */
   echoes = 0;
   firstSendAt = Number.POSITIVE_INFINITY;
   lastSendAt = 0;
   lastAckAt = 0;
   lastDeliveryAt = 0;
+  /** The last delivery of any message, warm-up included. */
+  lastReceivedAt = 0;
   private readonly lastSeqSeen = new Map<string, number>();
   /** Per chat: seq → clientMessageId, from acks and deliveries. */
   readonly seqs = new Map<string, Map<number, string>>();
@@ -44,7 +53,8 @@ export class Recorder implements ClientSink {
   readonly createdAt = new Map<string, Map<number, string>>();
   seqConflicts = 0;
 
-  constructor(private readonly membersOf: (chatId: string) => number) {}
+  /** `receiversOf(chatId)`: the sockets that should get a message sent into the chat, its sender not included. */
+  constructor(private readonly receiversOf: (chatId: string) => number) {}
 
   other(type: string): void {
     this.others.set(type, (this.others.get(type) ?? 0) + 1);
@@ -56,7 +66,7 @@ export class Recorder implements ClientSink {
       chatId: client.chatId,
       sender: client.index,
       measured: this.measuring,
-      expected: this.membersOf(client.chatId),
+      expected: this.receiversOf(client.chatId),
       receivers: new Set(),
       sentAt: now(),
     };
@@ -85,6 +95,26 @@ export class Recorder implements ClientSink {
     this.lastAckAt = Math.max(this.lastAckAt, message.ackAt);
   }
 
+  /** Sends one message from `client` into its chat over the socket, and records its send, ack or failure. */
+  async sendMessage(
+    client: BenchClient,
+    clientMessageId: string,
+    text: string,
+    timeoutMs: number,
+  ): Promise<void> {
+    const message = this.send(client, clientMessageId);
+    try {
+      const envelope = await client.request(
+        { action: 'sendMessage', chatId: client.chatId, clientMessageId, text },
+        timeoutMs,
+        () => this.sentNow(message),
+      );
+      this.ack(message, envelope);
+    } catch (error) {
+      this.fail(message, failureReason(error));
+    }
+  }
+
   fail(message: SentMessage, reason: string): void {
     message.failure = reason;
     this.outstanding -= message.expected - message.receivers.size;
@@ -98,6 +128,7 @@ export class Recorder implements ClientSink {
       this.unknown++;
       return;
     }
+    this.lastReceivedAt = Math.max(this.lastReceivedAt, at);
     if (typeof envelope.seq === 'number') {
       this.noteSeq(message.chatId, envelope.seq, message.clientMessageId);
       if (typeof envelope.data.createdAt === 'string') {
@@ -110,15 +141,20 @@ export class Recorder implements ClientSink {
       if (envelope.seq < last) this.outOfOrder++;
       else this.lastSeqSeen.set(orderKey, envelope.seq);
     }
+    if (client.index === message.sender) {
+      this.echoes++;
+      return;
+    }
     if (message.receivers.has(client.index)) {
       this.duplicates++;
       return;
     }
     message.receivers.add(client.index);
+    message.firstDeliveryAt ??= at;
+    message.lastDeliveryAt = Math.max(message.lastDeliveryAt ?? at, at);
     this.received++;
     if (!message.failure) this.outstanding--;
     if (!message.measured) return;
-    if (client.index === message.sender) this.echoes++;
     this.latencies.push(at - message.sentAt);
     this.lastDeliveryAt = Math.max(this.lastDeliveryAt, at);
   }
@@ -148,8 +184,27 @@ export class Recorder implements ClientSink {
     return inversions;
   }
 
+  /** Deliveries expected and not received, of the messages whose send did not fail (warm-up included). */
+  lost(): number {
+    let lost = 0;
+    for (const message of this.sent.values()) {
+      if (!message.failure) lost += message.expected - message.receivers.size;
+    }
+    return lost;
+  }
+
   async drained(deadline: number): Promise<boolean> {
     while (this.outstanding > 0 && now() < deadline) await sleep(5);
+    return this.outstanding === 0;
+  }
+
+  /**
+   * Waits until every expected delivery arrived, or none arrived for `quietMs` (from the call on): for a
+   * backlog that takes longer to deliver than any fixed deadline, as long as it makes progress.
+   */
+  async quiet(quietMs: number): Promise<boolean> {
+    const from = now();
+    while (this.outstanding > 0 && now() - Math.max(from, this.lastReceivedAt) < quietMs) await sleep(5);
     return this.outstanding === 0;
   }
 }

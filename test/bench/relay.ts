@@ -4,9 +4,9 @@
  *   {action:'subscribe', chatId, requestId}                 → {type:'ack', requestId}
  *   {action:'sendMessage', chatId, clientMessageId, text, requestId}
  *       → {type:'ack', requestId, chatId, seq, data:{message}} to the sender, then
- *         {type:'message.created', chatId, seq, data:{...message}} to every socket in the room.
- * Like the product, the sender receives its own message too (it is a subscriber of the chat), so both
- * sides deliver the same number of envelopes. The seq is an in-memory per-room counter.
+ *         {type:'message.created', chatId, seq, data:{...message}} to every other socket in the room.
+ * Like the product, the sending socket gets its message in the ack only, so both sides deliver the same
+ * number of envelopes. The seq is an in-memory per-room counter.
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -96,7 +96,7 @@ export const startRelay = async (port = 0, host = '127.0.0.1'): Promise<Relay> =
           at: message.createdAt,
           data: message,
         });
-        for (const member of room.members) member.send(envelope);
+        for (const member of room.members) if (member !== socket) member.send(envelope);
         return;
       }
       reply(socket, { type: 'error', requestId, data: { code: 'bad_request', message: 'unknown action' } });

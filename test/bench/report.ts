@@ -164,6 +164,7 @@ export const printMode = (mode: LoadMode, options: Options, results: readonly Ru
     row('window ms (first send → last delivery)', (r) => num(r.throughput.windowMs)),
     row('lost deliveries (incl. warm-up)', (r) => String(r.deliveries.lost)),
     row('duplicate deliveries', (r) => String(r.deliveries.duplicates)),
+    row('echoes to the sending socket', (r) => String(r.deliveries.echoes)),
     row('unmatched deliveries', (r) => String(r.deliveries.unknown)),
     row('out-of-order deliveries', (r) => String(r.deliveries.outOfOrder)),
     row('seq gaps (all chats)', (r) => String(r.seq.gaps)),

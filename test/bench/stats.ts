@@ -27,3 +27,6 @@ export const stats = (values: readonly number[]): Stats => {
     max: round(sorted[sorted.length - 1] ?? 0),
   };
 };
+
+/** `count` events over `ms` milliseconds, per second (0 over an empty window). */
+export const perSecond = (count: number, ms: number): number => (ms > 0 ? round((count / ms) * 1000, 1) : 0);

@@ -90,6 +90,21 @@ export const relayTarget = async (): Promise<Target> => {
   };
 };
 
+/** A bearer token of the local cloud's development sign-in (POST /v1/dev/tokens). */
+export const devToken = async (
+  http: string,
+  tenantId: string,
+  userId: string,
+  role: 'user' | 'agent',
+): Promise<string> =>
+  stringField(await postJson(`${http}/v1/dev/tokens`, { tenantId, userId, role }), 'token');
+
+/** The URL a socket opens: the WebSocket URL with a fresh single-use ticket of `token`. */
+export const ticketUrl = async (http: string, token: string | undefined): Promise<string> => {
+  const body = await postJson(`${http}/v1/realtime/tickets`, {}, token);
+  return `${stringField(body, 'url')}?ticket=${encodeURIComponent(stringField(body, 'ticket'))}`;
+};
+
 /** POST /v1/chats takes at most this many participants besides the creator; the rest are added one by one. */
 const CREATE_PARTICIPANTS_MAX = 50;
 
@@ -103,8 +118,7 @@ export const cloudTarget = (cloud: LocalCloud, tenantId: string): Target => {
       for (const chat of members) for (const client of chat) userIds.set(client, `bench-${tag}-u${client}`);
       const tokens = new Map<number, string>();
       await mapLimit([...userIds], 8, async ([client, userId]) => {
-        const body = await postJson(`${http}/v1/dev/tokens`, { tenantId, userId, role: 'user' });
-        tokens.set(client, stringField(body, 'token'));
+        tokens.set(client, await devToken(http, tenantId, userId, 'user'));
       });
       const chatIds = await mapLimit(members, 4, async (chat) => {
         const [creator, ...others] = chat;
@@ -125,10 +139,7 @@ export const cloudTarget = (cloud: LocalCloud, tenantId: string): Target => {
       });
       return {
         chatIds,
-        url: async (client) => {
-          const body = await postJson(`${http}/v1/realtime/tickets`, {}, tokens.get(client));
-          return `${stringField(body, 'url')}?ticket=${encodeURIComponent(stringField(body, 'ticket'))}`;
-        },
+        url: (client) => ticketUrl(http, tokens.get(client)),
         token: (client) => tokens.get(client),
       };
     },

@@ -190,6 +190,27 @@ describe('billedCall', () => {
     );
   });
 
+  it('bills every key of a projected BatchGet at least the minimum, found or not', () => {
+    // Prepare: 3 keys with a projection; DynamoDB Local reports 0.5 (one found item, the misses uncounted)
+    const batch = {
+      op: 'BatchGetItem',
+      input: {
+        RequestItems: { t: { Keys: [{ pk: 'A' }, { pk: 'B' }, { pk: 'C' }], ProjectionExpression: 'x' } },
+      },
+      output: { Responses: { t: [{ x: 1 }] } },
+      failed: false,
+      consumed: consumed(0.5),
+      document: true,
+    };
+
+    // Act
+    const billed = billedCall(batch);
+
+    // Assess: AWS bills 0.5 per key read eventually consistent, missing keys included: 1.5
+    expect(billed?.basis).toBe('local');
+    expect(billed?.kind === 'read' && readRequestUnits(billed.consistency, billed.itemBytes)).toBe(1.5);
+  });
+
   it("takes an update's size class and index writes from DynamoDB Local, and never its transaction figures", () => {
     const update = billedCall({
       op: 'UpdateItem',
