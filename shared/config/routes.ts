@@ -215,23 +215,16 @@ export const streamConsumers: readonly StreamConsumer[] = [
   },
   {
     ...streamDefaults,
-    name: 'connection-ready',
-    handler: 'functions/stream/connection-ready.ts',
-    // table access: a connection found gone (410) is removed with its subscriptions.
-    permissions: ['table:read', 'table:write', 'connections:post'],
-    // API Gateway cannot post to a socket during $connect; a new connection item triggers `connection.ready`.
-    filters: [{ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ENTITY.connection] } } } }],
-    retryAttempts: 2,
-    maxRecordAgeSeconds: 60,
-  },
-  {
-    ...streamDefaults,
-    name: 'presence',
-    handler: 'functions/stream/presence.ts',
+    // One consumer for the sockets' lifecycle, so the stream has two readers (this and the fan-out):
+    // AWS advises at most two per shard (functions/stream/connections.ts).
+    name: 'connections',
+    handler: 'functions/stream/connections.ts',
     // table: the user's recent chats, their subscribers, the agents-online set, gone connections.
     permissions: ['table:read', 'table:write', 'connections:post'],
-    // $connect / $disconnect only write the presence item; its stream record announces a transition.
     filters: [
+      // API Gateway cannot post to a socket during $connect; a new connection item triggers `connection.ready`.
+      { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ENTITY.connection] } } } },
+      // $connect / $disconnect only write the presence item; its stream record announces a transition.
       { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { entity: { S: [ENTITY.presence] } } } },
     ],
     retryAttempts: 2,

@@ -67,7 +67,7 @@ export class ConnectionService {
     await this.stats?.addConnection(identity.tenantId, identity.role, 1);
     const expiresAt = this.epoch() + this.config.connectionTtlSeconds;
     // A first socket stores the user's `online` transition; the table stream announces it
-    // (functions/stream/presence.ts), so $connect itself pushes nothing.
+    // (functions/stream/connections.ts), so $connect itself pushes nothing.
     await this.presence?.open(identity.tenantId, this.transition(identity, true), expiresAt);
     try {
       await this.connections.put({

@@ -76,8 +76,7 @@ export const FUNCTION_BUDGETS: Readonly<Record<string, BudgetClass>> = {
   'http-list-blocks': 'standard',
   'http-delete-block': 'standard',
   'stream-fanout': 'standard',
-  'stream-connection-ready': 'standard',
-  'stream-presence': 'standard',
+  'stream-connections': 'standard',
   's3-attachment-uploaded': 's3Signing',
 };
 

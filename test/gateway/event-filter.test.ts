@@ -186,7 +186,7 @@ describe('event filter: pattern lists and validation', () => {
     for (const consumer of streamConsumers)
       for (const filter of consumer.filters) validateFilterPattern(filter);
     const fanout = streamConsumers.find((consumer) => consumer.name === 'fanout');
-    const ready = streamConsumers.find((consumer) => consumer.name === 'connection-ready');
+    const ready = streamConsumers.find((consumer) => consumer.name === 'connections');
     // Act / Assess
     expect(matchesAnyFilter(fanout?.filters ?? [], record())).toBe(true);
     expect(matchesAnyFilter(ready?.filters ?? [], record())).toBe(false);

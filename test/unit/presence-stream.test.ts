@@ -1,4 +1,4 @@
-/** Which presence-item stream records announce a transition (functions/stream/presence.ts). */
+/** Which presence-item stream records announce a transition (functions/stream/connections.ts). */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';

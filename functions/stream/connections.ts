@@ -1,0 +1,86 @@
+/**
+ * Sockets' lifecycle, from the table stream (filtered in the route table to connection inserts and
+ * presence-item writes): one consumer for both, so the stream has two readers (this and the fan-out),
+ * the most AWS advises per shard ("No more than two processes at most should be reading from the same
+ * streams shard at the same time", DynamoDB developer guide, "Change data capture for DynamoDB Streams").
+ *
+ * - A new connection item: `connection.ready` to that socket. API Gateway cannot post to a connection
+ *   while its $connect is running, so the item's INSERT triggers it a few milliseconds after the socket
+ *   opens. A 410 here may mean "not open yet": it is retried and never removes the connection
+ *   (RealtimeService.greet).
+ * - A presence item written by a user's first socket opening or last one closing ($connect, $disconnect
+ *   and the 410 path only write): the transition goes as `presence` to the subscribers of the user's
+ *   recent chats. A write that only moves the count announces nothing.
+ *
+ * A failed record is retried by the stream; envelope ids let clients drop a repeat.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import middy from '@middy/core';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { presenceChanges } from '../../shared/adapters/dynamo/presence-stream.ts';
+import { ENTITY } from '../../shared/config/table.ts';
+import * as z from '../../shared/zod.ts';
+import { mapLimit } from '../../shared/domain/realtime.ts';
+import { roleSchema, tenantIdSchema, userIdSchema } from '../../shared/domain/schemas.ts';
+import { logger } from '../../shared/runtime/logger.ts';
+import { realtime } from '../../shared/runtime/realtime.ts';
+
+const connectionImage = z.object({
+  connectionId: z.string(),
+  tenantId: tenantIdSchema,
+  userId: userIdSchema,
+  role: roleSchema,
+  connectedAt: z.iso.datetime(),
+});
+
+/** The new connections of a batch (connection items inserted). */
+const newConnections = (records: readonly DynamoDBRecord[]) =>
+  records.flatMap((record) => {
+    const image = record.dynamodb?.NewImage;
+    if (record.eventName !== 'INSERT' || !image) return [];
+    const item = unmarshall(image as Record<string, AttributeValue>);
+    if (item.entity !== ENTITY.connection) return [];
+    const parsed = connectionImage.safeParse(item);
+    return parsed.success ? [{ record, connection: parsed.data }] : [];
+  });
+
+const greet = async ({ record, connection }: ReturnType<typeof newConnections>[number]) => {
+  const { connectionId, tenantId, userId, role, connectedAt } = connection;
+  try {
+    await realtime.greet(connectionId, {
+      type: 'connection.ready',
+      id: `${connectionId}:ready`,
+      tenantId,
+      at: connectedAt,
+      data: { connectionId, userId, role },
+    });
+    return undefined;
+  } catch (error) {
+    logger.error('could not send connection.ready', { error, connectionId });
+    return record.dynamodb?.SequenceNumber;
+  }
+};
+
+const announce = async (change: ReturnType<typeof presenceChanges>[number]) => {
+  try {
+    await realtime.announcePresence(change.tenantId, change.transition);
+    return undefined;
+  } catch (error) {
+    logger.error('could not announce a presence change', { error, userId: change.transition.userId });
+    return change.record.dynamodb?.SequenceNumber;
+  }
+};
+
+export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    const [greeted, announced] = await Promise.all([
+      mapLimit(newConnections(event.Records), 16, greet),
+      mapLimit(presenceChanges(event.Records), 8, announce),
+    ]);
+    return {
+      batchItemFailures: [...greeted, ...announced].flatMap((id) => (id ? [{ itemIdentifier: id }] : [])),
+    };
+  });
