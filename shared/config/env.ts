@@ -86,7 +86,7 @@ export const envSchema = z
     FANOUT_CONCURRENCY: bounded(1, 100, 16),
     POLL_INTERVAL_MS: bounded(50, 5000, 500),
     /** `nextPollMs` the polling fallback is told while its chat had activity in the last 2 minutes. */
-    POLL_ACTIVE_MS: bounded(250, 60_000, 1500),
+    POLL_ACTIVE_MS: bounded(250, 60_000, 2500),
     /** `nextPollMs` for a quiet chat, and for live chat lists. */
     POLL_IDLE_MS: bounded(250, 60_000, 5000),
   })

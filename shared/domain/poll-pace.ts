@@ -9,7 +9,7 @@ export interface PollPace {
   readonly idleMs: number;
 }
 
-export const POLL_PACE_DEFAULTS: PollPace = { activeMs: 1500, idleMs: 5000 };
+export const POLL_PACE_DEFAULTS: PollPace = { activeMs: 2500, idleMs: 5000 };
 
 /** A conversation counts as active this long after its last message or change. */
 export const ACTIVE_WINDOW_MS = 120_000;

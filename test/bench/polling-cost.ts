@@ -1,7 +1,7 @@
 /**
  * The polling mode's figures, pure: what AWS would bill per polling visitor-hour (the cost model of
  * cost.ts over the polls' HTTP API requests, poll-handler invocations, DynamoDB calls and log bytes),
- * the average concurrent invocations per visitor, the goals of issue 10 item 5 and what they ask of the
+ * the average concurrent invocations per visitor, the polling goals (docs/benchmarks.md, "Polling") and what they ask of the
  * server's pace.
  */
 import type { Goal } from './hot-report.ts';

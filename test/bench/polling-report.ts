@@ -92,7 +92,7 @@ export const printPolling = (result: PollingResult, strict: boolean): void => {
       `not in it: Lambda init time of cold starts, data transfer, free tiers`,
   );
 
-  console.log(`\ngoals per polling visitor (issue 10, item 5):\n`);
+  console.log(`\ngoals per polling visitor:\n`);
   console.log(
     table(
       ['goal', 'measured', ''],
