@@ -3,11 +3,12 @@
  * GET /v1/chats; chat.created / chat.updated / chat.assigned / chat.closed of matching chats follow,
  * with `leftFilter: true` when a change makes a chat stop matching. A new filter replaces the old one.
  */
+import { parseWatchFilter } from '../../shared/domain/chat-list-feed.ts';
 import { ack } from '../../shared/domain/envelopes.ts';
 import { connections } from '../../shared/runtime/connections.ts';
 import { wsAction } from '../../shared/ws/action.ts';
 
 export const handler = wsAction('watchChats', async ({ connectionId, frame, identity }) => {
-  await connections.watch(connectionId, identity, frame.filter);
+  await connections.watch(connectionId, identity, frame.filter, parseWatchFilter);
   return ack({ watching: true, filter: frame.filter }, frame.requestId, { tenantId: identity.tenantId });
 });

@@ -3,7 +3,6 @@
  * only. Pushing to sockets is RealtimeService's (shared/domain/realtime.ts), so the functions that only
  * open, close or subscribe never load the @connections client.
  */
-import { parseWatchFilter } from './chat-list-feed.ts';
 import { ForbiddenError, UnauthorizedError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, newSecret, sha256 } from './ids.ts';
@@ -121,10 +120,20 @@ export class ConnectionService {
     return this.connections.unsubscribe(connectionId, chatId);
   }
 
-  /** watchChats (agents, services): validates the filter like GET /v1/chats and replaces the previous one. */
-  async watch(connectionId: string, identity: Identity, filter: Record<string, string>): Promise<void> {
+  /**
+   * watchChats (agents, services): validates the filter with `validate` (chat-list-feed's
+   * parseWatchFilter, like GET /v1/chats: passed in, so that the functions of this service that never
+   * watch, $connect and $disconnect above all, do not load the chat filter and its schemas) and replaces
+   * the previous one.
+   */
+  async watch(
+    connectionId: string,
+    identity: Identity,
+    filter: Record<string, string>,
+    validate: (filter: Record<string, string>) => unknown,
+  ): Promise<void> {
     if (!isStaff(identity)) throw new ForbiddenError('live chat lists are for agents and services');
-    parseWatchFilter(filter);
+    validate(filter);
     const connection = await this.connections.get(connectionId);
     if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
     await this.connections.watch(connectionId, identity.tenantId, filter, connection.expiresAt);

@@ -20,8 +20,11 @@ import { DynamoTypingStateStore } from '../adapters/dynamo/typing-state-store.ts
 import { env } from './env.ts';
 
 const table = createTableContext(env.TABLE_NAME, env.DYNAMODB_ENDPOINT);
+// Read here, not in the constructor call below: a property read counts as a possible side effect, which
+// would keep the chat store (and its schemas) in every function that imports this module.
+const indexedMetadataKeys = env.INDEXED_METADATA_KEYS;
 
-export const chatStore = /* @__PURE__ */ new DynamoChatStore(table, env.INDEXED_METADATA_KEYS);
+export const chatStore = /* @__PURE__ */ new DynamoChatStore(table, indexedMetadataKeys);
 export const messageStore = /* @__PURE__ */ new DynamoMessageStore(table);
 export const connectionStore = /* @__PURE__ */ new DynamoConnectionStore(table);
 export const ticketStore = /* @__PURE__ */ new DynamoTicketStore(table);

@@ -22,12 +22,12 @@ export interface Budget {
 
 /**
  * Byte budgets: the largest bundle of each class when they were set plus about 15 %: `ws-disconnect`
- * 328,301, `http-typing` 469,364 and `http-create-attachment` 684,905 bytes. Most of it is the AWS SDK
+ * 289,200, `http-typing` 469,458 and `http-create-attachment` 684,968 bytes. Most of it is the AWS SDK
  * (the DynamoDB client and Smithy core; the credential chain is the environment link only,
  * shared/adapters/lambda-credentials.ts); lower a budget when a bundle shrinks, so that growth shows.
  */
 export const CLASS_BUDGETS: Readonly<Record<BudgetClass, Budget>> = {
-  keepAlive: { importMs: 100, bytes: 380_000 },
+  keepAlive: { importMs: 100, bytes: 335_000 },
   standard: { importMs: 150, bytes: 540_000 },
   s3Signing: { importMs: 250, bytes: 790_000 },
 };
