@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { participantResolutionMs } from '../../shared/adapters/dynamo/chat-activity.ts';
 import { ACTIVITY_RESOLUTION_MS, DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.ts';
@@ -49,6 +50,58 @@ describe('chat store against DynamoDB Local', () => {
     await store.touchActivity(chatId, at(ACTIVITY_RESOLUTION_MS + 1));
     expect(await listPosition(table, chatId, 'alice')).toBe(`${at(ACTIVITY_RESOLUTION_MS + 1)}#${chatId}`);
     expect(await listPosition(table, chatId, 'bob')).toBe(`${at(ACTIVITY_RESOLUTION_MS + 1)}#${chatId}`);
+  });
+
+  it('moves a big chat up its members’ lists at a coarser resolution, and its tenant list at the usual one', async () => {
+    // Prepare: 50 participants, so their positions move at most every 50 s
+    const table = await dynamo.table();
+    const store = new DynamoChatStore(table);
+    const chatId = newId('ch');
+    const members = Array.from({ length: 50 }, (_, i) => ({
+      userId: `member${i}`,
+      role: 'user' as const,
+      joinedAt: at(0),
+    }));
+    await store.create(
+      {
+        tenantId: 'big',
+        metadata: {},
+        status: 'open',
+        createdBy: 'member0',
+        lastSeq: 0,
+        chatId,
+        createdAt: at(0),
+        updatedAt: at(0),
+        lastActivityAt: at(0),
+      },
+      members,
+      { userId: 'member0', role: 'user' },
+    );
+    const tenantPosition = async () =>
+      (
+        await table.doc.send(
+          new GetCommand({
+            TableName: table.tableName,
+            Key: { pk: `CHAT#${chatId}`, sk: 'CHAT' },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item?.gsi2sk;
+    expect(participantResolutionMs(50)).toBe(5 * ACTIVITY_RESOLUTION_MS);
+
+    // Act + Assess: past 10 s the tenant list moves, the members' lists do not; past 50 s they do
+    await store.touchActivity(chatId, at(ACTIVITY_RESOLUTION_MS + 1));
+    expect(await tenantPosition()).toBe(`${at(ACTIVITY_RESOLUTION_MS + 1)}#${chatId}`);
+    expect(await listPosition(table, chatId, 'member7')).toBe(`${at(0)}#${chatId}`);
+    await new DynamoChatStore(table).touchActivity(chatId, at(5 * ACTIVITY_RESOLUTION_MS - 1));
+    expect(await listPosition(table, chatId, 'member7')).toBe(`${at(0)}#${chatId}`);
+    await new DynamoChatStore(table).touchActivity(chatId, at(5 * ACTIVITY_RESOLUTION_MS + 1));
+    expect(await listPosition(table, chatId, 'member7')).toBe(
+      `${at(5 * ACTIVITY_RESOLUTION_MS + 1)}#${chatId}`,
+    );
+    expect(await listPosition(table, chatId, 'member49')).toBe(
+      `${at(5 * ACTIVITY_RESOLUTION_MS + 1)}#${chatId}`,
+    );
   });
 
   it('moves a chat up its tenant’s list (agents) past the resolution, sorting each page by exact activity', async () => {

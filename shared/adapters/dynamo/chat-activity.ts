@@ -29,6 +29,21 @@ export const activityPositions = (
   ),
 });
 
+/**
+ * Participants' list positions move at a resolution that grows with the chat: ACTIVITY_RESOLUTION_MS for
+ * up to PARTICIPANTS_PER_STEP participants, once more per started step beyond (50 participants: 50 s),
+ * at most MAX_PARTICIPANT_RESOLUTION_MS. Each move writes the participant item and its byParticipant
+ * entry (3 WRU), so a busy chat of n participants costs 3 n WRU per window: at 10 s, 150 WRU per 10 s for
+ * 50 participants, more than its messages. The tenant list keeps ACTIVITY_RESOLUTION_MS.
+ */
+export const PARTICIPANTS_PER_STEP = 10;
+export const MAX_PARTICIPANT_RESOLUTION_MS = 300_000;
+export const participantResolutionMs = (participants: number): number =>
+  Math.min(
+    MAX_PARTICIPANT_RESOLUTION_MS,
+    ACTIVITY_RESOLUTION_MS * Math.max(1, Math.ceil(participants / PARTICIPANTS_PER_STEP)),
+  );
+
 /** Chats whose list positions a process remembers (touch); the least recently touched go first. */
 const LISTED_AT_MAX = 10_000;
 
@@ -48,8 +63,8 @@ export class ChatActivity {
   /**
    * Moves the chat up the lists that order by activity: the tenant's (byTenant, on the chat item) and
    * each participant's (byParticipant, on the participant items). An item is rewritten only when its
-   * position is more than ACTIVITY_RESOLUTION_MS behind, so a busy chat costs one list write per item
-   * per window instead of one per message. The chat's exact lastActivityAt is set by every send.
+   * position is more than ACTIVITY_RESOLUTION_MS behind (participantResolutionMs for participant items),
+   * so a busy chat costs one list write per item per window instead of one per message. The chat's exact lastActivityAt is set by every send.
    * The metadata equality indexes (byMetaN, on the chat item too) move with `gsi2sk` in the same update.
    */
   async touch(chatId: string, lastActivityAt: string): Promise<void> {
@@ -68,6 +83,12 @@ export class ChatActivity {
       participantItems(this.table, chatId),
     ]);
     const chatItemNow = chat.Item;
+    // A participant position counts as current `slack` longer than the tenant list's.
+    const slack = participantResolutionMs(participants.length) - ACTIVITY_RESOLUTION_MS;
+    const participantStale = keys.activitySort(
+      new Date(activityMs - ACTIVITY_RESOLUTION_MS - slack).toISOString(),
+      chatId,
+    );
     const behind = [
       ...(chatItemNow && String(chatItemNow.gsi2sk ?? '') < stale
         ? [
@@ -81,7 +102,7 @@ export class ChatActivity {
           ]
         : []),
       ...participants
-        .filter((item) => String(item.gsi1sk ?? '') < stale)
+        .filter((item) => String(item.gsi1sk ?? '') < participantStale)
         .map((item) => ({
           key: keys.participant(chatId, item.userId as string),
           attribute: 'gsi1sk',
@@ -108,10 +129,16 @@ export class ChatActivity {
     );
     // Moved items (or items a racing touch moved further) now sit at `activity` or later; the others
     // stay where they were read.
+    // (A participant's position counts `slack` later: it is current that much longer.)
+    const at = (position: string) => Date.parse(position.split('#')[0] ?? '');
     const positions = [
-      ...(chatItemNow ? [String(chatItemNow.gsi2sk ?? '')] : []),
-      ...participants.map((item) => String(item.gsi1sk ?? '')),
-    ].map((position) => (position < stale ? activityMs : Date.parse(position.split('#')[0] ?? '')));
+      ...(chatItemNow ? [String(chatItemNow.gsi2sk ?? '')] : []).map((position) =>
+        position < stale ? activityMs : at(position),
+      ),
+      ...participants
+        .map((item) => String(item.gsi1sk ?? ''))
+        .map((position) => (position < participantStale ? activityMs : at(position) + slack)),
+    ];
     const floor = Math.min(activityMs, ...positions);
     if (!Number.isNaN(floor)) {
       this.listedAt.delete(chatId);
