@@ -77,7 +77,6 @@ export class ChatStack extends Stack {
       ...(auth.secretArn ? { AUTH_SECRET_ARN: auth.secretArn } : {}),
       ...(auth.algorithms ? { AUTH_ALGORITHMS: auth.algorithms.join(',') } : {}),
       VISITOR_SECRET_ARN: this.data.visitorSecret.secretArn,
-      CORS_ORIGINS: corsOrigins.join(','),
       ATTACHMENTS_BUCKET: this.data.attachmentsBucket.bucketName,
     };
 

@@ -1,7 +1,7 @@
 /** POST /v1/chats/{chatId}/participants — add a participant (agents, services, the creator). */
-import { addParticipantBody, chatPathParams } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
+import { addParticipantBody, chatPathParams } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
 
 export const handler = httpHandler(
   async (event) => {

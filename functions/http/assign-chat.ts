@@ -1,7 +1,7 @@
 /** POST /v1/chats/{chatId}/assign — agents and services assign the chat to an agent. */
-import { assignBody, chatPathParams } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
+import { assignBody, chatPathParams } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
 
 export const handler = httpHandler(
   async (event) => {

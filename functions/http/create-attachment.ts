@@ -3,9 +3,9 @@
  * policy pins the server-generated key, the exact content type and the declared size; the attachment
  * stays pending until S3 reports the upload (functions/s3/attachment-uploaded.ts).
  */
-import { chatPathParams, createAttachmentBody } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { attachments } from '../../shared/runtime/attachments.ts';
+import { chatPathParams, createAttachmentBody } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { attachments } from '#shared/runtime/attachments.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -1,8 +1,8 @@
 /** POST /v1/blocks — the caller blocks a user of its tenant: 201, or 200 when already blocked. */
-import { blockBody } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { blocks } from '../../shared/runtime/chats.ts';
-import { logger } from '../../shared/runtime/logger.ts';
+import { blockBody } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { blocks } from '#shared/runtime/chats.ts';
+import { logger } from '#shared/runtime/logger.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -3,11 +3,11 @@
  * A new chat gets the responder's replies (the tenant's greeting / away message for visitors) as system
  * messages before the response, so they are its first seqs; a failing responder never fails the creation.
  */
-import { createChatBody } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { autoReplies } from '../../shared/runtime/auto-replies.ts';
-import { chats } from '../../shared/runtime/chats.ts';
-import { logger } from '../../shared/runtime/logger.ts';
+import { createChatBody } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { autoReplies } from '#shared/runtime/auto-replies.ts';
+import { chats } from '#shared/runtime/chats.ts';
+import { logger } from '#shared/runtime/logger.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -1,8 +1,8 @@
 /** POST /v1/visitors — public: an anonymous widget visitor of a tenant gets a short-lived token. */
 
-import { createVisitorBody } from '../../shared/domain/schemas.ts';
-import { httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { visitors } from '../../shared/runtime/visitors.ts';
+import { createVisitorBody } from '#shared/domain/schemas.ts';
+import { httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { visitors } from '#shared/runtime/visitors.ts';
 
 export const handler = httpHandler(
   async (event) => {

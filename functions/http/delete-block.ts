@@ -1,8 +1,8 @@
 /** DELETE /v1/blocks/{userId} — unblocks; idempotent (204 whether or not the block existed). */
-import { blockPathParams } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, parse } from '../../shared/http/middleware.ts';
-import { blocks } from '../../shared/runtime/chats.ts';
-import { logger } from '../../shared/runtime/logger.ts';
+import { blockPathParams } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, parse } from '#shared/http/middleware.ts';
+import { blocks } from '#shared/runtime/chats.ts';
+import { logger } from '#shared/runtime/logger.ts';
 
 export const handler = httpHandler(async (event) => {
   const { userId } = parse(blockPathParams, event.pathParameters, 'path');

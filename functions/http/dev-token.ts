@@ -3,12 +3,12 @@
  * token of any role. Users, agents and services get a development-issuer token signed with AUTH_SECRET;
  * visitors get the same kind of token POST /v1/visitors returns.
  */
-import { signHostToken } from '../../shared/auth/tokens.ts';
-import { NotFoundError } from '../../shared/domain/errors.ts';
-import { devTokenBody } from '../../shared/domain/schemas.ts';
-import { httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { env } from '../../shared/runtime/env.ts';
-import { tokens } from '../../shared/runtime/tokens.ts';
+import { signHostToken } from '#shared/auth/tokens.ts';
+import { NotFoundError } from '#shared/domain/errors.ts';
+import { devTokenBody } from '#shared/domain/schemas.ts';
+import { httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { env } from '#shared/runtime/env.ts';
+import { tokens } from '#shared/runtime/tokens.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -1,7 +1,7 @@
 /** PATCH /v1/chats/{chatId}/messages/{messageId} — edit one's own message; broadcasts `message.updated`. */
-import { editMessageBody, messagePathParams } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
+import { editMessageBody, messagePathParams } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -1,7 +1,7 @@
 /** GET /v1/chats/{chatId} — the chat with its participants. */
-import { chatPathParams } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
+import { chatPathParams } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
 
 export const handler = httpHandler(async (event) => {
   const { chatId } = parse(chatPathParams, event.pathParameters, 'path');

@@ -1,7 +1,7 @@
 /** GET /v1/presence?userIds=a,b — agents and services: which of these users have a live socket. */
-import { presenceQuery } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
+import { presenceQuery } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
 
 export const handler = httpHandler(async (event) => {
   const { userIds } = parse(presenceQuery, event.queryStringParameters, 'query');

@@ -1,6 +1,6 @@
 /** GET /v1/stats — agents and services: live connections, agents online, open chats, messages today (UTC). */
-import { authenticate, httpHandler, json } from '../../shared/http/middleware.ts';
-import { stats } from '../../shared/runtime/stats.ts';
+import { authenticate, httpHandler, json } from '#shared/http/middleware.ts';
+import { stats } from '#shared/runtime/stats.ts';
 
 export const handler = httpHandler(async (event) => {
   const identity = await authenticate(event);

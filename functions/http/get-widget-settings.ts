@@ -2,9 +2,9 @@
  * GET /v1/tenants/{tenantId}/widget — public: the tenant's widget settings (name, theme, greeting, away
  * text), which the widget shows before any visitor exists. Cacheable for a minute.
  */
-import { tenantPathParams } from '../../shared/domain/schemas.ts';
-import { httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { visitors } from '../../shared/runtime/visitors.ts';
+import { tenantPathParams } from '#shared/domain/schemas.ts';
+import { httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { visitors } from '#shared/runtime/visitors.ts';
 
 const WIDGET_SETTINGS_MAX_AGE_SECONDS = 60;
 

@@ -1,7 +1,7 @@
 /** GET /v1/chats/{chatId}/audit — the chat's audit records, newest first (agents and services). */
-import { auditQuery, chatPathParams } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
+import { auditQuery, chatPathParams } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
 
 export const handler = httpHandler(async (event) => {
   const { chatId } = parse(chatPathParams, event.pathParameters, 'path');

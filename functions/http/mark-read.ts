@@ -1,7 +1,7 @@
 /** POST /v1/chats/{chatId}/read — a read receipt `{ seq }`; broadcasts `receipt` when the position moves. */
-import { chatPathParams, markReadBody } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
+import { chatPathParams, markReadBody } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
 
 export const handler = httpHandler(
   async (event) => {

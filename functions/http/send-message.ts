@@ -2,10 +2,10 @@
  * POST /v1/chats/{chatId}/messages — appends a message with the next seq. The same clientMessageId
  * again returns the original message (200) and writes nothing.
  */
-import { chatPathParams, sendMessageBody } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
-import { metrics } from '../../shared/runtime/metrics.ts';
+import { chatPathParams, sendMessageBody } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
+import { metrics } from '#shared/runtime/metrics.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -2,9 +2,9 @@
  * POST /v1/chats/{chatId}/typing — the typing fallback for clients without a socket: the indicator reaches
  * the other users' sockets and, through the chat's typing state, their polls (GET …/events).
  */
-import { chatPathParams, typingBody } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { typing } from '../../shared/runtime/typing.ts';
+import { chatPathParams, typingBody } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { typing } from '#shared/runtime/typing.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -2,9 +2,9 @@
  * PATCH /v1/chats/{chatId} — subject, metadata, status (close with rating and feedback, or reopen).
  * Broadcasts `chat.updated` / `chat.closed` through the chat's event log and leaves an audit record.
  */
-import { chatPathParams, patchChatBody } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
+import { chatPathParams, patchChatBody } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -1,7 +1,7 @@
 /** PATCH /v1/chats/{chatId}/preferences — the caller's own `{ muted }` for the chat. */
-import { chatPathParams, preferencesBody } from '../../shared/domain/schemas.ts';
-import { authenticate, httpHandler, json, parse } from '../../shared/http/middleware.ts';
-import { chats } from '../../shared/runtime/chats.ts';
+import { chatPathParams, preferencesBody } from '#shared/domain/schemas.ts';
+import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
+import { chats } from '#shared/runtime/chats.ts';
 
 export const handler = httpHandler(
   async (event) => {

@@ -6,8 +6,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
-import { attachments } from '../../shared/runtime/attachments.ts';
-import { logger } from '../../shared/runtime/logger.ts';
+import { attachments } from '#shared/runtime/attachments.ts';
+import { logger } from '#shared/runtime/logger.ts';
 
 /** Keys in S3 notifications are URL-encoded with `+` for spaces. */
 const decodeKey = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));

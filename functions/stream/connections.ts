@@ -19,13 +19,13 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { presenceChanges } from '../../shared/adapters/dynamo/presence-stream.ts';
-import { ENTITY } from '../../shared/config/table.ts';
-import * as z from '../../shared/zod.ts';
-import { mapLimit } from '../../shared/domain/realtime.ts';
-import { roleSchema, tenantIdSchema, userIdSchema } from '../../shared/domain/schemas.ts';
-import { logger } from '../../shared/runtime/logger.ts';
-import { realtime } from '../../shared/runtime/realtime.ts';
+import { presenceChanges } from '#shared/adapters/dynamo/presence-stream.ts';
+import { ENTITY } from '#shared/config/table.ts';
+import * as z from '#shared/zod.ts';
+import { mapLimit } from '#shared/domain/realtime.ts';
+import { roleSchema, tenantIdSchema, userIdSchema } from '#shared/domain/schemas.ts';
+import { logger } from '#shared/runtime/logger.ts';
+import { realtime } from '#shared/runtime/realtime.ts';
 
 const connectionImage = z.object({
   connectionId: z.string(),

@@ -16,17 +16,23 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { ENTITY } from '../../shared/config/table.ts';
-import { chatCreatedEnvelope } from '../../shared/domain/chat-list-feed.ts';
-import { chatEventEnvelope, messageCreated } from '../../shared/domain/envelopes.ts';
-import type { ChatEventRecord, ChatRecord } from '../../shared/domain/ports.ts';
-import { mapLimit } from '../../shared/domain/realtime.ts';
-import { chatEventTypes, chatSchema, type Envelope, messageSchema } from '../../shared/domain/schemas.ts';
-import { tallyOf } from '../../shared/domain/stats.ts';
-import { logger } from '../../shared/runtime/logger.ts';
-import { metrics } from '../../shared/runtime/metrics.ts';
-import { realtime } from '../../shared/runtime/realtime.ts';
-import { stats } from '../../shared/runtime/stats.ts';
+import { ENTITY } from '#shared/config/table.ts';
+import { chatCreatedEnvelope } from '#shared/domain/chat-list-feed.ts';
+import { chatEventEnvelope, messageCreated } from '#shared/domain/envelopes.ts';
+import type { ChatEventRecord } from '#shared/domain/ports.ts';
+import { mapLimit } from '#shared/domain/realtime.ts';
+import {
+  chatEventTypes,
+  type ChatRecord,
+  chatSchema,
+  type Envelope,
+  messageSchema,
+} from '#shared/domain/schemas.ts';
+import { tallyOf } from '#shared/domain/stats.ts';
+import { logger } from '#shared/runtime/logger.ts';
+import { metrics } from '#shared/runtime/metrics.ts';
+import { realtime } from '#shared/runtime/realtime.ts';
+import { stats } from '#shared/runtime/stats.ts';
 
 export interface Job {
   readonly record: DynamoDBRecord;

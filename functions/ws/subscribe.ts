@@ -3,10 +3,10 @@
  * `lastEventSeq`: a client that has seen less fetches the gap with GET …/messages?after= (messages) and
  * GET …/events?afterEvent= (the chat's event log).
  */
-import { ack } from '../../shared/domain/envelopes.ts';
-import { chats } from '../../shared/runtime/chats.ts';
-import { connections } from '../../shared/runtime/connections.ts';
-import { wsAction } from '../../shared/ws/action.ts';
+import { ack } from '#shared/domain/envelopes.ts';
+import { chats } from '#shared/runtime/chats.ts';
+import { connections } from '#shared/runtime/connections.ts';
+import { wsAction } from '#shared/ws/action.ts';
 
 export const handler = wsAction('subscribe', async ({ connectionId, frame, identity }) => {
   const chat = await chats.authorize(identity, frame.chatId);

@@ -3,10 +3,10 @@
  * GET /v1/chats; chat.created / chat.updated / chat.assigned / chat.closed of matching chats follow,
  * with `leftFilter: true` when a change makes a chat stop matching. A new filter replaces the old one.
  */
-import { parseWatchFilter } from '../../shared/domain/chat-list-feed.ts';
-import { ack } from '../../shared/domain/envelopes.ts';
-import { connections } from '../../shared/runtime/connections.ts';
-import { wsAction } from '../../shared/ws/action.ts';
+import { parseWatchFilter } from '#shared/domain/chat-list-feed.ts';
+import { ack } from '#shared/domain/envelopes.ts';
+import { connections } from '#shared/runtime/connections.ts';
+import { wsAction } from '#shared/ws/action.ts';
 
 export const handler = wsAction('watchChats', async ({ connectionId, frame, identity }) => {
   await connections.watch(connectionId, identity, frame.filter, parseWatchFilter);

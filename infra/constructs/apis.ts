@@ -12,6 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HttpRoute, WsRoute } from '../../shared/config/routes.ts';
+import { HTTP_API_CORS } from '../../shared/http/cors.ts';
 import type { ThrottleConfig } from './config.ts';
 import { LOG_RETENTION } from './functions.ts';
 import { acknowledge } from './nag.ts';
@@ -19,6 +20,7 @@ import { acknowledge } from './nag.ts';
 export const WEBSOCKET_STAGE_NAME = 'prod';
 
 export interface ChatApisProps {
+  /** The origins the HTTP API's CORS allows; the rest of the policy is shared/http/cors.ts. */
   readonly corsOrigins: readonly string[];
   readonly throttle: ThrottleConfig;
   /** Create the account-level role API Gateway needs to write WebSocket access logs. */
@@ -107,17 +109,12 @@ export class ChatApis extends Construct {
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'serverless-chat HTTP API',
       createDefaultStage: false,
+      // API Gateway answers preflights and sets the CORS headers of every response; functions set none.
       corsPreflight: {
         allowOrigins: [...props.corsOrigins],
-        allowHeaders: ['authorization', 'content-type'],
-        allowMethods: [
-          apigwv2.CorsHttpMethod.GET,
-          apigwv2.CorsHttpMethod.POST,
-          apigwv2.CorsHttpMethod.PATCH,
-          apigwv2.CorsHttpMethod.DELETE,
-          apigwv2.CorsHttpMethod.OPTIONS,
-        ],
-        maxAge: Duration.hours(1),
+        allowHeaders: [...HTTP_API_CORS.allowHeaders],
+        allowMethods: HTTP_API_CORS.allowMethods.map((method) => apigwv2.CorsHttpMethod[method]),
+        maxAge: Duration.seconds(HTTP_API_CORS.maxAgeSeconds),
       },
     });
     const httpLogs = new logs.LogGroup(this, 'HttpAccessLogs', {

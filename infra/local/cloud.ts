@@ -16,6 +16,7 @@ import { DynamoTenantStore } from '../../shared/adapters/dynamo/tenant-store.ts'
 import type { Context, S3Event } from 'aws-lambda';
 import { bucketConsumers, httpRoutes, streamConsumers, wsRoutes } from '../../shared/config/routes.ts';
 import { ATTACHMENT_PREFIX } from '../../shared/config/storage.ts';
+import { HTTP_API_CORS } from '../../shared/http/cors.ts';
 import {
   DEFAULT_INDEXED_METADATA_KEYS,
   parseIndexedMetadataKeys,
@@ -206,7 +207,6 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       ATTACHMENTS_BUCKET: LOCAL_BUCKET,
       S3_ENDPOINT: urls.s3,
       ATTACHMENTS_DOWNLOAD_BASE: urls.web,
-      CORS_ORIGINS: '*',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_DEV: 'true',
@@ -315,12 +315,8 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
           timeoutMs: (route.timeoutSeconds ?? 10) * 1000,
         })),
       ),
-      cors: {
-        allowOrigins: ['*'],
-        allowHeaders: ['authorization', 'content-type'],
-        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-        maxAgeSeconds: 600,
-      },
+      // The deployed API's CORS policy (the CDK context `corsOrigins` defaults to `*` too).
+      cors: { allowOrigins: ['*'], ...HTTP_API_CORS },
     });
     stops.push(() => http.close());
 

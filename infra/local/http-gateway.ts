@@ -3,6 +3,13 @@
  * Lambda handler code runs unchanged locally: it builds the exact v2.0 event, maps the handler's result the
  * way API Gateway does, answers CORS preflights itself and applies the gateway's own error responses
  * (404 no route, 413 body too large, 500 handler error, 503 integration timeout).
+ *
+ * CORS as AWS documents it ("Configure CORS for HTTP APIs"): "If you configure CORS for an API, API
+ * Gateway automatically sends a response to preflight OPTIONS requests, even if there isn't an OPTIONS
+ * route configured for your API. For a CORS request, API Gateway adds the configured CORS headers to the
+ * response from an integration", and "ignores CORS headers returned from your backend integration". "To
+ * return CORS headers, your request must contain an origin header. For the OPTIONS method, your request
+ * must contain an origin header and an Access-Control-Request-Method header."
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -320,7 +327,8 @@ const applyCors = (response: GatewayResponse, cors: HttpCorsConfig, origin: stri
 const preflight = (cors: HttpCorsConfig, request: IncomingMessage): GatewayResponse => {
   const response: GatewayResponse = { statusCode: 204, headers: {}, cookies: [], body: Buffer.alloc(0) };
   const origin = request.headers.origin;
-  if (!originAllowed(cors, origin)) return response;
+  if (!originAllowed(cors, origin) || request.headers['access-control-request-method'] === undefined)
+    return response;
   const requestedHeaders = request.headers['access-control-request-headers'];
   response.headers['access-control-allow-origin'] = allowOriginValue(cors, origin);
   response.headers.vary = 'Origin';

@@ -28,10 +28,13 @@ const shutdown = (signal: string) => {
   console.log(`\n${signal}: stopping the local cloud…`);
   const force = setTimeout(() => process.exit(1), 4_500);
   // esbuild's service process (the web build's) ends with us; stopping it first leaves nothing behind.
-  cloud.stop().then(stopEsbuild).then(() => {
-    clearTimeout(force);
-    process.exit(0);
-  });
+  cloud
+    .stop()
+    .then(stopEsbuild)
+    .then(() => {
+      clearTimeout(force);
+      process.exit(0);
+    });
 };
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));

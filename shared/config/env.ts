@@ -55,7 +55,6 @@ export const envSchema = z
     TICKET_TTL_SECONDS: seconds(60),
     /** Connections live at most 2 h in API Gateway; the item's TTL adds a margin. */
     CONNECTION_TTL_SECONDS: seconds(2 * 3600 + 15 * 60),
-    CORS_ORIGINS: z._default(csv, ['*']),
     /** Attachments: the private bucket, the upload limit and the content types allowed. */
     ATTACHMENTS_BUCKET: z.string().check(z.minLength(3)),
     /** Local cloud only: the S3 emulator. Unset in AWS. */

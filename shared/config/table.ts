@@ -1,5 +1,5 @@
 /**
- * The single-table definition. CDK (infra/stack) and the local cloud (infra/local) both build the
+ * The single-table definition. CDK (infra/stack.ts) and the local cloud (infra/local/) both build the
  * table from `tableDefinitionFor(indexed metadata keys)`, so the deployed table and the local one
  * cannot drift.
  * Access patterns are documented in docs/data-model.md.
@@ -121,7 +121,6 @@ export const ENTITY = {
   blockers: 'blockers',
   stats: 'stats',
 } as const;
-export type Entity = (typeof ENTITY)[keyof typeof ENTITY];
 
 export const indexByName = (name: string): GlobalIndex => {
   const found = tableDefinition.globalIndexes.find((index) => index.indexName === name);

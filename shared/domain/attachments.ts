@@ -9,8 +9,8 @@ import { ConflictError, DomainError, NotFoundError, ValidationError } from './er
 import type { Identity } from './identity.ts';
 import { newId } from './ids.ts';
 import { imageSize } from './image-size.ts';
-import type { AttachmentRecord, AttachmentStorage, AttachmentStore, ChatRecord, Clock } from './ports.ts';
-import type { AttachmentRef, CreateAttachmentInput } from './schemas.ts';
+import type { AttachmentRecord, AttachmentStorage, AttachmentStore, Clock } from './ports.ts';
+import type { AttachmentRef, ChatRecord, CreateAttachmentInput } from './schemas.ts';
 
 export interface AttachmentConfig {
   readonly maxBytes: number;

@@ -6,27 +6,8 @@
  */
 import { ForbiddenError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
-import type { ChatStore, Clock, Page } from './ports.ts';
+import type { BlockStore, ChatStore, Clock, Page } from './ports.ts';
 import type { Block } from './schemas.ts';
-
-export interface BlockStore {
-  /** Records the block once; a repeat keeps the original `blockedAt` and reports `created: false`. */
-  put(
-    tenantId: string,
-    blockerId: string,
-    blockedId: string,
-    at: string,
-  ): Promise<{ block: Block; created: boolean }>;
-  /** Idempotent. */
-  remove(tenantId: string, blockerId: string, blockedId: string): Promise<void>;
-  list(tenantId: string, blockerId: string, limit: number, cursor?: string): Promise<Page<Block>>;
-  /**
-   * Every user of the tenant that has blocked `userId`, read consistently from one summary item kept in
-   * the same transaction as each block and unblock. Empty for almost every sender: the send check's
-   * common path is this one read.
-   */
-  blockersOf(tenantId: string, userId: string): Promise<string[]>;
-}
 
 export class BlockService {
   constructor(

@@ -1,13 +1,12 @@
 /**
- * Chat filters of `GET /v1/chats` (docs/protocol contract "Chat filters"): parsing the query string into
- * typed conditions and matching a chat against them. Pure: no I/O. Which conditions an index answers is
- * decided by the store (shared/adapters/dynamo/chat-filter-plan.ts, planFilter); docs/data-model.md,
- * "Metadata filters", describes the plan.
+ * Chat filters of `GET /v1/chats` (docs/data-model.md, "Metadata filters"): parsing the query string
+ * into typed conditions and matching a chat against them. Pure: no I/O. Which conditions an index
+ * answers is decided by the store (shared/adapters/dynamo/chat-filter-plan.ts, planFilter); the same
+ * section describes the plan.
  */
 import * as z from '../zod.ts';
 import { ValidationError } from './errors.ts';
-import type { ChatRecord } from './ports.ts';
-import { listChatsQuery } from './schemas.ts';
+import { type ChatRecord, listChatsQuery } from './schemas.ts';
 
 export const FILTER_OPS = [
   'eq',
@@ -53,7 +52,7 @@ export const MAX_FILTER_VALUE_LENGTH = 256;
 export const MAX_IN_VALUES = 20;
 const PREFIX = 'metadata__';
 const KEY_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
-/** What a filter's metadata key may be; also the rule for the indexed keys (config/metadata-index.ts). */
+/** What a filter's metadata key may be; also the rule for the indexed keys (shared/config/metadata-index.ts). */
 export const METADATA_KEY_RULE = 'dot-separated segments of 1 to 64 letters, digits, _ and -';
 export const isMetadataKeyPath = (key: string): boolean =>
   key.split('.').every((segment) => KEY_SEGMENT.test(segment));

@@ -17,8 +17,9 @@ import { type ChatFilter, matchesChat, parseListChatsQuery } from './chat-filter
 import { ForbiddenError, ValidationError } from './errors.ts';
 import { seenKey } from './ephemeral.ts';
 import { type Identity, isStaff } from './identity.ts';
-import type { ChatRecord, Clock } from './ports.ts';
-import type { Chat, Envelope } from './schemas.ts';
+import { longPoll, type Sleep, sleep as timerSleep } from './long-poll.ts';
+import type { ChatListChange, ChatListChangeStore, Clock } from './ports.ts';
+import type { Chat, ChatRecord, Envelope } from './schemas.ts';
 
 /** The envelope types a live chat list carries. */
 export const LIST_ENVELOPE_TYPES = ['chat.created', 'chat.updated', 'chat.assigned', 'chat.closed'] as const;
@@ -63,25 +64,6 @@ export const parseWatchFilter = (raw: Record<string, string>): ChatFilter => {
     ]);
   return filter;
 };
-
-/** One entry of a tenant's chat change log. */
-export interface ChatListChange {
-  /** The entry's place in the log (its sort key): `<at>#<chatId>#<eventSeq>`. */
-  readonly position: string;
-  /** chat.created, chat.updated, chat.assigned or chat.closed, as pushed to watching sockets. */
-  readonly envelope: Envelope;
-  readonly after: ChatRecord;
-  readonly before?: ChatRecord;
-}
-
-export interface ChatListChangeStore {
-  /** The tenant's changes after `position`, oldest first: at most `limit`, and whether more may follow. */
-  changesAfter(
-    tenantId: string,
-    position: string,
-    limit: number,
-  ): Promise<{ items: ChatListChange[]; hasMore: boolean }>;
-}
 
 /** `since`: everything at or before `position`, and the entries of `seen` after it, are handled. */
 export interface ChangeCursor {
@@ -180,20 +162,21 @@ export class ChatListFeed {
     private readonly store: ChatListChangeStore,
     private readonly clock: Clock,
     private readonly config: ChatListFeedConfig = CHAT_LIST_FEED_DEFAULTS,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) =>
-      new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: Sleep = timerSleep,
   ) {
     if (config.maxRead <= config.seenMax) throw new Error('maxRead must exceed seenMax');
   }
 
   /**
    * Changes matching `filter` after `since` (validated here: 400 for a cursor this endpoint did not
-   * issue). With `waitSeconds`, re-reads every `intervalMs` until a change matches or time is up.
+   * issue). With `waitSeconds`, re-reads every `intervalMs` until a change matches, time is up or
+   * `signal` aborts (shared/domain/long-poll.ts).
    */
   async poll(
     identity: Identity,
     query: { filter: Record<string, string>; since?: string; waitSeconds: number },
     intervalMs: number,
+    signal?: AbortSignal,
   ): Promise<ChangesPoll> {
     if (!isStaff(identity)) throw new ForbiddenError('live chat lists are for agents and services');
     const paging = ['limit', 'cursor'].filter((name) => name in query.filter);
@@ -208,15 +191,22 @@ export class ChatListFeed {
       query.since === undefined
         ? { position: positionAt(start - this.config.windowMs), seen: [] }
         : parseChangeCursor(query.since, this.config.seenMax);
-    const deadline = start + query.waitSeconds * 1000;
-    for (;;) {
-      const readAt = this.clock.now().getTime();
-      const read = await this.store.changesAfter(identity.tenantId, cursor.position, this.config.maxRead);
-      const { items, next } = selectChanges(read, cursor, readAt, filter, this.config);
-      cursor = next;
-      if (items.length > 0 || read.hasMore || this.clock.now().getTime() + intervalMs > deadline)
-        return { items, nextSince: formatChangeCursor(cursor), hasMore: read.hasMore };
-      await this.sleep(intervalMs);
-    }
+    const { items, hasMore } = await longPoll(
+      { clock: this.clock, sleep: this.sleep },
+      {
+        read: async () => {
+          const readAt = this.clock.now().getTime();
+          const read = await this.store.changesAfter(identity.tenantId, cursor.position, this.config.maxRead);
+          const { items, next } = selectChanges(read, cursor, readAt, filter, this.config);
+          cursor = next;
+          return { items, hasMore: read.hasMore };
+        },
+        found: (round) => round.items.length > 0 || round.hasMore,
+        waitMs: query.waitSeconds * 1000,
+        intervalMs,
+        signal,
+      },
+    );
+    return { items, nextSince: formatChangeCursor(cursor), hasMore };
   }
 }

@@ -8,13 +8,14 @@ import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, seqOfMessageId, sha256 } from './ids.ts';
+import { longPoll, type PollTimer, systemPollTimer } from './long-poll.ts';
 import { nextPollDelay, POLL_PACE_DEFAULTS, type PollPace } from './poll-pace.ts';
 import { attachmentRefFor } from './attachments.ts';
+import { unreadCount } from './unread.ts';
 import type {
   AppendOptions,
   AttachmentStore,
   AuditRecord,
-  ChatRecord,
   ChatStore,
   Clock,
   MessageStore,
@@ -23,14 +24,15 @@ import type {
 } from './ports.ts';
 import {
   type Chat,
+  type ChatRecord,
   type CreateChatInput,
   type Envelope,
   type Message,
   type Participant,
   type PatchChatInput,
   type PresenceRead,
-  SYSTEM_SENDER,
   type SendMessageInput,
+  SYSTEM_SENDER,
   type SystemEventInput,
 } from './schemas.ts';
 
@@ -53,6 +55,8 @@ export class ChatService {
     private readonly presence?: Pick<PresenceStore, 'online'>,
     /** Typing and presence for pollers (shared/domain/ephemeral.ts); absent: polls return neither. */
     private readonly ephemeral?: EphemeralFeed,
+    /** What long polls wait by (shared/domain/long-poll.ts): the wall clock and a timer by default. */
+    private readonly pollTimer: PollTimer = systemPollTimer,
   ) {}
 
   async create(identity: Identity, input: CreateChatInput): Promise<{ chat: Chat; created: boolean }> {
@@ -139,7 +143,7 @@ export class ChatService {
         ? {
             preferences: { muted: own.muted },
             lastReadSeq: own.lastReadSeq,
-            unread: Math.max(0, chat.lastSeq - own.lastReadSeq),
+            unread: unreadCount(chat.lastSeq, own.lastReadSeq),
           }
         : {}),
     };
@@ -181,14 +185,14 @@ export class ChatService {
       }
     }
     const lastReadSeq = Math.max(seq, state.lastReadSeq);
-    return { lastReadSeq, unread: Math.max(0, chat.lastSeq - lastReadSeq) };
+    return { lastReadSeq, unread: unreadCount(chat.lastSeq, lastReadSeq) };
   }
 
   /** Unread messages per chat of the caller and in total (bounded to the caller's 1,000 newest chats). */
   async unread(identity: Identity): Promise<{ total: number; chats: { chatId: string; unread: number }[] }> {
     const rows = await this.chats.unreadOf(identity.tenantId, identity.userId, 1000);
     const chats = rows
-      .map((row) => ({ chatId: row.chatId, unread: Math.max(0, row.lastSeq - row.lastReadSeq) }))
+      .map((row) => ({ chatId: row.chatId, unread: unreadCount(row.lastSeq, row.lastReadSeq) }))
       .filter((row) => row.unread > 0);
     return { total: chats.reduce((sum, row) => sum + row.unread, 0), chats };
   }
@@ -443,7 +447,8 @@ export class ChatService {
   /**
    * Polling fallback: the envelopes a socket subscriber would have received after `after` (messages),
    * `afterEvent` (the event log) and `since` (typing and presence, not history: see ephemeral.ts). With
-   * `waitSeconds` it long-polls (re-querying at `intervalMs`) until something arrives or time is up.
+   * `waitSeconds` it long-polls (re-querying at `intervalMs`) until something arrives, time is up or
+   * `signal` aborts (shared/domain/long-poll.ts).
    */
   async events(
     identity: Identity,
@@ -451,6 +456,7 @@ export class ChatService {
     query: { after: number; afterEvent: number; waitSeconds: number; limit: number; since?: string },
     intervalMs: number,
     pace: PollPace = POLL_PACE_DEFAULTS,
+    signal?: AbortSignal,
   ): Promise<{
     items: Envelope[];
     nextAfter: number;
@@ -461,37 +467,40 @@ export class ChatService {
   }> {
     const chat = await this.authorize(identity, chatId);
     const nextPollMs = nextPollDelay(chat.lastActivityAt, this.clock.now(), pace);
-    const deadline = Date.now() + query.waitSeconds * 1000;
     const ephemeral = this.ephemeral?.reader(identity, chatId, query.since);
     // The chat item just read says whether anything is past the caller's positions: a quiet chat's
     // first round skips the message and event queries (a later round of a long poll reads them).
     let quiet = chat.lastSeq <= query.after && (chat.lastEventSeq ?? 0) <= query.afterEvent;
-    for (;;) {
-      const nothing = { items: [], hasMore: false };
-      const [messages, events, live] = await Promise.all([
-        quiet ? nothing : this.messages.after(chatId, query.after, query.limit),
-        quiet ? nothing : this.chats.eventsAfter(chatId, query.afterEvent, query.limit),
-        ephemeral?.read(),
-      ]);
-      quiet = false;
-      const found = messages.items.length + events.items.length + (live?.items.length ?? 0);
-      if (found > 0 || Date.now() + intervalMs > deadline) {
-        const items = [
-          ...messages.items.map(messageCreated),
-          ...events.items.map(chatEventEnvelope),
-          ...(live?.items ?? []),
-        ].sort((a, b) => a.at.localeCompare(b.at));
-        return {
-          items,
-          nextAfter: messages.items.at(-1)?.seq ?? query.after,
-          nextAfterEvent: events.items.at(-1)?.eventSeq ?? query.afterEvent,
-          hasMore: messages.hasMore || events.hasMore,
-          ...(live ? { nextSince: live.nextSince } : {}),
-          nextPollMs,
-        };
-      }
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
+    const nothing = { items: [], hasMore: false };
+    const { messages, events, live } = await longPoll(this.pollTimer, {
+      read: async () => {
+        const [messages, events, live] = await Promise.all([
+          quiet ? nothing : this.messages.after(chatId, query.after, query.limit),
+          quiet ? nothing : this.chats.eventsAfter(chatId, query.afterEvent, query.limit),
+          ephemeral?.read(),
+        ]);
+        quiet = false;
+        return { messages, events, live };
+      },
+      found: (round) =>
+        round.messages.items.length + round.events.items.length + (round.live?.items.length ?? 0) > 0,
+      waitMs: query.waitSeconds * 1000,
+      intervalMs,
+      signal,
+    });
+    const items = [
+      ...messages.items.map(messageCreated),
+      ...events.items.map(chatEventEnvelope),
+      ...(live?.items ?? []),
+    ].sort((a, b) => a.at.localeCompare(b.at));
+    return {
+      items,
+      nextAfter: messages.items.at(-1)?.seq ?? query.after,
+      nextAfterEvent: events.items.at(-1)?.eventSeq ?? query.afterEvent,
+      hasMore: messages.hasMore || events.hasMore,
+      ...(live ? { nextSince: live.nextSince } : {}),
+      nextPollMs,
+    };
   }
 
   /**

@@ -1,12 +1,19 @@
 /**
- * The chat domain wired to its stores: the one composition shared/runtime.ts (every function) and the
+ * The chat domain wired to its stores: the one composition shared/runtime/chats.ts (every function) and the
  * integration tests (DynamoDB Local) both use, so a test exercises the wiring functions run with.
  */
-import { BlockService, type BlockStore } from './blocks.ts';
+import { BlockService } from './blocks.ts';
 import { ChatService } from './chats.ts';
 import { EphemeralFeed } from './ephemeral.ts';
-import type { AttachmentStore, ChatStore, Clock, MessageStore, PresenceStore } from './ports.ts';
-import type { TypingStateStore } from './typing.ts';
+import type {
+  AttachmentStore,
+  BlockStore,
+  ChatStore,
+  Clock,
+  MessageStore,
+  PresenceStore,
+  TypingStateStore,
+} from './ports.ts';
 
 export interface ChatDomainStores {
   readonly chats: ChatStore;

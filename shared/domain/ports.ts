@@ -1,17 +1,27 @@
 /**
- * The domain's view of storage and of the socket pusher. Adapters live in shared/adapters; the domain
- * never imports the AWS SDK.
+ * The domain's view of the outside world: storage, object storage, the socket pusher and the visitor
+ * token signer. Adapters live in shared/adapters (the signer in shared/auth); the domain never imports
+ * the AWS SDK.
  */
 import type { ChatFilter } from './chat-filter.ts';
 import type { Identity } from './identity.ts';
-import type { AttachmentRef, Chat, ChatEventType, Message, Participant, Role, Tenant } from './schemas.ts';
+import type {
+  AttachmentRef,
+  Block,
+  Chat,
+  ChatEventType,
+  ChatRecord,
+  Envelope,
+  Message,
+  Participant,
+  Role,
+  Tenant,
+} from './schemas.ts';
 
 export interface Page<T> {
   readonly items: T[];
   readonly nextCursor?: string;
 }
-
-export type ChatRecord = Omit<Chat, 'participants'>;
 
 /** One entry of a chat's event log: what subscribers and pollers receive as a non-message envelope. */
 export type ChatEventRecord = {
@@ -129,6 +139,25 @@ export interface ChatStore {
   touchActivity(chatId: string, lastActivityAt: string): Promise<void>;
 }
 
+/** One entry of a tenant's chat change log. */
+export interface ChatListChange {
+  /** The entry's place in the log (its sort key): `<at>#<chatId>#<eventSeq>`. */
+  readonly position: string;
+  /** chat.created, chat.updated, chat.assigned or chat.closed, as pushed to watching sockets. */
+  readonly envelope: Envelope;
+  readonly after: ChatRecord;
+  readonly before?: ChatRecord;
+}
+
+export interface ChatListChangeStore {
+  /** The tenant's changes after `position`, oldest first: at most `limit`, and whether more may follow. */
+  changesAfter(
+    tenantId: string,
+    position: string,
+    limit: number,
+  ): Promise<{ items: ChatListChange[]; hasMore: boolean }>;
+}
+
 export interface MessageDraft {
   readonly chatId: string;
   readonly tenantId: string;
@@ -210,6 +239,22 @@ export interface TenantStore {
   put(tenant: Tenant): Promise<void>;
 }
 
+/** Signs and verifies visitor tokens (shared/auth/tokens.ts). */
+export interface VisitorSigner {
+  signVisitor(
+    tenantId: string,
+    visitorId: string,
+    name?: string,
+  ): Promise<{ token: string; expiresAt: Date }>;
+  signVisitorRefresh(
+    tenantId: string,
+    visitorId: string,
+    name?: string,
+  ): Promise<{ token: string; expiresAt: Date }>;
+  /** Throws UnauthorizedError (401) for anything but a valid, unexpired refresh token. */
+  verifyVisitorRefresh(token: string): Promise<{ tenantId: string; visitorId: string; name?: string }>;
+}
+
 export interface RateLimiter {
   /** Counts one hit for `key` in the current window; false when the limit is already reached. */
   hit(key: string, limit: number, windowSeconds: number): Promise<boolean>;
@@ -220,6 +265,25 @@ export type PushResult = 'delivered' | 'gone';
 export interface Pusher {
   /** Posts one frame to a connection; 'gone' when the connection no longer exists (410). Throws otherwise. */
   post(connectionId: string, payload: string): Promise<PushResult>;
+}
+
+export interface BlockStore {
+  /** Records the block once; a repeat keeps the original `blockedAt` and reports `created: false`. */
+  put(
+    tenantId: string,
+    blockerId: string,
+    blockedId: string,
+    at: string,
+  ): Promise<{ block: Block; created: boolean }>;
+  /** Idempotent. */
+  remove(tenantId: string, blockerId: string, blockedId: string): Promise<void>;
+  list(tenantId: string, blockerId: string, limit: number, cursor?: string): Promise<Page<Block>>;
+  /**
+   * Every user of the tenant that has blocked `userId`, read consistently from one summary item kept in
+   * the same transaction as each block and unblock. Empty for almost every sender: the send check's
+   * common path is this one read.
+   */
+  blockersOf(tenantId: string, userId: string): Promise<string[]>;
 }
 
 export interface AttachmentRecord {
@@ -311,6 +375,20 @@ export interface PresenceStore {
   online(tenantId: string, userIds: readonly string[]): Promise<Set<string>>;
   /** The last stored transition of each of these users that has one (one BatchGet per 100 users). */
   transitions(tenantId: string, userIds: readonly string[]): Promise<PresenceTransition[]>;
+}
+
+/**
+ * A chat's typing state: one record per user and state (isTyping true / false) holding the last envelope
+ * pushed, expiring shortly after it (TTL). One write per event, which is also its rate limit.
+ */
+export interface TypingStateStore {
+  /**
+   * Records the envelope as its user's current state of that kind unless the previous one was recorded
+   * less than `intervalMs` before `envelope.at`: false then, and nothing changes.
+   */
+  record(envelope: Extract<Envelope, { type: 'typing' }>, intervalMs: number): Promise<boolean>;
+  /** The chat's records, one envelope per user and state, exactly as recorded (expired ones included). */
+  current(tenantId: string, chatId: string): Promise<Extract<Envelope, { type: 'typing' }>[]>;
 }
 
 export interface StatsStore {

@@ -7,15 +7,8 @@ import { type ChatFilter, matchesChat } from './chat-filter.ts';
 import { listEnvelope, parseWatchFilter } from './chat-list-feed.ts';
 import { presenceEnvelope } from './ephemeral.ts';
 import type { ConnectionService } from './connections.ts';
-import type {
-  ChatRecord,
-  ChatStore,
-  ConnectionStore,
-  PresenceTransition,
-  Pusher,
-  StatsStore,
-} from './ports.ts';
-import type { Envelope } from './schemas.ts';
+import type { ChatStore, ConnectionStore, PresenceTransition, Pusher, StatsStore } from './ports.ts';
+import type { ChatRecord, Envelope } from './schemas.ts';
 
 export interface RealtimeConfig {
   readonly fanoutConcurrency: number;

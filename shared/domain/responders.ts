@@ -1,7 +1,7 @@
 /**
  * Automatic replies to a new chat: a small `Responder` interface a host can implement with its own bot,
  * and the default `TenantTextResponder` (the tenant's greeting for visitors, its away message when no
- * agent is online). The composition root (shared/runtime.ts) picks the responder; docs/operations.md,
+ * agent is online). The composition root (shared/runtime/auto-replies.ts) picks the responder; docs/operations.md,
  * "Responders".
  */
 import type { Identity } from './identity.ts';

@@ -343,6 +343,8 @@ export const chatSchema = z.object({
   lastReadSeq: z.optional(z.number().check(z.int(), z.minimum(0))),
 });
 export type Chat = z.infer<typeof chatSchema>;
+/** A chat as stored: without its participants (they are items of their own). */
+export type ChatRecord = Omit<Chat, 'participants'>;
 
 /** A message's file (the attachment as the message carries it). */
 export const attachmentRefSchema = z.object({

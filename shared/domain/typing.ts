@@ -11,23 +11,9 @@ import type { TypingEnvelope } from './ephemeral.ts';
 import { RateLimitedError } from './errors.ts';
 import type { Identity } from './identity.ts';
 import { newId } from './ids.ts';
-import type { Clock } from './ports.ts';
+import type { Clock, TypingStateStore } from './ports.ts';
 import { mapLimit } from './realtime.ts';
 import { type Envelope, TYPING_EXPIRES_IN_MS } from './schemas.ts';
-
-/**
- * A chat's typing state: one record per user and state (isTyping true / false) holding the last envelope
- * pushed, expiring shortly after it (TTL). One write per event, which is also its rate limit.
- */
-export interface TypingStateStore {
-  /**
-   * Records the envelope as its user's current state of that kind unless the previous one was recorded
-   * less than `intervalMs` before `envelope.at`: false then, and nothing changes.
-   */
-  record(envelope: TypingEnvelope, intervalMs: number): Promise<boolean>;
-  /** The chat's records, one envelope per user and state, exactly as recorded (expired ones included). */
-  current(tenantId: string, chatId: string): Promise<TypingEnvelope[]>;
-}
 
 export interface TypingPorts {
   /** Throws unless the caller may send to the chat (participant, or staff of its tenant). */

@@ -1,23 +1,8 @@
 import { ForbiddenError, NotFoundError, RateLimitedError } from './errors.ts';
 import { newId } from './ids.ts';
 import { originAllowed } from './origins.ts';
-import type { RateLimiter, TenantStore } from './ports.ts';
+import type { RateLimiter, TenantStore, VisitorSigner } from './ports.ts';
 import type { Tenant, VisitorSession, WidgetSettings } from './schemas.ts';
-
-export interface VisitorSigner {
-  signVisitor(
-    tenantId: string,
-    visitorId: string,
-    name?: string,
-  ): Promise<{ token: string; expiresAt: Date }>;
-  signVisitorRefresh(
-    tenantId: string,
-    visitorId: string,
-    name?: string,
-  ): Promise<{ token: string; expiresAt: Date }>;
-  /** Throws UnauthorizedError (401) for anything but a valid, unexpired refresh token. */
-  verifyVisitorRefresh(token: string): Promise<{ tenantId: string; visitorId: string; name?: string }>;
-}
 
 /** Where a public request comes from: its address (rate limits) and the browser's Origin, if any. */
 export interface PublicRequest {

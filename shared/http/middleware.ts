@@ -1,27 +1,31 @@
 /**
  * The HTTP edge: one middy stack for every HTTP route, with the official middlewares, Powertools
- * logging/metrics, and the single mapping from domain errors to `{ error: { code, message, details } }`.
+ * logging/metrics, and the error mapping of shared/http/errors.ts. CORS is not here: API Gateway answers
+ * preflights and sets the CORS headers itself (shared/http/cors.ts).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy, { type MiddlewareObj } from '@middy/core';
-import httpCors from '@middy/http-cors';
-import httpErrorHandler from '@middy/http-error-handler';
+import middy, { type MiddlewareObj, type MiddyHandlerObject } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from '../zod.ts';
-import { DomainError, toErrorResponse, UnauthorizedError, ValidationError } from '../domain/errors.ts';
+import { UnauthorizedError, ValidationError } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
 import { issuesOf } from '../domain/schemas.ts';
-import { env } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { metrics } from '../runtime/metrics.ts';
 import { tokens } from '../runtime/tokens.ts';
+import { httpErrors } from './errors.ts';
 
 export type HttpEvent = Omit<APIGatewayProxyEventV2, 'body'> & { body?: unknown; rawBody?: string };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
+export type HttpRoute = (
+  event: HttpEvent,
+  context: Context,
+  options: MiddyHandlerObject,
+) => Promise<HttpResult>;
 
 /** Parses a request part with its schema; failures become a 400 naming each problem. */
 export const parse = <S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> => {
@@ -44,45 +48,38 @@ export const json = (statusCode: number, body: unknown): HttpResult => ({
   body: JSON.stringify(body),
 });
 
-/** Turns domain errors (and the body parser's) into exposed http errors with the contract's JSON body. */
-const contractErrors = (): MiddlewareObj<HttpEvent, HttpResult> => ({
-  onError: async (request) => {
-    const error = request.error as (Error & { statusCode?: number; expose?: boolean }) | null;
-    if (!error) return;
-    let mapped = toErrorResponse(error);
-    if (!(error instanceof DomainError) && error.statusCode && error.statusCode < 500) {
-      // Errors raised by the official middlewares (malformed JSON, wrong content type).
-      mapped = toErrorResponse(
-        error.message === 'Unsupported Media Type'
-          ? new DomainError(415, 'unsupported_media_type', 'send the body as application/json')
-          : new ValidationError('the body must be valid JSON'),
-      );
-    }
-    if (mapped.status >= 500) logger.error('request failed', { error });
-    request.error = Object.assign(new Error(JSON.stringify(mapped.body)), {
-      statusCode: mapped.status,
-      expose: true,
-    });
-  },
-});
+/** A long poll's `signal` aborts this long before the function's timeout; the poll then answers. */
+export const LONG_POLL_MARGIN_MS = 2_000;
+/** An aborted long poll that has not answered this long after is failed (500), before Lambda kills it. */
+export const LONG_POLL_GRACE_MS = 1_000;
 
-const internalError = JSON.stringify(toErrorResponse(new Error()).body);
+/**
+ * middy's early timeout for long polls: the abort of the handler's `signal` is the poll's cue to answer
+ * with what it has (shared/domain/long-poll.ts), so the early response waits for that answer and only
+ * fails the request if none comes within the grace period.
+ */
+export const longPollTimeout = {
+  timeoutEarlyInMillis: LONG_POLL_MARGIN_MS,
+  timeoutEarlyResponse: (): Promise<never> =>
+    new Promise((_resolve, reject) => {
+      setTimeout(
+        () =>
+          reject(Object.assign(new Error('the long poll did not answer in time'), { name: 'TimeoutError' })),
+        LONG_POLL_GRACE_MS,
+      ).unref();
+    }),
+};
 
-/** Wraps a handler in the standard stack. `body: true` for routes that take a JSON body. */
-export const httpHandler = (
-  handler: (event: HttpEvent, context: Context) => Promise<HttpResult>,
-  options: { body?: boolean } = {},
-) => {
-  const stack = middy<HttpEvent, HttpResult>()
+/**
+ * Wraps a handler in the standard stack. `body: true` for routes that take a JSON body; `longPoll: true`
+ * for the long-poll routes, whose handler passes middy's `signal` to the loop.
+ */
+export const httpHandler = (handler: HttpRoute, options: { body?: boolean; longPoll?: boolean } = {}) => {
+  const stack = middy<HttpEvent, HttpResult>(options.longPoll ? longPollTimeout : {})
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer());
   if (options.body)
     stack.use(httpJsonBodyParser({ disableContentTypeError: false }) as MiddlewareObj<HttpEvent, HttpResult>);
-  return stack
-    .use(httpCors({ origins: env.CORS_ORIGINS, headers: 'authorization,content-type', maxAge: 600 }))
-    .use(httpSecurityHeaders())
-    .use(httpErrorHandler({ fallbackMessage: internalError, logger: false }))
-    .use(contractErrors())
-    .handler(handler);
+  return stack.use(httpSecurityHeaders()).use(httpErrors()).handler(handler);
 };

@@ -10,7 +10,7 @@ import {
   typingStateStore,
 } from './stores.ts';
 
-export const { ephemeral, blocks, chats } = composeChatDomain(
+export const { blocks, chats } = composeChatDomain(
   {
     chats: chatStore,
     messages: messageStore,

@@ -1,10 +1,13 @@
 /**
  * WebSocket middlewares in middy's style (the @middy/ws-* packages are not available here):
+ *  - wsStack(): the base of every WebSocket handler, as on HTTP: logging context and Powertools metrics
+ *    with the cold-start metric;
  *  - wsFrame(): parses the JSON body against the client-frame union and the route's action;
  *  - wsErrors(): turns any failure into an `error` envelope sent back on the socket.
  * The connection's identity (a table read) is added by shared/ws/action.ts, so `ping` loads no store.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { errorEnvelope } from '../domain/envelopes.ts';
@@ -12,6 +15,7 @@ import { toErrorResponse, ValidationError } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
 import { type ClientFrame, clientFrame, type Envelope, issuesOf } from '../domain/schemas.ts';
 import { logger } from '../runtime/logger.ts';
+import { metrics } from '../runtime/metrics.ts';
 
 export type WsEvent = APIGatewayProxyWebsocketEventV2;
 export interface WsResult {
@@ -61,9 +65,18 @@ export const wsErrors = (): WsMiddleware => ({
   },
 });
 
-/** The stack every frame route shares: logging context, errors → `error` envelope, frame parsing. */
+/**
+ * The base of the WebSocket handlers ($connect included; $disconnect keeps the logging context only,
+ * for its keep-alive budget): the logging context and the metrics (`ColdStart` on a cold start, and
+ * what the handler records, published after each invocation).
+ */
+export const wsStack = <E extends WsEvent = WsEvent>() =>
+  middy<E, WsResult, Error, WsContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }) as MiddlewareObj<E, WsResult, Error, WsContext>)
+    .use(
+      logMetrics(metrics, { captureColdStartMetric: true }) as MiddlewareObj<E, WsResult, Error, WsContext>,
+    );
+
+/** The stack every frame route shares: the base stack, errors → `error` envelope, frame parsing. */
 export const wsFrameStack = (action?: ClientFrame['action']) =>
-  middy<WsEvent, WsResult, Error, WsContext>()
-    .use(injectLambdaContext(logger, { resetKeys: true }) as WsMiddleware)
-    .use(wsErrors())
-    .use(wsFrame(action));
+  wsStack().use(wsErrors()).use(wsFrame(action));

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type BilledCall, billedCall } from './cost-dynamodb.ts';
+import { isRecord } from './util.ts';
 
 /** Operations whose input accepts ReturnConsumedCapacity, by command class name (low-level and document). */
 const OPERATIONS: Readonly<Record<string, { readonly op: string; readonly kind: 'read' | 'write' }>> = {
@@ -96,9 +97,6 @@ interface Units {
 interface Consumed extends Units {
   GlobalSecondaryIndexes?: Record<string, Units>;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A plain string, or the S of a marshalled attribute value (low-level client). */
 const stringOf = (value: unknown): string | undefined => {

@@ -25,6 +25,7 @@ import {
   PROJECT_ROOT,
 } from '../support/lambda-bundles.ts';
 import { type BudgetClass, budgetOf } from './cold-budgets.ts';
+import { median } from './stats.ts';
 
 /** Lambda's figure: at 1,769 MB a function has the equivalent of one vCPU (docs/benchmarks.md). */
 const ONE_VCPU_MB = 1769;
@@ -72,7 +73,6 @@ const environment = (id: string, memoryMb: number): Record<string, string> => {
     AUTH_AUDIENCE: 'serverless-chat',
     AUTH_JWKS_URL: 'https://id.example.org/.well-known/jwks.json',
     VISITOR_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:visitor-AbCdEf',
-    CORS_ORIGINS: 'https://app.example.org',
     ATTACHMENTS_BUCKET: 'serverlesschat-attachments-bench',
     ATTACHMENTS_DOWNLOAD_BASE: 'https://d111111abcdef8.cloudfront.net',
   };
@@ -133,13 +133,6 @@ const probe = (file: string, env: Record<string, string>): Promise<Probe> =>
     });
   });
 
-const median = (samples: readonly number[]): number => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? NaN)
-    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
-};
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
 /** A plain-text table; `align` has one letter per column, `l` (left) or `r` (right). */

@@ -15,7 +15,8 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoCall, ReadConsistency } from './cost.ts';
+import { type DynamoCall, KB, READ_BLOCK, READ_FACTOR, type ReadConsistency } from './cost.ts';
+import { isRecord } from './util.ts';
 
 /**
  * An item's size by DynamoDB's rule: attribute names plus values; strings and binaries by their bytes,
@@ -67,12 +68,6 @@ interface Consumed extends Units {
   GlobalSecondaryIndexes?: Record<string, Units>;
 }
 
-const KB = 1024;
-const READ_BLOCK = 4 * KB;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** DynamoDB's size of an item, marshalled (low-level client) or native (document client). */
 const sizeOf = (item: unknown, document: boolean): number | undefined => {
   if (!isRecord(item)) return undefined;
@@ -105,8 +100,6 @@ const tableUnits = (consumed: readonly Consumed[]): number =>
 /** Index entries as DynamoDB Local counted them: one entry of at most 1 KB per unit. */
 const localIndexEntries = (consumed: readonly Consumed[]): number[] =>
   indexUnits(consumed).flatMap((units) => Array.from({ length: Math.round(units) }, () => KB));
-
-const READ_FACTOR: Record<ReadConsistency, number> = { eventual: 0.5, strong: 1, transactional: 2 };
 
 /**
  * A read billed by DynamoDB Local's figure: the started 4 KB blocks that figure implies, as one read (a

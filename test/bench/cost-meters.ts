@@ -22,9 +22,7 @@ import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import type { CapacityRow } from './capacity.ts';
 import type { CostInput, FunctionUse } from './cost.ts';
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isRecord } from './util.ts';
 
 const byteLength = (data: unknown): number => {
   if (typeof data === 'string') return Buffer.byteLength(data);

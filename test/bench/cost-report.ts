@@ -7,7 +7,7 @@ import type { CapacityRow } from './capacity.ts';
 import { type Cost, costPerMillionMessages, SERVICES } from './cost.ts';
 import { type CostWindow, costInputOf, type LogWindow } from './cost-meters.ts';
 import { dollars, PRICE_REGION, PRICES, PRICES_LOOKED_UP } from './cost-prices.ts';
-import { table } from './report.ts';
+import { quantity, table } from './report.ts';
 import { round, type Stats, stats } from './stats.ts';
 
 /** The goals of the issue "Cost model in the bench": dollars per 1M messages, by participants per chat. */
@@ -88,8 +88,6 @@ export const costResult = (
 
 const usd = (value: number): string =>
   value === 0 ? '0' : value >= 0.995 ? value.toFixed(2) : value.toPrecision(2);
-const quantity = (value: number): string =>
-  value === 0 ? '0' : value >= 100 ? value.toFixed(0) : value.toPrecision(3);
 
 /** The cost table of one run, then its goal, its biggest line, frames per message and what is left out. */
 export const printCost = (result: CostResult, label: string): void => {

@@ -40,8 +40,9 @@ export type DynamoCall =
       readonly indexEntryBytes?: readonly number[];
     };
 
-const KB = 1024;
-const READ_BLOCK = 4 * KB;
+export const KB = 1024;
+/** Reads are billed per started 4 KB of an item. */
+export const READ_BLOCK = 4 * KB;
 const WS_INCREMENT = 32 * KB;
 const HTTP_INCREMENT = 512 * KB;
 const GB = 2 ** 30;
@@ -49,7 +50,8 @@ const GB = 2 ** 30;
 /** Started blocks of `block` bytes; an empty item or result still costs one. */
 const blocks = (bytes: number, block: number): number => Math.max(1, Math.ceil(bytes / block));
 
-const READ_FACTOR: Record<ReadConsistency, number> = { eventual: 0.5, strong: 1, transactional: 2 };
+/** Read request units per started block, by consistency. */
+export const READ_FACTOR: Record<ReadConsistency, number> = { eventual: 0.5, strong: 1, transactional: 2 };
 
 /** Read request units of one read request. */
 export const readRequestUnits = (consistency: ReadConsistency, itemBytes: readonly number[]): number =>

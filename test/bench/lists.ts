@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { api, connect, type Envelope } from '../support/clients.ts';
+import { percentile } from './stats.ts';
 
 process.env.AWS_REGION ??= 'us-east-1';
 const { startLocalCloud } = await import('../../infra/local/cloud.ts');
@@ -28,8 +29,6 @@ if (!Number.isInteger(changes) || changes < 1 || !Number.isFinite(gapMs) || gapM
   process.exit(2);
 }
 
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const summary = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const ms = (value: number) => Math.round(value * 10) / 10;

@@ -3,11 +3,9 @@ import { SERVICES } from './cost.ts';
 import { PRICE_REGION, PRICES_LOOKED_UP } from './cost-prices.ts';
 import type { PollingResult } from './polling.ts';
 import { POLLING_GOALS } from './polling-cost.ts';
-import { num, table } from './report.ts';
+import { num, quantity, table } from './report.ts';
 
 const usd = (value: number): string => (value === 0 ? '0' : value.toPrecision(2));
-const quantity = (value: number): string =>
-  value === 0 ? '0' : value >= 100 ? value.toFixed(0) : value.toPrecision(3);
 const seconds = (ms: number): string => `${num(ms / 1000)} s`;
 const counts = (record: Readonly<Record<string, number>>, suffix = ''): string =>
   Object.entries(record)

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { isRecord } from './util.ts';
 
 export interface Relay {
   /** `ws://127.0.0.1:port` */
@@ -22,9 +23,6 @@ interface Room {
   seq: number;
   readonly members: Set<WebSocket>;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const text = (data: RawData): string =>
   Array.isArray(data)

@@ -14,6 +14,10 @@ export const num = (value: number): string => {
   return value.toFixed(0);
 };
 
+/** A count or amount in a cost table: whole from 100 up, three significant digits below. */
+export const quantity = (value: number): string =>
+  value === 0 ? '0' : value >= 100 ? value.toFixed(0) : value.toPrecision(3);
+
 export const table = (
   header: readonly string[],
   rows: readonly (readonly string[])[],

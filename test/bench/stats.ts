@@ -1,4 +1,7 @@
-/** Nearest-rank percentiles of a series, and the rounding every figure of the report goes through. */
+/**
+ * Nearest-rank percentiles and the median of a series, and the rounding every figure of the report goes
+ * through: the bench's one home for these (lists.ts and cold.ts use them too).
+ */
 
 export interface Stats {
   readonly count: number;
@@ -12,11 +15,24 @@ export interface Stats {
 
 export const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
+/** The nearest-rank percentile `p` (0 to 100) of values sorted ascending; NaN for none. */
+export const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+
+/** The median: the middle value, or the mean of the two middle ones; NaN for none. */
+export const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] ?? NaN)
+    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+};
+
 /** Nearest-rank percentiles. */
 export const stats = (values: readonly number[]): Stats => {
   if (values.length === 0) return { count: 0, min: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
   const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  const rank = (p: number) => percentile(sorted, p);
   return {
     count: sorted.length,
     min: round(sorted[0] ?? 0),

@@ -14,7 +14,7 @@ import { UI_TIMEOUT } from '../support/browser.ts';
 import { api } from '../support/clients.ts';
 import { useLocalCloud } from './local-cloud.ts';
 
-/** The widget on a page, by the names CONTRACT.md promises. */
+/** The widget on a page, by its roles and accessible names. */
 export const widgetOf = (page: Page) => {
   const log = page.getByRole('log');
   return {
@@ -26,7 +26,6 @@ export const widgetOf = (page: Page) => {
     status: page.getByRole('status'),
   };
 };
-export type WidgetHandle = ReturnType<typeof widgetOf>;
 
 /** The texts of the log's message items (stored ones carry data-seq), in display order. */
 export const texts = (page: Page): Promise<string[]> =>

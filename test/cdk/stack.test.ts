@@ -218,7 +218,6 @@ describe('ChatStack', () => {
         'AUTH_AUDIENCE',
         'AUTH_JWKS_URL',
         'VISITOR_SECRET_ARN',
-        'CORS_ORIGINS',
       ];
       const tooling = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'ATTACHMENTS_BUCKET'];
       const known = new Set<string>([...envNames, ...tooling]);
@@ -238,7 +237,8 @@ describe('ChatStack', () => {
         expect(variables.AUTH_ISSUER).toBe(AUTH_CONTEXT.issuer);
         expect(variables.AUTH_AUDIENCE).toBe(AUTH_CONTEXT.audience);
         expect(variables.AUTH_JWKS_URL).toBe(AUTH_CONTEXT.jwksUrl);
-        expect(variables.CORS_ORIGINS).toBe('*');
+        // CORS is the HTTP API's alone (corsPreflight): functions get no origins of their own.
+        expect(variables.CORS_ORIGINS).toBeUndefined();
       }
     });
 
@@ -328,6 +328,7 @@ describe('ChatStack', () => {
           AllowOrigins: origins,
           AllowHeaders: ['authorization', 'content-type'],
           AllowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+          MaxAge: 3600,
         },
       });
     });

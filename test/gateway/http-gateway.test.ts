@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.ts';
 import { type HttpGateway, type HttpGatewayRoute, startHttpGateway } from '../../infra/local/http-gateway.ts';
+import { HTTP_API_CORS } from '../../shared/http/cors.ts';
 
 interface Reply {
   status: number;
@@ -334,6 +335,15 @@ describe('http gateway (API Gateway HTTP API, payload v2.0)', () => {
     expect(reply.body).toBe('');
   });
 
+  it('adds no allow-* headers to an OPTIONS without Access-Control-Request-Method (not a preflight, as AWS documents)', async () => {
+    // Act
+    const reply = await send(gateway.url, 'OPTIONS', '/v1/chats/c1', { headers: { Origin: ALLOWED_ORIGIN } });
+    // Assess
+    expect(reply.status).toBe(204);
+    expect(reply.headers['access-control-allow-origin']).toBeUndefined();
+    expect(reply.headers['access-control-allow-methods']).toBeUndefined();
+  });
+
   it('answers a preflight from a disallowed origin without allow-* headers', async () => {
     // Act
     const reply = await send(gateway.url, 'OPTIONS', '/v1/chats/c1', {
@@ -357,6 +367,49 @@ describe('http gateway (API Gateway HTTP API, payload v2.0)', () => {
     expect(allowed.headers.vary).toBe('Origin');
     expect(disallowed.headers['access-control-allow-origin']).toBeUndefined();
     expect(notFound.headers['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
+  });
+});
+
+describe('HTTP gateway with the local cloud’s CORS (the deployed API’s policy, shared/http/cors.ts)', () => {
+  it('answers preflights with the policy and replaces the CORS headers a function returns', async () => {
+    // Prepare
+    const gateway = await startHttpGateway({
+      port: await freePort(),
+      routes: [
+        {
+          method: 'GET',
+          path: '/v1/x',
+          invoke: async () => ({
+            statusCode: 200,
+            headers: {
+              'access-control-allow-origin': 'https://other.example',
+              'access-control-max-age': '1',
+            },
+            body: '{}',
+          }),
+        },
+      ],
+      cors: { allowOrigins: ['*'], ...HTTP_API_CORS },
+    });
+    const origin = 'http://localhost:5173';
+
+    // Act
+    const preflight = await send(gateway.url, 'OPTIONS', '/v1/x', {
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'PATCH' },
+    });
+    const actual = await send(gateway.url, 'GET', '/v1/x', { headers: { Origin: origin } });
+    await gateway.close();
+
+    // Assess
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers).toMatchObject({
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'GET,POST,PATCH,DELETE,OPTIONS',
+      'access-control-allow-headers': 'authorization,content-type',
+      'access-control-max-age': '3600',
+    });
+    expect(actual.headers['access-control-allow-origin']).toBe('*');
+    expect(actual.headers['access-control-max-age']).toBeUndefined();
   });
 });
 

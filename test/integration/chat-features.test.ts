@@ -1,5 +1,5 @@
 /**
- * The chat features of ChatService wired as in shared/runtime.ts, to the real DynamoDB adapters on
+ * The chat features of ChatService wired as in shared/runtime/chats.ts, to the real DynamoDB adapters on
  * DynamoDB Local (no HTTP, no sockets): unique chats, participants, read receipts and unread counts,
  * edits and soft deletes, system events, sessions, assignment, the audit trail, mute preferences,
  * blocking and the automatic greeting / away replies. Tests are independent: each works on chats of
@@ -39,7 +39,7 @@ const payments: Identity = { tenantId: 'acme', userId: 'payments', role: 'servic
 const otherAgent: Identity = { tenantId: 'globex', userId: 'agent-9', role: 'agent' };
 const otherService: Identity = { tenantId: 'globex', userId: 'payments', role: 'service' };
 
-/** ChatService composed as shared/runtime.ts composes it, on `shared` or else a fresh table. */
+/** ChatService composed as shared/runtime/chats.ts composes it, on `shared` or else a fresh table. */
 const setup = async (shared?: TableContext) => {
   const table = shared ?? (await dynamo.table());
   const stores = {

@@ -7,7 +7,8 @@ import { chatItem } from '../../shared/adapters/dynamo/metadata-index.ts';
 import { type ChatFilter, parseListChatsQuery } from '../../shared/domain/chat-filter.ts';
 import { ChatService } from '../../shared/domain/chats.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
-import type { AttachmentStore, ChatRecord, MessageStore } from '../../shared/domain/ports.ts';
+import type { AttachmentStore, MessageStore } from '../../shared/domain/ports.ts';
+import type { ChatRecord } from '../../shared/domain/schemas.ts';
 import { dynamoForFile, measuredTable } from '../support/dynamo.ts';
 
 const dynamo = dynamoForFile();

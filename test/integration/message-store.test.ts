@@ -5,7 +5,8 @@ import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { keys } from '../../shared/adapters/dynamo/keys.ts';
 import { DynamoMessageStore, VOID_AFTER_MS } from '../../shared/adapters/dynamo/message-store.ts';
 import { newId } from '../../shared/domain/ids.ts';
-import type { ChatRecord, MessageDraft } from '../../shared/domain/ports.ts';
+import type { MessageDraft } from '../../shared/domain/ports.ts';
+import type { ChatRecord } from '../../shared/domain/schemas.ts';
 import { isVoid } from '../../shared/domain/voids.ts';
 import { dynamoForFile } from '../support/dynamo.ts';
 

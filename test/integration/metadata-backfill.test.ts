@@ -11,7 +11,8 @@ import { backfillMetadata } from '../../shared/adapters/dynamo/metadata-backfill
 import { parseListChatsQuery } from '../../shared/domain/chat-filter.ts';
 import { ChatService } from '../../shared/domain/chats.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
-import type { AttachmentStore, ChatRecord, MessageStore } from '../../shared/domain/ports.ts';
+import type { AttachmentStore, MessageStore } from '../../shared/domain/ports.ts';
+import type { ChatRecord } from '../../shared/domain/schemas.ts';
 import { dynamoForFile } from '../support/dynamo.ts';
 import { chatRecord } from '../support/fixtures.ts';
 

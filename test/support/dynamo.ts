@@ -13,10 +13,6 @@ import { freePort } from '../../infra/local/free-port.ts';
 import { ensureTable } from '../../infra/local/table.ts';
 import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
 
-process.env.AWS_REGION ??= 'us-east-1';
-process.env.AWS_ACCESS_KEY_ID ??= 'local';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-
 let tables = 0;
 
 export const startDynamo = async () => {

@@ -1,5 +1,5 @@
 /** Domain records for tests that write through the stores directly. */
-import type { ChatRecord } from '../../shared/domain/ports.ts';
+import type { ChatRecord } from '../../shared/domain/schemas.ts';
 
 let counter = 0;
 

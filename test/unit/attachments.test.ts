@@ -3,12 +3,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { attachmentKey } from '../../shared/config/storage.ts';
 import { AttachmentService, attachmentRefFor } from '../../shared/domain/attachments.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
-import type {
-  AttachmentRecord,
-  AttachmentStorage,
-  AttachmentStore,
-  ChatRecord,
-} from '../../shared/domain/ports.ts';
+import type { AttachmentRecord, AttachmentStorage, AttachmentStore } from '../../shared/domain/ports.ts';
+import type { ChatRecord } from '../../shared/domain/schemas.ts';
 import { png } from '../support/png.ts';
 import { chatRecord } from '../support/fixtures.ts';
 

@@ -38,7 +38,7 @@ describe('DynamoBlockStore error paths', () => {
 
     // Assess
     expect(result.created).toBe(true);
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(3);
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 3);
   });
 
   it('reports busy (503) when conflicts persist, instead of retrying forever', async () => {
@@ -50,7 +50,7 @@ describe('DynamoBlockStore error paths', () => {
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(BusyError);
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(6);
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 6);
   });
 
   it('treats an existing block as a repeat: first blockedAt kept, summary re-asserted, no retry', async () => {
@@ -67,10 +67,15 @@ describe('DynamoBlockStore error paths', () => {
       block: { userId: 'bob', blockedAt: '2026-11-20T08:00:00.000Z' },
       created: false,
     });
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
-    const update = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(update?.UpdateExpression).toContain('ADD blockers :blocker');
-    expect(update?.ExpressionAttributeValues?.[':blocker']).toEqual(new Set(['alice']));
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(ddb).toHaveReceivedNthCommandWith(
+      UpdateCommand,
+      1,
+      expect.objectContaining({
+        UpdateExpression: expect.stringContaining('ADD blockers :blocker'),
+        ExpressionAttributeValues: expect.objectContaining({ ':blocker': new Set(['alice']) }),
+      }),
+    );
   });
 
   it('passes other failures through unchanged', async () => {
@@ -82,6 +87,6 @@ describe('DynamoBlockStore error paths', () => {
 
     // Assess
     await expect(attempt).rejects.toThrow('network down');
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
   });
 });

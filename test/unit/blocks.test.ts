@@ -1,8 +1,9 @@
 /** Block rules (who may block, self-blocks) and the send check, over an in-memory store. */
 import { describe, expect, it } from 'vitest';
-import { type BlockStore, BlockService } from '../../shared/domain/blocks.ts';
+import { BlockService } from '../../shared/domain/blocks.ts';
 import { ForbiddenError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
+import type { BlockStore } from '../../shared/domain/ports.ts';
 
 const user = (userId: string, role: Identity['role'] = 'user'): Identity => ({
   tenantId: 'acme',

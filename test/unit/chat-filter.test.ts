@@ -9,7 +9,7 @@ import {
   requireAnswerable,
 } from '../../shared/domain/chat-filter.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
-import type { ChatRecord } from '../../shared/domain/ports.ts';
+import type { ChatRecord } from '../../shared/domain/schemas.ts';
 import { chatRecord } from '../support/fixtures.ts';
 
 const INDEXED = ['project_id', 'department', 'priority'];

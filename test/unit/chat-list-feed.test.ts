@@ -8,8 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { parseListChatsQuery } from '../../shared/domain/chat-filter.ts';
 import {
   type ChangeCursor,
-  type ChatListChange,
-  type ChatListChangeStore,
   ChatListFeed,
   type ChatListFeedConfig,
   chatCreatedEnvelope,
@@ -23,8 +21,8 @@ import { chatEventEnvelope } from '../../shared/domain/envelopes.ts';
 import { seenKey } from '../../shared/domain/ephemeral.ts';
 import { DomainError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
-import type { ChatRecord } from '../../shared/domain/ports.ts';
-import type { Envelope } from '../../shared/domain/schemas.ts';
+import type { ChatListChange, ChatListChangeStore } from '../../shared/domain/ports.ts';
+import type { ChatRecord, Envelope } from '../../shared/domain/schemas.ts';
 import { chatRecord } from '../support/fixtures.ts';
 
 const T0 = Date.parse('2026-11-21T10:00:00.000Z');

@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import { createTableContext } from '../../shared/adapters/dynamo/client.ts';
 import { BusyError } from '../../shared/domain/errors.ts';
-import type { ChatRecord } from '../../shared/domain/ports.ts';
+import type { ChatRecord } from '../../shared/domain/schemas.ts';
 import { chatRecord } from '../support/fixtures.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -50,7 +50,7 @@ describe('unique chat creation on DynamoDB', () => {
 
     // Assess
     expect(result).toMatchObject({ created: true, chat: { chatId: 'ch_aaaaaaaaaaaaaaaaaaaa' } });
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 2);
     expect(ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems).toHaveLength(ITEMS);
   });
 
@@ -72,7 +72,7 @@ describe('unique chat creation on DynamoDB', () => {
 
     // Assess
     expect(result).toMatchObject({ created: false, chat: { chatId: 'ch_wwwwwwwwwwwwwwwwwwww' } });
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 2);
   });
 
   it('reports busy (503) when conflicts persist, instead of retrying forever or answering 500', async () => {
@@ -84,7 +84,7 @@ describe('unique chat creation on DynamoDB', () => {
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(BusyError);
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(6);
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 6);
   });
 });
 

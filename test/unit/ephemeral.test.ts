@@ -23,7 +23,6 @@ import type { Identity } from '../../shared/domain/identity.ts';
 import type {
   AttachmentStore,
   ChatEventRecord,
-  ChatRecord,
   ChatStore,
   ConnectionRecord,
   ConnectionStore,
@@ -35,7 +34,12 @@ import type {
 } from '../../shared/domain/ports.ts';
 import { ConnectionService } from '../../shared/domain/connections.ts';
 import { RealtimeService } from '../../shared/domain/realtime.ts';
-import { type Envelope, type Message, pollEventsQuery } from '../../shared/domain/schemas.ts';
+import {
+  type ChatRecord,
+  type Envelope,
+  type Message,
+  pollEventsQuery,
+} from '../../shared/domain/schemas.ts';
 import { typingEnvelope } from '../../shared/domain/typing.ts';
 
 const chatId = 'ch_aaaaaaaaaaaaaaaaaaaa';

@@ -27,7 +27,6 @@ Object.assign(process.env, {
   AUTH_SECRET: 'x'.repeat(32),
   VISITOR_SECRET: 'y'.repeat(32),
   ATTACHMENTS_BUCKET: 'chat-attachments-test',
-  AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
 });
@@ -184,7 +183,7 @@ describe('fan-out handler', () => {
       .commandCalls(QueryCommand)
       .filter((call) => call.args[0].input.ExpressionAttributeValues?.[':sub'] === 'SUB#');
     expect(subscriberReads).toHaveLength(1);
-    expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(6);
+    expect(api).toHaveReceivedCommandTimes(PostToConnectionCommand, 6);
   });
 
   it('stops posting to a connection answered 410 for the rest of the batch', async () => {
@@ -234,7 +233,7 @@ describe('fan-out handler', () => {
     const result = await handler({ Records: [notAMessage] }, context);
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    expect(api).toHaveReceivedCommandTimes(PostToConnectionCommand, 0);
   });
 });
 

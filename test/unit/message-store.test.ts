@@ -94,7 +94,7 @@ describe('DynamoMessageStore.append', () => {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     ]);
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 0);
   });
 
   it('returns the original message for a retried clientMessageId and writes nothing', async () => {
@@ -108,8 +108,8 @@ describe('DynamoMessageStore.append', () => {
     // Assess
     expect(created).toBe(false);
     expect(message).toMatchObject({ seq: 3, text: 'hi' });
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
-    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
   });
 
   it('voids its own seq when a concurrent request with the same clientMessageId claimed first', async () => {
@@ -160,7 +160,7 @@ describe('DynamoMessageStore.append', () => {
     // Assess
     expect(created).toBe(false);
     expect(message).toMatchObject({ seq: 2, createdAt: '2026-12-01T09:59:59.000Z', text: 'hi' });
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
     expect(puts().filter(isMessagePut)).toHaveLength(1);
   });
 
@@ -202,7 +202,7 @@ describe('DynamoMessageStore.append', () => {
 
     await expect(store().append(draft)).rejects.toMatchObject({ status: 409 });
     await expect(store().append(draft)).rejects.toMatchObject({ status: 404 });
-    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
   });
 
   it('retries the reservation while another transaction holds the chat item', async () => {
@@ -214,7 +214,7 @@ describe('DynamoMessageStore.append', () => {
     const { message } = await store().append(draft);
 
     expect(message.seq).toBe(9);
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(2);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
   });
 });
 
@@ -228,7 +228,7 @@ describe('DynamoMessageStore.after', () => {
 
     // Assess
     expect(page.items.map((m) => m.seq)).toEqual([1, 2]);
-    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
   });
 
   it('voids a hole older than VOID_AFTER_MS and returns it in its place', async () => {

@@ -21,7 +21,7 @@ import {
 } from '../../shared/adapters/dynamo/metadata-backfill.ts';
 import { chatItem, encodeNumber } from '../../shared/adapters/dynamo/metadata-index.ts';
 import { metadataSlots } from '../../shared/config/metadata-index.ts';
-import type { ChatRecord } from '../../shared/domain/ports.ts';
+import type { ChatRecord } from '../../shared/domain/schemas.ts';
 
 const AT = '2026-11-21T10:00:00.000Z';
 const OLD = metadataSlots(['project_id', 'department']);
@@ -191,12 +191,16 @@ describe('backfillMetadata against a mocked table', () => {
     expect(counts).toMatchObject({ scanned: 1, updated: 1, throttled: 3, retried: 0, failed: 0 });
     expect(waits).toHaveLength(3);
     expect(waits[1]).toBeGreaterThan(waits[0] ?? Infinity);
-    expect(ddb.commandCalls(ScanCommand)[0]?.args[0].input).toMatchObject({
-      Segment: 0,
-      TotalSegments: 1,
-      FilterExpression: '#entity = :chat',
-      ExpressionAttributeValues: { ':chat': 'chat' },
-    });
+    expect(ddb).toHaveReceivedNthCommandWith(
+      ScanCommand,
+      1,
+      expect.objectContaining({
+        Segment: 0,
+        TotalSegments: 1,
+        FilterExpression: '#entity = :chat',
+        ExpressionAttributeValues: expect.objectContaining({ ':chat': 'chat' }),
+      }),
+    );
   });
 
   it('gives up on a throttled request after maxThrottleAttempts and reports the error', async () => {
@@ -210,7 +214,7 @@ describe('backfillMetadata against a mocked table', () => {
     });
 
     await expect(run).rejects.toThrow('slow down');
-    expect(ddb.commandCalls(ScanCommand)).toHaveLength(3);
+    expect(ddb).toHaveReceivedCommandTimes(ScanCommand, 3);
   });
 
   it('re-reads a chat whose conditional update lost, and plans again from what it read', async () => {
@@ -229,7 +233,11 @@ describe('backfillMetadata against a mocked table', () => {
 
     // Assess
     expect(counts).toMatchObject({ scanned: 1, updated: 1, retried: 1, failed: 0 });
-    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({ ConsistentRead: true });
+    expect(ddb).toHaveReceivedNthCommandWith(
+      GetCommand,
+      1,
+      expect.objectContaining({ ConsistentRead: true }),
+    );
     const last = ddb.commandCalls(UpdateCommand)[1]?.args[0].input;
     expect(Object.values(last?.ExpressionAttributeValues ?? {})).toContain('MD#acme#department#support');
     expect(last?.ExpressionAttributeValues?.[':les']).toBe(2);

@@ -20,11 +20,6 @@ describe('ApiGatewayPusher over HTTP', () => {
   const held: (() => void)[] = [];
 
   beforeAll(async () => {
-    Object.assign(process.env, {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-    });
     server = createServer((request, response) => {
       request.resume();
       request.on('end', () => {

@@ -24,7 +24,7 @@ describe('ApiGatewayPusher', () => {
     const result = await pusher.post('abc=', '{"type":"pong"}');
 
     expect(result).toBe('delivered');
-    expect(api.commandCalls(PostToConnectionCommand)[0]?.args[0].input).toEqual({
+    expect(api).toHaveReceivedNthCommandWith(PostToConnectionCommand, 1, {
       ConnectionId: 'abc=',
       Data: '{"type":"pong"}',
     });

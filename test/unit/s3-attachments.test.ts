@@ -327,7 +327,7 @@ describe('S3AttachmentStorage.describe', () => {
 
     // Assess
     expect(result).toEqual({ size: 4096, contentType: 'image/png' });
-    expect(s3.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({ Bucket: BUCKET, Key: KEY });
+    expect(s3).toHaveReceivedNthCommandWith(HeadObjectCommand, 1, { Bucket: BUCKET, Key: KEY });
   });
 
   it('returns undefined for a missing object (NotFound, or any 404)', async () => {
@@ -367,7 +367,7 @@ describe('S3AttachmentStorage.readStart', () => {
 
     // Assess
     expect(bytes).toEqual(new Uint8Array([1, 2, 3]));
-    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({
+    expect(s3).toHaveReceivedNthCommandWith(GetObjectCommand, 1, {
       Bucket: BUCKET,
       Key: KEY,
       Range: 'bytes=0-65535',
@@ -442,7 +442,7 @@ describe('S3AttachmentStorage.promote and remove', () => {
 
     // Act + Assess
     await expect(storage.promote(KEY, 'files/x')).rejects.toBeInstanceOf(NoSuchKey);
-    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+    expect(s3).toHaveReceivedCommandTimes(DeleteObjectCommand, 0);
   });
 
   it('deletes an object by key', async () => {
@@ -453,7 +453,7 @@ describe('S3AttachmentStorage.promote and remove', () => {
     await storage.remove(KEY);
 
     // Assess
-    expect(s3.commandCalls(DeleteObjectCommand)[0]?.args[0].input).toEqual({ Bucket: BUCKET, Key: KEY });
+    expect(s3).toHaveReceivedNthCommandWith(DeleteObjectCommand, 1, { Bucket: BUCKET, Key: KEY });
   });
 });
 

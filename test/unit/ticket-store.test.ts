@@ -17,9 +17,14 @@ describe('DynamoTicketStore.consume', () => {
     const identity = await store.consume('hash', 1000);
 
     expect(identity).toEqual({ tenantId: 'acme', userId: 'alice', role: 'user' });
-    const input = ddb.commandCalls(DeleteCommand)[0]?.args[0].input;
-    expect(input?.ConditionExpression).toBe('attribute_exists(pk) AND expiresAt > :now');
-    expect(input?.ExpressionAttributeValues).toEqual({ ':now': 1000 });
+    expect(ddb).toHaveReceivedNthCommandWith(
+      DeleteCommand,
+      1,
+      expect.objectContaining({
+        ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
+        ExpressionAttributeValues: { ':now': 1000 },
+      }),
+    );
   });
 
   it('returns nothing for a used, unknown or expired ticket (conditional check failed)', async () => {

@@ -1,7 +1,7 @@
 /**
  * /widget.js as the web build makes it (infra/web-build.ts): one self-contained script, no runtime
- * dependency (nothing from node_modules), nothing server-side, and at most 20 KB gzipped — the budget
- * of CONTRACT.md. Held at 18,000 bytes (about 17,500 today) so that growth shows early.
+ * dependency (nothing from node_modules), nothing server-side, and at most 20 KB gzipped — the
+ * widget's budget. Held at 18,000 bytes (about 17,500 today) so that growth shows early.
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';

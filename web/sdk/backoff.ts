@@ -1,10 +1,15 @@
-/** Exponential backoff with full jitter: a random delay in [0, min(max, min · 2^attempt)). */
+import { backoffDelay as capped } from '#shared/domain/backoff.ts';
+
+/**
+ * Exponential backoff with full jitter: a random delay in [0, min(max, min · 2^attempt)). The server's
+ * formula (shared/domain/backoff.ts), declared here so the SDK's types name nothing outside the SDK.
+ */
 export const backoffDelay = (
   attempt: number,
   minMs: number,
   maxMs: number,
   random: () => number = Math.random,
-): number => random() * Math.min(maxMs, minMs * 2 ** attempt);
+): number => capped(attempt, minMs, maxMs, random);
 
 /** Resolves after `ms`, or rejects at once when `signal` aborts. */
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>

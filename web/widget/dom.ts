@@ -1,6 +1,6 @@
 /**
  * DOM helpers of the widget. Text is only ever set with `textContent` or text nodes, never parsed as
- * HTML; attributes are set one by one (never `style`: colours go through the CSSOM, see theme.ts).
+ * HTML; attributes are set one by one (never `style`: colours go through the CSSOM, see options.ts).
  */
 
 export type Child = Node | string | false | null | undefined;

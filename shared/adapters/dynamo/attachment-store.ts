@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { AttachmentRecord, AttachmentStore } from '../../domain/ports.ts';
-import type { TableContext } from './client.ts';
+import { isConditionFailed, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 const FIELDS = [
@@ -100,7 +100,7 @@ export class DynamoAttachmentStore implements AttachmentStore {
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   }

@@ -4,13 +4,17 @@
  * `BLOCKS#<tenant>#<userId> / BLOCKERS` (a string set) in the same transaction, so the send check is one
  * consistent GetItem of the sender's summary — absent for a sender nobody has blocked.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
-import type { BlockStore } from '../../domain/blocks.ts';
-import type { Page } from '../../domain/ports.ts';
+import type { BlockStore, Page } from '../../domain/ports.ts';
 import type { Block } from '../../domain/schemas.ts';
-import { decodeCursor, encodeCursor, type TableContext, transactWithRetry } from './client.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  failedConditions,
+  type TableContext,
+  transactWithRetry,
+} from './client.ts';
 import { keys } from './keys.ts';
 
 export class DynamoBlockStore implements BlockStore {
@@ -46,8 +50,7 @@ export class DynamoBlockStore implements BlockStore {
       );
       return { block: { userId: blockedId, blockedAt: at }, created: true };
     } catch (error) {
-      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-      if (reasons[0]?.Code !== 'ConditionalCheckFailed') throw error;
+      if (!failedConditions(error)?.[0]) throw error;
     }
     // A repeat: keep the first blockedAt, and make sure the summary names the blocker (idempotent ADD).
     const [{ Item: existing }] = await Promise.all([

@@ -5,7 +5,7 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MetadataSlot } from '../../config/metadata-index.ts';
-import { errorName, type TableContext } from './client.ts';
+import { isConditionFailed, type TableContext } from './client.ts';
 import { participantItems } from './chat-membership.ts';
 import { keys } from './keys.ts';
 
@@ -123,7 +123,7 @@ export class ChatActivity {
             }),
           )
           .catch((error: unknown) => {
-            if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+            if (!isConditionFailed(error)) throw error;
           }),
       ),
     );

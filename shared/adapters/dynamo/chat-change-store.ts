@@ -1,13 +1,8 @@
 import { ENTITY, indexByName } from '../../config/table.ts';
-import {
-  type ChatListChange,
-  type ChatListChangeStore,
-  chatCreatedEnvelope,
-  isListChange,
-} from '../../domain/chat-list-feed.ts';
+import { chatCreatedEnvelope, isListChange } from '../../domain/chat-list-feed.ts';
 import { chatEventEnvelope } from '../../domain/envelopes.ts';
-import type { ChatEventRecord, ChatRecord } from '../../domain/ports.ts';
-import { chatSchema } from '../../domain/schemas.ts';
+import type { ChatEventRecord, ChatListChange, ChatListChangeStore } from '../../domain/ports.ts';
+import { type ChatRecord, chatSchema } from '../../domain/schemas.ts';
 import { queryAll, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 

@@ -8,7 +8,9 @@ import type { MetadataSlot } from '../../config/metadata-index.ts';
 import { indexByName } from '../../config/table.ts';
 import { matchesChat } from '../../domain/chat-filter.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import type { ChatRecord, FilteredListRequest, Page } from '../../domain/ports.ts';
+import { unreadCount } from '../../domain/unread.ts';
+import type { FilteredListRequest, Page } from '../../domain/ports.ts';
+import type { ChatRecord } from '../../domain/schemas.ts';
 import { decodeCursor, encodeCursor, errorName, type TableContext } from './client.ts';
 import { planFilter } from './chat-filter-plan.ts';
 import { chatsWithMember } from './chat-membership.ts';
@@ -25,7 +27,7 @@ export const MAX_FILTER_PAGES = 5;
 const withReadPosition = (chat: ChatRecord, lastReadSeq: number): ChatRecord => ({
   ...chat,
   lastReadSeq,
-  unread: Math.max(0, chat.lastSeq - lastReadSeq),
+  unread: unreadCount(chat.lastSeq, lastReadSeq),
 });
 
 /** The indexes order chats to ACTIVITY_RESOLUTION_MS; within a page the exact lastActivityAt decides. */

@@ -6,7 +6,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { indexByName } from '../../config/table.ts';
 import type { Participant } from '../../domain/schemas.ts';
-import { batchGetAll, errorName, queryAll, type TableContext } from './client.ts';
+import { batchGetAll, isConditionFailed, queryAll, type TableContext } from './client.ts';
 import { chatIdOf, chatsById, toParticipant } from './chat-records.ts';
 import { keys } from './keys.ts';
 
@@ -155,7 +155,7 @@ export const setPreferences = async (
     );
     return true;
   } catch (error) {
-    if (errorName(error) === 'ConditionalCheckFailedException') return false;
+    if (isConditionFailed(error)) return false;
     throw error;
   }
 };

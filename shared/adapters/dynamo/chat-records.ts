@@ -6,8 +6,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY, indexByName } from '../../config/table.ts';
 import { newId } from '../../domain/ids.ts';
-import type { AuditRecord, ChatEventRecord, ChatRecord } from '../../domain/ports.ts';
-import type { Chat, Message, Participant } from '../../domain/schemas.ts';
+import type { AuditRecord, ChatEventRecord } from '../../domain/ports.ts';
+import type { Chat, ChatRecord, Message, Participant } from '../../domain/schemas.ts';
 import { batchGetAll, type TableContext } from './client.ts';
 import { keys, pad } from './keys.ts';
 

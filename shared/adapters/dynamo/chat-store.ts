@@ -14,14 +14,13 @@ import {
   type AuditRecord,
   type ChatChange,
   type ChatEventRecord,
-  type ChatRecord,
   type ChatStore,
   type Clock,
   type FilteredListRequest,
   type Page,
   systemClock,
 } from '../../domain/ports.ts';
-import type { Participant, Role } from '../../domain/schemas.ts';
+import type { ChatRecord, Participant, Role } from '../../domain/schemas.ts';
 import { ChatActivity } from './chat-activity.ts';
 import { auditTrail, eventsAfter, recordAudit } from './chat-history.ts';
 import { listFiltered, listForParticipant, listForTenant } from './chat-lists.ts';

@@ -3,15 +3,14 @@
  * each one transaction that also writes the chat's event-log entry, its audit record and, for changes a
  * live chat list shows, the tenant's chat change log entry.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { MetadataSlot } from '../../config/metadata-index.ts';
 import { ENTITY } from '../../config/table.ts';
 import { isListChange } from '../../domain/chat-list-feed.ts';
 import { BusyError, ConflictError, NotFoundError } from '../../domain/errors.ts';
-import type { AuditRecord, ChatChange, ChatEventRecord, ChatRecord, Clock } from '../../domain/ports.ts';
-import type { Chat, Participant, Role } from '../../domain/schemas.ts';
-import { type TableContext, transactWithRetry } from './client.ts';
+import type { AuditRecord, ChatChange, ChatEventRecord, Clock } from '../../domain/ports.ts';
+import type { Chat, ChatRecord, Participant, Role } from '../../domain/schemas.ts';
+import { backoff, failedConditions, type TableContext, transactWithRetry } from './client.ts';
 import { membersAfter } from './chat-membership.ts';
 import { auditItem, changeLogKeys, getChat, participantItem } from './chat-records.ts';
 import { keys } from './keys.ts';
@@ -92,9 +91,7 @@ export const createChat = async (
     );
     return { chat, created: true };
   } catch (error) {
-    if (!uniqueKey || !(error instanceof TransactionCanceledException)) throw error;
-    const reasons = error.CancellationReasons ?? [];
-    if (reasons[reasons.length - 1]?.Code !== 'ConditionalCheckFailed') throw error;
+    if (!uniqueKey || !failedConditions(error)?.at(-1)) throw error;
     const existing = await table.doc.send(
       new GetCommand({
         TableName: tableName,
@@ -260,16 +257,15 @@ export const changeChat = async (
       await table.doc.send(new TransactWriteCommand({ TransactItems: items }));
       return { chat, event };
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = error.CancellationReasons ?? [];
+      const failed = failedConditions(error);
+      if (!failed) throw error;
       // Membership, message or read-position conditions that fail are the caller's conflict, not a
       // race to retry (the chat item is first; the event and audit items come after them).
-      const callerItems = reasons.slice(1, 1 + callerConditions);
-      if (callerItems.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+      if (failed.slice(1, 1 + callerConditions).some(Boolean)) {
         throw new ConflictError('the participant or message changed meanwhile; reload and retry');
       }
       // Another change (or a concurrent message on the chat item) won: re-read and re-plan.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
+      await backoff(attempt, { maxMs: 200 });
     }
   }
   throw new BusyError('the chat is changing too often, retry');

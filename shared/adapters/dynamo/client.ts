@@ -1,4 +1,8 @@
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -6,6 +10,7 @@ import {
   type QueryCommandInput,
   type TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { backoffDelay, noJitter } from '../../domain/backoff.ts';
 import { BusyError, ValidationError } from '../../domain/errors.ts';
 
 export interface TableContext {
@@ -58,6 +63,22 @@ export const indexNotReady = (error: unknown): boolean => {
 
 /** An SDK error's name (`ConditionalCheckFailedException`, `ValidationException`, …); '' if it has none. */
 export const errorName = (error: unknown): string => (error as { name?: string } | undefined)?.name ?? '';
+
+/**
+ * A single-item write refused by its ConditionExpression. With `ReturnValuesOnConditionCheckFailure`,
+ * the refused item is in `error.Item` (marshalled).
+ */
+export const isConditionFailed = (error: unknown): error is ConditionalCheckFailedException =>
+  errorName(error) === 'ConditionalCheckFailedException';
+
+/**
+ * For a cancelled transaction, which of its items failed their ConditionExpression, in TransactItems
+ * order (`[0]` the first item, `.at(-1)` the last); undefined for any other error.
+ */
+export const failedConditions = (error: unknown): boolean[] | undefined =>
+  error instanceof TransactionCanceledException
+    ? (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed')
+    : undefined;
 
 /** Opaque pagination cursor: the base64url JSON of a LastEvaluatedKey. */
 export const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
@@ -139,7 +160,7 @@ export const batchGetAll = async (
     let pending = keys.slice(start, start + BATCH_GET_MAX);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= 8) throw new Error('could not read items: throttled');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      if (attempt > 0) await backoff(attempt, { jitter: noJitter });
       const result = await table.doc.send(
         new BatchGetCommand({
           RequestItems: {
@@ -158,9 +179,15 @@ export const batchGetAll = async (
   return items;
 };
 
-/** Waits a full-jitter exponential delay before retry `attempt` (1, 2, …): up to base · 2^attempt ms. */
-export const backoff = (attempt: number, baseMs = 20): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * baseMs * 2 ** attempt));
+/**
+ * Waits the backoff delay before retry `attempt` (shared/domain/backoff.ts): by default full jitter, up
+ * to 20 · 2^attempt ms.
+ */
+export const backoff = (
+  attempt: number,
+  { baseMs = 20, maxMs, jitter }: { baseMs?: number; maxMs?: number; jitter?: () => number } = {},
+): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, baseMs, maxMs, jitter)));
 
 const TRANSACT_ATTEMPTS = 6;
 

@@ -6,7 +6,8 @@
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { ConnectionRecord, ConnectionStore } from '../../domain/ports.ts';
-import { queryAll, type TableContext } from './client.ts';
+import { noJitter } from '../../domain/backoff.ts';
+import { backoff, queryAll, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 type Key = { pk: string; sk: string };
@@ -187,7 +188,7 @@ export class DynamoConnectionStore implements ConnectionStore {
           new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } }),
         );
         pending = (result.UnprocessedItems?.[this.table.tableName] ?? []) as typeof pending;
-        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+        if (pending.length > 0) await backoff(attempt, { jitter: noJitter });
       }
     }
   }

@@ -14,7 +14,6 @@
  * timeout. A writer that finds its slot voided moves its message to a new seq. A retry that finds its
  * claim without a message places the message itself.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENTITY } from '../../config/table.ts';
@@ -29,7 +28,7 @@ import {
 } from '../../domain/ports.ts';
 import { type Message, SYSTEM_SENDER } from '../../domain/schemas.ts';
 import { isVoid, VOID_KIND } from '../../domain/voids.ts';
-import { backoff, errorName, queryRange, type TableContext } from './client.ts';
+import { backoff, errorName, isConditionFailed, queryRange, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 /** A hole older than this (judged by the next message's createdAt) has no live writer: it is voided. */
@@ -111,7 +110,7 @@ export class DynamoMessageStore implements MessageStore {
       await this.claim(message);
     } catch (error) {
       await this.voidSlot(draft, reserved.seq);
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       // A concurrent request with the same clientMessageId claimed first: its message is the one.
       const winner = claimOf(error.Item) ?? (await this.readClaim(draft));
       if (!winner) throw new BusyError('the original message is not readable yet, retry');
@@ -194,7 +193,7 @@ export class DynamoMessageStore implements MessageStore {
         await backoff(attempt);
         return this.reserve(chatId, attempt + 1);
       }
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       if (!error.Item) throw new NotFoundError('chat');
       throw new ConflictError('the chat is closed');
     }
@@ -243,7 +242,7 @@ export class DynamoMessageStore implements MessageStore {
         );
         return current;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) {
+        if (!isConditionFailed(error)) {
           await this.voidSlot(draft, current.seq);
           throw error;
         }
@@ -305,7 +304,7 @@ export class DynamoMessageStore implements MessageStore {
       return { claim: reserved };
     } catch (error) {
       await this.voidSlot(draft, reserved.seq);
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       const claim = claimOf(error.Item);
       if (!claim) throw new BusyError('the original message is not readable yet, retry');
       const found = await this.get(draft.chatId, claim.seq);
@@ -326,7 +325,7 @@ export class DynamoMessageStore implements MessageStore {
       );
       return filler;
     } catch (error) {
-      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailed(error)) throw error;
       return (await this.get(owner.chatId, seq)) ?? filler;
     }
   }

@@ -8,8 +8,9 @@
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_INDEXED_METADATA_KEYS, type MetadataSlot, metadataSlots } from '../../config/metadata-index.ts';
 import { ENTITY } from '../../config/table.ts';
+import { backoffDelay, equalJitter } from '../../domain/backoff.ts';
 import { activityPositions } from './chat-activity.ts';
-import { errorName, type TableContext } from './client.ts';
+import { errorName, isConditionFailed, type TableContext } from './client.ts';
 import { metadataIndexAttributes, slotAttributes } from './metadata-index.ts';
 
 /** The attributes of every possible slot (1..MAX): the ones of slots beyond the key count are removed. */
@@ -196,7 +197,7 @@ export const backfillMetadata = async (
       } catch (error) {
         if (!THROTTLING.has(errorName(error)) || attempt >= maxThrottleAttempts) throw error;
         counts.throttled++;
-        await sleep(Math.min(20_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+        await sleep(backoffDelay(attempt, 100, 20_000, equalJitter));
       }
     }
   };
@@ -244,7 +245,7 @@ export const backfillMetadata = async (
         counts.updated++;
         return;
       } catch (error) {
-        if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+        if (!isConditionFailed(error)) throw error;
         // Changed since it was read (a send, a metadata change, touchActivity): plan again from a
         // consistent read.
         counts.retried++;

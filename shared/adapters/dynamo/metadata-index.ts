@@ -6,7 +6,7 @@
 import { type MetadataSlot, metadataSlots } from '../../config/metadata-index.ts';
 import { ENTITY } from '../../config/table.ts';
 import { asNumber, MAX_FILTER_VALUE_LENGTH, metadataValue, scalarKey } from '../../domain/chat-filter.ts';
-import type { ChatRecord } from '../../domain/ports.ts';
+import type { ChatRecord } from '../../domain/schemas.ts';
 import { keys } from './keys.ts';
 
 /** Order-preserving text of a double: 16 hex digits of its IEEE 754 bits, sign-adjusted. */

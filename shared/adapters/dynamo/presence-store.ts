@@ -6,13 +6,12 @@
  * by exactly one handler. The item's TTL follows the latest connection, so a count left behind by a
  * lost $disconnect expires with it (and the next connect counts as a first one again).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { PresenceStore, PresenceTransition } from '../../domain/ports.ts';
 import type { Role } from '../../domain/schemas.ts';
-import { batchGetAll, type TableContext } from './client.ts';
+import { batchGetAll, isConditionFailed, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 /** Concurrent opens and closes of one user's tabs retry this often before giving up. */
@@ -49,7 +48,7 @@ export class DynamoPresenceStore implements PresenceStore {
       );
       return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       return error.Item ? { old: unmarshall(error.Item) } : {};
     }
   }

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { RateLimiter } from '../../domain/ports.ts';
-import type { TableContext } from './client.ts';
+import { isConditionFailed, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 /** Fixed-window counter: one conditional update per hit, the item expires by TTL after its window. */
@@ -29,7 +29,7 @@ export class DynamoRateLimiter implements RateLimiter {
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   }

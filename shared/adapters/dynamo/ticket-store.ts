@@ -2,7 +2,7 @@ import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { Identity } from '../../domain/identity.ts';
 import type { TicketStore } from '../../domain/ports.ts';
-import type { TableContext } from './client.ts';
+import { isConditionFailed, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 export class DynamoTicketStore implements TicketStore {
@@ -38,7 +38,7 @@ export class DynamoTicketStore implements TicketStore {
         ...(typeof item.name === 'string' ? { name: item.name } : {}),
       };
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+      if (isConditionFailed(error)) return undefined;
       throw error;
     }
   }

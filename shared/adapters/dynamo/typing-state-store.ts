@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { TypingEnvelope } from '../../domain/ephemeral.ts';
-import type { TypingStateStore } from '../../domain/typing.ts';
-import { queryAll, type TableContext } from './client.ts';
+import type { TypingStateStore } from '../../domain/ports.ts';
+import { isConditionFailed, queryAll, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 /** A chat has few typers; a partition bigger than this is not read further (2 items per user). */
@@ -44,7 +44,7 @@ export class DynamoTypingStateStore implements TypingStateStore {
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   }

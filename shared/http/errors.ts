@@ -1,0 +1,37 @@
+/**
+ * The HTTP edge's one error mapping: whatever a handler or a middleware throws becomes the contract's
+ * `{ error: { code, message, details? } }` with its status, set as the response directly (as
+ * shared/ws/middleware.ts does for sockets). Nothing internal is shown; 5xx are logged.
+ */
+import type { MiddlewareObj } from '@middy/core';
+import { DomainError, toErrorResponse, ValidationError } from '../domain/errors.ts';
+import { logger } from '../runtime/logger.ts';
+import type { HttpEvent, HttpResult } from './middleware.ts';
+
+/** Client errors raised by the official middlewares (wrong content type, malformed JSON) in contract terms. */
+const asContractError = (error: unknown): unknown => {
+  if (error instanceof DomainError) return error;
+  const { statusCode, message } = (error ?? {}) as { statusCode?: unknown; message?: unknown };
+  if (typeof statusCode !== 'number' || statusCode >= 500) return error;
+  return message === 'Unsupported Media Type'
+    ? new DomainError(415, 'unsupported_media_type', 'send the body as application/json')
+    : new ValidationError('the body must be valid JSON');
+};
+
+/** The response for a failed request. */
+export const errorResponse = (error: unknown): HttpResult & { statusCode: number } => {
+  const { status, body } = toErrorResponse(asContractError(error));
+  return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+};
+
+/**
+ * Sets the error response. Use it after http-security-headers: middy runs `onError` in reverse order, so
+ * the response exists when that middleware adds its headers.
+ */
+export const httpErrors = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  onError: async (request) => {
+    const response = errorResponse(request.error);
+    if (response.statusCode >= 500) logger.error('request failed', { error: request.error });
+    request.response = response;
+  },
+});
