@@ -4,7 +4,7 @@
  * when the committed file is stale or a route is undocumented.
  */
 import * as z from '../shared/zod.ts';
-import { deployedHttpRoutes, type HttpRoute, httpRoutes } from '../shared/config/routes.ts';
+import { type HttpRoute, httpRoutes } from '../shared/config/routes.ts';
 import * as s from '../shared/domain/schemas.ts';
 import { statsSchema } from '../shared/domain/stats.ts';
 
@@ -366,5 +366,3 @@ export const buildOpenApi = (routes: readonly HttpRoute[] = httpRoutes) => {
     paths,
   };
 };
-
-export const deployedOperations = () => deployedHttpRoutes().map((route) => `${route.method} ${route.path}`);

@@ -17,7 +17,7 @@ import { type ChatFilter, matchesChat, parseListChatsQuery } from './chat-filter
 import { ForbiddenError, ValidationError } from './errors.ts';
 import { seenKey } from './ephemeral.ts';
 import { type Identity, isStaff } from './identity.ts';
-import { longPoll, type Sleep, sleep as timerSleep } from './long-poll.ts';
+import { longPoll, type Sleep, systemPollTimer } from './long-poll.ts';
 import type { ChatListChange, ChatListChangeStore, Clock } from './ports.ts';
 import type { Chat, ChatRecord, Envelope } from './schemas.ts';
 
@@ -162,7 +162,8 @@ export class ChatListFeed {
     private readonly store: ChatListChangeStore,
     private readonly clock: Clock,
     private readonly config: ChatListFeedConfig = CHAT_LIST_FEED_DEFAULTS,
-    private readonly sleep: Sleep = timerSleep,
+    // Looked up on each call, so the wait goes through systemPollTimer like the events poll's.
+    private readonly sleep: Sleep = (ms, signal) => systemPollTimer.sleep(ms, signal),
   ) {
     if (config.maxRead <= config.seenMax) throw new Error('maxRead must exceed seenMax');
   }

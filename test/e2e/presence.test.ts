@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import { api, connect, type Envelope, until } from '../support/clients.ts';
+import { nextPollWait } from '../support/poll-waits.ts';
 
 let cloud: LocalCloud;
 let client: ReturnType<typeof api>;
@@ -115,12 +116,13 @@ describe('presence over HTTP polling', () => {
     const chatId = (await client.call('POST', '/v1/chats', alice, { participants: ['pres-erin'] })).body
       .chatId as string;
     const start = await poll(chatId);
+    const started = nextPollWait();
     const waiting = client.call(
       'GET',
       `/v1/chats/${chatId}/events?waitSeconds=15&since=${start.nextSince}`,
       alice,
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await started;
 
     // Act
     const openedAt = Date.now();

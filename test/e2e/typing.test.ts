@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import { api, connect, type Envelope, type TestSocket } from '../support/clients.ts';
+import { nextPollWait } from '../support/poll-waits.ts';
 
 let cloud: LocalCloud;
 let client: ReturnType<typeof api>;
@@ -190,8 +191,9 @@ describe('typing over HTTP polling', () => {
     const b = await connect(client, bob);
     await b.request({ action: 'subscribe', chatId });
     const start = await poll(chatId, bob);
+    const started = nextPollWait();
     const waiting = poll(chatId, bob, `&waitSeconds=15&since=${start.nextSince}`);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await started;
 
     // Act
     const sentAt = Date.now();

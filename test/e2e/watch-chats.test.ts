@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import { api, connect, type Envelope, type TestSocket, until } from '../support/clients.ts';
+import { nextPollWait } from '../support/poll-waits.ts';
 
 let cloud: LocalCloud;
 let client: ReturnType<typeof api>;
@@ -143,12 +144,14 @@ describe('GET /v1/chats/changes (live chat lists without a socket)', () => {
     const start = await changes(agent, filter);
 
     // Act: the other tenant's matching chat comes first, then ours, while the poll waits
+    const started = nextPollWait();
     const waiting = changes(agent, { ...filter, since: start.body.nextSince ?? '', waitSeconds: '10' });
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await started;
+    const readAgain = nextPollWait();
     const theirs = (
       await client.call('POST', '/v1/chats', outsider, { metadata: { project_id: 'poll-wait' } })
     ).body.chatId;
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await readAgain;
     const ours = await create({ project_id: 'poll-wait' });
     const woken = await waiting;
 

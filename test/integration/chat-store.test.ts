@@ -1,7 +1,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { participantResolutionMs } from '../../shared/adapters/dynamo/chat-activity.ts';
-import { ACTIVITY_RESOLUTION_MS, DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
+import {
+  ACTIVITY_RESOLUTION_MS,
+  participantResolutionMs,
+} from '../../shared/adapters/dynamo/chat-activity.ts';
+import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import type { TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.ts';
 import { newId } from '../../shared/domain/ids.ts';

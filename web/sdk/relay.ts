@@ -3,6 +3,7 @@
  * leader's engine follows the chats (and the watch) of every tab and relays envelopes, the status and
  * `synced` to the others; a follower tells the leader what it follows and catches up on a handover.
  */
+import { messageCreated } from '../../shared/domain/envelopes.ts';
 import type { Delivery, Request } from './delivery.ts';
 import type { Emitter } from './emitter.ts';
 import { Realtime } from './realtime.ts';
@@ -111,18 +112,7 @@ export class Relay {
    */
   sent(message: Message): void {
     if (!this.#engine || !this.#tabs?.leader) return;
-    this.#tabs.post({
-      k: 'env',
-      e: {
-        type: 'message.created',
-        id: `${message.chatId}:${message.seq}:created`,
-        tenantId: message.tenantId,
-        chatId: message.chatId,
-        seq: message.seq,
-        at: message.createdAt,
-        data: message,
-      },
-    });
+    this.#tabs.post({ k: 'env', e: messageCreated(message) });
   }
 
   watchChats(filter: Record<string, string>): () => void {

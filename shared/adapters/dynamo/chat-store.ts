@@ -36,10 +36,6 @@ import { getChat } from './chat-records.ts';
 import { changeChat, createChat } from './chat-writes.ts';
 import type { TableContext } from './client.ts';
 
-export { ACTIVITY_RESOLUTION_MS, activityPositions } from './chat-activity.ts';
-export { planFilter } from './chat-filter-plan.ts';
-export { MAX_FILTER_PAGES } from './chat-lists.ts';
-
 export class DynamoChatStore implements ChatStore {
   readonly indexedMetadataKeys: readonly string[];
   private readonly slots: readonly MetadataSlot[];
