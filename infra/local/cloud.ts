@@ -30,6 +30,7 @@ import { startStaticServer } from './static-server.ts';
 import { type StreamPollerConsumer, startStreamPoller } from './stream-poller.ts';
 import { ensureTable } from './table.ts';
 import { startWsGateway, type WsGatewayRoute, type WsInvoke } from './ws-gateway.ts';
+import { backoffDelay, noJitter } from '../../shared/domain/backoff.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const LOCAL_TABLE = 'chat-local';
@@ -294,7 +295,9 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
                 log(
                   `bucket consumer ${consumer.name} failed (attempt ${attempt + 1} of 3): ${String(error)}`,
                 );
-                await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+                await new Promise((resolve) =>
+                  setTimeout(resolve, backoffDelay(attempt, 100, Infinity, noJitter)),
+                );
               }
             }
           };

@@ -28,6 +28,7 @@ import type {
 import type { FilterPattern } from '../../shared/config/routes.ts';
 import { matchesAnyFilter, validateFilterPattern } from './event-filter.ts';
 import { createLambdaContext } from './lambda-context.ts';
+import { backoffDelay, noJitter } from '../../shared/domain/backoff.ts';
 
 export interface StreamPollerConsumer {
   readonly name: string;
@@ -280,7 +281,7 @@ class ConsumerWorker {
         }
         continue;
       }
-      await sleep(Math.min(1_000, this.retryDelayMs * 2 ** (this.attempts - 1)), this.wake.signal);
+      await sleep(backoffDelay(this.attempts - 1, this.retryDelayMs, 1_000, noJitter), this.wake.signal);
     }
   }
 }

@@ -1,4 +1,7 @@
-/** Powertools metrics (EMF): only the functions that record business metrics import this. */
+/**
+ * Powertools metrics (EMF), published by the HTTP and WebSocket stacks (the cold-start metric and what a
+ * handler records); `$disconnect` does without them, for its keep-alive budget.
+ */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logger } from './logger.ts';
 

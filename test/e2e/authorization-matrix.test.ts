@@ -20,6 +20,7 @@ import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import { httpRoutes, wsRoutes } from '../../shared/config/routes.ts';
 import { api, type Envelope, TestSocket } from '../support/clients.ts';
 import { png } from '../support/png.ts';
+import { mapLimit } from '../../shared/domain/realtime.ts';
 
 // ---- who and what ------------------------------------------------------------------------------------
 
@@ -570,14 +571,6 @@ const openSocket = async (role: Role): Promise<TestSocket> => {
 /** The reply's type, or for an `error` envelope its code. */
 const outcomeOf = (reply: Envelope) =>
   reply.type === 'error' ? String((reply.data as { code?: unknown }).code) : reply.type;
-
-const mapLimit = async <T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>) => {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-};
 
 /** One named test per case (`it.for` would quote and shorten the generated names). */
 const eachCase = <C extends { readonly name: string }>(

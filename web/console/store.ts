@@ -4,6 +4,7 @@
  * functions read it and subscribe to its topics; nothing else keeps copies.
  */
 import type { Chat, Message } from '../sdk/index.ts';
+import { unreadCount } from '../../shared/domain/unread.ts';
 
 export type Topic = 'list' | 'selected' | 'presence';
 
@@ -73,8 +74,7 @@ export class Store {
 
   /** Unread messages of a chat for this agent. */
   unreadOf(chat: Chat): number {
-    const seen = Math.max(this.seen.get(chat.chatId) ?? 0, chat.lastReadSeq ?? 0);
-    return Math.max(0, chat.lastSeq - seen);
+    return unreadCount(chat.lastSeq, Math.max(this.seen.get(chat.chatId) ?? 0, chat.lastReadSeq ?? 0));
   }
 
   /** The agent has seen the chat up to `seq`. */
