@@ -17,19 +17,9 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useHandlerTestEnv } from '../support/handler-env.ts';
 
-Object.assign(process.env, {
-  TABLE_NAME: 'chat-test',
-  WS_MANAGEMENT_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
-  WS_PUBLIC_URL: 'wss://abc.execute-api.us-east-1.amazonaws.com/prod',
-  AUTH_ISSUER: 'https://idp.example.com/',
-  AUTH_AUDIENCE: 'chat',
-  AUTH_SECRET: 'x'.repeat(32),
-  VISITOR_SECRET: 'y'.repeat(32),
-  ATTACHMENTS_BUCKET: 'chat-attachments-test',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-});
+useHandlerTestEnv();
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const api = mockClient(ApiGatewayManagementApiClient);

@@ -7,20 +7,9 @@ import type { Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConflictError, ValidationError } from '../../shared/domain/errors.ts';
 import type * as HttpMiddleware from '../../shared/http/middleware.ts';
+import { useHandlerTestEnv } from '../support/handler-env.ts';
 
-Object.assign(process.env, {
-  TABLE_NAME: 'chat-test',
-  WS_MANAGEMENT_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
-  WS_PUBLIC_URL: 'wss://abc.execute-api.us-east-1.amazonaws.com/prod',
-  AUTH_ISSUER: 'https://idp.example.com/',
-  AUTH_AUDIENCE: 'chat',
-  AUTH_SECRET: 'x'.repeat(32),
-  VISITOR_SECRET: 'y'.repeat(32),
-  ATTACHMENTS_BUCKET: 'chat-attachments-test',
-  AWS_REGION: 'us-east-1',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-});
+useHandlerTestEnv();
 
 type Middleware = typeof HttpMiddleware;
 let http: Middleware;

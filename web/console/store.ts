@@ -4,7 +4,7 @@
  * functions read it and subscribe to its topics; nothing else keeps copies.
  */
 import type { Chat, Message } from '../sdk/index.ts';
-import { unreadCount } from '../../shared/domain/unread.ts';
+import { unreadCount } from '#shared/domain/unread.ts';
 
 export type Topic = 'list' | 'selected' | 'presence';
 

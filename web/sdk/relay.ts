@@ -3,7 +3,7 @@
  * leader's engine follows the chats (and the watch) of every tab and relays envelopes, the status and
  * `synced` to the others; a follower tells the leader what it follows and catches up on a handover.
  */
-import { messageCreated } from '../../shared/domain/envelopes.ts';
+import { messageCreated } from '#shared/domain/envelopes.ts';
 import type { Delivery, Request } from './delivery.ts';
 import type { Emitter } from './emitter.ts';
 import { Realtime } from './realtime.ts';
