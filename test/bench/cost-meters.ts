@@ -70,6 +70,24 @@ interface LogTotals {
   readonly recordsByLevel: Record<string, number>;
 }
 
+/**
+ * The CloudWatch Logs lines of a window: the handlers' records and EMF lines (measured), Lambda's
+ * START/END/REPORT lines (modelled per invocation) and the API's access log (modelled by the caller).
+ */
+export const logLines = (
+  logs: Pick<LogTotals, 'recordBytes' | 'emfBytes'>,
+  invocations: number,
+  accessLog: { readonly source: string; readonly bytes: number },
+): { readonly source: string; readonly bytes: number }[] => [
+  { source: 'handler log records (measured)', bytes: logs.recordBytes },
+  { source: 'EMF metric lines (measured)', bytes: logs.emfBytes },
+  {
+    source: 'Lambda START/END/REPORT lines (modelled)',
+    bytes: invocations * LAMBDA_PLATFORM_BYTES_PER_INVOCATION,
+  },
+  accessLog,
+];
+
 export interface CostMeters {
   mark(): CostMark;
   since(mark: CostMark): CostWindow;
@@ -270,17 +288,9 @@ export const costInputOf = (
     frames: { inBytes: window.frames.inBytes, outBytes: window.frames.outBytes },
     functions: window.functions,
     dynamodb: capacityRows.flatMap((row) => row.billed),
-    logs: [
-      { source: 'handler log records (measured)', bytes: window.logs.recordBytes },
-      { source: 'EMF metric lines (measured)', bytes: window.logs.emfBytes },
-      {
-        source: 'Lambda START/END/REPORT lines (modelled)',
-        bytes: invocations * LAMBDA_PLATFORM_BYTES_PER_INVOCATION,
-      },
-      {
-        source: 'API Gateway access log (modelled)',
-        bytes: window.frames.inBytes.length * WS_ACCESS_LOG_BYTES_PER_FRAME,
-      },
-    ],
+    logs: logLines(window.logs, invocations, {
+      source: 'API Gateway access log (modelled)',
+      bytes: window.frames.inBytes.length * WS_ACCESS_LOG_BYTES_PER_FRAME,
+    }),
   };
 };

@@ -14,7 +14,7 @@ import {
   type Service,
   SERVICES,
 } from './cost.ts';
-import { HTTP_ACCESS_LOG_BYTES_PER_REQUEST, LAMBDA_PLATFORM_BYTES_PER_INVOCATION } from './cost-meters.ts';
+import { HTTP_ACCESS_LOG_BYTES_PER_REQUEST, logLines } from './cost-meters.ts';
 import { PRICES, type Prices } from './cost-prices.ts';
 
 /** Issue 10, item 5: per polling visitor. */
@@ -53,18 +53,10 @@ export const pollingCostInput = (window: PollWindow): CostInput => {
     httpRequestBytes: window.requestBytes,
     functions: window.functions,
     dynamodb: window.dynamodb,
-    logs: [
-      { source: 'handler log records (measured)', bytes: window.logs.recordBytes },
-      { source: 'EMF metric lines (measured)', bytes: window.logs.emfBytes },
-      {
-        source: 'Lambda START/END/REPORT lines (modelled)',
-        bytes: invocations * LAMBDA_PLATFORM_BYTES_PER_INVOCATION,
-      },
-      {
-        source: 'API Gateway HTTP access log (modelled)',
-        bytes: window.requestBytes.length * HTTP_ACCESS_LOG_BYTES_PER_REQUEST,
-      },
-    ],
+    logs: logLines(window.logs, invocations, {
+      source: 'API Gateway HTTP access log (modelled)',
+      bytes: window.requestBytes.length * HTTP_ACCESS_LOG_BYTES_PER_REQUEST,
+    }),
   };
 };
 

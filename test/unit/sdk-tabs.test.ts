@@ -40,6 +40,16 @@ describe('browser SDK tabs', () => {
     });
   };
 
+  /** Two connected tabs following CHAT, after a first published message. */
+  const twoTabsOnChat = async (backend: FakeBackend) => {
+    const [leader, follower] = tabs(backend, 2);
+    if (!leader || !follower) throw new Error('two tabs');
+    await Promise.all([leader.client.connect(), follower.client.connect()]);
+    await Promise.all([leader.client.subscribe(CHAT), follower.client.subscribe(CHAT)]);
+    backend.publish();
+    return { leader, follower };
+  };
+
   it('opens one socket for two tabs, and both see every message once, in order', async () => {
     // Prepare
     const backend = new FakeBackend();
@@ -66,11 +76,7 @@ describe('browser SDK tabs', () => {
   it('hands over to another tab when the leader closes, losing and repeating nothing', async () => {
     // Prepare
     const backend = new FakeBackend();
-    const [leader, follower] = tabs(backend, 2);
-    if (!leader || !follower) throw new Error('two tabs');
-    await Promise.all([leader.client.connect(), follower.client.connect()]);
-    await Promise.all([leader.client.subscribe(CHAT), follower.client.subscribe(CHAT)]);
-    backend.publish();
+    const { leader, follower } = await twoTabsOnChat(backend);
     await until(() => follower.seen.length === 1, 'the first message');
 
     // Act: the leader tab closes; messages are stored before and after the new socket.
@@ -90,11 +96,7 @@ describe('browser SDK tabs', () => {
   it('shows a message the leader sends over its socket in the follower tab at once, though the server does not echo it', async () => {
     // Prepare: both tabs settled on a first message
     const backend = new FakeBackend();
-    const [leader, follower] = tabs(backend, 2);
-    if (!leader || !follower) throw new Error('two tabs');
-    await Promise.all([leader.client.connect(), follower.client.connect()]);
-    await Promise.all([leader.client.subscribe(CHAT), follower.client.subscribe(CHAT)]);
-    backend.publish();
+    const { leader, follower } = await twoTabsOnChat(backend);
     await until(() => leader.seen.length === 1 && follower.seen.length === 1, 'the first message');
     await until(() => backend.inFlight === 0, 'the catch-ups');
     const before = backend.requests.length;
