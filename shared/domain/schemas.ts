@@ -88,10 +88,16 @@ export const attachmentIdSchema = z
 const messageTypeSchema = z.enum(['text', 'file'], { error: 'type must be "text" or "file"' });
 
 /** A text message needs text; a file message needs a ready attachment and may carry a caption. */
+export const messageIdSchema = z
+  .string()
+  .check(z.regex(/^m_[a-z0-9]{12}_\d{1,15}$/, 'a message id such as m_0123456789ab_42'));
+
 const messageContent = {
   clientMessageId: clientMessageIdSchema,
   text: z.optional(z.string().check(z.trim(), z.maxLength(8000))),
   attachmentId: z.optional(attachmentIdSchema),
+  /** A reply: the message (of the same chat) it answers. */
+  replyTo: z.optional(messageIdSchema),
 };
 const contentRules = (
   value: { type: 'text' | 'file'; text?: string | undefined; attachmentId?: string | undefined },
@@ -215,9 +221,25 @@ export const patchChatBody = z
   );
 export type PatchChatInput = z.infer<typeof patchChatBody>;
 
-export const messagePathParams = z.strictObject({
+export const messagePathParams = z.strictObject({ chatId: chatIdSchema, messageId: messageIdSchema });
+
+/** At most this many distinct emoji per message. */
+export const REACTIONS_MAX_DISTINCT = 20;
+/** One emoji sequence (Unicode's RGI set: modifiers, ZWJ sequences, flags, keycaps), at most 32 bytes. */
+export const EMOJI_PATTERN = new RegExp('^\\p{RGI_Emoji}$', 'v');
+export const emojiSchema = z.string().check(
+  z.refine((value) => new TextEncoder().encode(value).length <= 32, 'an emoji is at most 32 bytes'),
+  z.regex(EMOJI_PATTERN, 'one emoji, such as 👍'),
+);
+export const reactionPathParams = z.strictObject({
   chatId: chatIdSchema,
-  messageId: z.string().check(z.regex(/^m_[a-z0-9]{12}_\d{1,15}$/, 'a message id such as m_0123456789ab_42')),
+  messageId: messageIdSchema,
+  emoji: emojiSchema,
+});
+/** `GET /v1/chats/{chatId}/messages/{messageId}/replies`: a thread, ascending seq. */
+export const listRepliesQuery = z.strictObject({
+  after: z.optional(seqSchema),
+  limit: limitSchema(50),
 });
 export const editMessageBody = z.strictObject({
   text: z.string().check(z.trim(), z.minLength(1, 'text must not be empty'), z.maxLength(8000)),
@@ -300,6 +322,13 @@ export const clientFrame = z.discriminatedUnion('action', [
   frame('unwatchChats', {}),
   frame('unsubscribe', { chatId: chatIdSchema }),
   frame('typing', { chatId: chatIdSchema, isTyping: z.boolean() }),
+  /** Adds (or with `remove: true` takes back) the caller's reaction. */
+  frame('react', {
+    chatId: chatIdSchema,
+    messageId: messageIdSchema,
+    emoji: emojiSchema,
+    remove: z._default(z.boolean(), false),
+  }),
   frame('ping', {}),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
@@ -357,6 +386,26 @@ export const attachmentRefSchema = z.object({
   height: z.optional(z.number().check(z.int(), z.positive())),
 });
 
+/** A reply's quote of the message it answers, as it was sent (no text once that message is deleted). */
+export const replyQuoteSchema = z.object({
+  messageId: messageIdSchema,
+  seq: z.number().check(z.int(), z.minimum(1)),
+  senderId: userIdSchema,
+  senderName: z.optional(z.string()),
+  /** The first 200 characters of its text (or its file's name). */
+  text: z.optional(z.string()),
+  deleted: z.optional(z.boolean()),
+});
+export type ReplyQuote = z.infer<typeof replyQuoteSchema>;
+
+/** Reactions of a message: count per emoji (first reacted first) and whether the caller is among them. */
+export const reactionCountSchema = z.object({
+  emoji: z.string(),
+  count: z.number().check(z.int(), z.positive()),
+  mine: z.optional(z.boolean()),
+});
+export type ReactionCount = z.infer<typeof reactionCountSchema>;
+
 export const messageSchema = z.object({
   messageId: z.string(),
   chatId: chatIdSchema,
@@ -378,8 +427,27 @@ export const messageSchema = z.object({
   /** Soft delete: the text and attachment are removed, the seq stays. */
   deletedAt: z.optional(z.iso.datetime()),
   deletedBy: z.optional(userIdSchema),
+  replyTo: z.optional(replyQuoteSchema),
+  /** Replies to this message (its thread) and the time of the last one. */
+  replyCount: z.optional(z.number().check(z.int(), z.positive())),
+  lastReplyAt: z.optional(z.iso.datetime()),
+  reactions: z.optional(z.array(reactionCountSchema)),
 });
 export type Message = z.infer<typeof messageSchema>;
+
+/** What a reaction change returns and every subscriber and poller receives (`reaction` envelope). */
+export const reactionChangeSchema = z.object({
+  messageId: messageIdSchema,
+  seq: z.number().check(z.int(), z.minimum(1)),
+  /** The change: who added or took back which emoji. */
+  userId: userIdSchema,
+  emoji: z.string(),
+  reacted: z.boolean(),
+  /** Counts after the change; `version` grows with each change of this message's reactions. */
+  reactions: z.array(reactionCountSchema),
+  version: z.number().check(z.int(), z.positive()),
+});
+export type ReactionChange = z.infer<typeof reactionChangeSchema>;
 export type AttachmentRef = NonNullable<Message['attachment']>;
 
 export const tenantSchema = z.object({
@@ -471,6 +539,7 @@ export const envelopeSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('message.updated'), ...envelopeBase, data: messageSchema }),
   z.object({ type: z.literal('message.deleted'), ...envelopeBase, data: messageSchema }),
+  z.object({ type: z.literal('reaction'), ...envelopeBase, data: reactionChangeSchema }),
 ]);
 /** Envelope types stored in a chat's event log (delivered by the fan-out and the polling endpoint). */
 export const chatEventTypes = [
