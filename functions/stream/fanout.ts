@@ -1,6 +1,6 @@
 /**
  * Fan-out: invoked by the table stream for inserts of messages, chat events and chats' creation records
- * only (event-source filter in the route table). Each record's envelope goes to the chat's subscribed
+ * and for messages' reaction records (event-source filter in the route table). Each record's envelope goes to the chat's subscribed
  * sockets with bounded concurrency; a 410 removes that connection. Records of one chat are handled in order, and after a
  * failure the chat's later records are not attempted: all are reported in batchItemFailures so the
  * stream retries from the first failure. Chats are independent and run concurrently.
@@ -20,6 +20,7 @@ import { ENTITY } from '#shared/config/table.ts';
 import { chatCreatedEnvelope } from '#shared/domain/chat-list-feed.ts';
 import { chatEventEnvelope, messageCreated } from '#shared/domain/envelopes.ts';
 import type { ChatEventRecord } from '#shared/domain/ports.ts';
+import { reactionEnvelope, reactionRecordOf } from '#shared/domain/reactions.ts';
 import { mapLimit } from '#shared/domain/realtime.ts';
 import {
   chatEventTypes,
@@ -92,6 +93,11 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
         toSubscribers: false,
       };
     }
+  }
+  // A message's reactions record, inserted or changed: its last change goes to every subscriber.
+  if (item?.entity === ENTITY.reactions && typeof item.chatId === 'string') {
+    const envelope = reactionEnvelope(reactionRecordOf(item));
+    if (envelope) return { record, chatId: envelope.chatId ?? item.chatId, envelope };
   }
   // Close / reopen audit records only move the stats counters (recordStats).
   if (item?.entity === ENTITY.audit) return undefined;

@@ -68,6 +68,7 @@ const HTTP_ACCESS_LOG = apigateway.AccessLogFormat.custom(
 const HTTP_METHODS: Record<HttpRoute['method'], apigwv2.HttpMethod> = {
   GET: apigwv2.HttpMethod.GET,
   POST: apigwv2.HttpMethod.POST,
+  PUT: apigwv2.HttpMethod.PUT,
   PATCH: apigwv2.HttpMethod.PATCH,
   DELETE: apigwv2.HttpMethod.DELETE,
 };

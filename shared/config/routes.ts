@@ -17,7 +17,7 @@ export type Permission =
   | 'attachments:read' // sign downloads of confirmed files/
   | 'attachments:manage'; // inspect, move and delete pending/ and files/ objects
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 interface RouteBase {
   /** Handler module, relative to the repository root; it exports `handler`. */
@@ -132,6 +132,21 @@ export const httpRoutes: readonly HttpRoute[] = [
     'secret:visitor',
     'secret:auth',
   ]),
+  http('GET', '/v1/chats/{chatId}/messages/{messageId}/replies', 'list-replies', [
+    'table:read',
+    'secret:visitor',
+    'secret:auth',
+  ]),
+  http('PUT', '/v1/chats/{chatId}/messages/{messageId}/reactions/{emoji}', 'add-reaction', [
+    ...RW,
+    'secret:visitor',
+    'secret:auth',
+  ]),
+  http('DELETE', '/v1/chats/{chatId}/messages/{messageId}/reactions/{emoji}', 'remove-reaction', [
+    ...RW,
+    'secret:visitor',
+    'secret:auth',
+  ]),
   http('POST', '/v1/chats/{chatId}/messages', 'send-message', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats/{chatId}/messages', 'list-messages', [
     'table:read',
@@ -178,6 +193,7 @@ export const wsRoutes: readonly WsRoute[] = [
   ws('unwatchChats', 'unwatch-chats', RW),
   ws('unsubscribe', 'unsubscribe', RW),
   ws('typing', 'typing', [...RW, 'connections:post']),
+  ws('react', 'react', RW),
   ws('ping', 'ping', []),
 ];
 
@@ -196,13 +212,14 @@ export const streamConsumers: readonly StreamConsumer[] = [
     name: 'fanout',
     handler: 'functions/stream/fanout.ts',
     permissions: ['table:read', 'table:write', 'connections:post'],
-    // Only inserts of messages, chat events (the chat's event log) and chats' creation records invoke
-    // the fan-out.
+    // Only inserts of messages, chat events (the chat's event log) and chats' creation records, and
+    // messages' reaction records, invoke the fan-out.
     filters: [
       {
         eventName: ['INSERT'],
         dynamodb: { NewImage: { entity: { S: [ENTITY.message, ENTITY.chatEvent, ENTITY.chatCreated] } } },
       },
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { entity: { S: [ENTITY.reactions] } } } },
       // Closing and reopening move the open-chats counter of GET /v1/stats (their audit records).
       {
         eventName: ['INSERT'],

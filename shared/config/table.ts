@@ -117,6 +117,10 @@ export const ENTITY = {
   /** A chat's typing state (never history; no stream consumer selects it). */
   typing: 'typing',
   audit: 'audit',
+  /** A message's reactions; its inserts and changes reach sockets as `reaction` envelopes (the fan-out). */
+  reactions: 'reactions',
+  /** A reply's entry in its parent's thread. */
+  threadReply: 'threadReply',
   block: 'block',
   blockers: 'blockers',
   stats: 'stats',

@@ -7,7 +7,10 @@ import type { EphemeralFeed } from './ephemeral.ts';
 import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
-import { newId, seqOfMessageId, sha256 } from './ids.ts';
+import { newId, sha256 } from './ids.ts';
+import { authorizeChat, messageById } from './access.ts';
+import type { MessageAnnotator } from './annotations.ts';
+import type { ThreadService } from './threads.ts';
 import { longPoll, type PollTimer, systemPollTimer } from './long-poll.ts';
 import { nextPollDelay, POLL_PACE_DEFAULTS, type PollPace } from './poll-pace.ts';
 import { attachmentRefFor } from './attachments.ts';
@@ -57,6 +60,8 @@ export class ChatService {
     private readonly ephemeral?: EphemeralFeed,
     /** What long polls wait by (shared/domain/long-poll.ts): the wall clock and a timer by default. */
     private readonly pollTimer: PollTimer = systemPollTimer,
+    /** Replies (shared/domain/threads.ts) and what reads add to messages (reactions, masked quotes). */
+    private readonly conversation: { threads?: ThreadService; annotator?: MessageAnnotator } = {},
   ) {}
 
   async create(identity: Identity, input: CreateChatInput): Promise<{ chat: Chat; created: boolean }> {
@@ -100,14 +105,8 @@ export class ChatService {
   }
 
   /** Returns the chat if the caller may see it: 404 across tenants, 403 for a non-member of the tenant. */
-  async authorize(identity: Identity, chatId: string): Promise<ChatRecord> {
-    const [chat, member] = await Promise.all([
-      this.chats.get(chatId),
-      isStaff(identity) ? Promise.resolve(false) : this.chats.isParticipant(chatId, identity.userId),
-    ]);
-    if (!chat || chat.tenantId !== identity.tenantId) throw new NotFoundError('chat');
-    if (!member && !isStaff(identity)) throw new ForbiddenError('you are not a participant of this chat');
-    return chat;
+  authorize(identity: Identity, chatId: string): Promise<ChatRecord> {
+    return authorizeChat(this.chats, identity, chatId);
   }
 
   /** The chat's current last seq, read consistently (after a subscription is written). */
@@ -311,16 +310,23 @@ export class ChatService {
 
   /** Edit the text of one's own message: `message.updated`, audited with the text before and after. */
   async editMessage(identity: Identity, chatId: string, messageId: string, text: string): Promise<Message> {
-    const message = await this.messageOf(identity, chatId, messageId);
-    if (message.senderId !== identity.userId) throw new ForbiddenError('only the sender edits a message');
-    if (message.text === text) return message;
-    const edited: Message = { ...message, text, editedAt: this.clock.now().toISOString() };
-    await this.chats.change(chatId, identity, () => ({
-      message: edited,
-      event: { type: 'message.updated' },
-      audit: { action: 'message.edit', before: { seq: message.seq, text: message.text }, after: { text } },
-    }));
-    return edited;
+    await this.authorize(identity, chatId);
+    let result: Message | undefined;
+    // The message is read in the change, after the chat: a reply counted meanwhile is not undone.
+    await this.chats.change(chatId, identity, async () => {
+      const message = await this.liveMessage(chatId, messageId);
+      if (message.senderId !== identity.userId) throw new ForbiddenError('only the sender edits a message');
+      result = message;
+      if (message.text === text) return undefined;
+      const edited: Message = { ...message, text, editedAt: this.clock.now().toISOString() };
+      result = edited;
+      return {
+        message: edited,
+        event: { type: 'message.updated' },
+        audit: { action: 'message.edit', before: { seq: message.seq, text: message.text }, after: { text } },
+      };
+    });
+    return result as Message;
   }
 
   /**
@@ -328,37 +334,34 @@ export class ChatService {
    * agents (and services) delete any message of their tenant.
    */
   async deleteMessage(identity: Identity, chatId: string, messageId: string): Promise<Message> {
-    const message = await this.messageOf(identity, chatId, messageId);
-    if (message.senderId !== identity.userId && !isStaff(identity)) {
-      throw new ForbiddenError('only the sender or an agent deletes a message');
-    }
-    const { attachment: _attachment, ...kept } = message;
-    const deleted: Message = {
-      ...kept,
-      text: '',
-      deletedAt: this.clock.now().toISOString(),
-      deletedBy: identity.userId,
-    };
-    await this.chats.change(chatId, identity, () => ({
-      message: deleted,
-      event: { type: 'message.deleted' },
-      audit: {
-        action: 'message.delete',
-        before: {
-          seq: message.seq,
-          text: message.text,
-          ...(message.attachment ? { attachmentId: message.attachment.attachmentId } : {}),
+    await this.authorize(identity, chatId);
+    let deleted: Message | undefined;
+    await this.chats.change(chatId, identity, async () => {
+      const message = await this.liveMessage(chatId, messageId);
+      if (message.senderId !== identity.userId && !isStaff(identity)) {
+        throw new ForbiddenError('only the sender or an agent deletes a message');
+      }
+      const { attachment: _attachment, ...kept } = message;
+      deleted = { ...kept, text: '', deletedAt: this.clock.now().toISOString(), deletedBy: identity.userId };
+      return {
+        message: deleted,
+        event: { type: 'message.deleted' },
+        audit: {
+          action: 'message.delete',
+          before: {
+            seq: message.seq,
+            text: message.text,
+            ...(message.attachment ? { attachmentId: message.attachment.attachmentId } : {}),
+          },
         },
-      },
-    }));
-    return deleted;
+      };
+    });
+    return deleted as Message;
   }
 
-  private async messageOf(identity: Identity, chatId: string, messageId: string): Promise<Message> {
-    await this.authorize(identity, chatId);
-    const seq = seqOfMessageId(messageId);
-    const message = seq ? await this.messages.get(chatId, seq) : undefined;
-    if (!message || message.messageId !== messageId) throw new NotFoundError('message');
+  /** A message of the chat that is not deleted: 404 for none, 409 for a deleted one. */
+  private async liveMessage(chatId: string, messageId: string): Promise<Message> {
+    const message = await messageById(this.messages, chatId, messageId);
     if (message.deletedAt) throw new ConflictError('the message was deleted');
     return message;
   }
@@ -406,11 +409,15 @@ export class ChatService {
         return (await this.chats.participants(chatId)).map((participant) => participant.userId);
       }),
     ]);
-    const attachment =
+    const { threads } = this.conversation;
+    if (input.replyTo && !threads) throw new ValidationError('replies are not available here');
+    const [attachment, replyTo] = await Promise.all([
       input.type === 'file'
-        ? attachmentRefFor(await this.attachments.get(input.attachmentId ?? ''), chatId)
-        : undefined;
-    return this.messages.append(
+        ? this.attachments.get(input.attachmentId ?? '').then((found) => attachmentRefFor(found, chatId))
+        : undefined,
+      input.replyTo ? threads?.quoteFor(chatId, input.replyTo) : undefined,
+    ]);
+    const result = await this.messages.append(
       {
         chatId,
         tenantId: identity.tenantId,
@@ -420,11 +427,14 @@ export class ChatService {
         type: input.type,
         text: input.text ?? '',
         ...(attachment ? { attachment } : {}),
+        ...(replyTo ? { replyTo } : {}),
         // A service posts as a named bot (the token's `name`).
         ...(identity.role === 'service' ? { senderName: identity.name ?? identity.userId } : {}),
       },
       options,
     );
+    if (result.message.replyTo) await threads?.count(identity, result.message, !result.created);
+    return result;
   }
 
   /** `after` (default 0) pages forward; `before` pages backward. Both return ascending seq. */
@@ -437,11 +447,41 @@ export class ChatService {
     if (query.before !== undefined) {
       const page = await this.messages.before(chatId, query.before, query.limit);
       const first = page.items[0];
-      return { items: page.items, ...(page.hasMore && first ? { nextCursor: String(first.seq) } : {}) };
+      const items = await this.annotate(identity, chatId, page.items);
+      return { items, ...(page.hasMore && first ? { nextCursor: String(first.seq) } : {}) };
     }
     const page = await this.messages.after(chatId, query.after ?? 0, query.limit);
     const last = page.items.at(-1);
-    return { items: page.items, ...(page.hasMore && last ? { nextCursor: String(last.seq) } : {}) };
+    const items = await this.annotate(identity, chatId, page.items);
+    return { items, ...(page.hasMore && last ? { nextCursor: String(last.seq) } : {}) };
+  }
+
+  /** A thread: the replies to a message, ascending seq (shared/domain/threads.ts). */
+  async replies(
+    identity: Identity,
+    chatId: string,
+    messageId: string,
+    query: { after?: number; limit: number },
+  ): Promise<MessagePage> {
+    const { threads } = this.conversation;
+    if (!threads) throw new NotFoundError('thread');
+    const page = await threads.replies(identity, chatId, messageId, query);
+    const items = await this.annotate(identity, chatId, page.items, { quotes: false });
+    const last = items.at(-1);
+    return { items, ...(page.hasMore && last ? { nextCursor: String(last.seq) } : {}) };
+  }
+
+  /** Messages as the caller reads them: its view of their reactions, quotes of deleted messages masked. */
+  private annotate(
+    identity: Identity,
+    chatId: string,
+    messages: Message[],
+    options?: { quotes?: boolean },
+  ): Promise<Message[]> {
+    const { annotator } = this.conversation;
+    return annotator && messages.length > 0
+      ? annotator.annotate(identity.userId, chatId, messages, options)
+      : Promise.resolve(messages);
   }
 
   /**
@@ -489,7 +529,7 @@ export class ChatService {
       signal,
     });
     const items = [
-      ...messages.items.map(messageCreated),
+      ...(await this.annotate(identity, chatId, messages.items)).map(messageCreated),
       ...events.items.map(chatEventEnvelope),
       ...(live?.items ?? []),
     ].sort((a, b) => a.at.localeCompare(b.at));

@@ -2,6 +2,7 @@
  * The chat domain wired to its stores: the one composition shared/runtime/chats.ts (every function) and the
  * integration tests (DynamoDB Local) both use, so a test exercises the wiring functions run with.
  */
+import { MessageAnnotator } from './annotations.ts';
 import { BlockService } from './blocks.ts';
 import { ChatService } from './chats.ts';
 import { EphemeralFeed } from './ephemeral.ts';
@@ -12,8 +13,11 @@ import type {
   Clock,
   MessageStore,
   PresenceStore,
+  ReactionStore,
+  ThreadStore,
   TypingStateStore,
 } from './ports.ts';
+import { ThreadService } from './threads.ts';
 
 export interface ChatDomainStores {
   readonly chats: ChatStore;
@@ -22,6 +26,8 @@ export interface ChatDomainStores {
   readonly blocks: BlockStore;
   readonly presence: PresenceStore;
   readonly typingState: Pick<TypingStateStore, 'current'>;
+  readonly reactions: Pick<ReactionStore, 'inRange' | 'bySeqs'>;
+  readonly threads: ThreadStore;
 }
 
 export const composeChatDomain = (stores: ChatDomainStores, clock: Clock) => {
@@ -41,6 +47,11 @@ export const composeChatDomain = (stores: ChatDomainStores, clock: Clock) => {
     blocks,
     stores.presence,
     ephemeral,
+    undefined,
+    {
+      threads: new ThreadService(stores.chats, stores.messages, stores.threads),
+      annotator: new MessageAnnotator(stores.reactions, stores.threads),
+    },
   );
   return { ephemeral, blocks, chats };
 };

@@ -1,8 +1,9 @@
 /**
- * Typing and presence for pollers. Neither is part of a chat's history (no message, no event-log entry,
- * no seq, nothing through the stream): GET /v1/chats/{chatId}/events reads their *current state* — the
- * chat's typing records (shared/domain/typing.ts) and the participants' last presence transitions — and
- * returns the envelopes the caller has not seen yet, exactly as they were pushed to sockets.
+ * Typing, presence and reaction changes for pollers. None is part of a chat's history (no message, no
+ * event-log entry, no seq): GET /v1/chats/{chatId}/events reads their *current state* — the chat's
+ * typing records (shared/domain/typing.ts), the last change of each recently reacted message
+ * (shared/domain/reactions.ts) and the participants' last presence transitions — and returns the
+ * envelopes the caller has not seen yet, exactly as they were pushed to sockets.
  *
  * What "not seen yet" means travels in the `since` cursor the server issues as `nextSince`: a time floor
  * plus short keys of the envelopes already returned after it. The floor trails the read by
@@ -68,7 +69,9 @@ export interface SelectConfig {
   readonly overlapMs: number;
 }
 
-const authorOf = (envelope: Envelope): unknown => (envelope.data as { userId?: unknown }).userId;
+/** Whose typing or presence an envelope is (a reaction change goes to everyone, its author too). */
+const authorOf = (envelope: Envelope): unknown =>
+  envelope.type === 'reaction' ? undefined : (envelope.data as { userId?: unknown }).userId;
 
 /**
  * What a poller gets from these reads, oldest first, and the cursor of its next poll. Never the viewer's
@@ -106,7 +109,10 @@ export const selectEphemeral = (
 };
 
 export interface EphemeralPorts {
-  /** The chat's typing records: the last envelope of each user and state (expired ones included). */
+  /**
+   * The chat's typing records (the last envelope of each user and state, expired ones included) and
+   * the last reaction change of each recently reacted message.
+   */
   readonly typing: (tenantId: string, chatId: string) => Promise<Envelope[]>;
   /** The user ids of the chat's participants. */
   readonly participants: (chatId: string) => Promise<string[]>;
@@ -121,6 +127,8 @@ export interface EphemeralConfig extends SelectConfig {
   readonly presenceMaxAgeMs: number;
   /** Presence is read for at most this many participants (one BatchGet). */
   readonly maxParticipants: number;
+  /** With a cursor, reaction changes up to this old are still returned. */
+  readonly reactionMaxAgeMs: number;
 }
 
 export const EPHEMERAL_DEFAULTS: EphemeralConfig = {
@@ -129,6 +137,7 @@ export const EPHEMERAL_DEFAULTS: EphemeralConfig = {
   presenceRefreshMs: 5_000,
   presenceMaxAgeMs: 60_000,
   maxParticipants: 100,
+  reactionMaxAgeMs: 10 * 60_000,
 };
 
 /**
@@ -154,13 +163,25 @@ export class EphemeralReader {
   async read(): Promise<{ items: Envelope[]; nextSince: string }> {
     const now = this.ports.clock.now().getTime();
     const cached = this.presence;
-    const [typing, presence] = await Promise.all([
+    const [live, presence] = await Promise.all([
       this.ports.typing(this.viewer.tenantId, this.chatId),
       cached && now - cached.readAt < this.config.presenceRefreshMs ? cached : this.readPresence(now),
     ]);
     this.presence = presence;
     const { items, next } = selectEphemeral(
-      [{ readAt: now, maxAgeMs: this.config.windowMs, envelopes: typing }, presence],
+      [
+        {
+          readAt: now,
+          maxAgeMs: this.config.windowMs,
+          envelopes: live.filter((envelope) => envelope.type !== 'reaction'),
+        },
+        {
+          readAt: now,
+          maxAgeMs: this.config.reactionMaxAgeMs,
+          envelopes: live.filter((envelope) => envelope.type === 'reaction'),
+        },
+        presence,
+      ],
       this.since,
       this.viewer.userId,
       this.config,

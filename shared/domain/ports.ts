@@ -66,10 +66,20 @@ export interface PlannedChange {
   readonly event: { readonly type: ChatEventType };
   /** Omitted only for changes not worth an audit record (read receipts). */
   readonly audit?: Pick<AuditRecord, 'action' | 'before' | 'after'>;
+  /**
+   * A reply counted in its parent's thread: the parent's `replyCount` and `lastReplyAt` move from the
+   * parent as read (`before`) to `after`, and the reply's thread entry is written, both only once.
+   */
+  readonly reply?: { readonly before: Message; readonly after: Message; readonly replySeq: number };
 }
 
-/** A change a caller wants to make to the current chat, or undefined for none. */
-export type ChatChange = (current: ChatRecord) => PlannedChange | undefined;
+/**
+ * A change a caller wants to make to the current chat, or undefined for none. It may read (a message it
+ * changes): called after the chat is read, so what it reads is as fresh as the chat.
+ */
+export type ChatChange = (
+  current: ChatRecord,
+) => PlannedChange | undefined | Promise<PlannedChange | undefined>;
 
 export interface FilteredListRequest {
   readonly tenantId: string;
@@ -169,6 +179,7 @@ export interface MessageDraft {
   readonly attachment?: AttachmentRef;
   readonly senderName?: string;
   readonly system?: Message['system'];
+  readonly replyTo?: Message['replyTo'];
 }
 
 /** How a message came in, kept on its item for the fan-out only (never part of the message itself). */
@@ -387,8 +398,60 @@ export interface TypingStateStore {
    * less than `intervalMs` before `envelope.at`: false then, and nothing changes.
    */
   record(envelope: Extract<Envelope, { type: 'typing' }>, intervalMs: number): Promise<boolean>;
-  /** The chat's records, one envelope per user and state, exactly as recorded (expired ones included). */
-  current(tenantId: string, chatId: string): Promise<Extract<Envelope, { type: 'typing' }>[]>;
+  /**
+   * The chat's records, one envelope per user and state, exactly as recorded (expired ones included),
+   * and the last reaction change of each recently reacted message (ReactionStore.publish).
+   */
+  current(tenantId: string, chatId: string): Promise<Envelope[]>;
+}
+
+/** A message's reactions as stored: who reacted with each emoji (first reacted first). */
+export interface ReactionRecord {
+  readonly chatId: string;
+  readonly tenantId: string;
+  readonly seq: number;
+  readonly messageId: string;
+  readonly entries: readonly { readonly emoji: string; readonly users: readonly string[] }[];
+  /** Grows by one with every change; 0 for a message nobody reacted to yet. */
+  readonly version: number;
+  /** The change that made this version. */
+  readonly last?: {
+    readonly userId: string;
+    readonly emoji: string;
+    readonly reacted: boolean;
+    readonly at: string;
+  };
+}
+
+export interface ReactionStore {
+  /** Read consistently (the start of a change). */
+  get(chatId: string, seq: number): Promise<ReactionRecord | undefined>;
+  /** Stores `next` if the stored version is still `next.version - 1` (absent counts as 0); false if not. */
+  put(next: ReactionRecord): Promise<boolean>;
+  /** The reactions of the chat's messages with from ≤ seq ≤ to (one Query). */
+  inRange(chatId: string, from: number, to: number): Promise<ReactionRecord[]>;
+  /** The reactions of these messages (one BatchGet). */
+  bySeqs(chatId: string, seqs: readonly number[]): Promise<ReactionRecord[]>;
+  /** Keeps the change's envelope with the chat's typing state, where pollers read it (`since`). */
+  publish(envelope: Extract<Envelope, { type: 'reaction' }>): Promise<void>;
+}
+
+export interface ThreadStore {
+  /** The reply's entry in its parent's thread (idempotent). */
+  mark(chatId: string, parentSeq: number, replySeq: number): Promise<void>;
+  /** Whether the reply has its thread entry. */
+  marked(chatId: string, parentSeq: number, replySeq: number): Promise<boolean>;
+  /** Seqs of replies to `parentSeq` after `after`, ascending. */
+  replySeqs(
+    chatId: string,
+    parentSeq: number,
+    after: number,
+    limit: number,
+  ): Promise<{ items: number[]; hasMore: boolean }>;
+  /** The messages of these seqs that exist (any order). */
+  messages(chatId: string, seqs: readonly number[]): Promise<Message[]>;
+  /** Which of these seqs hold deleted messages. */
+  deletedAmong(chatId: string, seqs: readonly number[]): Promise<Set<number>>;
 }
 
 export interface StatsStore {

@@ -445,7 +445,7 @@ export const reactionChangeSchema = z.object({
   reacted: z.boolean(),
   /** Counts after the change; `version` grows with each change of this message's reactions. */
   reactions: z.array(reactionCountSchema),
-  version: z.number().check(z.int(), z.positive()),
+  version: z.number().check(z.int(), z.minimum(0)),
 });
 export type ReactionChange = z.infer<typeof reactionChangeSchema>;
 export type AttachmentRef = NonNullable<Message['attachment']>;

@@ -7,6 +7,6 @@
  */
 export const HTTP_API_CORS = {
   allowHeaders: ['authorization', 'content-type'],
-  allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+  allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
   maxAgeSeconds: 3600,
 } as const;

@@ -7,6 +7,8 @@ import {
   chatStore,
   messageStore,
   presenceStore,
+  reactionStore,
+  threadStore,
   typingStateStore,
 } from './stores.ts';
 
@@ -18,6 +20,8 @@ export const { blocks, chats } = composeChatDomain(
     blocks: blockStore,
     presence: presenceStore,
     typingState: typingStateStore,
+    reactions: reactionStore,
+    threads: threadStore,
   },
   systemClock,
 );

@@ -327,7 +327,7 @@ describe('ChatStack', () => {
         CorsConfiguration: {
           AllowOrigins: origins,
           AllowHeaders: ['authorization', 'content-type'],
-          AllowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+          AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
           MaxAge: 3600,
         },
       });

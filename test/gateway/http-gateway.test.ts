@@ -89,7 +89,7 @@ describe('http gateway (API Gateway HTTP API, payload v2.0)', () => {
       cors: {
         allowOrigins: [ALLOWED_ORIGIN],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
-        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+        allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
         maxAgeSeconds: 600,
       },
     });

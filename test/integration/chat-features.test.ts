@@ -15,6 +15,8 @@ import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.t
 import { DynamoPresenceStore } from '../../shared/adapters/dynamo/presence-store.ts';
 import { DynamoStatsStore } from '../../shared/adapters/dynamo/stats-store.ts';
 import { DynamoTenantStore } from '../../shared/adapters/dynamo/tenant-store.ts';
+import { DynamoReactionStore } from '../../shared/adapters/dynamo/reaction-store.ts';
+import { DynamoThreadStore } from '../../shared/adapters/dynamo/thread-store.ts';
 import { DynamoTypingStateStore } from '../../shared/adapters/dynamo/typing-state-store.ts';
 import { composeChatDomain } from '../../shared/domain/compose.ts';
 import { ConflictError, DomainError, ForbiddenError } from '../../shared/domain/errors.ts';
@@ -51,6 +53,8 @@ const setup = async (shared?: TableContext) => {
     typingState: new DynamoTypingStateStore(table),
     tenants: new DynamoTenantStore(table),
     stats: new DynamoStatsStore(table),
+    reactions: new DynamoReactionStore(table),
+    threads: new DynamoThreadStore(table),
   };
   const { blocks, chats } = composeChatDomain(stores, systemClock);
   const stats = new StatsService(stores.stats, systemClock);

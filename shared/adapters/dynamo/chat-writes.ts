@@ -14,6 +14,7 @@ import { backoff, failedConditions, type TableContext, transactWithRetry } from 
 import { membersAfter } from './chat-membership.ts';
 import { auditItem, changeLogKeys, getChat, participantItem } from './chat-records.ts';
 import { keys } from './keys.ts';
+import { threadEntry } from './thread-store.ts';
 import { chatItem, metadataIndexAttributes, slotAttributes } from './metadata-index.ts';
 
 /** Creates the chat and its participants atomically. With `uniqueKey`, returns the existing chat instead. */
@@ -122,7 +123,7 @@ export const changeChat = async (
   for (let attempt = 0; attempt < 20; attempt++) {
     const current = await getChat(table, chatId, { consistent: true });
     if (!current) throw new NotFoundError('chat');
-    const planned = change(current);
+    const planned = await change(current);
     if (!planned) return undefined;
     const previous = current.lastEventSeq ?? 0;
     const eventSeq = previous + 1;
@@ -193,6 +194,36 @@ export const changeChat = async (
         },
       });
     }
+    if (planned.reply) {
+      const { before, after, replySeq } = planned.reply;
+      items.push(
+        {
+          Update: {
+            TableName: tableName,
+            Key: keys.message(chatId, before.seq),
+            UpdateExpression: 'SET replyCount = :count, lastReplyAt = :last',
+            // Still the parent that was read: not deleted, its count not moved by another reply.
+            ConditionExpression:
+              'messageId = :mid AND attribute_not_exists(deletedAt) AND ' +
+              (before.replyCount ? 'replyCount = :before' : 'attribute_not_exists(replyCount)'),
+            ExpressionAttributeValues: {
+              ':count': after.replyCount,
+              ':last': after.lastReplyAt,
+              ':mid': before.messageId,
+              ...(before.replyCount ? { ':before': before.replyCount } : {}),
+            },
+          },
+        },
+        {
+          Put: {
+            TableName: tableName,
+            Item: threadEntry(chatId, before.seq, replySeq),
+            // Counted once: a retried reply finds its entry.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      );
+    }
     if (planned.receipt) {
       items.push({
         Update: {
@@ -211,8 +242,9 @@ export const changeChat = async (
     const type = planned.event.type;
     let event: ChatEventRecord;
     if (type === 'message.updated' || type === 'message.deleted') {
-      if (!planned.message) throw new Error(`${type} needs the message`);
-      event = { ...base, type, data: planned.message };
+      const message = planned.message ?? planned.reply?.after;
+      if (!message) throw new Error(`${type} needs the message`);
+      event = { ...base, type, data: message };
     } else if (type === 'receipt') {
       if (!planned.receipt) throw new Error('receipt needs the read position');
       event = { ...base, type, data: planned.receipt };
@@ -259,9 +291,10 @@ export const changeChat = async (
     } catch (error) {
       const failed = failedConditions(error);
       if (!failed) throw error;
-      // Membership, message or read-position conditions that fail are the caller's conflict, not a
-      // race to retry (the chat item is first; the event and audit items come after them).
-      if (failed.slice(1, 1 + callerConditions).some(Boolean)) {
+      // Membership, message, thread or read-position conditions that fail while the chat is unchanged
+      // are the caller's conflict, not a race to retry (the chat item is first; the event and audit
+      // items come after them). When the chat changed too, the change is planned again from fresh reads.
+      if (!failed[0] && failed.slice(1, 1 + callerConditions).some(Boolean)) {
         throw new ConflictError('the participant or message changed meanwhile; reload and retry');
       }
       // Another change (or a concurrent message on the chat item) won: re-read and re-plan.

@@ -27,6 +27,18 @@ export const keys = {
   }),
   rate: (key: string, window: number) => ({ pk: `RATE#${key}`, sk: `W#${window}` }),
   attachment: (attachmentId: string) => ({ pk: `ATT#${attachmentId}`, sk: 'ATT' }),
+  /** A message's reactions (who reacted with which emoji), beside the chat's messages. */
+  reactions: (chatId: string, seq: number) => ({ pk: `CHAT#${chatId}`, sk: `RX#${pad(seq)}` }),
+  /** A reply's entry in its parent's thread. */
+  threadReply: (chatId: string, parentSeq: number, replySeq: number) => ({
+    pk: `CHAT#${chatId}`,
+    sk: `THR#${pad(parentSeq)}#${pad(replySeq)}`,
+  }),
+  /** The last reaction change of a message, kept with the chat's typing state for pollers. */
+  liveReaction: (tenantId: string, chatId: string, seq: number) => ({
+    pk: `TYPING#${tenantId}#${chatId}`,
+    sk: `RX#${pad(seq)}`,
+  }),
   chatEvent: (chatId: string, eventSeq: number) => ({ pk: `CHAT#${chatId}`, sk: `EVT#${pad(eventSeq)}` }),
   /** A chat's creation record: `chat.created` in the tenant's chat change log (GSI byTenantChanges). */
   chatCreated: (chatId: string) => ({ pk: `CHAT#${chatId}`, sk: 'CREATED' }),

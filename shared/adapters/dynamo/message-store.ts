@@ -44,7 +44,7 @@ interface Claim {
   readonly createdAt: string;
 }
 
-const toMessage = (item: Record<string, unknown>): Message => ({
+export const toMessage = (item: Record<string, unknown>): Message => ({
   messageId: item.messageId as string,
   chatId: item.chatId as string,
   tenantId: item.tenantId as string,
@@ -60,6 +60,10 @@ const toMessage = (item: Record<string, unknown>): Message => ({
   ...(item.system ? { system: item.system as Message['system'] } : {}),
   ...(item.editedAt ? { editedAt: item.editedAt as string } : {}),
   ...(item.deletedAt ? { deletedAt: item.deletedAt as string, deletedBy: item.deletedBy as string } : {}),
+  ...(item.replyTo ? { replyTo: item.replyTo as NonNullable<Message['replyTo']> } : {}),
+  ...(typeof item.replyCount === 'number' && item.replyCount > 0
+    ? { replyCount: item.replyCount, lastReplyAt: item.lastReplyAt as string }
+    : {}),
 });
 
 /** An idempotency item, as read or as returned (marshalled) by a failed condition. */

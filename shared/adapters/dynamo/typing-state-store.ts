@@ -2,10 +2,14 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { TypingEnvelope } from '../../domain/ephemeral.ts';
 import type { TypingStateStore } from '../../domain/ports.ts';
+import type { Envelope } from '../../domain/schemas.ts';
 import { isConditionFailed, queryAll, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
-/** A chat has few typers; a partition bigger than this is not read further (2 items per user). */
+/**
+ * A chat has few typers (2 items per user) and few messages reacted to in the last 15 minutes; a
+ * partition bigger than this is not read further.
+ */
 const MAX_RECORDS = 400;
 
 /**
@@ -49,7 +53,8 @@ export class DynamoTypingStateStore implements TypingStateStore {
     }
   }
 
-  async current(tenantId: string, chatId: string): Promise<TypingEnvelope[]> {
+  /** Also returns the reaction changes kept in the same partition (ReactionStore.publish). */
+  async current(tenantId: string, chatId: string): Promise<Envelope[]> {
     const items = await queryAll(
       this.table,
       {
@@ -61,7 +66,7 @@ export class DynamoTypingStateStore implements TypingStateStore {
       MAX_RECORDS,
     );
     return items.flatMap((item) =>
-      typeof item.envelope === 'string' ? [JSON.parse(item.envelope) as TypingEnvelope] : [],
+      typeof item.envelope === 'string' ? [JSON.parse(item.envelope) as Envelope] : [],
     );
   }
 }

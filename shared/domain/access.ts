@@ -1,0 +1,34 @@
+/** Who may see a chat: the one check every chat route and action makes first. */
+import { ForbiddenError, NotFoundError } from './errors.ts';
+import { type Identity, isStaff } from './identity.ts';
+import { seqOfMessageId } from './ids.ts';
+import type { ChatStore, MessageStore } from './ports.ts';
+import type { ChatRecord, Message } from './schemas.ts';
+import { isVoid } from './voids.ts';
+
+/** The chat if the caller may see it: 404 across tenants, 403 for a non-member of the tenant. */
+export const authorizeChat = async (
+  chats: Pick<ChatStore, 'get' | 'isParticipant'>,
+  identity: Identity,
+  chatId: string,
+): Promise<ChatRecord> => {
+  const [chat, member] = await Promise.all([
+    chats.get(chatId),
+    isStaff(identity) ? Promise.resolve(false) : chats.isParticipant(chatId, identity.userId),
+  ]);
+  if (!chat || chat.tenantId !== identity.tenantId) throw new NotFoundError('chat');
+  if (!member && !isStaff(identity)) throw new ForbiddenError('you are not a participant of this chat');
+  return chat;
+};
+
+/** A message of the chat by its id (read consistently); 404 for another chat's id or a void. */
+export const messageById = async (
+  messages: Pick<MessageStore, 'get'>,
+  chatId: string,
+  messageId: string,
+): Promise<Message> => {
+  const seq = seqOfMessageId(messageId);
+  const message = seq ? await messages.get(chatId, seq) : undefined;
+  if (!message || message.messageId !== messageId || isVoid(message)) throw new NotFoundError('message');
+  return message;
+};
