@@ -194,6 +194,27 @@ export const operations: Record<string, Operation> = {
     response: s.messageSchema,
     status: 200,
   },
+  'GET /v1/chats/{chatId}/messages/{messageId}/replies': {
+    summary:
+      'A message’s thread: the replies to it (its replyTo), ascending seq; after= a reply’s seq, nextCursor is a seq. Also for a deleted message',
+    auth: true,
+    query: s.listRepliesQuery,
+    response: page(s.messageSchema),
+    status: 200,
+  },
+  'PUT /v1/chats/{chatId}/messages/{messageId}/reactions/{emoji}': {
+    summary:
+      'React with one emoji (URL-encoded; one per user and emoji, adding again changes nothing; at most 20 distinct per message, 409 beyond); every socket and poller of the chat gets a `reaction` envelope',
+    auth: true,
+    response: s.reactionChangeSchema,
+    status: 200,
+  },
+  'DELETE /v1/chats/{chatId}/messages/{messageId}/reactions/{emoji}': {
+    summary: 'Take one’s reaction back (none: nothing changes); answers like PUT',
+    auth: true,
+    response: s.reactionChangeSchema,
+    status: 200,
+  },
   'POST /v1/chats/{chatId}/messages': {
     summary:
       'Send a message (201); the same clientMessageId again returns the original (200) and stores nothing',
@@ -211,7 +232,7 @@ export const operations: Record<string, Operation> = {
   },
   'GET /v1/chats/{chatId}/events': {
     summary:
-      'Polling fallback: the envelopes a socket would have received after `after` (messages), `afterEvent` (event log) and `since` (typing, presence), long-polling up to waitSeconds',
+      'Polling fallback: the envelopes a socket would have received after `after` (messages), `afterEvent` (event log) and `since` (typing, presence, reaction changes), long-polling up to waitSeconds',
     auth: true,
     query: s.pollEventsQuery,
     response: z.object({
@@ -219,7 +240,7 @@ export const operations: Record<string, Operation> = {
       nextAfter: z.number().check(z.int()),
       nextAfterEvent: z.number().check(z.int()),
       hasMore: z.boolean(),
-      /** Pass back as `since`: typing and presence envelopes not returned yet. */
+      /** Pass back as `since`: typing, presence and reaction envelopes not returned yet. */
       nextSince: z.string(),
       /** Poll again after this many ms (sooner while the chat is active); at once when hasMore. */
       nextPollMs: z.number().check(z.int()),
