@@ -194,6 +194,25 @@ const httpChatExpected: Record<string, Record<Role, PerTarget<number>>> = {
     agent: t(200, 200, 200, 404),
     service: t(200, 200, 200, 404),
   },
+  // Threads and reactions: whoever may read the chat (the peer's message).
+  'GET /v1/chats/{chatId}/messages/{messageId}/replies': {
+    visitor: t(200, 200, 403, 404),
+    user: t(200, 200, 403, 404),
+    agent: t(200, 200, 200, 404),
+    service: t(200, 200, 200, 404),
+  },
+  'PUT /v1/chats/{chatId}/messages/{messageId}/reactions/{emoji}': {
+    visitor: t(200, 200, 403, 404),
+    user: t(200, 200, 403, 404),
+    agent: t(200, 200, 200, 404),
+    service: t(200, 200, 200, 404),
+  },
+  'DELETE /v1/chats/{chatId}/messages/{messageId}/reactions/{emoji}': {
+    visitor: t(200, 200, 403, 404),
+    user: t(200, 200, 403, 404),
+    agent: t(200, 200, 200, 404),
+    service: t(200, 200, 200, 404),
+  },
   'POST /v1/chats/{chatId}/attachments': {
     visitor: t(201, 201, 403, 404),
     user: t(201, 201, 403, 404),
@@ -273,6 +292,12 @@ const wsChatExpected: Record<string, Record<Role, PerTarget<string>>> = {
     service: t('ack', 'ack', 'ack', 'ack'),
   },
   typing: {
+    visitor: t('ack', 'ack', 'forbidden', 'not_found'),
+    user: t('ack', 'ack', 'forbidden', 'not_found'),
+    agent: t('ack', 'ack', 'ack', 'not_found'),
+    service: t('ack', 'ack', 'ack', 'not_found'),
+  },
+  react: {
     visitor: t('ack', 'ack', 'forbidden', 'not_found'),
     user: t('ack', 'ack', 'forbidden', 'not_found'),
     agent: t('ack', 'ack', 'ack', 'not_found'),
@@ -377,6 +402,15 @@ const httpChatRequests: Record<string, (fx: Fixture, callerId: string) => HttpRe
   'GET /v1/chats/{chatId}/events': (fx) => ({
     path: `/v1/chats/${fx.chatId}/events?after=0&waitSeconds=0`,
   }),
+  'GET /v1/chats/{chatId}/messages/{messageId}/replies': (fx) => ({
+    path: `/v1/chats/${fx.chatId}/messages/${fx.peers}/replies`,
+  }),
+  'PUT /v1/chats/{chatId}/messages/{messageId}/reactions/{emoji}': (fx) => ({
+    path: `/v1/chats/${fx.chatId}/messages/${fx.peers}/reactions/${encodeURIComponent('👍')}`,
+  }),
+  'DELETE /v1/chats/{chatId}/messages/{messageId}/reactions/{emoji}': (fx) => ({
+    path: `/v1/chats/${fx.chatId}/messages/${fx.peers}/reactions/${encodeURIComponent('👍')}`,
+  }),
   'POST /v1/chats/{chatId}/attachments': (fx) => ({
     path: `/v1/chats/${fx.chatId}/attachments`,
     body: { fileName: 'matrix.png', contentType: 'image/png', size: 100 },
@@ -417,6 +451,7 @@ const wsChatFrames: Record<string, (fx: Fixture) => Record<string, unknown>> = {
   markRead: (fx) => ({ action: 'markRead', chatId: fx.chatId, seq: 1 }),
   unsubscribe: (fx) => ({ action: 'unsubscribe', chatId: fx.chatId }),
   typing: (fx) => ({ action: 'typing', chatId: fx.chatId, isTyping: true }),
+  react: (fx) => ({ action: 'react', chatId: fx.chatId, messageId: fx.peers, emoji: '👍' }),
 };
 /** Frames of the routes without a chat, in the order they run (the watch stays on for the leak check). */
 const wsOtherFrames: Record<string, Record<string, unknown>> = {
