@@ -1,8 +1,8 @@
 /**
  * "Every feature works over the socket and over HTTP polling with identical envelopes" (issue 3), in one
  * run through the local cloud: one chat goes through every kind of event a subscriber can receive —
- * presence, typing, messages, an edit, a delete, a receipt, a participant added, an assignment (with its
- * system message), a close and a reopen — while bob watches it on a socket and polls it over HTTP.
+ * presence, typing, messages, a reply (and its parent's new reply count), a reaction, an edit, a delete, a
+ * receipt, a participant added, an assignment (with its system message), a close and a reopen — while bob watches it on a socket and polls it over HTTP.
  * Whatever the socket received, the poller received too, deep-equal, and nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,25 +80,39 @@ describe('socket and polling parity', () => {
       type: 'text',
       text: 'helo',
     });
-    await client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+    const second = await client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
       clientMessageId: 'p-2',
       type: 'text',
       text: 'second',
     });
     await step(4); // two message.created
+    const secondId = (second.body as { messageId: string }).messageId;
+    await client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+      clientMessageId: 'p-3',
+      type: 'text',
+      text: 'a reply',
+      replyTo: secondId,
+    });
+    await step(6); // the reply's message.created, its parent's message.updated (reply count)
+    await client.call(
+      'PUT',
+      `/v1/chats/${chatId}/messages/${secondId}/reactions/${encodeURIComponent('👍')}`,
+      alice,
+    );
+    await step(7); // reaction
     const messageId = (first.body as { messageId: string }).messageId;
     await client.call('PATCH', `/v1/chats/${chatId}/messages/${messageId}`, alice, { text: 'hello' });
     await client.call('DELETE', `/v1/chats/${chatId}/messages/${messageId}`, alice);
     await client.call('POST', `/v1/chats/${chatId}/read`, alice, { seq: 2 });
-    await step(7); // message.updated, message.deleted, receipt
+    await step(10); // message.updated, message.deleted, receipt
     await client.call('POST', `/v1/chats/${chatId}/participants`, alice, { userId: 'parity-carol' });
     await client.call('POST', `/v1/chats/${chatId}/assign`, agent, { agentId: 'parity-agent' });
-    await step(10); // chat.updated, chat.assigned, the "joined" system message
+    await step(13); // chat.updated, chat.assigned, the "joined" system message
     await client.call('PATCH', `/v1/chats/${chatId}`, alice, { status: 'closed', rating: 5 });
     await client.call('PATCH', `/v1/chats/${chatId}`, agent, { status: 'open' });
-    await step(12); // chat.closed, chat.updated (reopen)
+    await step(15); // chat.closed, chat.updated (reopen)
     await aliceSocket.close();
-    await step(13); // presence: alice offline
+    await step(16); // presence: alice offline
 
     // Assess
     const kinds = pushed().map((e) => e.type);
@@ -111,14 +125,15 @@ describe('socket and polling parity', () => {
         'message.deleted',
         'message.updated',
         'presence',
+        'reaction',
         'receipt',
         'typing',
       ].sort(),
     );
     const byId = (envelopes: Envelope[]) => new Map(envelopes.map((e) => [e.id, e]));
     // (the socket may see a redelivered envelope twice — at-least-once — the poller never does)
-    expect(byId(pushed()).size).toBe(13);
-    expect(http.received).toHaveLength(13);
+    expect(byId(pushed()).size).toBe(16);
+    expect(http.received).toHaveLength(16);
     expect(byId(http.received)).toEqual(byId(pushed()));
     await socket.close();
   });
