@@ -95,6 +95,11 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
     }
   }
   // A message's reactions record, inserted or changed: its last change goes to every subscriber.
+  // (A write that changed no reaction — emoji nobody uses dropped from the set — keeps the version.)
+  const oldVersion = record.dynamodb?.OldImage?.version?.N;
+  if (item?.entity === ENTITY.reactions && oldVersion !== undefined && oldVersion === String(item.version)) {
+    return undefined;
+  }
   if (item?.entity === ENTITY.reactions && typeof item.chatId === 'string') {
     const envelope = reactionEnvelope(reactionRecordOf(item));
     if (envelope) return { record, chatId: envelope.chatId ?? item.chatId, envelope };

@@ -423,11 +423,25 @@ export interface ReactionRecord {
   };
 }
 
+/** The message a reaction change is about. */
+export interface ReactionTarget {
+  readonly chatId: string;
+  readonly tenantId: string;
+  readonly seq: number;
+  readonly messageId: string;
+}
+
 export interface ReactionStore {
-  /** Read consistently (the start of a change). */
-  get(chatId: string, seq: number): Promise<ReactionRecord | undefined>;
-  /** Stores `next` if the stored version is still `next.version - 1` (absent counts as 0); false if not. */
-  put(next: ReactionRecord): Promise<boolean>;
+  /**
+   * Adds (`reacted`) or takes back `userId`'s `emoji` in one atomic write and returns the record after it;
+   * `changed: false` (nothing written) when the user had (or had not) reacted so already, `'full'` when
+   * a new emoji would make more than `maxDistinct` on the message.
+   */
+  change(
+    target: ReactionTarget,
+    change: NonNullable<ReactionRecord['last']>,
+    maxDistinct: number,
+  ): Promise<{ record: ReactionRecord; changed: boolean } | 'full'>;
   /** The reactions of the chat's messages with from ≤ seq ≤ to (one Query). */
   inRange(chatId: string, from: number, to: number): Promise<ReactionRecord[]>;
   /** The reactions of these messages (one BatchGet). */
