@@ -101,8 +101,11 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
     return undefined;
   }
   if (item?.entity === ENTITY.reactions && typeof item.chatId === 'string') {
-    const envelope = reactionEnvelope(reactionRecordOf(item));
-    if (envelope) return { record, chatId: envelope.chatId ?? item.chatId, envelope };
+    const reactions = reactionRecordOf(item);
+    const envelope = reactionEnvelope(reactions);
+    const via = reactions.last?.viaConnectionId;
+    if (envelope)
+      return { record, chatId: envelope.chatId ?? item.chatId, envelope, ...(via ? { except: via } : {}) };
   }
   // Close / reopen audit records only move the stats counters (recordStats).
   if (item?.entity === ENTITY.audit) return undefined;

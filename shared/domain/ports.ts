@@ -420,6 +420,8 @@ export interface ReactionRecord {
     readonly emoji: string;
     readonly reacted: boolean;
     readonly at: string;
+    /** The socket it came over, whose ack carried it: the fan-out does not push it there. */
+    readonly viaConnectionId?: string;
   };
 }
 

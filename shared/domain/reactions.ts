@@ -8,7 +8,14 @@
 import { authorizeChat, messageById } from './access.ts';
 import { ConflictError } from './errors.ts';
 import type { Identity } from './identity.ts';
-import type { ChatStore, Clock, MessageStore, ReactionRecord, ReactionStore } from './ports.ts';
+import type {
+  AppendOptions,
+  ChatStore,
+  Clock,
+  MessageStore,
+  ReactionRecord,
+  ReactionStore,
+} from './ports.ts';
 import { type Envelope, type ReactionChange, type ReactionCount, REACTIONS_MAX_DISTINCT } from './schemas.ts';
 
 export type ReactionEnvelope = Extract<Envelope, { type: 'reaction' }>;
@@ -87,13 +94,20 @@ export class ReactionService {
     messageId: string,
     emoji: string,
     reacted: boolean,
+    options: AppendOptions = {},
   ): Promise<ReactionChange> {
     await authorizeChat(this.chats, identity, chatId);
     const message = await messageById(this.messages, chatId, messageId);
     if (message.deletedAt) throw new ConflictError('the message was deleted');
     const result = await this.store.change(
       { chatId, tenantId: message.tenantId, seq: message.seq, messageId },
-      { userId: identity.userId, emoji, reacted, at: this.clock.now().toISOString() },
+      {
+        userId: identity.userId,
+        emoji,
+        reacted,
+        at: this.clock.now().toISOString(),
+        ...(options.viaConnectionId ? { viaConnectionId: options.viaConnectionId } : {}),
+      },
       REACTIONS_MAX_DISTINCT,
     );
     if (result === 'full') {

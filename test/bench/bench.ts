@@ -48,6 +48,7 @@ import { loadIntegrityFailures } from './integrity.ts';
 import { type RunResult, runOnce } from './load.ts';
 import { type LoadMode, OptionError, parseOptions, usage } from './options.ts';
 import { type PollingResult, runPolling } from './polling.ts';
+import { printReactions, type ReactionsResult, reactionsVerdict, runReactions } from './reactions.ts';
 import { pollingIntegrityOk, printPolling } from './polling-report.ts';
 import { appendUnits, num, printAppendNote, printIdleCpu, printMode, ratiosOf } from './report.ts';
 import { describeMachine, type IdleCpu, lifecycle, startCloud } from './session.ts';
@@ -81,8 +82,10 @@ const main = async (): Promise<number> => {
   const runTag = Date.now().toString(36);
   const { onCleanup, cleanup } = lifecycle(options.maxRunMs);
   const loadModes = options.modes.filter(
-    (mode): mode is LoadMode => mode !== 'hot' && mode !== 'broadcast' && mode !== 'polling',
+    (mode): mode is LoadMode =>
+      mode !== 'hot' && mode !== 'broadcast' && mode !== 'polling' && mode !== 'reactions',
   );
+  const reactionsMode = options.modes.includes('reactions');
   const hotMode = options.modes.includes('hot');
   const broadcastMode = options.modes.includes('broadcast');
   const pollingMode = options.modes.includes('polling');
@@ -126,6 +129,7 @@ const main = async (): Promise<number> => {
   let hot: { shapes: HotShapes; goals: Goal[] } | undefined;
   let broadcast: BroadcastResult | undefined;
   let polling: PollingResult | undefined;
+  let reactions: ReactionsResult | undefined;
   let appendEstimate: AppendEstimate | undefined;
   let idleCpu: IdleCpu | undefined;
   let dynamoPort: string | undefined;
@@ -173,6 +177,9 @@ const main = async (): Promise<number> => {
       if (pollingMode && targetName === 'cloud') {
         polling = await runPolling(target, options, runTag, meter, costMeters);
       }
+      if (reactionsMode && targetName === 'cloud') {
+        reactions = await runReactions(target, options, runTag, meter, costMeters);
+      }
       await stopTarget();
     }
   } finally {
@@ -189,6 +196,7 @@ const main = async (): Promise<number> => {
   if (hot) printHot(hot.shapes, hot.goals, options);
   if (broadcast) printBroadcast(broadcast);
   if (polling) printPolling(polling, options.strict);
+  if (reactions) printReactions(reactions);
   if (appendEstimate) printAppendNote(appendEstimate);
   if (idleCpu) printIdleCpu(idleCpu);
   const failures = loadIntegrityFailures(results);
@@ -210,6 +218,7 @@ const main = async (): Promise<number> => {
         ]
       : []),
     ...(broadcast ? broadcastVerdicts(broadcast) : []),
+    ...(reactions ? [reactionsVerdict(reactions)] : []),
     ...(polling
       ? [
           `polling integrity: ${pollingOk ? 'OK (every message polled exactly once, in seq order, no seq skipped, no failed send)' : 'FAILED'}`,
@@ -257,6 +266,7 @@ const main = async (): Promise<number> => {
             }
           : {}),
         ...(polling ? { polling } : {}),
+        ...(reactions ? { reactions } : {}),
         idleCloudCpu: idleCpu,
         leftoverDynamoDbLocalProcesses: leftover.ours,
       },
@@ -271,6 +281,7 @@ const main = async (): Promise<number> => {
     hotIntegrityOk &&
     broadcastOk &&
     pollingOk &&
+    (reactions ? reactions.failed === 0 && reactions.delivered === reactions.reactions : true) &&
     ((hotGoalsHeld && broadcastGoalHeld && pollingGoalsHeld) || !options.strict);
   return ok && leftover.ours === 0 ? 0 : 1;
 };

@@ -1,10 +1,10 @@
 /** The benchmark's options: each an argument, an environment variable and a default (`--help`). */
 import { parseArgs } from 'node:util';
 
-export const MODES = ['open', 'light', 'closed', 'hot', 'polling', 'broadcast'] as const;
+export const MODES = ['open', 'light', 'closed', 'hot', 'polling', 'broadcast', 'reactions'] as const;
 export type Mode = (typeof MODES)[number];
 /** The modes that run one load shape against the relay and the cloud side by side. */
-export type LoadMode = Exclude<Mode, 'hot' | 'polling' | 'broadcast'>;
+export type LoadMode = Exclude<Mode, 'hot' | 'polling' | 'broadcast' | 'reactions'>;
 export type TargetName = 'relay' | 'cloud';
 export type Via = 'ws' | 'http';
 export const AUDIENCES = ['agents', 'participants'] as const;
@@ -57,6 +57,8 @@ export interface Options {
     /** ms between two sends; 0: the next one as soon as the previous is acked. */
     readonly intervalMs: number;
   };
+  /** `reactions` mode: reactions to one message, one after the other. */
+  readonly reactions: number;
   /** Exit 1 when a goal of the hot, polling or broadcast mode is missed (integrity failures always do). */
   readonly strict: boolean;
 }
@@ -89,7 +91,7 @@ const OPTIONS = {
   modes: {
     env: 'BENCH_MODES',
     fallback: 'open,light,closed',
-    help: 'load shapes to run, any of open, light, closed, hot, polling, broadcast',
+    help: 'load shapes to run, any of open, light, closed, hot, polling, broadcast, reactions',
   },
   targets: { env: 'BENCH_TARGETS', fallback: 'relay,cloud', help: 'systems to run: relay, cloud or both' },
   warmup: { env: 'BENCH_WARMUP', fallback: '1', help: 'unmeasured messages per client before each run' },
@@ -163,6 +165,11 @@ const OPTIONS = {
     env: 'BENCH_BROADCAST_INTERVAL_MS',
     fallback: '0',
     help: 'broadcast: ms between sends (0: closed loop)',
+  },
+  reactions: {
+    env: 'BENCH_REACTIONS',
+    fallback: '200',
+    help: 'reactions: measured reactions to one message',
   },
   strict: {
     env: 'BENCH_STRICT',
@@ -285,6 +292,7 @@ export const parseOptions = (argv: readonly string[] = process.argv.slice(2)): O
       messages: int('broadcast-messages', 1, 100_000),
       intervalMs: int('broadcast-interval', 0, 60_000),
     },
+    reactions: int('reactions', 1, 100_000),
     strict: flag('strict'),
   };
 };

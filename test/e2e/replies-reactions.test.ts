@@ -255,31 +255,38 @@ describe('reactions', () => {
     await socket.close();
   });
 
-  it('takes react frames over the socket, with an ack carrying the counts', async () => {
+  it('takes react frames over the socket, acks the change there and pushes it to the other sockets only', async () => {
+    // Prepare
     const chatId = await client.createChat(alice, { participants: ['bob'] });
     const message = await sent(chatId, alice, 'hello');
-    const socket = await connect(client, bob);
+    const [reactor, other] = await Promise.all([connect(client, bob), connect(client, alice)]);
+    await Promise.all([reactor, other].map((socket) => socket.request({ action: 'subscribe', chatId })));
 
-    const added = await socket.request({
+    // Act
+    const added = await reactor.request({
       action: 'react',
       chatId,
       messageId: message.messageId,
       emoji: '🎉',
     });
-    const removed = await socket.request({
+    const removed = await reactor.request({
       action: 'react',
       chatId,
       messageId: message.messageId,
       emoji: '🎉',
       remove: true,
     });
+    await until(() => other.received.filter((e) => e.type === 'reaction').length >= 2);
+    await cloud.idle();
 
+    // Assess
     expect(added).toMatchObject({
       type: 'ack',
       data: { reactions: [{ emoji: '🎉', count: 1, mine: true }] },
     });
     expect(removed).toMatchObject({ type: 'ack', data: { reacted: false, reactions: [], version: 2 } });
-    await socket.close();
+    expect(reactor.received.filter((e) => e.type === 'reaction')).toEqual([]);
+    await Promise.all([reactor.close(), other.close()]);
   });
 
   it('refuses bad emoji, strangers, deleted messages and a 21st distinct emoji, changing nothing', async () => {
