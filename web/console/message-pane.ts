@@ -1,19 +1,21 @@
 /**
  * The selected conversation's messages: a `log` kept in seq order (history, live messages, older pages
- * on demand), pending outbox entries, the typing indicator both ways, read receipts (sent when the agent
- * sees the end of the chat, shown on the agent's own messages), edits and deletes of own messages, and
- * the composer (Message / Send, Enter sends, file attachments with upload progress).
+ * on demand), pending outbox entries, typing both ways (typing.ts), read receipts (sent when the agent
+ * sees the end of the chat, shown on the agent's own messages), edits and deletes of own messages,
+ * replies and threads (replies.ts), reactions (reactions.ts), and the composer (Message / Send, Enter
+ * sends, file attachments with upload progress).
  */
-import type { ChatClient } from '../sdk/index.ts';
+import { applyParentDeleted, applyUpdate, type ChatClient } from '../sdk/index.ts';
 import type { Chat, Message } from '../sdk/index.ts';
 import { byId, errorText, h } from './dom.ts';
 import { renderMessage, renderPending, type MessageViewContext } from './message-view.ts';
+import { createReactions } from './reactions.ts';
+import { createReplyBar, createThreadPanel } from './replies.ts';
 import { customerName, customerOf, type Store } from './store.ts';
+import { createTyping } from './typing.ts';
 
 /** Messages loaded when a chat opens and per "Load earlier messages". */
 const PAGE = 30;
-const TYPING_REFRESH_MS = 3000;
-const TYPING_IDLE_MS = 4000;
 const READ_DEBOUNCE_MS = 500;
 
 export interface MessagePane {
@@ -52,10 +54,7 @@ export const createMessagePane = (options: {
   const nodes = new Map<number, HTMLElement>();
   /** Other users' read positions in this chat. */
   const readBy = new Map<string, number>();
-  const typers = new Map<string, ReturnType<typeof setTimeout>>();
   let oldestLoaded = Number.POSITIVE_INFINITY;
-  let typingSentAt = 0;
-  let typingIdle: ReturnType<typeof setTimeout> | undefined;
   let readTimer: ReturnType<typeof setTimeout> | undefined;
   let lastReadSent = 0;
 
@@ -64,16 +63,28 @@ export const createMessagePane = (options: {
     error.hidden = !text;
   };
 
+  const senderLabel: MessageViewContext['senderLabel'] = (message) => {
+    if (message.senderId === me) return 'You';
+    if (message.senderName) return message.senderName;
+    const chat = store.selected;
+    if (chat && message.senderId === customerOf(chat)) return customerName(chat);
+    return message.senderRole === 'agent' ? `${message.senderId} (agent)` : message.senderId;
+  };
+  const typing = createTyping({ client, store, line: typingLine, input, chatId: () => chatId });
+  const replyBar = createReplyBar({ composer, input, senderLabel });
+  const thread = createThreadPanel({ client, anchor: log, senderLabel, showError });
+  const reactions = createReactions({
+    client,
+    me,
+    shown: (chat, seq) => (chat === chatId ? messages.get(seq) : undefined),
+    show: (message) => place(message),
+    showError,
+  });
+
   const context: MessageViewContext = {
     client,
     me,
-    senderLabel: (message) => {
-      if (message.senderId === me) return 'You';
-      if (message.senderName) return message.senderName;
-      const chat = store.selected;
-      if (chat && message.senderId === customerOf(chat)) return customerName(chat);
-      return message.senderRole === 'agent' ? `${message.senderId} (agent)` : message.senderId;
-    },
+    senderLabel,
     readBy: (seq) => [...readBy.values()].some((read) => read >= seq),
     onEdit: (message) => startEdit(message),
     onDelete: (message) => {
@@ -83,6 +94,12 @@ export const createMessagePane = (options: {
         (cause: unknown) => showError(`Could not delete: ${errorText(cause)}`),
       );
     },
+    onReply: (message) => {
+      replyBar.set(message);
+      input.focus();
+    },
+    onReact: (message, emoji, on) => reactions.react(message, emoji, on),
+    onThread: (message) => void thread.open(message),
   };
 
   const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 80;
@@ -90,7 +107,7 @@ export const createMessagePane = (options: {
     log.scrollTop = log.scrollHeight;
   };
 
-  /** Puts a message's node in seq order (replacing its previous rendering). */
+  /** Puts a message's node in seq order (replacing its previous rendering, keeping its control's focus). */
   const place = (message: Message) => {
     const stick = nearBottom();
     const node = renderMessage(message, context);
@@ -98,7 +115,10 @@ export const createMessagePane = (options: {
     messages.set(message.seq, message);
     nodes.set(message.seq, node);
     if (previous) {
+      const focused = document.activeElement;
+      const key = focused instanceof HTMLElement && previous.contains(focused) && focused.dataset.focusKey;
       previous.replaceWith(node);
+      if (key) node.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`)?.focus();
       return;
     }
     const next = [...nodes.keys()].filter((seq) => seq > message.seq).sort((a, b) => a - b)[0];
@@ -143,26 +163,6 @@ export const createMessagePane = (options: {
     }, READ_DEBOUNCE_MS);
   };
 
-  const showTyping = () => {
-    const names = [...typers.keys()].map((userId) => {
-      const chat = store.selected;
-      return chat && userId === customerOf(chat) ? customerName(chat) : userId;
-    });
-    typingLine.textContent =
-      names.length === 0
-        ? ''
-        : names.length === 1
-          ? `${names[0]} is typing…`
-          : `${names.join(', ')} are typing…`;
-  };
-
-  const stopTyping = () => {
-    if (typingIdle) clearTimeout(typingIdle);
-    typingIdle = undefined;
-    if (typingSentAt && chatId) client.typing(chatId, false).catch(() => {});
-    typingSentAt = 0;
-  };
-
   const startEdit = (message: Message) => {
     const node = nodes.get(message.seq);
     const text = node?.querySelector('.msg-text');
@@ -184,7 +184,7 @@ export const createMessagePane = (options: {
       const value = area.value.trim();
       if (!value || value === message.text) return place(message);
       client.editMessage(current, message.messageId, value).then(
-        (updated: Message) => current === chatId && place(updated),
+        (updated: Message) => current === chatId && place(applyUpdate(messages.get(updated.seq), updated)),
         (cause: unknown) => showError(`Could not edit: ${errorText(cause)}`),
       );
     });
@@ -212,34 +212,25 @@ export const createMessagePane = (options: {
     place(message);
     oldestLoaded = Math.min(oldestLoaded, message.seq);
     renderPendingEntries();
-    if (message.senderId !== me) {
-      const timer = typers.get(message.senderId);
-      if (timer) clearTimeout(timer);
-      if (typers.delete(message.senderId)) showTyping();
-    }
+    typing.messageFrom(message.senderId);
+    thread.update(message);
     markReadSoon();
   });
   client.on('messageUpdated', (message) => {
-    if (message.chatId === chatId && messages.has(message.seq)) place(message);
+    if (message.chatId === chatId) {
+      // A newer copy (its reactions keep the agent's own), and the quotes of a deleted message blanked.
+      for (const shown of [...messages.values()]) {
+        const next =
+          shown.seq === message.seq ? applyUpdate(shown, message) : applyParentDeleted(shown, message);
+        if (next !== shown) place(next);
+      }
+      thread.update(message);
+      if (message.deletedAt && replyBar.target === message.messageId) replyBar.set();
+    }
     const last = store.lastMessage.get(message.chatId);
     if (last?.seq === message.seq) store.noteMessage(message);
   });
   client.on('outbox', () => renderPendingEntries());
-  client.on('typing', ({ chatId: typingChat, userId, isTyping, expiresInMs }) => {
-    if (typingChat !== chatId || userId === me) return;
-    const timer = typers.get(userId);
-    if (timer) clearTimeout(timer);
-    typers.delete(userId);
-    if (isTyping)
-      typers.set(
-        userId,
-        setTimeout(() => {
-          typers.delete(userId);
-          showTyping();
-        }, expiresInMs),
-      );
-    showTyping();
-  });
   client.on('receipt', ({ chatId: receiptChat, userId, seq }) => {
     if (receiptChat !== chatId || userId === me) return;
     if ((readBy.get(userId) ?? 0) >= seq) return;
@@ -252,10 +243,12 @@ export const createMessagePane = (options: {
     const text = input.value.trim();
     if (!text || !chatId) return;
     input.value = '';
-    stopTyping();
+    typing.stop();
     showError();
     const target = chatId;
-    client.send(target, text).then(
+    const replyTo = replyBar.target;
+    replyBar.set();
+    client.send(target, { text, replyTo }).then(
       (message: Message) => {
         if (message.chatId === chatId) place(message);
         renderPendingEntries();
@@ -274,19 +267,6 @@ export const createMessagePane = (options: {
       submit();
     }
   });
-  input.addEventListener('input', () => {
-    if (!chatId) return;
-    if (!input.value.trim()) return stopTyping();
-    const now = Date.now();
-    if (now - typingSentAt > TYPING_REFRESH_MS) {
-      typingSentAt = now;
-      client.typing(chatId, true).catch(() => {});
-    }
-    if (typingIdle) clearTimeout(typingIdle);
-    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
-  });
-  input.addEventListener('blur', () => stopTyping());
-
   fileInput.addEventListener('change', () => {
     const file = fileInput.files?.[0];
     if (!file || !chatId) return;
@@ -334,10 +314,10 @@ export const createMessagePane = (options: {
   });
 
   const reset = () => {
-    stopTyping();
-    for (const timer of typers.values()) clearTimeout(timer);
-    typers.clear();
-    showTyping();
+    typing.reset();
+    replyBar.set();
+    thread.close();
+    reactions.reset();
     messages.clear();
     nodes.clear();
     readBy.clear();
@@ -352,7 +332,7 @@ export const createMessagePane = (options: {
       const previous = chatId;
       if (previous === chat.chatId) return;
       if (previous) {
-        stopTyping();
+        typing.stop();
         client.unsubscribe(previous).catch(() => {});
       }
       reset();

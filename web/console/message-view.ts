@@ -1,22 +1,59 @@
 /**
- * One message of the log as DOM: sender, time, text (linkified, as text), attachment (download link,
- * image preview), edited / deleted marks, the read receipt of the agent's own messages and their
- * Edit / Delete controls. System messages look different (centered, no sender bubble).
+ * One message of the log as DOM: sender, time, the quote of the message it answers, text (linkified,
+ * as text), attachment (download link, image preview), reactions, edited / deleted marks, Reply and
+ * Thread (when it has replies), the read receipt of the agent's own messages and their Edit / Delete
+ * controls. System messages look different (centered, no sender bubble). Controls that keep the focus
+ * when the message is redrawn carry a `data-focus-key`.
  */
 import type { ChatClient } from '../sdk/index.ts';
 import type { Message } from '../sdk/index.ts';
 import { externalLink, formatBytes, h, isolate, linkify, safeHttpUrl, timeElement } from './dom.ts';
+import { renderReactions } from './reactions.ts';
+import { renderQuote, type SenderLabel } from './replies.ts';
 
 export interface MessageViewContext {
   readonly client: ChatClient;
   readonly me: string;
   /** The name shown for a sender. */
-  senderLabel(message: Message): string;
+  senderLabel: SenderLabel;
   /** Whether another participant has read up to this seq. */
   readBy(seq: number): boolean;
   onEdit(message: Message): void;
   onDelete(message: Message): void;
+  onReply(message: Message): void;
+  onReact(message: Message, emoji: string, on: boolean): void;
+  onThread(message: Message): void;
 }
+
+/** Reply and Thread (with the reply count) of a message. */
+const replyControls = (
+  message: Message,
+  context: MessageViewContext,
+  describedBy?: string,
+): HTMLElement[] => {
+  const controls: HTMLElement[] = [];
+  if (!message.deletedAt && message.type !== 'system') {
+    const name = message.senderId === context.me ? 'message' : context.senderLabel(message);
+    const reply = h(
+      'button',
+      { type: 'button', class: 'link-button', 'aria-label': `Reply to ${name}`, 'data-focus-key': 'reply' },
+      'Reply',
+    );
+    reply.addEventListener('click', () => context.onReply(message));
+    controls.push(reply);
+  }
+  const count = message.replyCount ?? 0;
+  if (count > 0) {
+    const thread = h(
+      'button',
+      { type: 'button', class: 'link-button', 'aria-describedby': describedBy, 'data-focus-key': 'thread' },
+      `Thread (${count} ${count === 1 ? 'reply' : 'replies'})`,
+    );
+    thread.addEventListener('click', () => context.onThread(message));
+    controls.push(thread);
+  }
+  return controls;
+};
 
 /** Download URLs are presigned for 5 minutes; ask again after 4. */
 const URL_TTL_MS = 4 * 60 * 1000;
@@ -84,6 +121,12 @@ export const renderMessage = (message: Message, context: MessageViewContext): HT
       : null;
   const foot = h('div', { class: 'msg-foot' });
   if (message.editedAt && !message.deletedAt) foot.append(h('span', { class: 'msg-edited' }, 'edited'));
+  const reactions =
+    message.deletedAt || system
+      ? undefined
+      : renderReactions(message, (emoji, on) => context.onReact(message, emoji, on));
+  if (reactions) foot.append(reactions.add);
+  foot.append(...replyControls(message, context, text ? textId : undefined));
   if (mine && !system) {
     const read = context.readBy(message.seq);
     foot.append(
@@ -127,8 +170,10 @@ export const renderMessage = (message: Message, context: MessageViewContext): HT
       ' ',
       timeElement(message.createdAt),
     ),
+    message.replyTo && !message.deletedAt ? renderQuote(message.replyTo, context.senderLabel) : '',
     text ?? '',
     message.deletedAt ? '' : (attachmentView(message, context) ?? ''),
+    reactions?.row ?? '',
   );
   if (foot.childElementCount > 0) root.append(foot);
   return root;

@@ -1,15 +1,18 @@
 /**
- * The REST resources (chats, audit, blocks, stats, unread, presence, messages, attachments) over one
- * `Request`.
+ * The REST resources (chats, audit, blocks, stats, unread, presence, messages, replies, reactions,
+ * attachments) over one `Request`.
  * ChatClient extends it, so these are ChatClient's own methods.
  */
 import { isVoid } from '#shared/domain/voids.ts';
 import { chatPath, type Request } from './delivery.ts';
 import { ApiError, query } from './http.ts';
-import type { Block, Chat, CreateChatInput, Message, PatchChatInput } from './types.ts';
+import type { Block, Chat, CreateChatInput, Message, PatchChatInput, ReactionChange } from './types.ts';
 
 const messagePath = (chatId: string, messageId: string): string =>
   `${chatPath(chatId)}/messages/${encodeURIComponent(messageId)}`;
+
+const reactionPath = (chatId: string, messageId: string, emoji: string): string =>
+  `${messagePath(chatId, messageId)}/reactions/${encodeURIComponent(emoji)}`;
 
 export class ChatApi {
   readonly #request: Request;
@@ -94,6 +97,28 @@ export class ChatApi {
 
   deleteMessage(chatId: string, messageId: string): Promise<Message> {
     return this.request('DELETE', messagePath(chatId, messageId));
+  }
+
+  /** A message's thread: the replies to it (ascending seq), `after` a seq; works for a deleted message too. */
+  replies(
+    chatId: string,
+    messageId: string,
+    params: { after?: number; limit?: number } = {},
+  ): Promise<{ items: Message[]; nextCursor?: string }> {
+    return this.request('GET', `${messagePath(chatId, messageId)}/replies${query(params)}`);
+  }
+
+  /**
+   * Adds the caller's reaction (one emoji, e.g. "👍" or "❤️") to a message; idempotent. The answer's
+   * `reactions` carry `mine`; apply it with applyReaction (so does every `reaction` event).
+   */
+  react(chatId: string, messageId: string, emoji: string): Promise<ReactionChange> {
+    return this.request('PUT', reactionPath(chatId, messageId, emoji));
+  }
+
+  /** Takes the caller's reaction back; idempotent. */
+  unreact(chatId: string, messageId: string, emoji: string): Promise<ReactionChange> {
+    return this.request('DELETE', reactionPath(chatId, messageId, emoji));
   }
 
   /** Uploads a file straight to storage (presigned POST); send it with send(chatId, { attachmentId }). */

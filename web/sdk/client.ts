@@ -7,6 +7,7 @@
  *   await client.connect();
  *   await client.subscribe(chatId);          // history, then live, in seq order, each once
  *   await client.send(chatId, 'Hello');      // through the outbox, retried until acked
+ *   await client.send(chatId, { text: 'Yes', replyTo: messageId });   // a reply
  *
  * The pieces: api.ts (REST resources, inherited), request.ts (token renewal), relay.ts (the realtime
  * engine and the tab leader), delivery.ts (ordering, catch-up), sending.ts (the outbox's flushing).
@@ -19,7 +20,15 @@ import { Outbox } from './outbox.ts';
 import { Relay } from './relay.ts';
 import { authorizedRequest } from './request.ts';
 import { Sender } from './sending.ts';
-import type { ChatClientOptions, ChatEvents, Message, OutboxEntry, Status, Timing } from './types.ts';
+import type {
+  ChatClientOptions,
+  ChatEvents,
+  Message,
+  MessageContent,
+  OutboxEntry,
+  Status,
+  Timing,
+} from './types.ts';
 
 export const DEFAULT_TIMING: Timing = {
   requestTimeoutMs: 15_000,
@@ -160,11 +169,12 @@ export class ChatClient extends ChatApi {
 
   /**
    * Queues a message in the persisted outbox and sends it, retrying with the same clientMessageId until
-   * the server acknowledges it; resolves with the stored message.
+   * the server acknowledges it; resolves with the stored message. `{ text, replyTo: messageId }` sends a
+   * reply (the server stores a quote of that message in `replyTo`).
    */
   send(
     chatId: string,
-    content: string | { text?: string; attachmentId?: string },
+    content: string | MessageContent,
     options: { clientMessageId?: string } = {},
   ): Promise<Message> {
     return this.#sender.send(chatId, content, options);

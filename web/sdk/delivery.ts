@@ -1,14 +1,23 @@
 /**
  * What the application sees, whatever the transport: each message once, per chat in seq order (an
- * early one waits while the hole below it is fetched), every other envelope once by id, chat events in
- * eventSeq order (one above a hole is dropped and fetched with it), and a catch-up (GET …/messages?after=,
- * then GET …/events?afterEvent= when the event log is ahead) retried with backoff until it succeeds.
+ * early one waits while the hole below it is fetched), every other envelope once by id (reactions
+ * too), chat events in eventSeq order (one above a hole is dropped and fetched with it), and a catch-up
+ * (GET …/messages?after=, then GET …/events?afterEvent= when the event log is ahead) retried with
+ * backoff until it succeeds.
  */
 import { isVoid } from '#shared/domain/voids.ts';
 import { retry } from './backoff.ts';
 import { isRetryable } from './http.ts';
 import type { Emitter } from './emitter.ts';
-import type { AnyEnvelope, Chat, ChatChangeType, ChatEvents, Message, Role } from './types.ts';
+import type {
+  AnyEnvelope,
+  Chat,
+  ChatChangeType,
+  ChatEvents,
+  Message,
+  ReactionChange,
+  Role,
+} from './types.ts';
 
 export type Request = <T>(
   method: string,
@@ -130,6 +139,9 @@ export class Delivery {
     else if (type === 'typing') {
       const { userId, isTyping, expiresInMs } = data as unknown as ChatEvents['typing'];
       this.events.emit('typing', { chatId, userId, isTyping, expiresInMs });
+    } else if (type === 'reaction') {
+      // Reactions are state, versioned per message: applyReaction keeps the newest (they may come out of order).
+      this.events.emit('reaction', { ...(data as unknown as ReactionChange), chatId });
     } else if (type === 'receipt') {
       this.events.emit('receipt', { chatId, userId: data.userId as string, seq: data.seq });
     } else if (type === 'presence') {

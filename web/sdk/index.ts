@@ -10,4 +10,5 @@ export {
   refreshVisitor,
   requestJson,
 } from './http.ts';
+export { applyParentDeleted, applyReaction, applyUpdate, QUICK_REACTIONS } from './reactions.ts';
 export type * from './types.ts';

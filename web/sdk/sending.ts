@@ -9,7 +9,7 @@ import { ApiError, isRetryable } from './http.ts';
 import type { Outbox } from './outbox.ts';
 import type { ClientParts, Relay } from './relay.ts';
 import { randomId } from './socket.ts';
-import type { Message, OutboxEntry } from './types.ts';
+import type { Message, MessageContent, OutboxEntry } from './types.ts';
 
 interface Waiter {
   resolve(message: Message): void;
@@ -39,15 +39,16 @@ export class Sender {
   /** Queues a message in the outbox and sends it; resolves with the stored message. */
   send(
     chatId: string,
-    content: string | { text?: string; attachmentId?: string },
+    content: string | MessageContent,
     options: { clientMessageId?: string } = {},
   ): Promise<Message> {
-    const { text, attachmentId } = typeof content === 'string' ? { text: content } : content;
+    const { text, attachmentId, replyTo } = typeof content === 'string' ? { text: content } : content;
     const entry: OutboxEntry = {
       clientMessageId: options.clientMessageId ?? randomId('cm'),
       chatId,
       ...(text ? { text } : {}),
       ...(attachmentId ? { attachmentId } : {}),
+      ...(replyTo ? { replyTo } : {}),
       createdAt: new Date().toISOString(),
     };
     const done = new Promise<Message>((resolve, reject) => {
@@ -128,8 +129,8 @@ export class Sender {
   }
 
   async #post(entry: OutboxEntry): Promise<Message> {
-    const { chatId, clientMessageId, text, attachmentId } = entry;
-    const body = { clientMessageId, type: attachmentId ? 'file' : 'text', text, attachmentId };
+    const { chatId, clientMessageId, text, attachmentId, replyTo } = entry;
+    const body = { clientMessageId, type: attachmentId ? 'file' : 'text', text, attachmentId, replyTo };
     const engine = this.#relay.live();
     if (engine) {
       const data = await engine.frame({ action: 'sendMessage', chatId, ...body });

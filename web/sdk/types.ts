@@ -2,7 +2,7 @@
  * The SDK's types. Resources and envelopes are the server's zod schemas (`z.infer`), imported as types
  * only: nothing of zod or of the server reaches the browser bundle.
  */
-import type { Chat, Envelope, Message, Role } from '#shared/domain/schemas.ts';
+import type { Chat, Envelope, Message, ReactionChange, Role } from '#shared/domain/schemas.ts';
 
 export type {
   AttachmentRef,
@@ -14,6 +14,9 @@ export type {
   Message,
   Participant,
   PatchChatInput,
+  ReactionChange,
+  ReactionCount,
+  ReplyQuote,
   Role,
 } from '#shared/domain/schemas.ts';
 
@@ -45,12 +48,21 @@ export interface WidgetSettings {
 export type Status = 'idle' | 'connecting' | 'live' | 'polling' | 'offline' | 'closed';
 export type Transport = 'auto' | 'socket' | 'polling';
 
+/** What send() sends: text, a file (with an optional caption), either one as a reply to a messageId. */
+export interface MessageContent {
+  text?: string;
+  attachmentId?: string;
+  replyTo?: string;
+}
+
 /** A message not yet acknowledged by the server (persisted, so a reload keeps it). */
 export interface OutboxEntry {
   clientMessageId: string;
   chatId: string;
   text?: string;
   attachmentId?: string;
+  /** A reply: the messageId it answers (kept, so a retried send is still a reply). */
+  replyTo?: string;
   createdAt: string;
 }
 
@@ -129,6 +141,8 @@ export interface ChatEvents {
   message: Message;
   /** message.updated / message.deleted (deleted: `deletedAt` set, text gone). */
   messageUpdated: Message;
+  /** Someone's reaction to a message changed (theirs or this user's, from any device): see applyReaction. */
+  reaction: ReactionChange & { chatId: string };
   typing: { chatId: string; userId: string; isTyping: boolean; expiresInMs: number };
   receipt: { chatId: string; userId: string; seq: number };
   presence: { chatId?: string; userId: string; role: Role; online: boolean };

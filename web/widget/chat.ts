@@ -7,7 +7,8 @@
 import { ApiError, type Chat, ChatClient, type ChatEvents, createVisitor } from '../sdk/index.ts';
 import { showClosed } from './closing.ts';
 import { type Ctx, noop, PAGE, type Profile, setStatus, showGreeting } from './context.ts';
-import { onMessage, put, renderPending } from './log.ts';
+import { onMessage, renderPending } from './log.ts';
+import { onReaction, onUpdated, setReply } from './reply.ts';
 import { showTyping, stopTyping } from './typing.ts';
 import { onReceipt, refreshUnread } from './unread.ts';
 
@@ -40,10 +41,8 @@ const ensureClient = (w: Ctx, visitorId: string): ChatClient => {
     client.on(type, (value) => w.client_ === client && fn(value));
   on('status', (status) => setStatus(w, status));
   on('message', (m) => onMessage(w, m));
-  on('messageUpdated', (m) => {
-    const item = m.chatId === w.chatId_ ? w.items_.get(m.seq) : undefined;
-    if (item) put(w, m, item);
-  });
+  on('messageUpdated', (m) => onUpdated(w, m));
+  on('reaction', (r) => onReaction(w, r));
   on('typing', (t) => {
     if (t.chatId === w.chatId_ && t.userId !== w.visitorId_)
       showTyping(w, t.isTyping ? t.userId : undefined, t.expiresInMs);
@@ -142,6 +141,8 @@ export const clearChat = (w: Ctx): void => {
   delete v.host_.dataset.chatId;
   w.items_.clear();
   w.pending_.clear();
+  w.versions_.clear();
+  setReply(w);
   v.list_.replaceChildren();
   v.more_.hidden = true;
   w.readSeq_ = w.theirReadSeq_ = w.liveAfter_ = 0;

@@ -1,6 +1,6 @@
 /**
- * The state of one widget instance, shared by its parts (panel, chat, log, sending, closing, unread,
- * typing). Each part is a set of functions taking this object.
+ * The state of one widget instance, shared by its parts (panel, chat, log, sending, replies and
+ * reactions, closing, unread, typing). Each part is a set of functions taking this object.
  *
  * Naming: a property whose name ends in `_` is internal to the bundle, and the web build shortens it
  * (esbuild `mangleProps`, infra/web-build.ts). Never end a wire name (JSON field, DOM API, option or
@@ -52,6 +52,10 @@ export interface Ctx {
   /** Shown messages by seq, and the outbox items by clientMessageId. */
   readonly items_: Map<number, { m: Message; li: HTMLLIElement }>;
   readonly pending_: Map<string, HTMLLIElement>;
+  /** The message the next one sent answers ("Replying to …"). */
+  replyTo_?: Message | undefined;
+  /** The reaction version last applied per messageId (applyReaction). */
+  readonly versions_: Map<string, number>;
   /** The lowest seq loaded (history pages load before it). */
   oldest_: number;
   /** Messages up to this seq were in the chat when it was opened (no notification for them). */

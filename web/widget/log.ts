@@ -28,8 +28,13 @@ export const put = (w: Ctx, m: Message, previous?: { li: HTMLLIElement }): void 
   if (mine && m.seq <= w.theirReadSeq_) setTick(li, 'read', w.s_);
   const sc = v.scroller_;
   const stick = sc.scrollHeight - sc.scrollTop - sc.clientHeight < 80 || mine;
-  if (previous) previous.li.replaceWith(li);
-  else {
+  const focused = v.root_.activeElement as HTMLElement | null;
+  if (previous) {
+    previous.li.replaceWith(li);
+    // A control of the redrawn item had the focus (e.g. a reaction just toggled): its new self gets it.
+    if (focused && previous.li.contains(focused))
+      li.querySelector<HTMLElement>(`[data-f="${focused.dataset.f}"]`)?.focus();
+  } else {
     pending.get(m.clientMessageId)?.remove();
     pending.delete(m.clientMessageId);
     let next: Element | null = v.list_.firstElementChild;

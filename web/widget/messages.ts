@@ -1,10 +1,12 @@
 /**
  * One log item per message: the visitor's own (right, with Sending… / Sent / Read ticks), the team's
- * (left, with the sender's name and initials), system messages (centred, dashed) and attachments (image
- * preview or a download link). Everything shown is text or a link the widget made.
+ * (left, with the sender's name and initials), system messages (centred, dashed), attachments (image
+ * preview or a download link), a reply's quote, and under a message its reactions (a toggle per emoji),
+ * "Add reaction" (a few quick emoji), "Reply" and its reply count. Everything shown is text or a link
+ * or control the widget made.
  */
-import type { Message, OutboxEntry } from '../sdk/index.ts';
-import { externalLink, h, initials, linkify, safeUrl } from './dom.ts';
+import { type Message, type OutboxEntry, QUICK_REACTIONS } from '../sdk/index.ts';
+import { externalLink, fill, h, initials, linkify, type Props, safeUrl } from './dom.ts';
 import type { Strings } from './options.ts';
 
 export interface ItemContext {
@@ -14,6 +16,10 @@ export interface ItemContext {
   me_?: string | undefined;
   /** A short-lived download URL of an attachment. */
   attachmentUrl_: (attachmentId: string) => Promise<string>;
+  /** "Reply" on a message. */
+  reply_: (m: Message) => void;
+  /** Adds (`on`) or takes back the visitor's reaction. */
+  react_: (m: Message, emoji: string, on: boolean) => void;
 }
 
 export type Tick = 'pending' | 'sent' | 'read';
@@ -82,19 +88,69 @@ const meta = (mine: boolean, iso: string, ctx: ItemContext, edited?: boolean) =>
     mine && h('span', { class: 'tk' }),
   );
 
+/** A button; `data-f` names it among its item's controls (focus stays on it when the item is redrawn). */
+const button = (props: Props, label: string, onclick: () => void): HTMLButtonElement => {
+  const b = h('button', { type: 'button', ...props }, label);
+  b.onclick = onclick;
+  return b;
+};
+
+/** Reactions (toggles), "Add reaction" (quick emoji), "Reply" and the reply count under a message. */
+const actions = (m: Message, ctx: ItemContext, name: string): HTMLElement => {
+  const s = ctx.s_;
+  const pick = h(
+    'span',
+    { hidden: true },
+    ...QUICK_REACTIONS.map((e) => button({ 'data-f': e }, e, () => ctx.react_(m, e, true))),
+  );
+  const add = button({ 'aria-label': s.react, 'aria-expanded': 'false', 'data-f': '+' }, '+', () => {
+    pick.hidden = !pick.hidden;
+    add.setAttribute('aria-expanded', String(!pick.hidden));
+  });
+  const n = m.replyCount;
+  return h(
+    'div',
+    { class: 'rx' },
+    ...(m.reactions ?? []).map(({ emoji, count, mine }) =>
+      button(
+        {
+          'aria-pressed': String(!!mine),
+          'aria-label': fill(s.reaction, { emoji, n: count }),
+          'data-f': emoji,
+        },
+        `${emoji} ${count}`,
+        () => ctx.react_(m, emoji, !mine),
+      ),
+    ),
+    add,
+    pick,
+    button({ 'aria-label': fill(s.replyTo, { name }), 'data-f': 'r' }, s.reply, () => ctx.reply_(m)),
+    !!n && h('span', { text: n > 1 ? fill(s.replies, { n }) : s.oneReply }),
+  );
+};
+
 /** The log item of a stored message. */
 export const messageItem = (m: Message, ctx: ItemContext): HTMLLIElement => {
   const s = ctx.s_;
   const mine = m.senderId === ctx.me_;
   const system = m.type === 'system';
   const name = senderName(m, s);
+  const q = !m.deletedAt && m.replyTo;
   const body = h(
     'div',
     { class: 'b' },
     mine ? h('span', { class: 'sr', text: `${s.you}: ` }) : !system && h('bdi', { class: 'who', text: name }),
+    q &&
+      h(
+        'p',
+        { class: 'q', dir: 'auto' },
+        h('bdi', { text: q.senderName || (q.senderId === ctx.me_ ? s.you : q.senderId) }),
+        q.deleted ? s.quoteDeleted : q.text,
+      ),
     !m.deletedAt && attachment(m, ctx),
     m.deletedAt ? text(s.deleted) : m.text && text(m.text),
     !system && meta(mine, m.createdAt, ctx, !!m.editedAt && !m.deletedAt),
+    !system && !m.deletedAt && actions(m, ctx, mine ? s.message : name),
   );
   const li = h(
     'li',

@@ -33,6 +33,16 @@ export const STRINGS = {
   uploading: 'Uploading {name}',
   failed: 'That did not work. Please try again.',
   notification: 'New message',
+  reply: 'Reply',
+  replyTo: 'Reply to {name}',
+  message: 'message',
+  replying: 'Replying to {name}',
+  cancelReply: 'Cancel reply',
+  quoteDeleted: 'Original message deleted',
+  replies: '{n} replies',
+  oneReply: '1 reply',
+  react: 'Add reaction',
+  reaction: '{emoji} {n}, react',
 };
 export type Strings = typeof STRINGS;
 

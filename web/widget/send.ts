@@ -1,6 +1,7 @@
 /**
- * What the visitor sends: a text message (shown at once, through the SDK's persisted outbox) and files
- * (uploaded with a progress bar, then sent as an attachment message).
+ * What the visitor sends: a text message (shown at once, through the SDK's persisted outbox; a reply
+ * when a quote is above the composer) and files (uploaded with a progress bar, then sent as an
+ * attachment message).
  */
 import { isRetryable } from '../sdk/index.ts';
 import { ensureChat, startNew } from './chat.ts';
@@ -8,6 +9,7 @@ import { type Ctx, scrollToEnd, showError, showGreeting } from './context.ts';
 import { fill, h } from './dom.ts';
 import { pendingItem } from './messages.ts';
 import { renderPending } from './log.ts';
+import { setReply } from './reply.ts';
 import { stopTyping } from './typing.ts';
 import { askNotifications } from './unread.ts';
 
@@ -38,7 +40,9 @@ export const submit = async (w: Ctx): Promise<void> => {
     return;
   }
   stopTyping(w);
-  const sending = w.client_!.send(chatId, text);
+  const replyTo = w.replyTo_?.messageId;
+  setReply(w);
+  const sending = w.client_!.send(chatId, { text, replyTo });
   temp.remove();
   renderPending(w);
   sending.catch((error: unknown) => {

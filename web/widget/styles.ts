@@ -51,6 +51,13 @@ button{cursor:pointer}\
 .who{display:block;font-size:12px;font-weight:600;margin-bottom:2px}\
 .av{flex:none;width:28px;height:28px;border-radius:50%;background:#5b3cc4;color:#fff;font-size:11px;font-weight:700;line-height:28px;text-align:center}\
 .mt{display:block;margin-top:2px;font-size:11px;text-align:right}\
+.q{margin:0 0 4px;padding-left:7px;border-left:3px solid;font-size:12px}\
+.q bdi{display:block;font-weight:600}\
+.rx{display:flex;flex-wrap:wrap;align-items:center;gap:4px;margin-top:4px;font-size:12px}\
+.rx button{min-height:24px;padding:0 6px;border:1px solid;border-radius:99px;background:none}\
+.rx [aria-pressed=true]{border-width:2px;font-weight:700}\
+.rq{display:flex;align-items:center;padding:0 6px 0 14px;border-top:1px solid var(--cw-line);font-size:12px}\
+.rq span{flex:1;overflow:hidden;white-space:nowrap;text-overflow:ellipsis}\
 .b img{display:block;max-width:100%;max-height:240px;border-radius:8px;margin-bottom:4px}\
 .ty,.err,.up{margin:0;padding:2px 14px 4px;font-size:12px}\
 .ty:empty,.err:empty,.up:empty{display:none}\

@@ -1,7 +1,7 @@
 /**
  * The widget's DOM in an open shadow root: a dock (connection status and the launcher) and the panel
- * (header, conversation log, typing line, closed-chat section, uploads, composer). Built once,
- * synchronously, so the launcher works before anything is fetched.
+ * (header, conversation log, typing line, closed-chat section, uploads, the quote of the message being
+ * answered, composer). Built once, synchronously, so the launcher works before anything is fetched.
  */
 import { fill, h, icon } from './dom.ts';
 import type { Strings, WidgetOptions } from './options.ts';
@@ -104,6 +104,10 @@ export const buildView = (options: WidgetOptions, s: Strings) => {
     placeholder: s.placeholder,
     autocomplete: 'off',
   });
+  // "Replying to …" above the composer while the visitor answers a message.
+  const replyText = h('span', { dir: 'auto' });
+  const replyCancel = h('button', { class: 'ib', type: 'button', 'aria-label': s.cancelReply, text: '×' });
+  const replyBar = h('div', { class: 'rq', hidden: true }, replyText, replyCancel);
   const file = h('input', { type: 'file', hidden: true, tabindex: -1, multiple: true });
   const attach = h('button', { class: 'ib', type: 'button', 'aria-label': s.attach }, icon(CLIP_ICON));
   const form = h(
@@ -130,6 +134,7 @@ export const buildView = (options: WidgetOptions, s: Strings) => {
     closed,
     uploads,
     error,
+    replyBar,
     form,
   );
   const wrap = h(
@@ -165,6 +170,9 @@ export const buildView = (options: WidgetOptions, s: Strings) => {
     newChat_: newChat,
     uploads_: uploads,
     error_: error,
+    replyBar_: replyBar,
+    replyText_: replyText,
+    replyCancel_: replyCancel,
     form_: form,
     input_: input,
     file_: file,

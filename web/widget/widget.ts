@@ -12,6 +12,7 @@ import { loadEarlier } from './log.ts';
 import { applyColors, STRINGS, type WidgetOptions } from './options.ts';
 import { close, onKey, open, toggle } from './panel.ts';
 import { submit, upload } from './send.ts';
+import { react, setReply } from './reply.ts';
 import { createSession } from './session.ts';
 import { startTyping, stopTyping } from './typing.ts';
 import { refreshUnread } from './unread.ts';
@@ -43,6 +44,11 @@ export const createWidget = (options: WidgetOptions, emit: Emit, scriptSrc: stri
       locale_: options.locale,
       attachmentUrl_: (id) =>
         w.client_ ? w.client_.attachmentUrl(id) : Promise.reject(new Error('offline')),
+      reply_: (m) => {
+        setReply(w, m);
+        v.input_.focus();
+      },
+      react_: (m, emoji, on) => void react(w, m, emoji, on),
     },
     cleanups_: [],
     ready_: Promise.resolve(),
@@ -55,6 +61,7 @@ export const createWidget = (options: WidgetOptions, emit: Emit, scriptSrc: stri
     httpUrl_: '',
     items_: new Map(),
     pending_: new Map(),
+    versions_: new Map(),
     oldest_: 1,
     gen_: 0,
     liveAfter_: 0,
@@ -152,6 +159,10 @@ const bind = (w: Ctx): void => {
   };
   v.input_.oninput = () => (v.input_.value.trim() ? startTyping(w) : stopTyping(w));
   v.attach_.onclick = () => v.file_.click();
+  v.replyCancel_.onclick = () => {
+    setReply(w);
+    v.input_.focus();
+  };
   v.file_.onchange = () => {
     const files = Array.from(v.file_.files ?? []);
     v.file_.value = '';
