@@ -329,7 +329,7 @@ describe('http gateway (API Gateway HTTP API, payload v2.0)', () => {
     // Assess
     expect(reply.status).toBe(204);
     expect(reply.headers['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
-    expect(reply.headers['access-control-allow-methods']).toBe('GET,POST,PATCH,DELETE,OPTIONS');
+    expect(reply.headers['access-control-allow-methods']).toBe('GET,POST,PUT,PATCH,DELETE,OPTIONS');
     expect(reply.headers['access-control-allow-headers']).toBe('authorization,content-type,idempotency-key');
     expect(reply.headers['access-control-max-age']).toBe('600');
     expect(reply.body).toBe('');
@@ -404,7 +404,7 @@ describe('HTTP gateway with the local cloud’s CORS (the deployed API’s polic
     expect(preflight.status).toBe(204);
     expect(preflight.headers).toMatchObject({
       'access-control-allow-origin': '*',
-      'access-control-allow-methods': 'GET,POST,PATCH,DELETE,OPTIONS',
+      'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
       'access-control-allow-headers': 'authorization,content-type',
       'access-control-max-age': '3600',
     });
