@@ -120,12 +120,10 @@ export const operations: Record<string, Operation> = {
     status: 200,
   },
   'GET /v1/unread': {
-    summary: 'Unread messages per chat of the caller and in total',
+    summary:
+      'Unread messages per chat of the caller and in total; `mentions`: how many of them mention the caller',
     auth: true,
-    response: z.object({
-      total: z.number().check(z.int()),
-      chats: z.array(z.object({ chatId: s.chatIdSchema, unread: z.number().check(z.int()) })),
-    }),
+    response: s.unreadSchema,
     status: 200,
   },
   'GET /v1/presence': {

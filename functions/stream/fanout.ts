@@ -27,6 +27,7 @@ import {
   type ChatRecord,
   chatSchema,
   type Envelope,
+  type Message,
   messageSchema,
 } from '#shared/domain/schemas.ts';
 import { tallyOf } from '#shared/domain/stats.ts';
@@ -49,6 +50,8 @@ export interface Job {
   readonly toSubscribers?: boolean;
   /** A message sent over a socket: that socket had it in its ack and is not pushed it again. */
   readonly except?: string;
+  /** A message that mentions users: they get `mention` envelopes on all their sockets. */
+  readonly mentions?: Message;
 }
 
 const jobOf = (record: DynamoDBRecord): Job | undefined => {
@@ -64,6 +67,7 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
         envelope: messageCreated(message),
         activityAt: message.createdAt,
         seq: message.seq,
+        ...(message.mentions?.length ? { mentions: message } : {}),
         ...(typeof item.viaConnectionId === 'string' ? { except: item.viaConnectionId } : {}),
       };
     }
@@ -172,20 +176,21 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
     try {
       const targets =
         job.toSubscribers === false ? undefined : (subscribers ??= await realtime.subscribers(job.chatId));
-      const [toChat, toWatchers] = await Promise.all([
+      const [toChat, toWatchers, toMentioned] = await Promise.all([
         targets ? realtime.fanout(job.chatId, job.envelope, targets, job.except) : NOBODY,
         job.watch
           ? realtime.notifyWatchers(job.watch.tenantId, job.envelope, job.watch.after, job.watch.before)
           : NOBODY,
+        job.mentions ? realtime.notifyMentions(job.mentions) : NOBODY,
       ]);
       if (targets && toChat.goneIds.length > 0) {
         const gone = new Set(toChat.goneIds);
         subscribers = targets.filter((connectionId) => !gone.has(connectionId));
       }
-      metrics.addMetric('EnvelopesDelivered', 'Count', toChat.delivered + toWatchers.delivered);
-      if (toChat.gone + toWatchers.gone > 0) {
-        metrics.addMetric('GoneConnections', 'Count', toChat.gone + toWatchers.gone);
-      }
+      const delivered = toChat.delivered + toWatchers.delivered + toMentioned.delivered;
+      const gone = toChat.gone + toWatchers.gone + toMentioned.gone;
+      metrics.addMetric('EnvelopesDelivered', 'Count', delivered);
+      if (gone > 0) metrics.addMetric('GoneConnections', 'Count', gone);
       done = index + 1;
     } catch (error) {
       logger.error('fan-out failed; the stream will retry', {

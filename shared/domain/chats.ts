@@ -2,7 +2,7 @@
  * Chats and messages: creation, access checks, sending, history and the polling fallback. Every method
  * takes the verified identity; tenants never mix and a caller only reaches chats it may see.
  */
-import { chatEventEnvelope, messageCreated } from './envelopes.ts';
+import { chatEventEnvelope, mentionEnvelope, messageCreated } from './envelopes.ts';
 import type { EphemeralFeed } from './ephemeral.ts';
 import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
@@ -37,7 +37,19 @@ import {
   type SendMessageInput,
   SYSTEM_SENDER,
   type SystemEventInput,
+  type Unread,
 } from './schemas.ts';
+
+/** 400 unless every mentioned user takes part in the chat. */
+const assertParticipants = (mentions: readonly string[], participants: readonly string[]): void => {
+  const members = new Set(participants);
+  const strangers = mentions.filter((userId) => !members.has(userId));
+  if (strangers.length > 0) {
+    throw new ValidationError(`mentions must name participants of the chat (not: ${strangers.join(', ')})`, [
+      { path: 'mentions', message: `not participants: ${strangers.join(', ')}` },
+    ]);
+  }
+};
 
 export interface MessagePage {
   items: Message[];
@@ -173,9 +185,10 @@ export class ChatService {
     const state = await this.chats.readState(chatId, identity.userId);
     if (!state) throw new ForbiddenError('read receipts belong to participants of the chat');
     if (seq > state.lastReadSeq) {
+      const readMentions = state.mentionSeqs.filter((mentioned) => mentioned <= seq);
       try {
         await this.chats.change(chatId, identity, () => ({
-          receipt: { userId: identity.userId, seq },
+          receipt: { userId: identity.userId, seq, ...(readMentions.length > 0 ? { readMentions } : {}) },
           event: { type: 'receipt' },
         }));
       } catch (error) {
@@ -187,13 +200,24 @@ export class ChatService {
     return { lastReadSeq, unread: unreadCount(chat.lastSeq, lastReadSeq) };
   }
 
-  /** Unread messages per chat of the caller and in total (bounded to the caller's 1,000 newest chats). */
-  async unread(identity: Identity): Promise<{ total: number; chats: { chatId: string; unread: number }[] }> {
+  /**
+   * Unread messages per chat of the caller and in total, and how many of them mention the caller
+   * (bounded to the caller's 1,000 newest chats).
+   */
+  async unread(identity: Identity): Promise<Unread> {
     const rows = await this.chats.unreadOf(identity.tenantId, identity.userId, 1000);
     const chats = rows
-      .map((row) => ({ chatId: row.chatId, unread: unreadCount(row.lastSeq, row.lastReadSeq) }))
+      .map((row) => ({
+        chatId: row.chatId,
+        unread: unreadCount(row.lastSeq, row.lastReadSeq),
+        mentions: row.mentionSeqs.filter((seq) => seq > row.lastReadSeq && seq <= row.lastSeq).length,
+      }))
       .filter((row) => row.unread > 0);
-    return { total: chats.reduce((sum, row) => sum + row.unread, 0), chats };
+    return {
+      total: chats.reduce((sum, row) => sum + row.unread, 0),
+      mentions: chats.reduce((sum, row) => sum + row.mentions, 0),
+      chats,
+    };
   }
 
   /** Agents, services and the chat's creator add participants; `chat.updated` carries the new list. */
@@ -400,14 +424,19 @@ export class ChatService {
     options: AppendOptions = {},
   ): Promise<{ message: Message; created: boolean }> {
     // The block check's read runs alongside the access check; the chat's participants are read only
-    // when somebody has blocked the sender, and only once the caller may see the chat.
+    // when somebody has blocked the sender or the message mentions someone, and only once the caller
+    // may see the chat.
     const authorized = this.authorize(identity, chatId);
+    let members: Promise<string[]> | undefined;
+    const participantIds = () =>
+      (members ??= authorized.then(async () =>
+        (await this.chats.participants(chatId)).map((participant) => participant.userId),
+      ));
+    const mentions = [...new Set(input.mentions ?? [])];
     await Promise.all([
       authorized,
-      this.blocks?.assertMayMessage(identity, async () => {
-        await authorized;
-        return (await this.chats.participants(chatId)).map((participant) => participant.userId);
-      }),
+      this.blocks?.assertMayMessage(identity, participantIds),
+      mentions.length > 0 ? participantIds().then((ids) => assertParticipants(mentions, ids)) : undefined,
     ]);
     const { threads } = this.conversation;
     if (input.replyTo && !threads) throw new ValidationError('replies are not available here');
@@ -428,6 +457,7 @@ export class ChatService {
         text: input.text ?? '',
         ...(attachment ? { attachment } : {}),
         ...(replyTo ? { replyTo } : {}),
+        ...(mentions.length > 0 ? { mentions } : {}),
         // A service posts as a named bot (the token's `name`).
         ...(identity.role === 'service' ? { senderName: identity.name ?? identity.userId } : {}),
       },
@@ -528,8 +558,15 @@ export class ChatService {
       intervalMs,
       signal,
     });
+    const shown = await this.annotate(identity, chatId, messages.items);
     const items = [
-      ...(await this.annotate(identity, chatId, messages.items)).map(messageCreated),
+      ...shown.map(messageCreated),
+      // A poller mentioned by a message gets its `mention` envelope too, as its sockets would.
+      ...shown
+        .filter(
+          (message) => message.senderId !== identity.userId && message.mentions?.includes(identity.userId),
+        )
+        .map((message) => mentionEnvelope(message, identity.userId)),
       ...events.items.map(chatEventEnvelope),
       ...(live?.items ?? []),
     ].sort((a, b) => a.at.localeCompare(b.at));

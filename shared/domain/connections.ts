@@ -67,7 +67,7 @@ export class ConnectionService {
     const expiresAt = this.epoch() + this.config.connectionTtlSeconds;
     // A first socket stores the user's `online` transition; the table stream announces it
     // (functions/stream/connections.ts), so $connect itself pushes nothing.
-    await this.presence?.open(identity.tenantId, this.transition(identity, true), expiresAt);
+    await this.presence?.open(identity.tenantId, this.transition(identity, true), expiresAt, connectionId);
     try {
       await this.connections.put({
         connectionId,
@@ -77,7 +77,7 @@ export class ConnectionService {
       });
     } catch (error) {
       await this.stats?.addConnection(identity.tenantId, identity.role, -1);
-      await this.presence?.close(identity.tenantId, this.transition(identity, false));
+      await this.presence?.close(identity.tenantId, this.transition(identity, false), connectionId);
       throw error;
     }
     return identity;
@@ -107,7 +107,11 @@ export class ConnectionService {
     if (!removed) return;
     await this.stats?.addConnection(removed.identity.tenantId, removed.identity.role, -1);
     // A last socket stores the `offline` transition; the table stream announces it.
-    await this.presence?.close(removed.identity.tenantId, this.transition(removed.identity, false));
+    await this.presence?.close(
+      removed.identity.tenantId,
+      this.transition(removed.identity, false),
+      connectionId,
+    );
   }
 
   async subscribe(connectionId: string, chatId: string): Promise<void> {

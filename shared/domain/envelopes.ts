@@ -11,6 +11,21 @@ export const messageCreated = (message: Message): Envelope => ({
   data: message,
 });
 
+/** A message to one user it mentions: pushed to all its sockets, and in its polls of the chat. */
+export const mentionEnvelope = (message: Message, userId: string): Envelope => ({
+  type: 'mention',
+  id: `${message.chatId}:${message.seq}:mention:${userId}`,
+  tenantId: message.tenantId,
+  chatId: message.chatId,
+  seq: message.seq,
+  at: message.createdAt,
+  data: message,
+});
+
+/** Whom a message's `mention` envelopes go to: its mentioned users but the sender itself. */
+export const mentionedBy = (message: Message): string[] =>
+  (message.mentions ?? []).filter((userId) => userId !== message.senderId);
+
 /** A chat event as subscribers and pollers receive it (message events also carry the message's seq). */
 export const chatEventEnvelope = (event: ChatEventRecord): Envelope => {
   const base = {

@@ -61,8 +61,15 @@ export interface PlannedChange {
   readonly participants?: { readonly add?: readonly Participant[]; readonly remove?: readonly string[] };
   /** The message as it will be stored; written only if it is still the one read (same messageId, not deleted). */
   readonly message?: Message;
-  /** A participant's read position, moved forward only. */
-  readonly receipt?: { readonly userId: string; readonly seq: number };
+  /**
+   * A participant's read position, moved forward only; `readMentions`: seqs of mentions of it now read,
+   * no longer counted as unread mentions.
+   */
+  readonly receipt?: {
+    readonly userId: string;
+    readonly seq: number;
+    readonly readMentions?: readonly number[];
+  };
   readonly event: { readonly type: ChatEventType };
   /** Omitted only for changes not worth an audit record (read receipts). */
   readonly audit?: Pick<AuditRecord, 'action' | 'before' | 'after'>;
@@ -125,14 +132,25 @@ export interface ChatStore {
   recordAudit(audit: AuditRecord): Promise<void>;
   /** A participant's own settings; false when the user is not a participant. */
   setPreferences(chatId: string, userId: string, preferences: { muted: boolean }): Promise<boolean>;
-  /** The caller's read position in a chat (undefined when not a participant). */
-  readState(chatId: string, userId: string): Promise<{ lastReadSeq: number; muted: boolean } | undefined>;
-  /** Every chat of a participant with its last seq and the participant's last read seq (bounded). */
+  /**
+   * The caller's read position in a chat and the seqs of messages mentioning it not yet read
+   * (undefined when not a participant).
+   */
+  readState(
+    chatId: string,
+    userId: string,
+  ): Promise<{ lastReadSeq: number; muted: boolean; mentionSeqs: number[] } | undefined>;
+  /**
+   * Every chat of a participant with its last seq, the participant's last read seq and the seqs of
+   * messages mentioning it not yet read (bounded).
+   */
   unreadOf(
     tenantId: string,
     userId: string,
     max: number,
-  ): Promise<{ chatId: string; lastSeq: number; lastReadSeq: number }[]>;
+  ): Promise<{ chatId: string; lastSeq: number; lastReadSeq: number; mentionSeqs: number[] }[]>;
+  /** Counts message `seq` as mentioning each of `userIds` (participants only; idempotent). */
+  addMentions(chatId: string, userIds: readonly string[], seq: number): Promise<void>;
   get(chatId: string, options?: { consistent?: boolean }): Promise<ChatRecord | undefined>;
   participants(chatId: string): Promise<Participant[]>;
   isParticipant(chatId: string, userId: string): Promise<boolean>;
@@ -180,6 +198,7 @@ export interface MessageDraft {
   readonly senderName?: string;
   readonly system?: Message['system'];
   readonly replyTo?: Message['replyTo'];
+  readonly mentions?: Message['mentions'];
 }
 
 /** How a message came in, kept on its item for the fan-out only (never part of the message itself). */
@@ -379,9 +398,16 @@ export interface PresenceStore {
    * One more live connection of `transition.userId` (expiring at `expiresAt`, epoch seconds). True when
    * it took the user from offline to online; only then is `transition` stored, in the same atomic write.
    */
-  open(tenantId: string, transition: PresenceTransition, expiresAt: number): Promise<boolean>;
+  open(
+    tenantId: string,
+    transition: PresenceTransition,
+    expiresAt: number,
+    connectionId: string,
+  ): Promise<boolean>;
   /** One live connection fewer; true (and `transition` stored in the same write) when it was the last. */
-  close(tenantId: string, transition: PresenceTransition): Promise<boolean>;
+  close(tenantId: string, transition: PresenceTransition, connectionId: string): Promise<boolean>;
+  /** The live connections of each of these users that has any (one BatchGet per 100 users). */
+  sockets(tenantId: string, userIds: readonly string[]): Promise<Map<string, string[]>>;
   /** Which of these users have at least one live connection. */
   online(tenantId: string, userIds: readonly string[]): Promise<Set<string>>;
   /** The last stored transition of each of these users that has one (one BatchGet per 100 users). */

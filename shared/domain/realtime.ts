@@ -7,8 +7,16 @@ import { type ChatFilter, matchesChat } from './chat-filter.ts';
 import { listEnvelope, parseWatchFilter } from './chat-list-feed.ts';
 import { presenceEnvelope } from './ephemeral.ts';
 import type { ConnectionService } from './connections.ts';
-import type { ChatStore, ConnectionStore, PresenceTransition, Pusher, StatsStore } from './ports.ts';
-import type { ChatRecord, Envelope } from './schemas.ts';
+import { mentionedBy, mentionEnvelope } from './envelopes.ts';
+import type {
+  ChatStore,
+  ConnectionStore,
+  PresenceStore,
+  PresenceTransition,
+  Pusher,
+  StatsStore,
+} from './ports.ts';
+import type { ChatRecord, Envelope, Message } from './schemas.ts';
 
 export interface RealtimeConfig {
   readonly fanoutConcurrency: number;
@@ -59,7 +67,35 @@ export class RealtimeService {
     private readonly config: RealtimeConfig,
     /** The tenant's set of agents online (GET /v1/stats); absent: not tracked. */
     private readonly stats?: Pick<StatsStore, 'setAgentOnline'>,
+    /** Mentions: each user's live sockets, and the unread mentions kept on participant items. */
+    private readonly mentions?: {
+      readonly presence: Pick<PresenceStore, 'sockets'>;
+      readonly chats: Pick<ChatStore, 'addMentions'>;
+    },
   ) {}
+
+  /**
+   * A new message that mentions participants: each one's unread mentions count it (idempotent), and
+   * each gets the `mention` envelope on every socket it has, subscribed to the chat or not, muted or
+   * not (never the sender mentioning itself). Throws if a push failed for another reason than 410, so
+   * the stream record is retried (clients drop duplicates by envelope id).
+   */
+  async notifyMentions(message: Message): Promise<FanoutResult> {
+    const userIds = mentionedBy(message);
+    if (!this.mentions || userIds.length === 0) return { delivered: 0, gone: 0 };
+    await this.mentions.chats.addMentions(message.chatId, userIds, message.seq);
+    const sockets = await this.mentions.presence.sockets(message.tenantId, userIds);
+    const pushes = [...sockets].flatMap(([userId, connectionIds]) =>
+      connectionIds.map((connectionId) => ({ connectionId, envelope: mentionEnvelope(message, userId) })),
+    );
+    const outcomes = await mapLimit(pushes, this.config.fanoutConcurrency, ({ connectionId, envelope }) =>
+      this.push(connectionId, envelope),
+    );
+    return {
+      delivered: outcomes.filter((o) => o === 'delivered').length,
+      gone: outcomes.filter((o) => o === 'gone').length,
+    };
+  }
 
   /**
    * `presence` to the subscribers of the user's most recent chats when its first socket opened or its

@@ -86,6 +86,8 @@ export const attachmentIdSchema = z
   .string()
   .check(z.regex(/^att_[a-z0-9]{20}$/, 'an attachment id such as att_0123456789abcdefghij'));
 const messageTypeSchema = z.enum(['text', 'file'], { error: 'type must be "text" or "file"' });
+/** At most this many users mentioned by one message. */
+export const MENTIONS_MAX = 20;
 
 /** A text message needs text; a file message needs a ready attachment and may carry a caption. */
 export const messageIdSchema = z
@@ -98,6 +100,8 @@ const messageContent = {
   attachmentId: z.optional(attachmentIdSchema),
   /** A reply: the message (of the same chat) it answers. */
   replyTo: z.optional(messageIdSchema),
+  /** Participants this message mentions (each gets a `mention` envelope on all its sockets). */
+  mentions: z.optional(z.array(callerIdSchema).check(z.maxLength(MENTIONS_MAX))),
 };
 const contentRules = (
   value: { type: 'text' | 'file'; text?: string | undefined; attachmentId?: string | undefined },
@@ -428,6 +432,8 @@ export const messageSchema = z.object({
   deletedAt: z.optional(z.iso.datetime()),
   deletedBy: z.optional(userIdSchema),
   replyTo: z.optional(replyQuoteSchema),
+  /** The participants it mentions (user ids, as sent): render `@name` from this list, never from the text. */
+  mentions: z.optional(z.array(userIdSchema)),
   /** Replies to this message (its thread) and the time of the last one. */
   replyCount: z.optional(z.number().check(z.int(), z.positive())),
   lastReplyAt: z.optional(z.iso.datetime()),
@@ -449,6 +455,20 @@ export const reactionChangeSchema = z.object({
 });
 export type ReactionChange = z.infer<typeof reactionChangeSchema>;
 export type AttachmentRef = NonNullable<Message['attachment']>;
+
+/** `GET /v1/unread`: unread messages (and, of them, those mentioning the caller) per chat and in total. */
+export const unreadSchema = z.object({
+  total: z.number().check(z.int(), z.minimum(0)),
+  mentions: z.number().check(z.int(), z.minimum(0)),
+  chats: z.array(
+    z.object({
+      chatId: chatIdSchema,
+      unread: z.number().check(z.int(), z.minimum(0)),
+      mentions: z.number().check(z.int(), z.minimum(0)),
+    }),
+  ),
+});
+export type Unread = z.infer<typeof unreadSchema>;
 
 export const tenantSchema = z.object({
   tenantId: tenantIdSchema,
@@ -540,6 +560,8 @@ export const envelopeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message.updated'), ...envelopeBase, data: messageSchema }),
   z.object({ type: z.literal('message.deleted'), ...envelopeBase, data: messageSchema }),
   z.object({ type: z.literal('reaction'), ...envelopeBase, data: reactionChangeSchema }),
+  /** To every socket of a mentioned user (and its polls of the chat): the message that mentions it. */
+  z.object({ type: z.literal('mention'), ...envelopeBase, data: messageSchema }),
 ]);
 /** Envelope types stored in a chat's event log (delivered by the fan-out and the polling endpoint). */
 export const chatEventTypes = [

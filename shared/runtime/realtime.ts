@@ -3,7 +3,7 @@ import { ApiGatewayPusher } from '../adapters/pusher.ts';
 import { RealtimeService } from '../domain/realtime.ts';
 import { connections } from './connections.ts';
 import { env } from './env.ts';
-import { chatStore, connectionStore, statsStore } from './stores.ts';
+import { chatStore, connectionStore, presenceStore, statsStore } from './stores.ts';
 
 export const realtime = new RealtimeService(
   connectionStore,
@@ -12,4 +12,5 @@ export const realtime = new RealtimeService(
   new ApiGatewayPusher(env.WS_MANAGEMENT_ENDPOINT),
   { fanoutConcurrency: env.FANOUT_CONCURRENCY },
   statsStore,
+  { presence: presenceStore, chats: chatStore },
 );

@@ -124,24 +124,31 @@ describe('DynamoPresenceStore transitions', () => {
 
     // Act
     const opened = [
-      await store.open('acme', firstTab, expiresAt),
-      await store.open('acme', secondTab, expiresAt),
+      await store.open('acme', firstTab, expiresAt, 'conn-1'),
+      await store.open('acme', secondTab, expiresAt, 'conn-2'),
     ];
     const whileOnline = await store.transitions('acme', ['bob', 'nobody']);
     const onlineThen = await store.online('acme', ['bob']);
-    const closed = [await store.close('acme', oneClosed), await store.close('acme', lastClosed)];
+    const socketsThen = await store.sockets('acme', ['bob', 'nobody']);
+    const closed = [
+      await store.close('acme', oneClosed, 'conn-1'),
+      await store.close('acme', lastClosed, 'conn-2'),
+    ];
     const afterwards = await store.transitions('acme', ['bob']);
-    const extraClose = await store.close('acme', tr('bob', false));
+    const extraClose = await store.close('acme', tr('bob', false), 'conn-3');
 
     // Assess
     expect(opened).toEqual([true, false]);
     expect(whileOnline).toEqual([firstTab]);
     expect(onlineThen).toEqual(new Set(['bob']));
+    expect(new Set(socketsThen.get('bob'))).toEqual(new Set(['conn-1', 'conn-2']));
+    expect(socketsThen.has('nobody')).toBe(false);
     expect(closed).toEqual([false, true]);
     expect(afterwards).toEqual([lastClosed]);
     expect(extraClose).toBe(false);
     expect(await store.transitions('acme', ['bob'])).toEqual([lastClosed]);
     expect(await store.online('acme', ['bob'])).toEqual(new Set());
+    expect(await store.sockets('acme', ['bob'])).toEqual(new Map());
   });
 
   it('with tabs opening and closing at once, exactly one call makes each transition and the stored one matches the count', async () => {
@@ -151,18 +158,21 @@ describe('DynamoPresenceStore transitions', () => {
     const closes = Array.from({ length: 8 }, () => tr('ann', false));
 
     // Act
-    const opened = await Promise.all(opens.map((t) => store.open('acme', t, expiresAt)));
+    const opened = await Promise.all(opens.map((t, i) => store.open('acme', t, expiresAt, `tab-${i}`)));
     const afterOpen = await store.transitions('acme', ['ann']);
-    const closed = await Promise.all(closes.map((t) => store.close('acme', t)));
+    const socketsOpen = await store.sockets('acme', ['ann']);
+    const closed = await Promise.all(closes.map((t, i) => store.close('acme', t, `tab-${i}`)));
     const afterClose = await store.transitions('acme', ['ann']);
     // three tabs stay open while three others open and two close: never a transition
     const reopened = tr('ann', true);
-    await store.open('acme', reopened, expiresAt);
-    await store.open('acme', tr('ann', true), expiresAt);
-    await store.open('acme', tr('ann', true), expiresAt);
+    await store.open('acme', reopened, expiresAt, 'again-0');
+    await store.open('acme', tr('ann', true), expiresAt, 'again-1');
+    await store.open('acme', tr('ann', true), expiresAt, 'again-2');
     const churn = await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
-        i % 2 === 0 ? store.open('acme', tr('ann', true), expiresAt) : store.close('acme', tr('ann', false)),
+        i % 2 === 0
+          ? store.open('acme', tr('ann', true), expiresAt, `churn-${i}`)
+          : store.close('acme', tr('ann', false), `again-${i}`),
       ),
     );
     const afterChurn = await store.transitions('acme', ['ann']);
@@ -170,6 +180,7 @@ describe('DynamoPresenceStore transitions', () => {
     // Assess
     expect(opened.filter(Boolean)).toHaveLength(1);
     expect(afterOpen).toEqual([opens[opened.indexOf(true)]]);
+    expect(socketsOpen.get('ann')).toHaveLength(8);
     expect(closed.filter(Boolean)).toHaveLength(1);
     expect(afterClose).toEqual([closes[closed.indexOf(true)]]);
     expect(churn.filter(Boolean)).toEqual([]);
@@ -181,7 +192,7 @@ describe('DynamoPresenceStore transitions', () => {
     // Prepare: one tab open; then tabs close and open at once, several rounds
     const store = new DynamoPresenceStore(await dynamo.table());
     let previous = tr('max', true);
-    await store.open('acme', previous, expiresAt);
+    await store.open('acme', previous, expiresAt, 'max-0');
 
     for (let round = 0; round < 5; round++) {
       // Act
@@ -190,8 +201,10 @@ describe('DynamoPresenceStore transitions', () => {
         transition: tr('max', i % 2 === 1),
       }));
       const made = await Promise.all(
-        calls.map(({ open, transition }) =>
-          open ? store.open('acme', transition, expiresAt) : store.close('acme', transition),
+        calls.map(({ open, transition }, i) =>
+          open
+            ? store.open('acme', transition, expiresAt, `max-${round}-${i}`)
+            : store.close('acme', transition, `max-${round}-${i}`),
         ),
       );
       const [stored] = await store.transitions('acme', ['max']);
@@ -209,11 +222,11 @@ describe('DynamoPresenceStore transitions', () => {
   it('counts a connect after an expired count (a lost $disconnect) as a new transition', async () => {
     // Prepare: a count whose connection expired at T0 + 10 s
     const store = new DynamoPresenceStore(await dynamo.table());
-    await store.open('acme', tr('lee', true), Math.floor(T0 / 1000) + 10);
+    await store.open('acme', tr('lee', true), Math.floor(T0 / 1000) + 10, 'lee-1');
     const reconnect = tr('lee', true, T0 + 60_000);
 
     // Act
-    const first = await store.open('acme', reconnect, Math.floor(T0 / 1000) + 8100);
+    const first = await store.open('acme', reconnect, Math.floor(T0 / 1000) + 8100, 'lee-2');
 
     // Assess
     expect(first).toBe(true);
@@ -247,7 +260,12 @@ describe('one poll with typing and presence', () => {
     const bobOnline: PresenceTransition = { ...tr0('bob'), at: new Date(now - 300).toISOString() };
     const carolOnline: PresenceTransition = { ...tr0('carol'), at: new Date(now - 200).toISOString() };
     for (const transition of [bobOnline, carolOnline]) {
-      await new DynamoPresenceStore(table).open('acme', transition, Math.floor(now / 1000) + 8100);
+      await new DynamoPresenceStore(table).open(
+        'acme',
+        transition,
+        Math.floor(now / 1000) + 8100,
+        `conn-${transition.userId}`,
+      );
     }
     const { context, measure } = measured(table);
     const chats = new DynamoChatStore(context);

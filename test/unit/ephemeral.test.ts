@@ -306,6 +306,7 @@ const realtimeWith = (now: () => number) => {
       return count === 1;
     },
     online: async () => new Set(),
+    sockets: async () => new Map(),
     transitions: async (_tenantId, userIds) =>
       userIds.flatMap((userId) => {
         const last = stored.get(userId);
@@ -340,13 +341,13 @@ const realtimeWith = (now: () => number) => {
   /** The table stream: a stored transition reaches the presence consumer, which announces it. */
   const streamed: PresenceStore = {
     ...presence,
-    open: async (tenantId, t, expiresAt) => {
-      const changed = await presence.open(tenantId, t, expiresAt);
+    open: async (tenantId, t, expiresAt, connectionId) => {
+      const changed = await presence.open(tenantId, t, expiresAt, connectionId);
       if (changed) await realtime.announcePresence(tenantId, t);
       return changed;
     },
-    close: async (tenantId, t) => {
-      const changed = await presence.close(tenantId, t);
+    close: async (tenantId, t, connectionId) => {
+      const changed = await presence.close(tenantId, t, connectionId);
       if (changed) await realtime.announcePresence(tenantId, t);
       return changed;
     },

@@ -106,17 +106,18 @@ export const unreadOf = async (
   tenantId: string,
   userId: string,
   max: number,
-): Promise<{ chatId: string; lastSeq: number; lastReadSeq: number }[]> => {
-  const rows = await participantRows(table, tenantId, userId, max, 'chatId, lastReadSeq');
+): Promise<{ chatId: string; lastSeq: number; lastReadSeq: number; mentionSeqs: number[] }[]> => {
+  const rows = await participantRows(table, tenantId, userId, max, 'chatId, lastReadSeq, mentionSeqs');
   const chats = await chatsById(
     table,
     rows.map((row) => row.chatId as string),
   );
-  const read = new Map(rows.map((row) => [row.chatId as string, Number(row.lastReadSeq ?? 0)]));
+  const byChat = new Map(rows.map((row) => [row.chatId as string, row]));
   return chats.map((chat) => ({
     chatId: chat.chatId,
     lastSeq: chat.lastSeq,
-    lastReadSeq: read.get(chat.chatId) ?? 0,
+    lastReadSeq: Number(byChat.get(chat.chatId)?.lastReadSeq ?? 0),
+    mentionSeqs: numbersOf(byChat.get(chat.chatId)?.mentionSeqs),
   }));
 };
 
@@ -124,16 +125,56 @@ export const readState = async (
   table: TableContext,
   chatId: string,
   userId: string,
-): Promise<{ lastReadSeq: number; muted: boolean } | undefined> => {
+): Promise<{ lastReadSeq: number; muted: boolean; mentionSeqs: number[] } | undefined> => {
   const { Item: item } = await table.doc.send(
     new GetCommand({
       TableName: table.tableName,
       Key: keys.participant(chatId, userId),
-      ProjectionExpression: 'lastReadSeq, muted',
+      ProjectionExpression: 'lastReadSeq, muted, mentionSeqs',
       ConsistentRead: true,
     }),
   );
-  return item ? { lastReadSeq: Number(item.lastReadSeq ?? 0), muted: item.muted === true } : undefined;
+  return item
+    ? {
+        lastReadSeq: Number(item.lastReadSeq ?? 0),
+        muted: item.muted === true,
+        mentionSeqs: numbersOf(item.mentionSeqs),
+      }
+    : undefined;
+};
+
+/** A number set as read back (a Set of numbers), as a sorted array. */
+const numbersOf = (value: unknown): number[] =>
+  value instanceof Set ? [...(value as Set<number>)].map(Number).sort((a, b) => a - b) : [];
+
+/**
+ * Message `seq` mentions these participants: its seq joins each one's `mentionSeqs` (a number set, so
+ * a repeat adds nothing). Not for users who are no longer participants. 1 WCU each (+1 for the
+ * participant index, which projects every attribute).
+ */
+export const addMentions = async (
+  table: TableContext,
+  chatId: string,
+  userIds: readonly string[],
+  seq: number,
+): Promise<void> => {
+  await Promise.all(
+    userIds.map((userId) =>
+      table.doc
+        .send(
+          new UpdateCommand({
+            TableName: table.tableName,
+            Key: keys.participant(chatId, userId),
+            UpdateExpression: 'ADD mentionSeqs :seq',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':seq': new Set([seq]) },
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!isConditionFailed(error)) throw error;
+        }),
+    ),
+  );
 };
 
 /** False when the user is not a participant. */

@@ -25,6 +25,7 @@ import { ChatActivity } from './chat-activity.ts';
 import { auditTrail, eventsAfter, recordAudit } from './chat-history.ts';
 import { listFiltered, listForParticipant, listForTenant } from './chat-lists.ts';
 import {
+  addMentions,
   isParticipant,
   participants,
   readState,
@@ -86,16 +87,16 @@ export class DynamoChatStore implements ChatStore {
     return sharedChats(this.table, tenantId, userA, userB, max);
   }
 
-  readState(chatId: string, userId: string): Promise<{ lastReadSeq: number; muted: boolean } | undefined> {
+  readState(chatId: string, userId: string): ReturnType<ChatStore['readState']> {
     return readState(this.table, chatId, userId);
   }
 
-  unreadOf(
-    tenantId: string,
-    userId: string,
-    max: number,
-  ): Promise<{ chatId: string; lastSeq: number; lastReadSeq: number }[]> {
+  unreadOf(tenantId: string, userId: string, max: number): ReturnType<ChatStore['unreadOf']> {
     return unreadOf(this.table, tenantId, userId, max);
+  }
+
+  addMentions(chatId: string, userIds: readonly string[], seq: number): Promise<void> {
+    return addMentions(this.table, chatId, userIds, seq);
   }
 
   setPreferences(chatId: string, userId: string, preferences: { muted: boolean }): Promise<boolean> {

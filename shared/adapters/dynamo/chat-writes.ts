@@ -225,15 +225,20 @@ export const changeChat = async (
       );
     }
     if (planned.receipt) {
+      const read = planned.receipt.readMentions ?? [];
       items.push({
         Update: {
           TableName: tableName,
           Key: keys.participant(chatId, planned.receipt.userId),
-          UpdateExpression: 'SET lastReadSeq = :read',
+          // Mentions now read leave the unread ones.
+          UpdateExpression: `SET lastReadSeq = :read${read.length > 0 ? ' DELETE mentionSeqs :mentions' : ''}`,
           // A read position only moves forward.
           ConditionExpression:
             'attribute_exists(pk) AND (attribute_not_exists(lastReadSeq) OR lastReadSeq < :read)',
-          ExpressionAttributeValues: { ':read': planned.receipt.seq },
+          ExpressionAttributeValues: {
+            ':read': planned.receipt.seq,
+            ...(read.length > 0 ? { ':mentions': new Set(read) } : {}),
+          },
         },
       });
     }
@@ -247,7 +252,7 @@ export const changeChat = async (
       event = { ...base, type, data: message };
     } else if (type === 'receipt') {
       if (!planned.receipt) throw new Error('receipt needs the read position');
-      event = { ...base, type, data: planned.receipt };
+      event = { ...base, type, data: { userId: planned.receipt.userId, seq: planned.receipt.seq } };
     } else {
       const data: Chat = planned.participants
         ? { ...chat, participants: await membersAfter(table, chatId, planned.participants) }

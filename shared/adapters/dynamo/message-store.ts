@@ -61,6 +61,9 @@ export const toMessage = (item: Record<string, unknown>): Message => ({
   ...(item.editedAt ? { editedAt: item.editedAt as string } : {}),
   ...(item.deletedAt ? { deletedAt: item.deletedAt as string, deletedBy: item.deletedBy as string } : {}),
   ...(item.replyTo ? { replyTo: item.replyTo as NonNullable<Message['replyTo']> } : {}),
+  ...(Array.isArray(item.mentions) && item.mentions.length > 0
+    ? { mentions: item.mentions as string[] }
+    : {}),
   ...(typeof item.replyCount === 'number' && item.replyCount > 0
     ? { replyCount: item.replyCount, lastReplyAt: item.lastReplyAt as string }
     : {}),

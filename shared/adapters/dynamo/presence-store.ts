@@ -1,6 +1,7 @@
 /**
- * Presence: one item per user with the number of live connections and the user's last online/offline
- * transition. The count moves by conditional writes so that the write which takes the user from 0 to 1
+ * Presence: one item per user with the number of live connections, their ids (`sockets`, a string set
+ * moved by the same writes: where a user's own envelopes such as mentions go) and the user's last
+ * online/offline transition. The count moves by conditional writes so that the write which takes the user from 0 to 1
  * (or 1 to 0) is the very write that stores the transition: no second write, so racing tabs can never
  * leave a stored transition that disagrees with the count, and each transition is stored (and pushed)
  * by exactly one handler. The item's TTL follows the latest connection, so a count left behind by a
@@ -58,12 +59,19 @@ export class DynamoPresenceStore implements PresenceStore {
    * expired). Otherwise ADD 1 if there is one. One of the two holds unless another tab moved the count
    * in between, and then the next round sees the new state. 1 WCU (2 for a second tab).
    */
-  async open(tenantId: string, transition: PresenceTransition, expiresAt: number): Promise<boolean> {
+  async open(
+    tenantId: string,
+    transition: PresenceTransition,
+    expiresAt: number,
+    connectionId: string,
+  ): Promise<boolean> {
     const now = Math.floor(Date.parse(transition.at) / 1000);
     const names = { '#ttl': 'ttl', '#tr': 'transition' };
+    const socket = new Set([connectionId]);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const first = await this.update(tenantId, transition.userId, {
-        UpdateExpression: 'SET connections = :one, entity = :entity, #ttl = :ttl, #tr = :transition',
+        UpdateExpression:
+          'SET connections = :one, entity = :entity, #ttl = :ttl, #tr = :transition, sockets = :socket',
         ConditionExpression:
           'attribute_not_exists(connections) OR connections < :one OR attribute_not_exists(#ttl) OR #ttl <= :now',
         ExpressionAttributeNames: names,
@@ -73,14 +81,15 @@ export class DynamoPresenceStore implements PresenceStore {
           ':ttl': expiresAt,
           ':entity': ENTITY.presence,
           ':transition': { ...transition },
+          ':socket': socket,
         },
       });
       if (first === true) return true;
       const another = await this.update(tenantId, transition.userId, {
-        UpdateExpression: 'ADD connections :one SET #ttl = :ttl',
+        UpdateExpression: 'ADD connections :one, sockets :socket SET #ttl = :ttl',
         ConditionExpression: 'connections >= :one AND #ttl > :now',
         ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':one': 1, ':now': now, ':ttl': expiresAt },
+        ExpressionAttributeValues: { ':one': 1, ':now': now, ':ttl': expiresAt, ':socket': socket },
       });
       if (another === true) return false;
     }
@@ -91,20 +100,21 @@ export class DynamoPresenceStore implements PresenceStore {
    * Last connection: SET the count to 0 with the transition if it is exactly 1 (and not expired);
    * otherwise ADD -1 if it is above 1. Neither (no live count: nothing to count down) → false.
    */
-  async close(tenantId: string, transition: PresenceTransition): Promise<boolean> {
+  async close(tenantId: string, transition: PresenceTransition, connectionId: string): Promise<boolean> {
     const now = Math.floor(Date.parse(transition.at) / 1000);
+    const socket = new Set([connectionId]);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const last = await this.update(tenantId, transition.userId, {
-        UpdateExpression: 'SET connections = :zero, #tr = :transition',
+        UpdateExpression: 'SET connections = :zero, #tr = :transition REMOVE sockets',
         ConditionExpression: 'connections = :one AND #ttl > :now',
         ExpressionAttributeNames: { '#ttl': 'ttl', '#tr': 'transition' },
         ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': now, ':transition': { ...transition } },
       });
       if (last === true) return true;
       const fewer = await this.update(tenantId, transition.userId, {
-        UpdateExpression: 'ADD connections :minus',
+        UpdateExpression: 'ADD connections :minus DELETE sockets :socket',
         ConditionExpression: 'connections > :one',
-        ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+        ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':socket': socket },
       });
       if (fewer === true) return false;
       const old = fewer.old;
@@ -136,6 +146,20 @@ export class DynamoPresenceStore implements PresenceStore {
       }
     }
     return online;
+  }
+
+  async sockets(tenantId: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const now = Math.floor(Date.now() / 1000);
+    const found = new Map<string, string[]>();
+    const items = await this.batchGet(tenantId, userIds, {
+      expression: 'pk, sockets, #ttl',
+      names: { '#ttl': 'ttl' },
+    });
+    for (const item of items) {
+      if (!(item.sockets instanceof Set) || Number(item.ttl ?? 0) <= now) continue;
+      found.set(String(item.pk).slice(`PRESENCE#${tenantId}#`.length), [...(item.sockets as Set<string>)]);
+    }
+    return found;
   }
 
   async transitions(tenantId: string, userIds: readonly string[]): Promise<PresenceTransition[]> {
