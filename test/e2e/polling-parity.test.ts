@@ -1,7 +1,7 @@
 /**
  * "Every feature works over the socket and over HTTP polling with identical envelopes" (issue 3), in one
  * run through the local cloud: one chat goes through every kind of event a subscriber can receive —
- * presence, typing, messages, a reply (and its parent's new reply count), a reaction, an edit, a delete, a
+ * presence, typing, messages, a reply (and its parent's new reply count), a reaction, a mention, an edit, a delete, a
  * receipt, a participant added, an assignment (with its system message), a close and a reopen — while bob watches it on a socket and polls it over HTTP.
  * Whatever the socket received, the poller received too, deep-equal, and nothing else.
  */
@@ -100,19 +100,26 @@ describe('socket and polling parity', () => {
       alice,
     );
     await step(7); // reaction
+    await client.call('POST', `/v1/chats/${chatId}/messages`, alice, {
+      clientMessageId: 'p-4',
+      type: 'text',
+      text: 'ping @parity-bob',
+      mentions: ['parity-bob'],
+    });
+    await step(9); // message.created, mention
     const messageId = (first.body as { messageId: string }).messageId;
     await client.call('PATCH', `/v1/chats/${chatId}/messages/${messageId}`, alice, { text: 'hello' });
     await client.call('DELETE', `/v1/chats/${chatId}/messages/${messageId}`, alice);
     await client.call('POST', `/v1/chats/${chatId}/read`, alice, { seq: 2 });
-    await step(10); // message.updated, message.deleted, receipt
+    await step(12); // message.updated, message.deleted, receipt
     await client.call('POST', `/v1/chats/${chatId}/participants`, alice, { userId: 'parity-carol' });
     await client.call('POST', `/v1/chats/${chatId}/assign`, agent, { agentId: 'parity-agent' });
-    await step(13); // chat.updated, chat.assigned, the "joined" system message
+    await step(15); // chat.updated, chat.assigned, the "joined" system message
     await client.call('PATCH', `/v1/chats/${chatId}`, alice, { status: 'closed', rating: 5 });
     await client.call('PATCH', `/v1/chats/${chatId}`, agent, { status: 'open' });
-    await step(15); // chat.closed, chat.updated (reopen)
+    await step(17); // chat.closed, chat.updated (reopen)
     await aliceSocket.close();
-    await step(16); // presence: alice offline
+    await step(18); // presence: alice offline
 
     // Assess
     const kinds = pushed().map((e) => e.type);
@@ -124,6 +131,7 @@ describe('socket and polling parity', () => {
         'message.created',
         'message.deleted',
         'message.updated',
+        'mention',
         'presence',
         'reaction',
         'receipt',
@@ -132,8 +140,8 @@ describe('socket and polling parity', () => {
     );
     const byId = (envelopes: Envelope[]) => new Map(envelopes.map((e) => [e.id, e]));
     // (the socket may see a redelivered envelope twice — at-least-once — the poller never does)
-    expect(byId(pushed()).size).toBe(16);
-    expect(http.received).toHaveLength(16);
+    expect(byId(pushed()).size).toBe(18);
+    expect(http.received).toHaveLength(18);
     expect(byId(http.received)).toEqual(byId(pushed()));
     await socket.close();
   });
