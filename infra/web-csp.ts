@@ -59,6 +59,8 @@ export const contentSecurityPolicy = (options: CspOptions): string => {
     `script-src ${unique(["'self'", ...(options.scriptHashes ?? [])])}`,
     `style-src ${unique(["'self'", ...(options.styleHashes ?? [])])}`,
     `img-src 'self' data: blob:`,
+    // Voice messages: downloads come from this origin; a recording is played back from a blob: first.
+    `media-src 'self' blob:`,
     `font-src 'self'`,
     `connect-src ${unique(["'self'", ...connect])}`,
     `worker-src 'self' blob:`,

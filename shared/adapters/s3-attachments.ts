@@ -259,6 +259,18 @@ export class S3AttachmentStorage implements AttachmentStorage {
     }
   }
 
+  async readRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
+      throw new RangeError('start and end must be integers with 0 <= start <= end');
+    }
+    const object = await this.client.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}` }),
+    );
+    const body = object.Body ? await object.Body.transformToByteArray() : new Uint8Array(0);
+    // A server ignoring Range sends the whole object.
+    return body.length > end - start + 1 ? body.subarray(start, end + 1) : body;
+  }
+
   async promote(fromKey: string, toKey: string): Promise<void> {
     checkKey(toKey);
     // CopyObject keeps the Content-Type and metadata (MetadataDirective COPY); objects up to 5 GB.

@@ -76,10 +76,22 @@ export const envSchema = z
       'application/vnd.ms-excel',
       'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
       'audio/mpeg',
+      // Voice messages (MediaRecorder: Chromium and Firefox record webm or ogg, Safari mp4).
+      'audio/webm',
+      'audio/ogg',
+      'audio/mp4',
       'video/mp4',
     ]),
-    /** Types a browser may show inline; everything else downloads as an attachment. */
-    ATTACHMENT_INLINE_TYPES: z._default(csv, ['image/png', 'image/jpeg', 'image/gif', 'image/webp']),
+    /** Types a browser may show (or play) inline, once their bytes are checked; the rest download. */
+    ATTACHMENT_INLINE_TYPES: z._default(csv, [
+      'image/png',
+      'image/jpeg',
+      'image/gif',
+      'image/webp',
+      'audio/webm',
+      'audio/ogg',
+      'audio/mp4',
+    ]),
     UPLOAD_URL_TTL_SECONDS: bounded(30, 3600, 300),
     DOWNLOAD_URL_TTL_SECONDS: bounded(30, 3600, 300),
     FANOUT_CONCURRENCY: bounded(1, 100, 16),

@@ -1,13 +1,15 @@
 /**
  * Attachments: uploads go straight from the browser to S3 with a presigned POST whose policy pins the
  * key, the exact content type and the size; the bucket's ObjectCreated notification confirms them
- * (real size, image dimensions) and moves them from pending/ to files/; downloads are short-lived
- * presigned GETs for participants, `attachment` unless the type is an allow-listed image.
+ * (real size, image dimensions, an audio file's container and duration) and moves them from pending/
+ * to files/; downloads are short-lived presigned GETs for participants, `attachment` unless the type is
+ * an allow-listed image or audio type whose bytes were checked.
  */
 import { attachmentKey, PENDING_EXPIRY_DAYS, pendingAttachmentId } from '../config/storage.ts';
 import { ConflictError, DomainError, NotFoundError, ValidationError } from './errors.ts';
 import type { Identity } from './identity.ts';
 import { newId } from './ids.ts';
+import { type AudioContainer, audioContainer, audioDurationMs } from './audio-info.ts';
 import { imageSize } from './image-size.ts';
 import type { AttachmentRecord, AttachmentStorage, AttachmentStore, Clock } from './ports.ts';
 import type { AttachmentRef, ChatRecord, CreateAttachmentInput } from './schemas.ts';
@@ -26,6 +28,15 @@ export interface AttachmentConfig {
  */
 const IMAGE_HEAD_BYTES = [64 * 1024, 1024 * 1024] as const;
 
+/** Voice recordings: the container the bytes of each audio type must be (MediaRecorder's outputs). */
+const AUDIO_CONTAINERS: Readonly<Record<string, AudioContainer>> = {
+  'audio/webm': 'webm',
+  'audio/ogg': 'ogg',
+  'audio/mp4': 'mp4',
+};
+/** Bytes read at each end of an audio file: its container's header, and its last pages or clusters. */
+const AUDIO_PROBE_BYTES = 64 * 1024;
+
 /** What a message carries of an attachment; only a ready attachment of the same chat qualifies. */
 export const attachmentRefFor = (record: AttachmentRecord | undefined, chatId: string): AttachmentRef => {
   if (!record || record.chatId !== chatId) throw new NotFoundError('attachment');
@@ -39,6 +50,7 @@ export const attachmentRefFor = (record: AttachmentRecord | undefined, chatId: s
     size: record.size,
     kind: record.kind,
     ...(record.width && record.height ? { width: record.width, height: record.height } : {}),
+    ...(record.durationMs ? { durationMs: record.durationMs } : {}),
   };
 };
 
@@ -120,17 +132,39 @@ export class AttachmentService {
     const dimensions = record.contentType.startsWith('image/')
       ? await this.dimensionsOf(source, object.size)
       : undefined;
-    // An image type shown inline must really be that image (no HTML or script served as image/png).
-    if (this.config.inlineTypes.includes(record.contentType) && !dimensions)
-      return reject('not a valid image');
+    const container = AUDIO_CONTAINERS[record.contentType];
+    const audio = container ? await this.audioOf(source, object.size, container) : undefined;
+    if (container && !audio) return reject('not a valid audio file of its type');
+    // A type shown inline must really be that image or audio (no HTML or script served as image/png).
+    if (this.config.inlineTypes.includes(record.contentType) && !dimensions && !audio)
+      return reject(
+        record.contentType.startsWith('image/') ? 'not a valid image' : 'not a valid file of its type',
+      );
     if (source === key) await this.storage.promote(key, finalKey);
     await this.records.markReady(record.attachmentId, {
       size: object.size,
-      kind: dimensions ? 'image' : 'file',
+      kind: dimensions ? 'image' : audio ? 'audio' : 'file',
       ...(dimensions ? { width: dimensions.width, height: dimensions.height } : {}),
+      ...(audio?.durationMs ? { durationMs: audio.durationMs } : {}),
       readyAt: this.clock.now().toISOString(),
     });
     return 'ready';
+  }
+
+  /** The audio file's duration (when its container states one), or undefined when it is not `expected`. */
+  private async audioOf(
+    key: string,
+    size: number,
+    expected: AudioContainer,
+  ): Promise<{ durationMs?: number } | undefined> {
+    const head = await this.storage.readStart(key, AUDIO_PROBE_BYTES);
+    if (audioContainer(head) !== expected) return undefined;
+    const tail =
+      size <= AUDIO_PROBE_BYTES
+        ? head
+        : await this.storage.readRange(key, size - AUDIO_PROBE_BYTES, size - 1);
+    const durationMs = audioDurationMs(expected, head, tail);
+    return durationMs ? { durationMs } : {};
   }
 
   private async dimensionsOf(key: string, size: number) {
@@ -151,7 +185,7 @@ export class AttachmentService {
       key: attachmentKey('files', record),
       fileName: record.fileName,
       contentType: record.contentType,
-      inline: ref.kind === 'image' && this.config.inlineTypes.includes(record.contentType),
+      inline: ref.kind !== 'file' && this.config.inlineTypes.includes(record.contentType),
       expiresSeconds: this.config.downloadTtlSeconds,
     });
     const expiresAt = new Date(

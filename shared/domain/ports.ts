@@ -327,10 +327,25 @@ export interface AttachmentRecord {
   readonly status: 'pending' | 'ready' | 'rejected';
   readonly createdAt: string;
   readonly size?: number;
-  readonly kind?: 'file' | 'image';
+  readonly kind?: AttachmentKind;
   readonly width?: number;
   readonly height?: number;
+  /** Audio: the duration its container states. */
+  readonly durationMs?: number;
   readonly rejectedReason?: string;
+}
+
+/** What an attachment was confirmed to be. */
+export type AttachmentKind = 'file' | 'image' | 'audio';
+
+/** What confirming an upload found. */
+export interface ReadyDetails {
+  readonly size: number;
+  readonly kind: AttachmentKind;
+  readonly width?: number;
+  readonly height?: number;
+  readonly durationMs?: number;
+  readonly readyAt: string;
 }
 
 export interface AttachmentStore {
@@ -338,10 +353,7 @@ export interface AttachmentStore {
   put(record: AttachmentRecord, expiresAt: number): Promise<void>;
   get(attachmentId: string): Promise<AttachmentRecord | undefined>;
   /** pending → ready (clears the expiry); false when it was not pending. */
-  markReady(
-    attachmentId: string,
-    details: { size: number; kind: 'file' | 'image'; width?: number; height?: number; readyAt: string },
-  ): Promise<boolean>;
+  markReady(attachmentId: string, details: ReadyDetails): Promise<boolean>;
   /** pending → rejected; false when it was not pending. */
   markRejected(attachmentId: string, reason: string): Promise<boolean>;
 }
@@ -364,6 +376,8 @@ export interface AttachmentStorage {
   }): Promise<string>;
   describe(key: string): Promise<{ size: number; contentType?: string } | undefined>;
   readStart(key: string, bytes: number): Promise<Uint8Array>;
+  /** Bytes `start` to `end` (inclusive) of the object. */
+  readRange(key: string, start: number, end: number): Promise<Uint8Array>;
   promote(fromKey: string, toKey: string): Promise<void>;
   remove(key: string): Promise<void>;
 }

@@ -385,9 +385,11 @@ export const attachmentRefSchema = z.object({
   fileName: z.string(),
   contentType: z.string(),
   size: z.number().check(z.int(), z.minimum(1)),
-  kind: z.enum(['file', 'image']),
+  kind: z.enum(['file', 'image', 'audio']),
   width: z.optional(z.number().check(z.int(), z.positive())),
   height: z.optional(z.number().check(z.int(), z.positive())),
+  /** Audio (voice messages): the duration its container states, when it states one. */
+  durationMs: z.optional(z.number().check(z.int(), z.positive())),
 });
 
 /** A reply's quote of the message it answers, as it was sent (no text once that message is deleted). */

@@ -858,6 +858,7 @@ describe('ChatStack', () => {
       for (const directive of [
         "style-src 'self'",
         "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'none'",
         "frame-ancestors 'none'",

@@ -243,6 +243,7 @@ describe('static server', () => {
     for (const directive of [
       "style-src 'self'",
       "img-src 'self' data: blob:",
+      "media-src 'self' blob:",
       "object-src 'none'",
       "base-uri 'none'",
       "frame-ancestors 'none'",

@@ -3,8 +3,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { attachmentKey } from '../../shared/config/storage.ts';
 import { AttachmentService, attachmentRefFor } from '../../shared/domain/attachments.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
-import type { AttachmentRecord, AttachmentStorage, AttachmentStore } from '../../shared/domain/ports.ts';
+import type {
+  AttachmentRecord,
+  AttachmentStorage,
+  AttachmentStore,
+  ReadyDetails,
+} from '../../shared/domain/ports.ts';
 import type { ChatRecord } from '../../shared/domain/schemas.ts';
+import { oggOpus } from '../support/audio.ts';
 import { png } from '../support/png.ts';
 import { chatRecord } from '../support/fixtures.ts';
 
@@ -16,10 +22,7 @@ class MemoryRecords implements AttachmentStore {
   async get(id: string) {
     return this.items.get(id);
   }
-  async markReady(
-    id: string,
-    details: { size: number; kind: 'file' | 'image'; width?: number; height?: number },
-  ) {
+  async markReady(id: string, details: ReadyDetails) {
     const record = this.items.get(id);
     if (record?.status !== 'pending') return false;
     this.items.set(id, { ...record, ...details, status: 'ready' });
@@ -53,6 +56,10 @@ class MemoryStorage implements AttachmentStorage {
   async readStart(key: string, bytes: number) {
     this.reads.push(bytes);
     return new Uint8Array(this.objects.get(key)?.bytes.subarray(0, bytes) ?? []);
+  }
+  async readRange(key: string, start: number, end: number) {
+    this.reads.push(end - start + 1);
+    return new Uint8Array(this.objects.get(key)?.bytes.subarray(start, end + 1) ?? []);
   }
   async promote(from: string, to: string) {
     const object = this.objects.get(from);
@@ -96,6 +103,36 @@ const upload = async (contentType: string, bytes: Buffer, declared = bytes.lengt
 };
 
 describe('AttachmentService.confirm', () => {
+  it('confirms a voice recording from its bytes: its container, its duration, played inline', async () => {
+    const voice = {
+      ...config,
+      allowedTypes: ['audio/ogg', 'audio/webm'],
+      inlineTypes: ['audio/ogg', 'audio/webm'],
+    };
+    service = new AttachmentService(records, storage, async () => chat, { now: () => new Date() }, voice);
+    const recording = await upload('audio/ogg', oggOpus(2.5));
+    const big = await upload(
+      'audio/ogg',
+      Buffer.concat([oggOpus(70).subarray(0, 200), Buffer.alloc(200_000), oggOpus(70).subarray(200)]),
+    );
+    const pretender = await upload('audio/webm', oggOpus(1));
+    const html = await upload('audio/ogg', Buffer.from('<html><script>alert(1)</script></html>'));
+
+    const outcomes = await Promise.all(
+      [recording, big, pretender, html].map((u) => service.confirm(u.pending)),
+    );
+    const url = await service.download(alice, recording.attachmentId);
+
+    expect(outcomes).toEqual(['ready', 'ready', 'rejected', 'rejected']);
+    expect(records.items.get(recording.attachmentId)).toMatchObject({ kind: 'audio', durationMs: 2500 });
+    expect(records.items.get(big.attachmentId)).toMatchObject({ kind: 'audio', durationMs: 70_000 });
+    expect(records.items.get(pretender.attachmentId)?.rejectedReason).toBe(
+      'not a valid audio file of its type',
+    );
+    expect(url).toMatchObject({ kind: 'audio', durationMs: 2500 });
+    expect(url.url).toContain('inline=true');
+  });
+
   it('marks an image ready with its dimensions and moves it from pending/ to files/', async () => {
     const { attachmentId, pending, files } = await upload('image/png', png(7, 5));
 

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
-import type { AttachmentRecord, AttachmentStore } from '../../domain/ports.ts';
+import type { AttachmentRecord, AttachmentStore, ReadyDetails } from '../../domain/ports.ts';
 import { isConditionFailed, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
@@ -18,6 +18,7 @@ const FIELDS = [
   'kind',
   'width',
   'height',
+  'durationMs',
   'rejectedReason',
 ] as const;
 
@@ -53,20 +54,19 @@ export class DynamoAttachmentStore implements AttachmentStore {
     return record as unknown as AttachmentRecord;
   }
 
-  markReady(
-    attachmentId: string,
-    details: { size: number; kind: 'file' | 'image'; width?: number; height?: number; readyAt: string },
-  ): Promise<boolean> {
+  markReady(attachmentId: string, details: ReadyDetails): Promise<boolean> {
     const dimensions = details.width && details.height ? ', width = :width, height = :height' : '';
+    const duration = details.durationMs ? ', durationMs = :duration' : '';
     return this.transition(
       attachmentId,
-      `SET #status = :ready, size = :size, kind = :kind, readyAt = :at${dimensions} REMOVE #ttl`,
+      `SET #status = :ready, size = :size, kind = :kind, readyAt = :at${dimensions}${duration} REMOVE #ttl`,
       {
         ':ready': 'ready',
         ':size': details.size,
         ':kind': details.kind,
         ':at': details.readyAt,
         ...(dimensions ? { ':width': details.width, ':height': details.height } : {}),
+        ...(duration ? { ':duration': details.durationMs } : {}),
       },
     );
   }
