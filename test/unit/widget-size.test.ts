@@ -1,14 +1,14 @@
 /**
  * /widget.js as the web build makes it (infra/web-build.ts): one self-contained script, no runtime
  * dependency (nothing from node_modules), nothing server-side, and at most 20 KB gzipped — the
- * widget's budget. Held at 19,000 bytes (about 18,960 today, with replies and reactions) so that growth
- * shows early.
+ * widget's budget. Held at 19,400 bytes (19,311 measured with replies, reactions and mentions) so that
+ * growth shows early.
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { browserBundleViolations, buildWeb, WEB_ENTRIES } from '../../infra/web-build.ts';
 
-const BUDGET_BYTES = 19_000;
+const BUDGET_BYTES = 19_400;
 
 describe('/widget.js bundle', () => {
   it('is self-contained, free of dependencies and within 20 KB gzip', async () => {

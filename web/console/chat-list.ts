@@ -2,7 +2,7 @@
  * The conversation list: a filter form (status, assignee, metadata conditions in the `metadata__`
  * syntax of GET /v1/chats), the list itself (GET /v1/chats) kept live by `client.watchChats(filter)`
  * (a socket watch, or GET /v1/chats/changes inside the SDK when there is no socket), unread badges,
- * presence dots and last-message previews.
+ * "@" marks of unseen mentions (mentions.ts), presence dots and last-message previews.
  *
  * Presence dots show whether each chat's customer is online: one batched read (GET /v1/presence) for
  * the customers whose state is unknown, then the `presence` envelopes the watching socket receives for
@@ -214,7 +214,9 @@ export const createChatList = (options: {
     const selected = store.selected?.chatId === chat.chatId;
     const preview = previewText(store.lastMessage.get(chat.chatId));
     const online = store.online.get(customerOf(chat));
+    const mentioned = !selected && store.mentionedIn(chat.chatId);
     const signature = JSON.stringify([
+      mentioned,
       chat.updatedAt,
       chat.lastActivityAt,
       unread,
@@ -250,6 +252,19 @@ export const createChatList = (options: {
               chat.assignee === store.me.userId ? 'Mine' : isolate(truncate(chat.assignee, 30)),
             )
           : h('span', { class: 'tag tag-unassigned' }, 'Unassigned'),
+        mentioned
+          ? h(
+              'span',
+              {
+                class: 'badge badge-mention',
+                'data-testid': 'mentioned',
+                role: 'img',
+                'aria-label': 'Mentioned',
+                title: 'Mentioned',
+              },
+              '@',
+            )
+          : null,
         unread > 0
           ? h(
               'span',

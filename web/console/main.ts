@@ -9,6 +9,7 @@ import { createChatList } from './chat-list.ts';
 import { createConversationActions } from './conversation-actions.ts';
 import { createCustomerPanel } from './customer-panel.ts';
 import { byId, errorText } from './dom.ts';
+import { watchMentions } from './mentions.ts';
 import { createMessagePane } from './message-pane.ts';
 import { forgetSession, renewToken, signIn } from './session.ts';
 import { installShortcuts } from './shortcuts.ts';
@@ -78,6 +79,16 @@ const start = async () => {
     pane.open(chat).catch((error: unknown) => console.warn('[console] open failed', error));
   };
   const list = createChatList({ client, store, onSelect: select });
+  watchMentions({
+    client,
+    store,
+    announce,
+    open: (chatId) => {
+      const known = store.chats.get(chatId);
+      if (known) return select(known);
+      client.getChat(chatId).then(select, (error: unknown) => console.warn('[console] open failed', error));
+    },
+  });
 
   const focusListItem = () => {
     const id = store.selected?.chatId;

@@ -3,11 +3,12 @@
  * on demand), pending outbox entries, typing both ways (typing.ts), read receipts (sent when the agent
  * sees the end of the chat, shown on the agent's own messages), edits and deletes of own messages,
  * replies and threads (replies.ts), reactions (reactions.ts), and the composer (Message / Send, Enter
- * sends, file attachments with upload progress).
+ * sends, `@` mentions of participants (mentions.ts), file attachments with upload progress).
  */
 import { applyParentDeleted, applyUpdate, type ChatClient } from '../sdk/index.ts';
 import type { Chat, Message } from '../sdk/index.ts';
 import { byId, errorText, h } from './dom.ts';
+import { askNotifications, createMentionCompletion } from './mentions.ts';
 import { renderMessage, renderPending, type MessageViewContext } from './message-view.ts';
 import { createReactions } from './reactions.ts';
 import { createReplyBar, createThreadPanel } from './replies.ts';
@@ -72,6 +73,7 @@ export const createMessagePane = (options: {
   };
   const typing = createTyping({ client, store, line: typingLine, input, chatId: () => chatId });
   const replyBar = createReplyBar({ composer, input, senderLabel });
+  const mentions = createMentionCompletion({ composer, input, store });
   const thread = createThreadPanel({ client, anchor: log, senderLabel, showError });
   const reactions = createReactions({
     client,
@@ -248,7 +250,8 @@ export const createMessagePane = (options: {
     const target = chatId;
     const replyTo = replyBar.target;
     replyBar.set();
-    client.send(target, { text, replyTo }).then(
+    askNotifications();
+    client.send(target, { text, replyTo, mentions: mentions.take(text) }).then(
       (message: Message) => {
         if (message.chatId === chatId) place(message);
         renderPendingEntries();
@@ -262,6 +265,7 @@ export const createMessagePane = (options: {
     submit();
   });
   input.addEventListener('keydown', (event) => {
+    if (mentions.keydown(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       submit();
@@ -279,8 +283,12 @@ export const createMessagePane = (options: {
       .then(({ attachmentId }: { attachmentId: string }) => {
         const caption = input.value.trim();
         input.value = '';
+        const mentioned = mentions.take(caption);
         // Until storage confirms the upload the API answers 409; the SDK's outbox asks again.
-        return client.send(target, caption ? { attachmentId, text: caption } : { attachmentId });
+        return client.send(
+          target,
+          caption ? { attachmentId, text: caption, mentions: mentioned } : { attachmentId },
+        );
       })
       .then(
         () => announce(`${file.name} sent`),
@@ -316,6 +324,7 @@ export const createMessagePane = (options: {
   const reset = () => {
     typing.reset();
     replyBar.set();
+    mentions.reset();
     thread.close();
     reactions.reset();
     messages.clear();

@@ -1,13 +1,15 @@
 /**
- * One message of the log as DOM: sender, time, the quote of the message it answers, text (linkified,
- * as text), attachment (download link, image preview), reactions, edited / deleted marks, Reply and
- * Thread (when it has replies), the read receipt of the agent's own messages and their Edit / Delete
- * controls. System messages look different (centered, no sender bubble). Controls that keep the focus
- * when the message is redrawn carry a `data-focus-key`.
+ * One message of the log as DOM: sender, time, "mentions you" when it mentions the agent, the quote
+ * of the message it answers, text (linkified, its mentions marked, as text), attachment (download link,
+ * image preview), reactions, edited / deleted marks, Reply and Thread (when it has replies), the read
+ * receipt of the agent's own messages and their Edit / Delete controls. System messages look different
+ * (centered, no sender bubble). Controls that keep the focus when the message is redrawn carry a
+ * `data-focus-key`.
  */
 import type { ChatClient } from '../sdk/index.ts';
 import type { Message } from '../sdk/index.ts';
 import { externalLink, formatBytes, h, isolate, linkify, safeHttpUrl, timeElement } from './dom.ts';
+import { mentionsUser, mentionText } from './mentions.ts';
 import { renderReactions } from './reactions.ts';
 import { renderQuote, type SenderLabel } from './replies.ts';
 
@@ -97,9 +99,10 @@ const attachmentView = (message: Message, context: MessageViewContext): HTMLElem
 export const renderMessage = (message: Message, context: MessageViewContext): HTMLElement => {
   const mine = message.senderId === context.me;
   const system = message.type === 'system';
+  const mentioned = mentionsUser(message, context.me);
   const textId = `msg-text-${message.seq}`;
   const root = h('div', {
-    class: `msg ${system ? 'msg-system' : mine ? 'msg-mine' : 'msg-theirs'}`,
+    class: `msg ${system ? 'msg-system' : mine ? 'msg-mine' : 'msg-theirs'}${mentioned ? ' msg-mentions-me' : ''}`,
     'data-testid': 'message',
     'data-seq': message.seq,
     'data-message-id': message.messageId,
@@ -116,7 +119,8 @@ export const renderMessage = (message: Message, context: MessageViewContext): HT
       ? h(
           'p',
           { class: 'msg-text bidi', dir: 'auto', 'data-testid': 'message-text', id: textId },
-          ...linkify(message.text),
+          // Mentions from the message's list only; the user's name in a tooltip.
+          ...mentionText(message.text, message.mentions, (senderId) => context.senderLabel({ senderId })),
         )
       : null;
   const foot = h('div', { class: 'msg-foot' });
@@ -169,6 +173,7 @@ export const renderMessage = (message: Message, context: MessageViewContext): HT
       isolate(system ? (message.senderName ?? 'System') : context.senderLabel(message), 'msg-sender'),
       ' ',
       timeElement(message.createdAt),
+      mentioned ? h('span', { class: 'mention-you', 'data-testid': 'mentions-you' }, 'mentions you') : '',
     ),
     message.replyTo && !message.deletedAt ? renderQuote(message.replyTo, context.senderLabel) : '',
     text ?? '',

@@ -4,7 +4,8 @@
  * replies to one message (GET …/messages/{messageId}/replies), kept live while it is open.
  */
 import type { ChatClient, Message, ReplyQuote } from '../sdk/index.ts';
-import { errorText, h, isolate, linkify, timeElement, truncate } from './dom.ts';
+import { errorText, h, isolate, timeElement, truncate } from './dom.ts';
+import { mentionText } from './mentions.ts';
 
 /** Who a message (or a quote) is from, as the log names them. */
 export type SenderLabel = (sender: Pick<Message, 'senderId' | 'senderName'> & Partial<Message>) => string;
@@ -113,7 +114,11 @@ export const createThreadPanel = (options: {
       ),
       message.deletedAt
         ? h('p', { class: 'msg-text msg-deleted' }, 'This message was deleted')
-        : h('p', { class: 'msg-text bidi', dir: 'auto' }, ...linkify(message.text)),
+        : h(
+            'p',
+            { class: 'msg-text bidi', dir: 'auto' },
+            ...mentionText(message.text, message.mentions, (senderId) => senderLabel({ senderId })),
+          ),
     );
   const draw = () => {
     const sorted = [...replies.values()].sort((a, b) => a.seq - b.seq);

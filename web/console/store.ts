@@ -1,7 +1,7 @@
 /**
- * The console's state: the listed chats, the selected one, unread counts, last-message previews and
- * presence (per user: pushed `presence` envelopes win over reads that started before them). Render
- * functions read it and subscribe to its topics; nothing else keeps copies.
+ * The console's state: the listed chats, the selected one, unread counts, unseen mentions, last-message
+ * previews and presence (per user: pushed `presence` envelopes win over reads that started before
+ * them). Render functions read it and subscribe to its topics; nothing else keeps copies.
  */
 import type { Chat, Message } from '../sdk/index.ts';
 import { unreadCount } from '#shared/domain/unread.ts';
@@ -46,6 +46,8 @@ export class Store {
    * part in count unread messages too).
    */
   private readonly seen = new Map<string, number>();
+  /** The last seq of a message mentioning this agent, per chat: the list marks the chat until it is seen. */
+  private readonly mentioned = new Map<string, number>();
   /** The last message seen per chat, for the list's preview. */
   readonly lastMessage = new Map<string, Message>();
   /** Online state per user id: presence envelopes (pushed or polled) and batched reads. */
@@ -77,6 +79,23 @@ export class Store {
     return unreadCount(chat.lastSeq, Math.max(this.seen.get(chat.chatId) ?? 0, chat.lastReadSeq ?? 0));
   }
 
+  /** The last seq of a chat the agent has seen (0: none known). */
+  seenThrough(chatId: string): number {
+    return Math.max(this.seen.get(chatId) ?? 0, this.chats.get(chatId)?.lastReadSeq ?? 0);
+  }
+
+  /** A message the agent has not seen yet mentions them: the list marks the chat ("@"). */
+  mentionedIn(chatId: string): boolean {
+    return (this.mentioned.get(chatId) ?? 0) > this.seenThrough(chatId);
+  }
+
+  /** A message of the chat (`seq`) mentions the agent. */
+  noteMention(chatId: string, seq: number): void {
+    if ((this.mentioned.get(chatId) ?? 0) >= seq) return;
+    this.mentioned.set(chatId, seq);
+    this.emit('list');
+  }
+
   /** The agent has seen the chat up to `seq`. */
   markSeen(chatId: string, seq: number): void {
     if ((this.seen.get(chatId) ?? 0) >= seq) return;
@@ -86,11 +105,16 @@ export class Store {
     this.emit('list');
   }
 
-  /** Server unread counts (GET /v1/unread) of chats the agent takes part in. */
-  applyUnread(counts: readonly { chatId: string; unread: number }[]): void {
-    for (const { chatId, unread } of counts) {
+  /**
+   * Server unread counts (GET /v1/unread) of chats the agent takes part in; a chat with unread mentions
+   * is marked until the agent has seen it to its end.
+   */
+  applyUnread(counts: readonly { chatId: string; unread: number; mentions?: number }[]): void {
+    for (const { chatId, unread, mentions } of counts) {
       const chat = this.chats.get(chatId);
       if (chat) this.markSeen(chatId, chat.lastSeq - unread);
+      if (chat && mentions)
+        this.mentioned.set(chatId, Math.max(this.mentioned.get(chatId) ?? 0, chat.lastSeq));
     }
     this.emit('list');
   }

@@ -6,7 +6,15 @@
 import { isVoid } from '#shared/domain/voids.ts';
 import { chatPath, type Request } from './delivery.ts';
 import { ApiError, query } from './http.ts';
-import type { Block, Chat, CreateChatInput, Message, PatchChatInput, ReactionChange } from './types.ts';
+import type {
+  Block,
+  Chat,
+  CreateChatInput,
+  Message,
+  PatchChatInput,
+  ReactionChange,
+  Unread,
+} from './types.ts';
 
 const messagePath = (chatId: string, messageId: string): string =>
   `${chatPath(chatId)}/messages/${encodeURIComponent(messageId)}`;
@@ -73,7 +81,8 @@ export class ChatApi {
     return this.request('GET', '/v1/stats');
   }
 
-  getUnread(): Promise<{ total: number; chats: { chatId: string; unread: number }[] }> {
+  /** Unread messages per chat (after the caller's read position) and, of them, those mentioning the caller. */
+  getUnread(): Promise<Unread> {
     return this.request('GET', '/v1/unread');
   }
 

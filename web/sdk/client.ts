@@ -8,6 +8,8 @@
  *   await client.subscribe(chatId);          // history, then live, in seq order, each once
  *   await client.send(chatId, 'Hello');      // through the outbox, retried until acked
  *   await client.send(chatId, { text: 'Yes', replyTo: messageId });   // a reply
+ *   await client.send(chatId, { text: '@agent-2 see this', mentions: ['agent-2'] });
+ *   client.on('mention', notify);            // this user mentioned, in any chat
  *
  * The pieces: api.ts (REST resources, inherited), request.ts (token renewal), relay.ts (the realtime
  * engine and the tab leader), delivery.ts (ordering, catch-up), sending.ts (the outbox's flushing).
@@ -170,7 +172,8 @@ export class ChatClient extends ChatApi {
   /**
    * Queues a message in the persisted outbox and sends it, retrying with the same clientMessageId until
    * the server acknowledges it; resolves with the stored message. `{ text, replyTo: messageId }` sends a
-   * reply (the server stores a quote of that message in `replyTo`).
+   * reply (the server stores a quote of that message in `replyTo`); `{ text, mentions: [userId] }`
+   * mentions participants (each gets a `mention` event; render them with splitMentions).
    */
   send(
     chatId: string,

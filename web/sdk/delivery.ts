@@ -1,9 +1,9 @@
 /**
  * What the application sees, whatever the transport: each message once, per chat in seq order (an
- * early one waits while the hole below it is fetched), every other envelope once by id (reactions
- * too), chat events in eventSeq order (one above a hole is dropped and fetched with it), and a catch-up
- * (GET …/messages?after=, then GET …/events?afterEvent= when the event log is ahead) retried with
- * backoff until it succeeds.
+ * early one waits while the hole below it is fetched), every other envelope once by id (reactions and
+ * mentions too, a mention of a chat this tab does not follow as well), chat events in eventSeq order
+ * (one above a hole is dropped and fetched with it), and a catch-up (GET …/messages?after=, then
+ * GET …/events?afterEvent= when the event log is ahead) retried with backoff until it succeeds.
  */
 import { isVoid } from '#shared/domain/voids.ts';
 import { retry } from './backoff.ts';
@@ -133,6 +133,8 @@ export class Delivery {
     if (type === 'error') {
       return this.events.emit('error', data);
     }
+    // A mention comes for any chat of this user's (every socket of theirs gets it, subscribed or not).
+    if (type === 'mention') return this.events.emit('mention', { ...data, chatId: chatId || data.chatId });
     // Presence also comes for the chats of a watched list (their customers), not only subscribed ones.
     if (!state && !(type === 'presence' && this.watching)) return;
     if (type === 'message.updated' || type === 'message.deleted') this.events.emit('messageUpdated', data);

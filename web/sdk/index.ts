@@ -10,5 +10,6 @@ export {
   refreshVisitor,
   requestJson,
 } from './http.ts';
+export { type MentionPart, splitMentions } from './mentions.ts';
 export { applyParentDeleted, applyReaction, applyUpdate, QUICK_REACTIONS } from './reactions.ts';
 export type * from './types.ts';

@@ -42,13 +42,15 @@ export class Sender {
     content: string | MessageContent,
     options: { clientMessageId?: string } = {},
   ): Promise<Message> {
-    const { text, attachmentId, replyTo } = typeof content === 'string' ? { text: content } : content;
+    const { text, attachmentId, replyTo, mentions } =
+      typeof content === 'string' ? { text: content } : content;
     const entry: OutboxEntry = {
       clientMessageId: options.clientMessageId ?? randomId('cm'),
       chatId,
       ...(text ? { text } : {}),
       ...(attachmentId ? { attachmentId } : {}),
       ...(replyTo ? { replyTo } : {}),
+      ...(mentions?.length ? { mentions: [...mentions] } : {}),
       createdAt: new Date().toISOString(),
     };
     const done = new Promise<Message>((resolve, reject) => {
@@ -129,8 +131,9 @@ export class Sender {
   }
 
   async #post(entry: OutboxEntry): Promise<Message> {
-    const { chatId, clientMessageId, text, attachmentId, replyTo } = entry;
-    const body = { clientMessageId, type: attachmentId ? 'file' : 'text', text, attachmentId, replyTo };
+    const { chatId, clientMessageId, text, attachmentId, replyTo, mentions } = entry;
+    const type = attachmentId ? 'file' : 'text';
+    const body = { clientMessageId, type, text, attachmentId, replyTo, mentions };
     const engine = this.#relay.live();
     if (engine) {
       const data = await engine.frame({ action: 'sendMessage', chatId, ...body });

@@ -18,6 +18,7 @@ export type {
   ReactionCount,
   ReplyQuote,
   Role,
+  Unread,
 } from '#shared/domain/schemas.ts';
 
 /** `/config.json` of the web apps. */
@@ -48,11 +49,15 @@ export interface WidgetSettings {
 export type Status = 'idle' | 'connecting' | 'live' | 'polling' | 'offline' | 'closed';
 export type Transport = 'auto' | 'socket' | 'polling';
 
-/** What send() sends: text, a file (with an optional caption), either one as a reply to a messageId. */
+/**
+ * What send() sends: text, a file (with an optional caption), either one as a reply to a messageId,
+ * mentioning participants (user ids, at most 20: each gets a `mention` event).
+ */
 export interface MessageContent {
   text?: string;
   attachmentId?: string;
   replyTo?: string;
+  mentions?: readonly string[];
 }
 
 /** A message not yet acknowledged by the server (persisted, so a reload keeps it). */
@@ -63,6 +68,8 @@ export interface OutboxEntry {
   attachmentId?: string;
   /** A reply: the messageId it answers (kept, so a retried send is still a reply). */
   replyTo?: string;
+  /** The user ids it mentions (kept, so a retried send still mentions them). */
+  mentions?: string[];
   createdAt: string;
 }
 
@@ -143,6 +150,11 @@ export interface ChatEvents {
   messageUpdated: Message;
   /** Someone's reaction to a message changed (theirs or this user's, from any device): see applyReaction. */
   reaction: ReactionChange & { chatId: string };
+  /**
+   * A message mentions this user, in any chat (subscribed or not, from any transport, once per message):
+   * notify even when the chat is muted. The message itself still comes as `message` to subscribers.
+   */
+  mention: Message & { chatId: string };
   typing: { chatId: string; userId: string; isTyping: boolean; expiresInMs: number };
   receipt: { chatId: string; userId: string; seq: number };
   presence: { chatId?: string; userId: string; role: Role; online: boolean };

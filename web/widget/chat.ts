@@ -10,7 +10,7 @@ import { type Ctx, noop, PAGE, type Profile, setStatus, showGreeting } from './c
 import { onMessage, renderPending } from './log.ts';
 import { onReaction, onUpdated, setReply } from './reply.ts';
 import { showTyping, stopTyping } from './typing.ts';
-import { onReceipt, refreshUnread } from './unread.ts';
+import { onMention, onReceipt, refreshUnread } from './unread.ts';
 
 /** Throws when the widget let go of the visitor of generation `gen` (reset) while a step awaited. */
 const still = <T>(w: Ctx, gen: number, value: T): T => {
@@ -43,6 +43,7 @@ const ensureClient = (w: Ctx, visitorId: string): ChatClient => {
   on('message', (m) => onMessage(w, m));
   on('messageUpdated', (m) => onUpdated(w, m));
   on('reaction', (r) => onReaction(w, r));
+  on('mention', (m) => onMention(w, m));
   on('typing', (t) => {
     if (t.chatId === w.chatId_ && t.userId !== w.visitorId_)
       showTyping(w, t.isTyping ? t.userId : undefined, t.expiresInMs);
@@ -141,6 +142,7 @@ export const clearChat = (w: Ctx): void => {
   delete v.host_.dataset.chatId;
   w.items_.clear();
   w.pending_.clear();
+  w.mentioned_.clear();
   w.versions_.clear();
   setReply(w);
   v.list_.replaceChildren();

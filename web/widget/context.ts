@@ -52,6 +52,8 @@ export interface Ctx {
   /** Shown messages by seq, and the outbox items by clientMessageId. */
   readonly items_: Map<number, { m: Message; li: HTMLLIElement }>;
   readonly pending_: Map<string, HTMLLIElement>;
+  /** Mentions of the visitor whose message has not arrived yet (counted unread like it), by seq. */
+  readonly mentioned_: Map<number, { m: Message }>;
   /** The message the next one sent answers ("Replying to …"). */
   replyTo_?: Message | undefined;
   /** The reaction version last applied per messageId (applyReaction). */

@@ -11,11 +11,13 @@ import { notify, refreshUnread } from './unread.ts';
 export const onMessage = (w: Ctx, m: Message): void => {
   if (m.chatId !== w.chatId_) return;
   if (w.items_.get(m.seq)?.m.messageId === m.messageId) return;
+  // Its mention came first: counted and notified then.
+  const early = w.mentioned_.delete(m.seq);
   put(w, m);
   w.emit_('message', m);
   if (m.senderId !== w.visitorId_ && m.seq > w.liveAfter_) {
     showTyping(w, undefined, 0);
-    notify(w, m);
+    if (!early) notify(w, m);
   }
   refreshUnread(w);
 };

@@ -2,10 +2,11 @@
  * One log item per message: the visitor's own (right, with Sending… / Sent / Read ticks), the team's
  * (left, with the sender's name and initials), system messages (centred, dashed), attachments (image
  * preview or a download link), a reply's quote, and under a message its reactions (a toggle per emoji),
- * "Add reaction" (a few quick emoji), "Reply" and its reply count. Everything shown is text or a link
- * or control the widget made.
+ * "Add reaction" (a few quick emoji), "Reply" and its reply count; the users it mentions (from its
+ * `mentions` list) in bold, and "mentions you" on one that mentions the visitor. Everything shown is
+ * text or a link or control the widget made.
  */
-import { type Message, type OutboxEntry, QUICK_REACTIONS } from '../sdk/index.ts';
+import { type Message, type OutboxEntry, QUICK_REACTIONS, splitMentions } from '../sdk/index.ts';
 import { externalLink, fill, h, initials, linkify, type Props, safeUrl } from './dom.ts';
 import type { Strings } from './options.ts';
 
@@ -36,7 +37,13 @@ const time = (iso: string, locale?: string): string => {
   }
 };
 
-const text = (value: string) => h('p', { class: 't', dir: 'auto' }, ...linkify(value));
+/** Text as text; the `@userId` of each user in `mentions` (only those: never parsed from the text) in bold. */
+const text = (value: string, mentions?: string[]) =>
+  h(
+    'p',
+    { class: 't', dir: 'auto' },
+    ...splitMentions(value, mentions).flatMap((p) => (p.userId ? h('b', { text: p.text }) : linkify(p.text))),
+  );
 
 const size = (bytes: number): string =>
   bytes < 1024
@@ -78,12 +85,13 @@ export const setTick = (li: HTMLElement, tick: Tick, s: Strings): void => {
   if (mark) mark.textContent = `${TICK_MARKS[tick]} ${s[tick === 'pending' ? 'sending' : tick]}`;
 };
 
-const meta = (mine: boolean, iso: string, ctx: ItemContext, edited?: boolean) =>
+const meta = (mine: boolean, iso: string, ctx: ItemContext, edited?: boolean, mentioned?: boolean) =>
   h(
     'span',
     { class: 'mt' },
     h('time', { datetime: iso, text: time(iso, ctx.locale_) }),
     edited && ` · ${ctx.s_.edited}`,
+    mentioned && ` · ${ctx.s_.mentionsYou}`,
     mine && ' ',
     mine && h('span', { class: 'tk' }),
   );
@@ -136,6 +144,7 @@ export const messageItem = (m: Message, ctx: ItemContext): HTMLLIElement => {
   const system = m.type === 'system';
   const name = senderName(m, s);
   const q = !m.deletedAt && m.replyTo;
+  const mentioned = !m.deletedAt && !!m.mentions?.includes(ctx.me_!);
   const body = h(
     'div',
     { class: 'b' },
@@ -148,14 +157,14 @@ export const messageItem = (m: Message, ctx: ItemContext): HTMLLIElement => {
         q.deleted ? s.quoteDeleted : q.text,
       ),
     !m.deletedAt && attachment(m, ctx),
-    m.deletedAt ? text(s.deleted) : m.text && text(m.text),
-    !system && meta(mine, m.createdAt, ctx, !!m.editedAt && !m.deletedAt),
+    m.deletedAt ? text(s.deleted) : m.text && text(m.text, m.mentions),
+    !system && meta(mine, m.createdAt, ctx, !!m.editedAt && !m.deletedAt, mentioned),
     !system && !m.deletedAt && actions(m, ctx, mine ? s.message : name),
   );
   const li = h(
     'li',
     {
-      class: `m ${system ? 'sys' : mine ? 'me' : 'them'}${m.deletedAt ? ' del' : ''}`,
+      class: `m ${system ? 'sys' : mine ? 'me' : 'them'}${m.deletedAt ? ' del' : ''}${mentioned ? ' mn' : ''}`,
       'data-seq': m.seq,
       'data-message-id': m.messageId,
       'data-sender-role': m.senderRole,

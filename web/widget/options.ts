@@ -43,6 +43,7 @@ export const STRINGS = {
   oneReply: '1 reply',
   react: 'Add reaction',
   reaction: '{emoji} {n}, react',
+  mentionsYou: 'mentions you',
 };
 export type Strings = typeof STRINGS;
 

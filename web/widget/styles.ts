@@ -48,6 +48,8 @@ button{cursor:pointer}\
 .sys .b{background:transparent;border:1px dashed var(--cw-line);font-size:13px}\
 .t{margin:0;white-space:pre-wrap;max-height:24em;overflow-y:auto}\
 .del .t{font-style:italic}\
+.mn .b{border-left:3px solid var(--cw-primary)}\
+.mn .mt{font-weight:700}\
 .who{display:block;font-size:12px;font-weight:600;margin-bottom:2px}\
 .av{flex:none;width:28px;height:28px;border-radius:50%;background:#5b3cc4;color:#fff;font-size:11px;font-weight:700;line-height:28px;text-align:center}\
 .mt{display:block;margin-top:2px;font-size:11px;text-align:right}\

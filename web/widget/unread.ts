@@ -1,7 +1,8 @@
 /**
  * Unread messages and read receipts: the launcher's badge, the tab title's "(n)" prefix, the host's
  * `unread` event, the visitor's read position (marked while the panel is open and the page seen), the
- * team's read ticks, and browser notifications of messages that arrive while the page is hidden.
+ * team's read ticks, and browser notifications of messages that arrive while the page is hidden (a
+ * mention of the visitor as soon as it comes, before its message).
  */
 import type { ChatEvents, Message } from '../sdk/index.ts';
 import { type Ctx, noop } from './context.ts';
@@ -15,7 +16,7 @@ export const refreshUnread = (w: Ctx): void => {
   const { v_: v, chatId_: chatId, client_: client } = w;
   let count = 0;
   let last = 0;
-  for (const { m } of w.items_.values()) {
+  for (const { m } of [...w.items_.values(), ...w.mentioned_.values()]) {
     last = Math.max(last, m.seq);
     if (m.senderId !== w.visitorId_ && m.seq > w.readSeq_) count++;
   }
@@ -38,6 +39,18 @@ export const refreshUnread = (w: Ctx): void => {
     if (TITLE_PREFIX.test(document.title)) document.title = w.baseTitle_;
     w.baseTitle_ = undefined;
   }
+};
+
+/**
+ * A `mention` of the visitor (pushed to all its sockets, maybe before the message): unread and notified
+ * like the message itself, which then counts and notifies nothing more.
+ */
+export const onMention = (w: Ctx, m: Message): void => {
+  if (m.chatId !== w.chatId_ || m.seq <= w.liveAfter_ || w.items_.has(m.seq) || w.mentioned_.has(m.seq))
+    return;
+  w.mentioned_.set(m.seq, { m });
+  notify(w, m);
+  refreshUnread(w);
 };
 
 /** The visitor's own receipt (another tab read) or the team's (read ticks). */

@@ -61,6 +61,7 @@ export const createWidget = (options: WidgetOptions, emit: Emit, scriptSrc: stri
     httpUrl_: '',
     items_: new Map(),
     pending_: new Map(),
+    mentioned_: new Map(),
     versions_: new Map(),
     oldest_: 1,
     gen_: 0,
