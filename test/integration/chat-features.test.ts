@@ -374,8 +374,8 @@ describe('read receipts and unread counts', () => {
     // Assess
     expect(unread.total).toBe(4);
     expect([...unread.chats].sort((a, b) => b.unread - a.unread)).toEqual([
-      { chatId: first, unread: 3 },
-      { chatId: second, unread: 1 },
+      { chatId: first, unread: 3, mentions: 0 },
+      { chatId: second, unread: 1, mentions: 0 },
     ]);
     expect(seen.map((chat) => [chat.lastReadSeq, chat.unread])).toEqual([
       [0, 3],
