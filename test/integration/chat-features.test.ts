@@ -382,7 +382,7 @@ describe('read receipts and unread counts', () => {
       [1, 1],
       [1, 0],
     ]);
-    expect(await chats.unread(carol)).toEqual({ total: 0, chats: [] });
+    expect(await chats.unread(carol)).toEqual({ total: 0, mentions: 0, chats: [] });
   });
 });
 
