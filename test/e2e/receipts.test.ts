@@ -110,8 +110,8 @@ describe('unread counts', () => {
     expect(unread.body.total).toBe(4);
     expect(unread.body.chats).toEqual(
       expect.arrayContaining([
-        { chatId: first, unread: 3 },
-        { chatId: second, unread: 1 },
+        { chatId: first, unread: 3, mentions: 0 },
+        { chatId: second, unread: 1, mentions: 0 },
       ]),
     );
   });
