@@ -4,6 +4,8 @@
  *
  *   /sdk/chat.js         ESM bundle of web/sdk/index.ts (the browser SDK)
  *   /widget.js           IIFE bundle of web/widget/main.ts (the embeddable widget, self-contained)
+ *   /widget-media.js     ESM bundle of web/widget/media.ts (emoji picker, voice recorder: the widget
+ *                        imports it on first use, from the origin it was served from)
  *   /console/console.js  ESM bundle of web/console/main.ts (the agent console)
  *
  * each with its linked source map (`.js.map`); `/sdk/chat.d.ts` comes from infra/sdk-types.ts. Browser
@@ -48,6 +50,7 @@ export const APP_TARGET: readonly string[] = ['es2022', 'chrome91', 'edge91', 'f
 export const WEB_ENTRIES: readonly WebEntry[] = [
   { path: '/sdk/chat.js', source: 'sdk/index.ts', format: 'esm' },
   { path: '/widget.js', source: 'widget/main.ts', format: 'iife', target: APP_TARGET },
+  { path: '/widget-media.js', source: 'widget/media.ts', format: 'esm', target: APP_TARGET },
   { path: '/console/console.js', source: 'console/main.ts', format: 'esm', target: APP_TARGET },
 ];
 /**
@@ -60,7 +63,8 @@ export const MANGLED_PROPS = /[^_]_$/;
 export const SDK_ENTRY = 'sdk/index.ts';
 export const SDK_TYPES_PATH = '/sdk/chat.d.ts';
 /** Paths served briefly cached (a host embeds them by a fixed URL): everything else may cache longer. */
-export const SHORT_CACHE_PATHS: readonly string[] = ['/widget.js', '/config.json'];
+/** Fetched by fixed URLs from host pages (the widget, its on-demand module, its configuration). */
+export const SHORT_CACHE_PATHS: readonly string[] = ['/widget.js', '/widget-media.js', '/config.json'];
 export const SHORT_CACHE_SECONDS = 300;
 
 export interface WebBuildOptions {

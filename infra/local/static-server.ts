@@ -3,7 +3,7 @@
  * cloud's runtime configuration (endpoints etc.). Built files (infra/web-build.ts) are served first, then
  * plain files of the web root; requests can never escape the web root. Headers, as CloudFront sends them
  * deployed (infra/constructs/web.ts):
- *  - `/config.json`, `/widget.js` and `/sdk/*` carry `Access-Control-Allow-Origin: *` (the widget runs on
+ *  - `/config.json`, `/widget.js`, `/widget-media.js` and `/sdk/*` carry `Access-Control-Allow-Origin: *` (the widget runs on
  *    other origins and fetches config.json from the origin it was served from);
  *  - `/widget.js` is cached briefly (`public, max-age=300`) with an ETag answered by 304; everything else
  *    is `no-store`, so edits show up on reload;
@@ -87,11 +87,16 @@ const SHORT_CACHE = {
   'x-content-type-options': 'nosniff',
 };
 
-/** Paths other origins may read: the runtime configuration, the widget and the SDK. */
+/**
+ * Paths other origins may read: the runtime configuration, the widget (and the module it imports on
+ * first use of voice or the emoji picker: a module script is fetched with CORS) and the SDK.
+ */
 export const isCrossOriginPath = (pathname: string): boolean =>
   pathname === '/config.json' ||
   pathname === '/widget.js' ||
   pathname === '/widget.js.map' ||
+  pathname === '/widget-media.js' ||
+  pathname === '/widget-media.js.map' ||
   pathname.startsWith('/sdk/');
 
 const etagOf = (body: Buffer): string =>

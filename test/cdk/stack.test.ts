@@ -56,6 +56,7 @@ const STUB_WEB: Record<string, string> = {
     '<!doctype html><title>console</title><script src="/console/console.js"></script>',
   'web/console/main.ts': "document.title = 'console';\n",
   'web/widget/main.ts': "import { greet } from '../sdk/index.ts';\ngreet();\n",
+  'web/widget/media.ts': 'export const media = 1;\n',
   'web/sdk/index.ts': 'export const greet = (): string => "hi";\n',
 };
 
@@ -777,7 +778,7 @@ describe('ChatStack', () => {
       }
     });
 
-    it('deploys the built site: an hour of cache, widget.js and config.json five minutes, the SDK types typed', () => {
+    it('deploys the built site: an hour of cache, widget.js, its media module and config.json five minutes, the SDK types typed', () => {
       // Prepare
       const bucket = { Ref: logicalId(stack, stack.web.bucket.node.defaultChild) };
       const deployments = Object.values(resources).filter((r) => r.Type === 'Custom::CDKBucketDeployment');
@@ -788,7 +789,14 @@ describe('ChatStack', () => {
         DestinationBucketName: bucket,
         Prune: true,
         // Owned by the other deployments: neither uploaded nor pruned by this one.
-        Exclude: ['widget.js', 'widget.js.map', 'config.json', 'sdk/chat.d.ts'],
+        Exclude: [
+          'widget.js',
+          'widget.js.map',
+          'widget-media.js',
+          'widget-media.js.map',
+          'config.json',
+          'sdk/chat.d.ts',
+        ],
         SystemMetadata: { 'cache-control': 'public, max-age=3600' },
         DistributionPaths: ['/*'],
       });
@@ -796,7 +804,13 @@ describe('ChatStack', () => {
         DestinationBucketName: bucket,
         Prune: false,
         SystemMetadata: { 'cache-control': 'public, max-age=300' },
-        DistributionPaths: ['/widget.js', '/widget.js.map', '/config.json'],
+        DistributionPaths: [
+          '/widget.js',
+          '/widget.js.map',
+          '/widget-media.js',
+          '/widget-media.js.map',
+          '/config.json',
+        ],
       });
       template.hasResourceProperties('Custom::CDKBucketDeployment', {
         DestinationBucketName: bucket,
@@ -820,6 +834,7 @@ describe('ChatStack', () => {
       for (const built of [
         '/widget.js',
         '/widget.js.map',
+        '/widget-media.js',
         '/sdk/chat.js',
         '/console/console.js',
         '/sdk/chat.d.ts',

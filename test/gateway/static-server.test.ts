@@ -72,6 +72,7 @@ describe('static server', () => {
       runtimeConfig,
       assets: new Map([
         ['/widget.js', { body: Buffer.from('(()=>{})();'), contentType: JS }],
+        ['/widget-media.js', { body: Buffer.from('export{};'), contentType: JS }],
         ['/sdk/chat.js', { body: Buffer.from('export{};'), contentType: JS }],
         ['/demo/app.js', { body: Buffer.from('export const built = 1;'), contentType: JS }],
       ]),
@@ -186,10 +187,10 @@ describe('static server', () => {
     expect(post.status).toBe(405);
   });
 
-  it('lets any origin read config.json, the widget and the SDK, and nothing else', async () => {
+  it('lets any origin read config.json, the widget (and its media module) and the SDK, and nothing else', async () => {
     // Act
-    const [config, widget, sdk, page, file] = await Promise.all(
-      ['/config.json', '/widget.js', '/sdk/chat.js', '/', '/demo/style.css'].map((path) =>
+    const [config, widget, media, sdk, page, file] = await Promise.all(
+      ['/config.json', '/widget.js', '/widget-media.js', '/sdk/chat.js', '/', '/demo/style.css'].map((path) =>
         get(server.url, path, 'GET', { origin: 'https://host.example' }),
       ),
     );
@@ -199,7 +200,7 @@ describe('static server', () => {
       'access-control-request-headers': 'x-requested-with',
     });
     // Assess
-    for (const reply of [config, widget, sdk])
+    for (const reply of [config, widget, media, sdk])
       expect(reply?.headers['access-control-allow-origin']).toBe('*');
     for (const reply of [page, file]) expect(reply?.headers['access-control-allow-origin']).toBeUndefined();
     expect(preflight.status).toBe(204);

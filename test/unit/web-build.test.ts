@@ -100,7 +100,7 @@ describe('web build', () => {
       '/widget.js',
       '/widget.js.map',
     ]);
-    expect(build.skipped.map((entry) => entry.path)).toEqual(['/console/console.js']);
+    expect(build.skipped.map((entry) => entry.path)).toEqual(['/widget-media.js', '/console/console.js']);
     const sdk = build.assets.get('/sdk/chat.js')!;
     expect(sdk.contentType).toBe('text/javascript; charset=utf-8');
     expect(sdk.body.toString()).toMatch(/export\s*\{/);

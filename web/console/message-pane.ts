@@ -10,6 +10,7 @@ import type { Chat, Message } from '../sdk/index.ts';
 import { byId, errorText, h } from './dom.ts';
 import { askNotifications, createMentionCompletion } from './mentions.ts';
 import { renderMessage, renderPending, type MessageViewContext } from './message-view.ts';
+import { createComposerMedia } from './composer-media.ts';
 import { createReactions } from './reactions.ts';
 import { createReplyBar, createThreadPanel } from './replies.ts';
 import { customerName, customerOf, type Store } from './store.ts';
@@ -271,18 +272,21 @@ export const createMessagePane = (options: {
       submit();
     }
   });
-  fileInput.addEventListener('change', () => {
-    const file = fileInput.files?.[0];
-    if (!file || !chatId) return;
-    const target = chatId;
+  /**
+   * Uploads a file and sends it to the open chat with the composer's text as its caption; a voice
+   * message goes to the chat it was recorded in (`to`), without a caption.
+   */
+  const sendFile = (file: File, to?: { chatId: string }) => {
+    const target = to?.chatId ?? chatId;
+    if (!target) return;
     const progress = h('progress', { max: 1, value: 0, 'aria-label': `Uploading ${file.name}` });
     upload.replaceChildren(progress);
     upload.hidden = false;
     client
       .upload(target, file, { onProgress: (fraction: number) => (progress.value = fraction) })
       .then(({ attachmentId }: { attachmentId: string }) => {
-        const caption = input.value.trim();
-        input.value = '';
+        const caption = to ? '' : input.value.trim();
+        if (!to) input.value = '';
         const mentioned = mentions.take(caption);
         // Until storage confirms the upload the API answers 409; the SDK's outbox asks again.
         return client.send(
@@ -299,7 +303,9 @@ export const createMessagePane = (options: {
         upload.replaceChildren();
         fileInput.value = '';
       });
-  });
+  };
+  fileInput.addEventListener('change', () => fileInput.files?.[0] && sendFile(fileInput.files[0]));
+  createComposerMedia({ composer, input, sendFile, showError, openChat: () => chatId });
 
   earlier.addEventListener('click', () => {
     if (!chatId || oldestLoaded <= 1) return;

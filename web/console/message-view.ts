@@ -9,6 +9,7 @@
 import type { ChatClient } from '../sdk/index.ts';
 import type { Message } from '../sdk/index.ts';
 import { externalLink, formatBytes, h, isolate, linkify, safeHttpUrl, timeElement } from './dom.ts';
+import { formatDuration, playableUrl, voiceLabel } from '../shared-ui/voice.ts';
 import { mentionsUser, mentionText } from './mentions.ts';
 import { renderReactions } from './reactions.ts';
 import { renderQuote, type SenderLabel } from './replies.ts';
@@ -63,6 +64,7 @@ const URL_TTL_MS = 4 * 60 * 1000;
 const attachmentView = (message: Message, context: MessageViewContext): HTMLElement | null => {
   const attachment = message.attachment;
   if (!attachment) return null;
+  if (attachment.kind === 'audio') return voiceView(attachment, context);
   const label = `${attachment.fileName} (${formatBytes(attachment.size)})`;
   const link = externalLink('#', label);
   link.removeAttribute('href'); // set once the presigned URL is known
@@ -94,6 +96,32 @@ const attachmentView = (message: Message, context: MessageViewContext): HTMLElem
     void resolve().then((url) => url && window.open(url, '_blank', 'noopener,noreferrer'));
   });
   return h('figure', { class: 'msg-attachment' }, image, h('figcaption', {}, link));
+};
+
+/** A voice message: a player (its bytes as a blob: URL: the page's CSP allows media from 'self' and blob:) and its duration. */
+const voiceView = (
+  attachment: NonNullable<Message['attachment']>,
+  context: MessageViewContext,
+): HTMLElement => {
+  const label = voiceLabel(attachment.durationMs);
+  const audio = h('audio', {
+    controls: true,
+    preload: 'metadata',
+    'aria-label': label,
+    'data-testid': 'voice',
+  });
+  const figure = h(
+    'figure',
+    { class: 'msg-attachment msg-voice' },
+    audio,
+    attachment.durationMs ? h('figcaption', {}, formatDuration(attachment.durationMs)) : null,
+  );
+  context.client
+    .attachmentUrl(attachment.attachmentId)
+    .then((url) => playableUrl(safeHttpUrl(url) ?? ''))
+    .then((src) => (audio.src = src))
+    .catch(() => figure.append(h('span', {}, `${label} — unavailable`)));
+  return figure;
 };
 
 export const renderMessage = (message: Message, context: MessageViewContext): HTMLElement => {

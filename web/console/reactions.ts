@@ -1,6 +1,7 @@
 /**
  * Reactions in the message view: a row of toggles, one per emoji with its count (`aria-pressed`: the
- * agent's own), and "Add reaction" (with the message's other controls) opening the quick emoji in it. The pane's side: the agent's reactions sent (PUT / DELETE
+ * agent's own), and "Add reaction" (with the message's other controls) opening the quick emoji and the
+ * emoji picker (web/shared-ui) in it. The pane's side: the agent's reactions sent (PUT / DELETE
  * …/reactions/{emoji}) and every change (the API's answers, `reaction` events) applied to the message
  * shown, in version order (applyReaction).
  */
@@ -11,6 +12,7 @@ import {
   QUICK_REACTIONS,
   type ReactionChange,
 } from '../sdk/index.ts';
+import { closeEmojiPicker, openEmojiPicker } from '../shared-ui/picker.ts';
 import { errorText, h } from './dom.ts';
 
 /** The reactions row of a message (hidden while it has none and the quick emoji are closed) and its "Add reaction". */
@@ -50,6 +52,9 @@ export const renderReactions = (
       picker.hidden = !picker.hidden;
       row.hidden = chips.length === 0 && picker.hidden;
       add.setAttribute('aria-expanded', String(!picker.hidden));
+      // Every emoji: the shared picker under the quick ones.
+      if (picker.hidden) closeEmojiPicker();
+      else openEmojiPicker({ opener: add, parent: row, onPick: (emoji) => onReact(emoji, true) });
     },
   );
   const row = h(

@@ -7,6 +7,7 @@
  * command of the host, public SDK method) with `_`.
  */
 import type { Chat, ChatClient, Message, Status } from '../sdk/index.ts';
+import type { MediaModule } from './media-loader.ts';
 import type { ItemContext } from './messages.ts';
 import type { Strings, WidgetOptions } from './options.ts';
 import type { Session } from './session.ts';
@@ -37,6 +38,10 @@ export interface Ctx {
   /** The tenant's settings were read: the API is reachable. */
   reachable_?: boolean;
   httpUrl_: string;
+  /** The URL /widget.js was served from (config.json and /widget-media.js are found next to it). */
+  readonly src_: string;
+  /** /widget-media.js (emoji picker, voice recorder), once first used. */
+  media_?: Promise<MediaModule> | undefined;
   session_?: Session;
   client_?: ChatClient | undefined;
   visitorId_?: string | undefined;

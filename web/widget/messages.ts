@@ -1,14 +1,15 @@
 /**
  * One log item per message: the visitor's own (right, with Sending… / Sent / Read ticks), the team's
  * (left, with the sender's name and initials), system messages (centred, dashed), attachments (image
- * preview or a download link), a reply's quote, and under a message its reactions (a toggle per emoji),
- * "Add reaction" (a few quick emoji), "Reply" and its reply count; the users it mentions (from its
+ * preview, voice message player with its duration, or a download link), a reply's quote, and under a
+ * message its reactions (a toggle per emoji), "Add reaction" (a few quick emoji and the emoji picker), "Reply" and its reply count; the users it mentions (from its
  * `mentions` list) in bold, and "mentions you" on one that mentions the visitor. Everything shown is
  * text or a link or control the widget made.
  */
 import { type Message, type OutboxEntry, QUICK_REACTIONS, splitMentions } from '../sdk/index.ts';
 import { externalLink, fill, h, initials, linkify, type Props, safeUrl } from './dom.ts';
 import type { Strings } from './options.ts';
+import { formatDuration, playableUrl, voiceLabel } from '../shared-ui/voice.ts';
 
 export interface ItemContext {
   s_: Strings;
@@ -21,6 +22,8 @@ export interface ItemContext {
   reply_: (m: Message) => void;
   /** Adds (`on`) or takes back the visitor's reaction. */
   react_: (m: Message, emoji: string, on: boolean) => void;
+  /** Opens the emoji picker in `parent` for `onPick` (undefined: closes it). */
+  pick_: (opener: HTMLElement, parent: HTMLElement, onPick?: (emoji: string) => void) => void;
 }
 
 export type Tick = 'pending' | 'sent' | 'read';
@@ -55,6 +58,16 @@ const size = (bytes: number): string =>
 const attachment = (m: Message, ctx: ItemContext): HTMLElement | undefined => {
   const a = m.attachment;
   if (!a) return undefined;
+  if (a.kind === 'audio') {
+    // A voice message: its bytes as a blob: URL (the pages' CSP: media from 'self' and blob: only).
+    const audio = h('audio', { controls: true, 'aria-label': voiceLabel(a.durationMs) });
+    void ctx
+      .attachmentUrl_(a.attachmentId)
+      .then((url) => playableUrl(safeUrl(url) ?? ''))
+      .then((src) => (audio.src = src))
+      .catch(() => undefined);
+    return h('p', { class: 'au' }, audio, a.durationMs ? formatDuration(a.durationMs) : '');
+  }
   const link = externalLink('#', a.kind === 'image' ? '' : `📎 ${a.fileName} · ${size(a.size)}`);
   link.removeAttribute('href');
   if (a.kind === 'image') {
@@ -111,12 +124,14 @@ const actions = (m: Message, ctx: ItemContext, name: string): HTMLElement => {
     { hidden: true },
     ...QUICK_REACTIONS.map((e) => button({ 'data-f': e }, e, () => ctx.react_(m, e, true))),
   );
+  // The quick emoji and the emoji picker (below them, in the row).
   const add = button({ 'aria-label': s.react, 'aria-expanded': 'false', 'data-f': '+' }, '+', () => {
     pick.hidden = !pick.hidden;
     add.setAttribute('aria-expanded', String(!pick.hidden));
+    ctx.pick_(add, row, pick.hidden ? undefined : (e) => ctx.react_(m, e, true));
   });
   const n = m.replyCount;
-  return h(
+  const row = h(
     'div',
     { class: 'rx' },
     ...(m.reactions ?? []).map(({ emoji, count, mine }) =>
@@ -135,6 +150,7 @@ const actions = (m: Message, ctx: ItemContext, name: string): HTMLElement => {
     button({ 'aria-label': fill(s.replyTo, { name }), 'data-f': 'r' }, s.reply, () => ctx.reply_(m)),
     !!n && h('span', { text: n > 1 ? fill(s.replies, { n }) : s.oneReply }),
   );
+  return row;
 };
 
 /** The log item of a stored message. */

@@ -30,6 +30,8 @@ export const close = (w: Ctx): void => {
   const focused = v.root_.activeElement;
   if (!show(w, false)) return;
   stopTyping(w);
+  // A recording in progress is cancelled: the microphone is released with the panel.
+  v.root_.querySelector<HTMLButtonElement>('.su-rec button')?.click();
   if (focused) v.launcher_.focus();
   refreshUnread(w);
   w.emit_('close');

@@ -110,11 +110,16 @@ export const buildView = (options: WidgetOptions, s: Strings) => {
   const replyBar = h('div', { class: 'rq', hidden: true }, replyText, replyCancel);
   const file = h('input', { type: 'file', hidden: true, tabindex: -1, multiple: true });
   const attach = h('button', { class: 'ib', type: 'button', 'aria-label': s.attach }, icon(CLIP_ICON));
+  // The emoji picker and the voice recorder load from /widget-media.js on first use (media-loader.ts).
+  const emoji = h('button', { class: 'ib', type: 'button', 'aria-label': 'Insert emoji', text: '☺' });
+  const mic = h('button', { class: 'ib', type: 'button', 'aria-label': 'Record voice message', text: '🎤' });
   const form = h(
     'form',
     { class: 'cp' },
     attach,
     file,
+    emoji,
+    mic,
     input,
     h('button', { class: 'pb', type: 'submit', text: 'Send' }),
   );
@@ -177,5 +182,7 @@ export const buildView = (options: WidgetOptions, s: Strings) => {
     input_: input,
     file_: file,
     attach_: attach,
+    emoji_: emoji,
+    mic_: mic,
   };
 };

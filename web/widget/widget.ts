@@ -7,8 +7,9 @@
 import { type Chat, getWidgetSettings, loadConfig } from '../sdk/index.ts';
 import { attach, disconnect, reset, startNew, syncTabs, visitorMetadata } from './chat.ts';
 import { endChat, rate } from './closing.ts';
-import { type Ctx, type Emit, listen, type Profile, setStatus, showGreeting } from './context.ts';
+import { type Ctx, type Emit, listen, type Profile, setStatus, showError, showGreeting } from './context.ts';
 import { loadEarlier } from './log.ts';
+import { withMedia } from './media-loader.ts';
 import { applyColors, STRINGS, type WidgetOptions } from './options.ts';
 import { close, onKey, open, toggle } from './panel.ts';
 import { submit, upload } from './send.ts';
@@ -49,6 +50,7 @@ export const createWidget = (options: WidgetOptions, emit: Emit, scriptSrc: stri
         v.input_.focus();
       },
       react_: (m, emoji, on) => void react(w, m, emoji, on),
+      pick_: (opener, parent, onPick) => withMedia(w, (m) => m.react(opener, parent, onPick)),
     },
     cleanups_: [],
     ready_: Promise.resolve(),
@@ -59,6 +61,7 @@ export const createWidget = (options: WidgetOptions, emit: Emit, scriptSrc: stri
       return ready;
     },
     httpUrl_: '',
+    src_: scriptSrc,
     items_: new Map(),
     pending_: new Map(),
     mentioned_: new Map(),
@@ -160,6 +163,17 @@ const bind = (w: Ctx): void => {
   };
   v.input_.oninput = () => (v.input_.value.trim() ? startTyping(w) : stopTyping(w));
   v.attach_.onclick = () => v.file_.click();
+  v.emoji_.onclick = () => withMedia(w, (m) => m.emoji(v.emoji_, v.panel_, v.form_, v.input_));
+  v.mic_.onclick = () =>
+    withMedia(w, (m) =>
+      m.voice(
+        v.mic_,
+        v.panel_,
+        v.form_,
+        (file) => void upload(w, file),
+        () => showError(w, w.s_.failed),
+      ),
+    );
   v.replyCancel_.onclick = () => {
     setReply(w);
     v.input_.focus();
