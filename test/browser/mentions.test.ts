@@ -9,23 +9,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { AxeBuilder } from '@axe-core/playwright';
-import type { BrowserContextOptions, Locator, Page } from 'playwright-core';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../shared/domain/schemas.ts';
 import { UI_TIMEOUT } from '../support/browser.ts';
 import { api } from '../support/clients.ts';
-import { listItem, log, poll, unique } from './console-fixtures.ts';
+import { listItem, poll, unique } from './console-fixtures.ts';
+import { consoleMessage, openVisitor, serious, signInConsole, widgetItem } from './conversation-fixtures.ts';
 import { useLocalCloud } from './local-cloud.ts';
-import {
-  agentOf,
-  chatIdOf,
-  say,
-  storedSession,
-  waitForItem,
-  waitForStatus,
-  widgetOf,
-} from './widget-fixtures.ts';
+import { agentOf, storedSession, waitForItem, widgetOf } from './widget-fixtures.ts';
 
 const local = useLocalCloud();
 
@@ -41,11 +33,7 @@ const visitorSaying = async (text: string) => {
       if (String(payload).includes('"type":"mention"')) mentionFrames.push(String(payload));
     }),
   );
-  await page.goto(`${local.cloud.urls.web}/`);
-  await say(page, text);
-  await waitForItem(page, text);
-  const chatId = await chatIdOf(page);
-  await waitForStatus(page, 'Live');
+  const chatId = await openVisitor(page, local.cloud.urls.web, text);
   const session = await storedSession(page, local.cloud.urls.http);
   if (!session) throw new Error('no visitor session stored');
   await page.evaluate(() => {
@@ -85,32 +73,12 @@ const agentOn = async (
     Object.defineProperty(window, 'Notification', { value: RecordedNotification, configurable: true });
   });
   const page = await context.newPage();
-  await page.goto(`${local.cloud.urls.web}/console`);
-  await page.getByRole('textbox', { name: 'Agent id', exact: true }).fill(agentId);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.locator('#connection[data-state="live"]').waitFor({ timeout: UI_TIMEOUT });
-  if (text) {
-    await listItem(page, text).click();
-    await consoleMessage(page, text).waitFor({ timeout: UI_TIMEOUT });
-  }
+  await signInConsole(page, local.cloud.urls.web, agentId, text);
   return page;
 };
 
 const shownNotifications = (page: Page): Promise<Shown[]> =>
   page.evaluate(() => (window as unknown as { shownNotifications: Shown[] }).shownNotifications);
-
-/** The console's log entry of the message whose text is `text`. */
-const consoleMessage = (page: Page, text: string): Locator =>
-  log(page)
-    .getByTestId('message')
-    .filter({ has: page.getByTestId('message-text').filter({ hasText: text }) });
-
-/** The widget's log item of the message whose text is `text`. */
-const widgetItem = (page: Page, text: string): Locator =>
-  page
-    .getByRole('log')
-    .locator('li[data-seq]')
-    .filter({ has: page.locator('.t', { hasText: text }) });
 
 const composerOf = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
 const completionOf = (page: Page) => page.getByRole('listbox', { name: 'Mention a participant' });
@@ -127,14 +95,6 @@ const stored = async (visitor: { chatId: string; token: string }, text: string) 
     visitor.token,
   );
   return items.find((m) => m.text === text);
-};
-
-const serious = async (page: Page, include?: string) => {
-  const builder = new AxeBuilder({ page });
-  const results = await (include ? builder.include(include) : builder).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 };
 
 describe('mentions between the console and the widget', { timeout: 120_000 }, () => {

@@ -6,54 +6,35 @@
  * pages pass axe-core with the new controls shown.
  */
 import { mkdirSync } from 'node:fs';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { UI_TIMEOUT } from '../support/browser.ts';
-import { listItem, log, poll, unique } from './console-fixtures.ts';
+import { listItem, poll, unique } from './console-fixtures.ts';
 import { useLocalCloud } from './local-cloud.ts';
-import { chatIdOf, say, waitForItem, waitForStatus, widgetOf } from './widget-fixtures.ts';
+import {
+  button,
+  consoleMessage,
+  openVisitor,
+  serious,
+  signInConsole,
+  widgetItem,
+} from './conversation-fixtures.ts';
+import { say, waitForItem, widgetOf } from './widget-fixtures.ts';
 
 const local = useLocalCloud();
 
 /** A new visitor on the demo page (the widget), who has written `text`. */
 const visitorSaying = async (text: string): Promise<{ page: Page; chatId: string }> => {
   const page = await (await local.newContext()).newPage();
-  await page.goto(`${local.cloud.urls.web}/`);
-  await say(page, text);
-  await waitForItem(page, text);
-  const chatId = await chatIdOf(page);
-  await waitForStatus(page, 'Live');
-  return { page, chatId };
+  return { page, chatId: await openVisitor(page, local.cloud.urls.web, text) };
 };
 
 /** The console signed in as `agentId`, live, with the chat whose last message is `text` open. */
 const agentOn = async (agentId: string, text: string): Promise<Page> => {
-  const context = await local.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${local.cloud.urls.web}/console`);
-  await page.getByRole('textbox', { name: 'Agent id', exact: true }).fill(agentId);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.locator('#connection[data-state="live"]').waitFor({ timeout: UI_TIMEOUT });
-  await listItem(page, text).click();
-  await consoleMessage(page, text).waitFor({ timeout: UI_TIMEOUT });
+  const page = await (await local.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  await signInConsole(page, local.cloud.urls.web, agentId, text);
   return page;
 };
-
-/** The console's log entry of the message whose own text (not a quote of it) is `text`. */
-const consoleMessage = (page: Page, text: string): Locator =>
-  log(page)
-    .getByTestId('message')
-    .filter({ has: page.getByTestId('message-text').filter({ hasText: text }) });
-
-/** The widget's log item of the message whose own text (not a quote of it) is `text`. */
-const widgetItem = (page: Page, text: string): Locator =>
-  page
-    .getByRole('log')
-    .locator('li[data-seq]')
-    .filter({ has: page.locator('.t', { hasText: text }) });
-
-const button = (scope: Page | Locator, name: string) => scope.getByRole('button', { name, exact: true });
 
 /** The reaction toggles under a message, as "name: pressed". */
 const chips = (scope: Locator) =>
@@ -62,14 +43,6 @@ const chips = (scope: Locator) =>
     .evaluateAll((nodes) =>
       nodes.map((node) => `${node.getAttribute('aria-label')}: ${node.getAttribute('aria-pressed')}`),
     );
-
-const serious = async (page: Page, include?: string) => {
-  const builder = new AxeBuilder({ page });
-  const results = await (include ? builder.include(include) : builder).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-};
 
 describe('replies and reactions between the widget and the console', { timeout: 120_000 }, () => {
   it("shows the agent's reply with its quote in the widget, and the visitor's reply in the console", async () => {

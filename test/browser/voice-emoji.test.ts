@@ -7,15 +7,15 @@
  * into the composer and the visitor reacts with one, keyboard only, and the picked emoji lead the picker
  * when it opens again. Both pages pass axe-core with the new controls shown.
  */
-import { AxeBuilder } from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import type { Message } from '../../shared/domain/schemas.ts';
 import { formatDuration } from '../../web/shared-ui/voice.ts';
 import { CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT } from '../support/browser.ts';
-import { listItem, log, poll, unique } from './console-fixtures.ts';
-import { agentOf, chatIdOf, say, waitForItem, waitForStatus } from './widget-fixtures.ts';
+import { log, poll, unique } from './console-fixtures.ts';
+import { button, openVisitor, serious, signInConsole } from './conversation-fixtures.ts';
+import { agentOf, waitForItem } from './widget-fixtures.ts';
 
 let cloud: LocalCloud | undefined;
 let browser: Browser | undefined;
@@ -48,34 +48,14 @@ const newPage = async (viewport?: { width: number; height: number }): Promise<Pa
 const visitorSaying = async (text: string, errors: string[] = []) => {
   const page = await newPage();
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${cloud!.urls.web}/`);
-  await say(page, text);
-  await waitForItem(page, text);
-  const chatId = await chatIdOf(page);
-  await waitForStatus(page, 'Live');
-  return { page, chatId };
+  return { page, chatId: await openVisitor(page, cloud!.urls.web, text) };
 };
 
 /** The console signed in as `agentId`, live, with the chat whose last message is `text` open. */
 const agentOn = async (agentId: string, text: string): Promise<Page> => {
   const page = await newPage({ width: 1400, height: 900 });
-  await page.goto(`${cloud!.urls.web}/console`);
-  await page.getByRole('textbox', { name: 'Agent id', exact: true }).fill(agentId);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.locator('#connection[data-state="live"]').waitFor({ timeout: UI_TIMEOUT });
-  await listItem(page, text).click();
-  await log(page).getByText(text).first().waitFor({ timeout: UI_TIMEOUT });
+  await signInConsole(page, cloud!.urls.web, agentId, text);
   return page;
-};
-
-const button = (scope: Page | Locator, name: string) => scope.getByRole('button', { name, exact: true });
-
-const serious = async (page: Page, include?: string) => {
-  const builder = new AxeBuilder({ page });
-  const results = await (include ? builder.include(include) : builder).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 };
 
 /** The texts of the picker's options, in order (the first ones are the recently used). */

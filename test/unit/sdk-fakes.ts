@@ -7,6 +7,7 @@ import { ChatClient } from '../../web/sdk/client.ts';
 import type {
   BroadcastChannelLike,
   ChatClientOptions,
+  ChatEvents,
   LocksLike,
   Message,
   StorageLike,
@@ -487,4 +488,29 @@ export const makeClient = (
   client.on('status', (s) => statuses.push(s));
   client.on('error', () => {});
   return { client, seen, statuses };
+};
+
+/**
+ * Two tabs of one user on the fake backend (one tab election, one storage), connected and subscribed to
+ * CHAT; each collects what it emits as `event`.
+ */
+export const twoTabs = async <E extends keyof ChatEvents>(
+  backend: FakeBackend,
+  fetch: ChatClientOptions['fetch'],
+  event: E,
+) => {
+  const shared = {
+    fetch,
+    tabs: true,
+    storageKey: 'chat:demo:v_1',
+    storage: memoryStorage(),
+    BroadcastChannel: channelBus(),
+    locks: new FakeLocks(),
+  };
+  const tabs = [makeClient(backend, shared).client, makeClient(backend, shared).client];
+  const heard = tabs.map(() => [] as ChatEvents[E][]);
+  tabs.forEach((tab, i) => tab.on(event, (value) => heard[i]?.push(value)));
+  await Promise.all(tabs.map((tab) => tab.connect()));
+  await Promise.all(tabs.map((tab) => tab.subscribe(CHAT)));
+  return { tabs, heard };
 };

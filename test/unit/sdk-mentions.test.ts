@@ -9,15 +9,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ChatClient, type ChatEvents, type Message, splitMentions } from '../../web/sdk/index.ts';
 import {
   CHAT,
-  channelBus,
   created,
   FakeBackend,
-  FakeLocks,
   makeClient,
   memoryStorage,
   message,
   OTHER_CHAT,
   settled,
+  twoTabs,
   until,
 } from './sdk-fakes.ts';
 
@@ -261,20 +260,8 @@ describe('browser SDK mentions', () => {
   it("relays a mention the leader tab's socket receives, of a chat no tab follows, to a follower tab", async () => {
     // Prepare: two tabs of one user sharing the leader's socket.
     const { backend, fetch } = recorded();
-    const shared = {
-      fetch,
-      tabs: true,
-      storageKey: 'chat:demo:v_1',
-      storage: memoryStorage(),
-      BroadcastChannel: channelBus(),
-      locks: new FakeLocks(),
-    };
-    const tabs = [makeClient(backend, shared).client, makeClient(backend, shared).client];
+    const { tabs, heard } = await twoTabs(backend, fetch, 'mention');
     clients.push(...tabs);
-    const heard = tabs.map(() => [] as ChatEvents['mention'][]);
-    tabs.forEach((tab, i) => tab.on('mention', (m) => heard[i]?.push(m)));
-    await Promise.all(tabs.map((tab) => tab.connect()));
-    await Promise.all(tabs.map((tab) => tab.subscribe(CHAT)));
     const m = mentioning(7, ['v_1'], OTHER_CHAT);
 
     // Act

@@ -18,13 +18,12 @@ import {
 } from '../../web/sdk/index.ts';
 import {
   CHAT,
-  channelBus,
   FakeBackend,
-  FakeLocks,
   makeClient,
   memoryStorage,
   message,
   settled,
+  twoTabs,
   until,
 } from './sdk-fakes.ts';
 
@@ -403,20 +402,8 @@ describe('browser SDK replies and reactions', () => {
     // Prepare: two tabs of one visitor sharing the leader's socket.
     const { backend, fetch } = backendWithReplies();
     backend.store(1);
-    const shared = {
-      fetch,
-      tabs: true,
-      storageKey: 'chat:demo:v_1',
-      storage: memoryStorage(),
-      BroadcastChannel: channelBus(),
-      locks: new FakeLocks(),
-    };
-    const tabs = [makeClient(backend, shared).client, makeClient(backend, shared).client];
+    const { tabs, heard } = await twoTabs(backend, fetch, 'reaction');
     clients.push(...tabs);
-    const heard = tabs.map(() => [] as ChatEvents['reaction'][]);
-    tabs.forEach((tab, i) => tab.on('reaction', (r) => heard[i]?.push(r)));
-    await Promise.all(tabs.map((tab) => tab.connect()));
-    await Promise.all(tabs.map((tab) => tab.subscribe(CHAT)));
 
     // Act
     backend.push(CHAT, reactionEnvelope('r-tabs', change()));
