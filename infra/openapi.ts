@@ -77,6 +77,8 @@ export const operations: Record<string, Operation> = {
       hasMore: z.boolean(),
       /** Otherwise poll again after this many ms. */
       nextPollMs: z.number().check(z.int()),
+      /** The caller holds LONG_POLLS_PER_IDENTITY long polls already: answered without waiting. */
+      longPollRefused: z.optional(z.boolean()),
     }),
     status: 200,
   },
@@ -242,6 +244,8 @@ export const operations: Record<string, Operation> = {
       nextSince: z.string(),
       /** Poll again after this many ms (sooner while the chat is active); at once when hasMore. */
       nextPollMs: z.number().check(z.int()),
+      /** The caller holds LONG_POLLS_PER_IDENTITY long polls already: answered without waiting. */
+      longPollRefused: z.optional(z.boolean()),
     }),
     status: 200,
   },

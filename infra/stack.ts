@@ -57,6 +57,7 @@ export class ChatStack extends Stack {
     this.apis = new ChatApis(this, 'Apis', {
       corsOrigins,
       throttle: this.config.throttle,
+      routeThrottles: this.config.limits.routeThrottles,
       apiGatewayLogsRole: this.config.apiGatewayLogsRole,
     });
     const authSecret = auth.secretArn
@@ -76,8 +77,12 @@ export class ChatStack extends Stack {
       ...(auth.jwksUrl ? { AUTH_JWKS_URL: auth.jwksUrl } : {}),
       ...(auth.secretArn ? { AUTH_SECRET_ARN: auth.secretArn } : {}),
       ...(auth.algorithms ? { AUTH_ALGORITHMS: auth.algorithms.join(',') } : {}),
+      ...(auth.maxTokenAgeSeconds ? { AUTH_MAX_TOKEN_AGE_SECONDS: String(auth.maxTokenAgeSeconds) } : {}),
+      ...(auth.tokenType ? { AUTH_TOKEN_TYPE: auth.tokenType } : {}),
       VISITOR_SECRET_ARN: this.data.visitorSecret.secretArn,
       ATTACHMENTS_BUCKET: this.data.attachmentsBucket.bucketName,
+      // Quotas and the long-poll bound the context sets (the functions' defaults otherwise).
+      ...this.config.limits.quotaEnvironment,
     };
 
     const functions = new Construct(this, 'Functions');
@@ -88,6 +93,7 @@ export class ChatStack extends Stack {
         data: this.data,
         webSocketApi: this.apis.webSocketApi,
         webSocketStageName: this.apis.webSocketStageName,
+        reservedConcurrency: this.config.limits.reservedConcurrency,
         ...(authSecret ? { authSecret } : {}),
       });
       if (this.functions.has(created.node.id)) throw new Error(`duplicate function id ${created.node.id}`);

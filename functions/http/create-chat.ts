@@ -8,11 +8,13 @@ import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.
 import { autoReplies } from '#shared/runtime/auto-replies.ts';
 import { chats } from '#shared/runtime/chats.ts';
 import { logger } from '#shared/runtime/logger.ts';
+import { quotas } from '#shared/runtime/quotas.ts';
 
 export const handler = httpHandler(
   async (event) => {
     const body = parse(createChatBody, event.body, 'body');
     const identity = await authenticate(event);
+    await quotas.take('chats', identity);
     const { chat, created } = await chats.create(identity, body);
     if (!created) return json(200, chat);
     const replies = await autoReplies.onChatCreated(identity, chat).catch((error: unknown) => {

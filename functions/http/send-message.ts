@@ -6,12 +6,14 @@ import { chatPathParams, sendMessageBody } from '#shared/domain/schemas.ts';
 import { authenticate, httpHandler, json, parse } from '#shared/http/middleware.ts';
 import { chats } from '#shared/runtime/chats.ts';
 import { metrics } from '#shared/runtime/metrics.ts';
+import { quotas } from '#shared/runtime/quotas.ts';
 
 export const handler = httpHandler(
   async (event) => {
     const { chatId } = parse(chatPathParams, event.pathParameters, 'path');
     const body = parse(sendMessageBody, event.body, 'body');
     const identity = await authenticate(event);
+    await quotas.take('messages', identity);
     const { message, created } = await chats.send(identity, chatId, body);
     if (created) metrics.addMetric('MessagesSent', 'Count', 1);
     return json(created ? 201 : 200, message);

@@ -18,6 +18,7 @@ import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENTITY } from '#shared/config/table.ts';
 import { chatCreatedEnvelope } from '#shared/domain/chat-list-feed.ts';
+import { entitledConnections } from '#shared/domain/delivery-scope.ts';
 import { chatEventEnvelope, messageCreated } from '#shared/domain/envelopes.ts';
 import type { ChatEventRecord } from '#shared/domain/ports.ts';
 import { reactionEnvelope, reactionRecordOf } from '#shared/domain/reactions.ts';
@@ -35,6 +36,7 @@ import { logger } from '#shared/runtime/logger.ts';
 import { metrics } from '#shared/runtime/metrics.ts';
 import { realtime } from '#shared/runtime/realtime.ts';
 import { stats } from '#shared/runtime/stats.ts';
+import { chatStore, connectionStore } from '#shared/runtime/stores.ts';
 
 export interface Job {
   readonly record: DynamoDBRecord;
@@ -146,12 +148,22 @@ export const startBudget = (remainingMs: number, clock: () => number = Date.now)
   };
 };
 
+/**
+ * The connections subscribed to a chat that may still receive it: one Query of its subscriptions and,
+ * only when a visitor or user is among them, one consistent read of its participants — a user removed
+ * from the chat is skipped even if its subscription outlived the removal (shared/domain/delivery-scope.ts).
+ */
+const subscribersOf = async (chatId: string): Promise<string[]> =>
+  entitledConnections(await connectionStore.subscriberUsers(chatId), async () =>
+    (await chatStore.participants(chatId, { consistent: true })).map((participant) => participant.userId),
+  );
+
 /** The outcome of a push to nobody (a record without subscribers or without watchers). */
 const NOBODY = { delivered: 0, gone: 0, goneIds: [] } as const;
 
 /**
- * A chat's records of one batch, in order. Its subscribers are read once, when the first record needs
- * them: every record of the batch was stored before the batch was read, so a subscription stored before
+ * A chat's records of one batch, in order. Its subscribers (those still entitled to it) are read once,
+ * when the first record needs them: every record of the batch was stored before the batch was read, so a subscription stored before
  * any of them is in that read (and one stored later is caught up by its subscriber, docs/protocol.md). A
  * connection answered 410 is removed, and left out of the chat's later records.
  * A record is started only if `mayStart()` says so: otherwise it and the chat's later records are returned
@@ -175,7 +187,7 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
     }
     try {
       const targets =
-        job.toSubscribers === false ? undefined : (subscribers ??= await realtime.subscribers(job.chatId));
+        job.toSubscribers === false ? undefined : (subscribers ??= await subscribersOf(job.chatId));
       const [toChat, toWatchers, toMentioned] = await Promise.all([
         targets ? realtime.fanout(job.chatId, job.envelope, targets, job.except) : NOBODY,
         job.watch

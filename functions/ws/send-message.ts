@@ -5,9 +5,11 @@
 import { ack } from '#shared/domain/envelopes.ts';
 import { chats } from '#shared/runtime/chats.ts';
 import { metrics } from '#shared/runtime/metrics.ts';
+import { quotas } from '#shared/runtime/quotas.ts';
 import { wsAction } from '#shared/ws/action.ts';
 
 export const handler = wsAction('sendMessage', async ({ connectionId, frame, identity }) => {
+  await quotas.take('messages', identity);
   const { action: _action, requestId: _requestId, chatId, ...content } = frame;
   const { message, created } = await chats.send(identity, chatId, content, { viaConnectionId: connectionId });
   if (created) metrics.addMetric('MessagesSent', 'Count', 1);

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import type { HttpRoute, WsRoute } from '../../shared/config/routes.ts';
 import { HTTP_API_CORS } from '../../shared/http/cors.ts';
 import type { ThrottleConfig } from './config.ts';
+import type { LimitsConfig, RouteThrottle } from './limits.ts';
 import { LOG_RETENTION } from './functions.ts';
 import { acknowledge } from './nag.ts';
 
@@ -23,6 +24,8 @@ export interface ChatApisProps {
   /** The origins the HTTP API's CORS allows; the rest of the policy is shared/http/cors.ts. */
   readonly corsOrigins: readonly string[];
   readonly throttle: ThrottleConfig;
+  /** Per-route throttles over the stage default, by route key (./limits.ts). */
+  readonly routeThrottles?: LimitsConfig['routeThrottles'];
   /** Create the account-level role API Gateway needs to write WebSocket access logs. */
   readonly apiGatewayLogsRole: boolean;
 }
@@ -76,16 +79,29 @@ const HTTP_METHODS: Record<HttpRoute['method'], apigwv2.HttpMethod> = {
 const AUTH_IN_HANDLER =
   'Authentication happens in the handler: bearer JWTs from the host identity provider or signed visitor tokens, validated per request (shared/auth).';
 
+/** Stage `RouteSettings` (CloudFormation AWS::ApiGatewayV2::Stage) from throttles by route key. */
+const routeSettings = (throttles: Readonly<Record<string, RouteThrottle>>) =>
+  Object.keys(throttles).length === 0
+    ? undefined
+    : Object.fromEntries(
+        Object.entries(throttles).map(([routeKey, { rateLimit, burstLimit }]) => [
+          routeKey,
+          { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+        ]),
+      );
+
 export class ChatApis extends Construct {
   readonly webSocketApi: apigwv2.WebSocketApi;
   readonly webSocketStage: apigwv2.WebSocketStage;
   readonly httpApi: apigwv2.HttpApi;
   readonly httpStage: apigwv2.HttpStage;
   readonly webSocketStageName = WEBSOCKET_STAGE_NAME;
+  private readonly routeThrottles: LimitsConfig['routeThrottles'];
 
   constructor(scope: Construct, id: string, props: ChatApisProps) {
     super(scope, id);
     const throttle = { rateLimit: props.throttle.rateLimit, burstLimit: props.throttle.burstLimit };
+    this.routeThrottles = props.routeThrottles ?? { http: {}, webSocket: {} };
 
     this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
       description: 'serverless-chat real-time API',
@@ -132,6 +148,12 @@ export class ChatApis extends Construct {
         format: HTTP_ACCESS_LOG,
       },
     });
+    // Route settings name route keys: the stages wait for those routes (addWebSocketRoute / addHttpRoute).
+    const webSocketSettings = routeSettings(this.routeThrottles.webSocket);
+    if (webSocketSettings)
+      (this.webSocketStage.node.defaultChild as apigwv2.CfnStage).routeSettings = webSocketSettings;
+    const httpSettings = routeSettings(this.routeThrottles.http);
+    if (httpSettings) (this.httpStage.node.defaultChild as apigwv2.CfnStage).routeSettings = httpSettings;
   }
 
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, built from the API id (no cycle). */
@@ -157,6 +179,7 @@ export class ChatApis extends Construct {
       integration: new integrations.WebSocketLambdaIntegration(`${id}-integration`, fn),
       returnResponse: route.twoWay,
     });
+    if (route.routeKey in this.routeThrottles.webSocket) this.webSocketStage.node.addDependency(created);
     acknowledge(
       created,
       'AwsSolutions-APIG4',
@@ -176,6 +199,8 @@ export class ChatApis extends Construct {
     for (const httpRoute of created) {
       acknowledge(httpRoute, 'AwsSolutions-APIG4', AUTH_IN_HANDLER);
     }
+    if (`${route.method} ${route.path}` in this.routeThrottles.http)
+      for (const httpRoute of created) this.httpStage.node.addDependency(httpRoute);
     return created;
   }
 

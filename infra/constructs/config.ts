@@ -8,6 +8,13 @@ import {
   DEFAULT_INDEXED_METADATA_KEYS,
   parseIndexedMetadataKeys,
 } from '../../shared/config/metadata-index.ts';
+import {
+  ConfigError,
+  type LimitsConfig,
+  parseQuotasContext,
+  parseReservedConcurrency,
+  parseRouteThrottles,
+} from './limits.ts';
 
 export interface AuthConfig {
   /** `iss` of the host application's identity provider tokens. */
@@ -18,8 +25,15 @@ export interface AuthConfig {
   readonly jwksUrl?: string;
   /** Complete ARN of a Secrets Manager secret holding an HS256 shared secret. */
   readonly secretArn?: string;
-  /** Accepted JWS algorithms; the functions default to RS256,ES256,HS256. */
+  /**
+   * Accepted JWS algorithms; the functions default to RS256,ES256 with `jwksUrl` and HS256 with
+   * `secretArn`. Only asymmetric algorithms go with a JWKS and only HMAC ones with a secret.
+   */
   readonly algorithms?: readonly string[];
+  /** Tokens must carry `iat` and be at most this old (seconds, 60 to 30 days; the functions default to 24 h). */
+  readonly maxTokenAgeSeconds?: number;
+  /** The `typ` header tokens must carry when the issuer sets one, e.g. `at+jwt` (RFC 9068). */
+  readonly tokenType?: string;
 }
 
 export interface ThrottleConfig {
@@ -50,6 +64,8 @@ export interface ChatConfig {
    * page may name another in `ChatWidget('init', { tenantId })`. The tenant must exist (npm run tenant).
    */
   readonly widgetTenant: string;
+  /** Quotas for the functions, reserved concurrency and per-route throttles (./limits.ts). */
+  readonly limits: LimitsConfig;
 }
 
 export const CONTEXT_KEYS = {
@@ -60,6 +76,12 @@ export const CONTEXT_KEYS = {
   indexedMetadataKeys: 'indexedMetadataKeys',
   pendingMetadataKey: 'pendingMetadataKey',
   widgetTenant: 'widgetTenant',
+  /** `{ chats?, messages?, sockets?, uploads?, systemEvents?: "100/10s", longPollsPerIdentity? }`. */
+  quotas: 'quotas',
+  /** `{ "<function id>": n }` or false; default: the fan-out and $connect 25 each. */
+  reservedConcurrency: 'reservedConcurrency',
+  /** `{ http?: { "<METHOD> <path>": { rateLimit, burstLimit } }, webSocket?: { "<routeKey>": … } }`. */
+  routeThrottles: 'routeThrottles',
   /** Read by infra/build-app.ts: the CloudFormation stack name. */
   stackName: 'stackName',
 } as const;
@@ -76,12 +98,7 @@ export const DEFAULT_WIDGET_TENANT = 'demo';
 
 export const DEFAULT_THROTTLE: ThrottleConfig = { rateLimit: 100, burstLimit: 200 };
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(`Invalid CDK context: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** `-c key=value` arrives as a string; cdk.json context arrives as JSON. Accept both. */
 const parseMaybeJson = (key: string, value: unknown): unknown => {
@@ -116,7 +133,9 @@ const isHttpsUrl = (value: string): boolean => {
 export const parseAuth = (raw: unknown): AuthConfig => {
   const value = parseMaybeJson(CONTEXT_KEYS.auth, raw);
   if (!isRecord(value)) {
-    throw new ConfigError('"auth" must be an object { issuer, audience, jwksUrl?, secretArn?, algorithms? }');
+    throw new ConfigError(
+      '"auth" must be an object { issuer, audience, jwksUrl?, secretArn?, algorithms?, maxTokenAgeSeconds?, tokenType? }',
+    );
   }
   const issuer = optionalString(value, 'issuer', 'auth');
   const audience = optionalString(value, 'audience', 'auth');
@@ -127,6 +146,11 @@ export const parseAuth = (raw: unknown): AuthConfig => {
   if (!jwksUrl && !secretArn) {
     throw new ConfigError(
       '"auth" needs either "jwksUrl" (asymmetric keys) or "secretArn" (HS256 secret in Secrets Manager)',
+    );
+  }
+  if (jwksUrl && secretArn) {
+    throw new ConfigError(
+      '"auth" takes "jwksUrl" or "secretArn", not both: HS256 is never accepted next to a JWKS',
     );
   }
   if (jwksUrl && !isHttpsUrl(jwksUrl)) throw new ConfigError('"auth.jwksUrl" must be an https:// URL');
@@ -141,6 +165,19 @@ export const parseAuth = (raw: unknown): AuthConfig => {
       throw new ConfigError('"auth.algorithms" must be a list of strings, e.g. ["RS256"]');
     }
     algorithms = list.map((item) => item.trim()).filter(Boolean);
+    const wrong = algorithms.filter((alg) => (jwksUrl ? /^HS/.test(alg) : !/^HS(256|384|512)$/.test(alg)));
+    if (wrong.length > 0) {
+      throw new ConfigError(
+        jwksUrl
+          ? `"auth.algorithms" ${wrong.join(', ')}: only asymmetric algorithms (RS256, ES256, …) go with "jwksUrl"`
+          : `"auth.algorithms" ${wrong.join(', ')}: only HS256, HS384 or HS512 go with "secretArn"`,
+      );
+    }
+  }
+  const maxTokenAgeSeconds = parseMaxTokenAge(value.maxTokenAgeSeconds);
+  const tokenType = optionalString(value, 'tokenType', 'auth');
+  if (tokenType !== undefined && !/^[\x21-\x7e]{1,100}$/.test(tokenType)) {
+    throw new ConfigError('"auth.tokenType" must be a media type such as at+jwt');
   }
   return {
     issuer,
@@ -148,7 +185,19 @@ export const parseAuth = (raw: unknown): AuthConfig => {
     ...(jwksUrl ? { jwksUrl } : {}),
     ...(secretArn ? { secretArn } : {}),
     ...(algorithms?.length ? { algorithms } : {}),
+    ...(maxTokenAgeSeconds !== undefined ? { maxTokenAgeSeconds } : {}),
+    ...(tokenType ? { tokenType } : {}),
   };
+};
+
+/** `auth.maxTokenAgeSeconds`: whole seconds from 60 to 30 days (the functions' AUTH_MAX_TOKEN_AGE_SECONDS). */
+const parseMaxTokenAge = (raw: unknown): number | undefined => {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const seconds = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 60 || seconds > 30 * 24 * 3600) {
+    throw new ConfigError('"auth.maxTokenAgeSeconds" must be a whole number of seconds from 60 to 2592000');
+  }
+  return seconds;
 };
 
 export const parseCorsOrigins = (raw: unknown): string[] => {
@@ -253,5 +302,12 @@ export const readConfig = (scope: Construct): ChatConfig => {
     ),
     ...readMetadataKeys(scope),
     widgetTenant: parseWidgetTenant(scope.node.tryGetContext(CONTEXT_KEYS.widgetTenant)),
+    limits: {
+      quotaEnvironment: parseQuotasContext(scope.node.tryGetContext(CONTEXT_KEYS.quotas)),
+      reservedConcurrency: parseReservedConcurrency(
+        scope.node.tryGetContext(CONTEXT_KEYS.reservedConcurrency),
+      ),
+      routeThrottles: parseRouteThrottles(scope.node.tryGetContext(CONTEXT_KEYS.routeThrottles)),
+    },
   };
 };

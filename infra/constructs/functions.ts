@@ -49,6 +49,8 @@ export interface FunctionFactoryProps {
   readonly webSocketStageName: string;
   /** Secrets Manager secret of the host identity provider, when configured. */
   readonly authSecret?: secretsmanager.ISecret;
+  /** Function id → reserved concurrent executions (./limits.ts); others share the account's pool. */
+  readonly reservedConcurrency?: Readonly<Record<string, number>>;
 }
 
 export const DEFAULT_MEMORY_MB = 256;
@@ -92,6 +94,7 @@ export class ChatFunction extends Construct {
       acknowledge(this.deadLetterQueue, 'Serverless-SQSRedrivePolicy', reason);
     }
 
+    const reserved = props.reservedConcurrency?.[id];
     this.fn = new nodejs.NodejsFunction(this, 'Handler', {
       description: `serverless-chat ${route.handler}`,
       ...(this.deadLetterQueue
@@ -105,6 +108,8 @@ export class ChatFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: route.memoryMb ?? DEFAULT_MEMORY_MB,
       timeout: Duration.seconds(route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
+      // Reserved for (and capped at) this many: a flood elsewhere cannot take its concurrency.
+      ...(reserved ? { reservedConcurrentExecutions: reserved } : {}),
       role: this.role,
       logGroup,
       environment: { ...props.environment },

@@ -13,7 +13,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import S3rver from 's3rver';
 import { createTableContext } from '../../shared/adapters/dynamo/client.ts';
 import { DynamoTenantStore } from '../../shared/adapters/dynamo/tenant-store.ts';
-import type { Context, S3Event } from 'aws-lambda';
+import { S3RVER_CREDENTIALS } from '../../shared/adapters/s3-attachments.ts';
+import type { Context, DynamoDBRecord, S3Event } from 'aws-lambda';
 import { bucketConsumers, httpRoutes, streamConsumers, wsRoutes } from '../../shared/config/routes.ts';
 import { ATTACHMENT_PREFIX } from '../../shared/config/storage.ts';
 import { HTTP_API_CORS } from '../../shared/http/cors.ts';
@@ -23,6 +24,8 @@ import {
 } from '../../shared/config/metadata-index.ts';
 import { buildSdkTypesInChild, buildWeb, SDK_TYPES_PATH } from '../web-build.ts';
 import { startDynamoLocal } from './dynamo.ts';
+import { startDynamoFaultProxy } from './dynamo-faults.ts';
+import { type FaultCounts, FaultInjector, type FaultPlan, loadFaultPlan } from './faults.ts';
 import { freePort } from './free-port.ts';
 import { type HttpInvoke, startHttpGateway } from './http-gateway.ts';
 import { createLambdaContext, LOCAL_REGION } from './lambda-context.ts';
@@ -52,6 +55,11 @@ const DEV_AUTH_SECRET = 'local-development-auth-secret-not-for-production';
 const DEV_VISITOR_SECRET = 'local-development-visitor-secret-not-for-production';
 
 export interface LocalCloudOptions {
+  /**
+   * The address the web, HTTP and WebSocket servers listen on: 127.0.0.1 by default (CHAT_HOST, else
+   * loopback only); `0.0.0.0` or `::` serves other machines too. The printed URLs say `localhost`.
+   */
+  readonly host?: string;
   readonly webPort?: number;
   readonly httpPort?: number;
   readonly wsPort?: number;
@@ -74,6 +82,18 @@ export interface LocalCloudOptions {
    */
   readonly indexedMetadataKeys?: readonly string[];
   readonly log?: (line: string) => void;
+  /**
+   * Faults to inject (infra/local/faults.ts); default: the plan named by CHAT_FAULTS, else none.
+   * `null`: none, whatever CHAT_FAULTS says.
+   */
+  readonly faults?: FaultPlan | null;
+}
+
+/** A stream consumer's records that failed every retry: what an on-failure destination would receive. */
+export interface FailedStreamRecords {
+  readonly consumer: string;
+  readonly records: readonly DynamoDBRecord[];
+  readonly error: string;
 }
 
 export interface LocalCloud {
@@ -84,6 +104,10 @@ export interface LocalCloud {
   readonly indexedMetadataKeys: readonly string[];
   /** Resolves once the stream and bucket consumers have processed everything so far. */
   idle(): Promise<void>;
+  /** The stream consumers' failure queue: records dropped after their retries, oldest first. */
+  failures(): readonly FailedStreamRecords[];
+  /** How often each fault of the plan fired (empty without a plan). */
+  faultCounts(): FaultCounts;
   stop(): Promise<void>;
 }
 
@@ -134,6 +158,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         DEFAULT_INDEXED_METADATA_KEYS,
       'INDEXED_METADATA_KEYS',
     );
+    const host = options.host ?? (process.env.CHAT_HOST || '127.0.0.1');
     const webPort = await port(options.webPort, 'CHAT_WEB_PORT', 3000);
     const httpPort = await port(options.httpPort, 'CHAT_HTTP_PORT', 3001);
     const wsPort = await port(options.wsPort, 'CHAT_WS_PORT', 3002);
@@ -162,6 +187,16 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint });
     await ensureTable(client, LOCAL_TABLE, indexedMetadataKeys);
     client.destroy();
+    // The fault plan: the handlers reach DynamoDB through the fault proxy; the stream poller and the
+    // table set-up do not (they stand for AWS's own services).
+    const plan = options.faults === null ? undefined : (options.faults ?? loadFaultPlan());
+    const faults = plan ? new FaultInjector(plan) : undefined;
+    let handlerDynamoEndpoint = dynamo.endpoint;
+    if (faults?.plan.dynamo) {
+      const proxy = await startDynamoFaultProxy({ upstream: dynamo.endpoint, faults });
+      stops.push(() => proxy.close());
+      handlerDynamoEndpoint = proxy.endpoint;
+    }
     const tenants = new DynamoTenantStore(createTableContext(LOCAL_TABLE, dynamo.endpoint), 0);
     const demo = await tenants.get(DEMO_TENANT);
     if (!demo) {
@@ -197,7 +232,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     // The handlers' configuration, exactly the variables CDK sets in AWS (shared/config/env.ts).
     Object.assign(process.env, {
       TABLE_NAME: LOCAL_TABLE,
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      DYNAMODB_ENDPOINT: handlerDynamoEndpoint,
       WS_MANAGEMENT_ENDPOINT: `http://127.0.0.1:${wsPort}`,
       WS_PUBLIC_URL: urls.ws,
       AUTH_ISSUER: `${urls.http}/v1/dev`,
@@ -228,8 +263,9 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     }
     const ws = await startWsGateway({
       port: wsPort,
-      host: '0.0.0.0',
+      host,
       routes: wsRouteMap,
+      ...(faults ? { faults } : {}),
       ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
       ...(options.maxConnectionMs ? { maxConnectionMs: options.maxConnectionMs } : {}),
     });
@@ -246,6 +282,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         invoke: await load<StreamPollerConsumer['invoke']>(consumer.handler, written),
       });
     }
+    const failed: FailedStreamRecords[] = [];
     const poller = await startStreamPoller({
       endpoint: dynamo.endpoint,
       region: LOCAL_REGION,
@@ -255,10 +292,13 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       // cloud then costs DynamoDB Local little CPU, and writes from other processes still arrive.
       pollIntervalMs: 25,
       idlePollIntervalMs: 250,
-      onFailure: (consumer, records, error) =>
+      ...(faults ? { faults } : {}),
+      onFailure: (consumer, records, error) => {
+        failed.push({ consumer: consumer.name, records, error: String(error) });
         log(
           `stream consumer ${consumer.name} dropped ${records.length} record(s) after retries: ${String(error)}`,
-        ),
+        );
+      },
     });
     wake.poke = () => poller.poke();
     stops.push(() => poller.stop());
@@ -309,13 +349,22 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
 
     const http = await startHttpGateway({
       port: httpPort,
-      host: '0.0.0.0',
+      host,
       routes: await Promise.all(
         httpRoutes.map(async (route) => ({
           method: route.method,
           path: route.path,
           invoke: await load<HttpInvoke>(route.handler, written),
           timeoutMs: (route.timeoutSeconds ?? 10) * 1000,
+          // Local-only routes (the development token issuer) answer the local web apps' origins only.
+          ...(route.localOnly
+            ? {
+                cors: {
+                  allowOrigins: [`http://localhost:${webPort}`, `http://127.0.0.1:${webPort}`],
+                  ...HTTP_API_CORS,
+                },
+              }
+            : {}),
         })),
       ),
       // The deployed API's CORS policy (the CDK context `corsOrigins` defaults to `*` too).
@@ -327,7 +376,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     const built = await building;
     const web = await startStaticServer({
       port: webPort,
-      host: '0.0.0.0',
+      host,
       root: webRoot,
       routes: { '/': 'demo/index.html', '/console': 'console/index.html' },
       assets: built.assets,
@@ -335,7 +384,13 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       connectOrigins: [urls.http, urls.ws, urls.s3],
       runtimeConfig: { httpUrl: urls.http, wsUrl: urls.ws, tenantId: DEMO_TENANT, devTokens: true },
       // Like the CloudFront behaviour in front of the attachments bucket (infra/constructs/web.ts).
-      proxies: { [`/${ATTACHMENT_PREFIX.files}`]: `http://127.0.0.1:${s3Port}/${LOCAL_BUCKET}` },
+      // Like S3 behind it, it serves an object only for a valid, unexpired presigned URL.
+      proxies: {
+        [`/${ATTACHMENT_PREFIX.files}`]: {
+          target: `http://127.0.0.1:${s3Port}/${LOCAL_BUCKET}`,
+          presigned: { ...S3RVER_CREDENTIALS, region: LOCAL_REGION, signedHost: new URL(urls.s3).host },
+        },
+      },
     });
     stops.push(() => web.close());
 
@@ -343,7 +398,16 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       await poller.idle();
       await Promise.all([...inFlight]);
     };
-    return { urls, tableName: LOCAL_TABLE, bucket: LOCAL_BUCKET, indexedMetadataKeys, idle, stop: stopAll };
+    return {
+      urls,
+      tableName: LOCAL_TABLE,
+      bucket: LOCAL_BUCKET,
+      indexedMetadataKeys,
+      idle,
+      failures: () => [...failed],
+      faultCounts: () => faults?.counts() ?? {},
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

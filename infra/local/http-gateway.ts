@@ -37,6 +37,11 @@ export interface HttpGatewayRoute {
   readonly functionName?: string;
   /** The Lambda timeout (context countdown; a handler still running after it is answered with 500). */
   readonly timeoutMs?: number;
+  /**
+   * This route's CORS policy instead of the API's (its responses and its preflights). Only for
+   * local-only routes such as the development token issuer: a deployed HTTP API has one policy.
+   */
+  readonly cors?: HttpCorsConfig;
 }
 
 export interface HttpCorsConfig {
@@ -399,16 +404,19 @@ export const startHttpGateway = async (options: HttpGatewayOptions): Promise<Htt
     const rawQueryString = queryIndex === -1 ? '' : rawUrl.slice(queryIndex + 1);
     const origin = request.headers.origin;
 
+    const match = findRoute(routes, method, rawPath);
     const finish = (response: GatewayResponse): void => {
-      applyCors(response, cors, origin);
+      applyCors(response, match?.compiled.route.cors ?? cors, origin);
       response.headers['apigw-requestid'] = requestId;
       send(res, response, method);
     };
 
-    const match = findRoute(routes, method, rawPath);
     if (method === 'OPTIONS' && (match === undefined || match.compiled.method === 'ANY')) {
-      // With CORS configured, the gateway answers every preflight itself.
-      const response = preflight(cors, request);
+      // With CORS configured, the gateway answers every preflight itself (with the policy of the route
+      // the preflight asks about, when that route has its own).
+      const requested = request.headers['access-control-request-method'];
+      const target = requested ? findRoute(routes, requested.toUpperCase(), rawPath) : undefined;
+      const response = preflight(target?.compiled.route.cors ?? cors, request);
       response.headers['apigw-requestid'] = requestId;
       send(res, response, method);
       request.resume();

@@ -8,6 +8,8 @@
  *  - `/widget.js` is cached briefly (`public, max-age=300`) with an ETag answered by 304; everything else
  *    is `no-store`, so edits show up on reload;
  *  - HTML pages carry a Content-Security-Policy allowing their own inline scripts by hash (infra/web-csp.ts).
+ * A pass-through to S3 (`/files/`) may require a presigned URL, checked as S3 checks it
+ * (infra/local/presigned-url.ts): the S3 emulator does not, and the bucket is private in AWS.
  */
 import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SHORT_CACHE_PATHS, SHORT_CACHE_SECONDS, type WebAsset, type WebAssets } from '../web-build.ts';
 import { contentSecurityPolicy, inlineHashes, originOf, PAGE_SECURITY_HEADERS } from '../web-csp.ts';
 import { listen } from './free-port.ts';
+import { type PresignedUrlKeys, s3ErrorXml, verifyPresignedUrl } from './presigned-url.ts';
 
 export interface StaticServerOptions {
   readonly port: number;
@@ -29,14 +32,21 @@ export interface StaticServerOptions {
   /**
    * Path prefixes passed on to another origin with the query string, like a CDN behaviour: e.g.
    * `{ '/files/': 'http://127.0.0.1:4569/bucket' }`. Responses get `X-Content-Type-Options: nosniff`.
+   * With `presigned`, only requests carrying a valid, unexpired presigned S3 URL pass (403 otherwise).
    */
-  readonly proxies?: Readonly<Record<string, string>>;
+  readonly proxies?: Readonly<Record<string, string | ProxyTarget>>;
   /** Built files by URL path, served before the files of the root. */
   readonly assets?: WebAssets;
   /** Files built on their first request (slow builds, e.g. `/sdk/chat.d.ts`); undefined means 404. */
   readonly lazyAssets?: Readonly<Record<string, () => Promise<WebAsset | undefined>>>;
   /** Origins HTML pages may connect to (API, WebSocket, uploads), for their Content-Security-Policy. */
   readonly connectOrigins?: readonly string[];
+}
+
+export interface ProxyTarget {
+  readonly target: string;
+  /** Check S3 presigned URLs: the URL's host as signed (the S3 endpoint, `localhost:4569`) and the keys. */
+  readonly presigned?: PresignedUrlKeys & { readonly signedHost: string };
 }
 
 export interface StaticServer {
@@ -127,6 +137,14 @@ const forward = async (request: IncomingMessage, res: ServerResponse, method: st
   res.setHeader('cache-control', 'no-store');
   res.end(method === 'HEAD' ? undefined : Buffer.from(await upstream.arrayBuffer()));
 };
+
+/** The request's headers with one value each (repeated headers joined as HTTP allows). */
+const singleValued = (request: IncomingMessage): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(request.headers).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, Array.isArray(value) ? value.join(',') : value]],
+    ),
+  );
 
 export const startStaticServer = async (options: StaticServerOptions): Promise<StaticServer> => {
   const host = options.host ?? '127.0.0.1';
@@ -260,7 +278,25 @@ export const startStaticServer = async (options: StaticServerOptions): Promise<S
     }
     const proxy = Object.entries(options.proxies ?? {}).find(([prefix]) => pathname.startsWith(prefix));
     if (proxy) {
-      await forward(request, res, method, `${proxy[1]}${request.url ?? '/'}`);
+      const { target, presigned } = typeof proxy[1] === 'string' ? { target: proxy[1] } : proxy[1];
+      const url = request.url ?? '/';
+      if (presigned) {
+        const queryAt = url.indexOf('?');
+        const verdict = verifyPresignedUrl(
+          {
+            method,
+            path: `${new URL(target).pathname.replace(/\/+$/, '')}${pathname}`,
+            rawQuery: queryAt === -1 ? '' : url.slice(queryAt + 1),
+            headers: { ...singleValued(request), host: presigned.signedHost },
+          },
+          presigned,
+        );
+        if (!verdict.ok) {
+          reply(res, method, 403, 'application/xml', s3ErrorXml(verdict));
+          return;
+        }
+      }
+      await forward(request, res, method, `${target}${url}`);
       return;
     }
     if (pathname === '/config.json') {

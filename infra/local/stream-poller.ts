@@ -27,6 +27,7 @@ import type {
 } from 'aws-lambda';
 import type { FilterPattern } from '../../shared/config/routes.ts';
 import { matchesAnyFilter, validateFilterPattern } from './event-filter.ts';
+import type { FaultInjector } from './faults.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { backoffDelay, noJitter } from '../../shared/domain/backoff.ts';
 
@@ -69,6 +70,8 @@ export interface StreamPollerOptions {
    * table must have been created with these; defaults to `{ accessKeyId: 'local', secretAccessKey: 'local' }`.
    */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The fault plan's redeliveries and invocation time-outs (infra/local/faults.ts). */
+  readonly faults?: FaultInjector;
 }
 
 export interface StreamPoller {
@@ -170,6 +173,7 @@ class ConsumerWorker {
     readonly consumer: StreamPollerConsumer,
     private readonly onFailure: StreamFailureHandler,
     private readonly retryDelayMs: number,
+    private readonly faults?: FaultInjector,
   ) {}
 
   push(records: readonly DynamoDBRecord[]): void {
@@ -213,10 +217,17 @@ class ConsumerWorker {
     const timeoutMs = this.consumer.timeoutMs ?? 60_000;
     const context = createLambdaContext({ functionName: this.consumer.name, timeoutMs });
     let timer: NodeJS.Timeout | undefined;
+    // The plan's time-out: the invocation fails at a random point, its work abandoned mid-batch.
+    const plan = this.faults?.plan.stream;
+    const timesOut =
+      this.faults?.pick(`stream.${this.consumer.name}`, { timeout: plan?.timeout }) === 'timeout';
+    const failAfterMs = timesOut
+      ? Math.floor((this.faults?.random('stream.timeoutAt') ?? 0) * (plan?.timeoutWithinMs ?? 100))
+      : timeoutMs;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`Task timed out after ${timeoutMs / 1000} seconds`)),
-        timeoutMs,
+        failAfterMs,
       );
     });
     try {
@@ -260,6 +271,9 @@ class ConsumerWorker {
         error = thrown;
       }
       if (failedFrom === -1) {
+        // The plan's redelivery: the same batch again (a stream delivers at least once).
+        const redeliver = this.faults?.plan.stream?.redeliver;
+        if (this.faults?.pick(`stream.${this.consumer.name}`, { redeliver }) === 'redeliver') continue;
         this.queue.splice(0, batch.length);
         this.attempts = 0;
         continue;
@@ -334,7 +348,7 @@ export const startStreamPoller = async (options: StreamPollerOptions): Promise<S
         error,
       ));
   const workers = options.consumers.map(
-    (consumer) => new ConsumerWorker(consumer, onFailure, options.retryDelayMs ?? 20),
+    (consumer) => new ConsumerWorker(consumer, onFailure, options.retryDelayMs ?? 20, options.faults),
   );
 
   const shards = new Map<string, ShardState>();

@@ -16,6 +16,7 @@ import type {
 } from 'aws-lambda';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { listen } from './free-port.ts';
+import type { FaultInjector } from './faults.ts';
 import { apiGatewayId, clfTime, sourceIpOf } from './http-gateway.ts';
 import { createLambdaContext } from './lambda-context.ts';
 
@@ -68,7 +69,17 @@ export interface WsGatewayOptions {
   readonly stage?: string;
   /** API Gateway's integration timeout for WebSocket APIs (29 s). */
   readonly integrationTimeoutMs?: number;
+  /**
+   * Local only: at most this many `$connect` invocations, and as many `$disconnect` ones, run at once
+   * (default 16); the others wait their turn within the integration timeout. On AWS each invocation has
+   * its own execution environment; here all share one event loop and DynamoDB Local, and a reconnect
+   * storm admitted at once made every `$connect` slow enough to exceed its function timeout (500s).
+   * Lambda's timeout counts from the invocation's start, API Gateway's 29 s from the request: so do these.
+   */
+  readonly connectConcurrency?: number;
   readonly apiId?: string;
+  /** The fault plan's @connections answers, socket drops and restarts (infra/local/faults.ts). */
+  readonly faults?: FaultInjector;
 }
 
 export interface WsGateway {
@@ -78,6 +89,8 @@ export interface WsGateway {
   readonly managementEndpoint: string;
   readonly port: number;
   connectionCount(): number;
+  /** Every socket closed (1001 Going away), the port closed for `downMs`, then open again. */
+  restart(downMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -183,6 +196,23 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
   const connections = new Map<string, Connection>();
   const pendingUpgrades = new Set<Duplex>();
   const inFlight = new Set<Promise<void>>();
+  // $connect and $disconnect slots (WsGatewayOptions.connectConcurrency), one pool each: a release hands
+  // the slot to the next in line.
+  const slots = (limit: number) => {
+    const queue: (() => void)[] = [];
+    let running = 0;
+    return async (): Promise<() => void> => {
+      if (running < limit) running += 1;
+      else await new Promise<void>((resolve) => queue.push(resolve));
+      return () => {
+        const next = queue.shift();
+        if (next) next();
+        else running -= 1;
+      };
+    };
+  };
+  const connectSlot = slots(options.connectConcurrency ?? 16);
+  const disconnectSlot = slots(options.connectConcurrency ?? 16);
   let closing = false;
 
   const track = (work: Promise<void>): void => {
@@ -190,14 +220,19 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
     void work.finally(() => inFlight.delete(work));
   };
 
-  const invoke = async (routeKey: string, route: WsGatewayRoute, event: WsEvent): Promise<Invocation> => {
+  const invoke = async (
+    routeKey: string,
+    route: WsGatewayRoute,
+    event: WsEvent,
+    integrationBudgetMs = integrationTimeoutMs,
+  ): Promise<Invocation> => {
     const context = createLambdaContext({
       functionName: route.functionName ?? `ws-${routeKey.replace(/[^a-zA-Z0-9]+/g, '-')}`,
       timeoutMs: route.timeoutMs ?? integrationTimeoutMs,
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Invocation>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'timeout' }), integrationTimeoutMs);
+      timer = setTimeout(() => resolve({ kind: 'timeout' }), integrationBudgetMs);
     });
     const run = (async (): Promise<Invocation> => {
       try {
@@ -276,7 +311,14 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
       requestContext,
       isBase64Encoded: false,
     };
-    return invoke('$disconnect', route, event).then(() => undefined);
+    // No client waits for a $disconnect: however long it queued, it runs, timed from its start.
+    return disconnectSlot().then(async (release) => {
+      try {
+        await invoke('$disconnect', route, event);
+      } finally {
+        release();
+      }
+    });
   };
 
   const closeConnection = (connection: Connection, code: number, reason: string): void => {
@@ -469,7 +511,17 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
           }),
           isBase64Encoded: false,
         };
-        const outcome = await invoke('$connect', route, event);
+        const queuedAt = Date.now();
+        const release = await connectSlot();
+        let outcome: Invocation;
+        try {
+          // A client that gave up while waiting is not connected at all.
+          if (socket.destroyed) return;
+          const budgetMs = integrationTimeoutMs - (Date.now() - queuedAt);
+          outcome = budgetMs > 0 ? await invoke('$connect', route, event, budgetMs) : { kind: 'timeout' };
+        } finally {
+          release();
+        }
         if (outcome.kind !== 'result') {
           rejectUpgrade(
             socket,
@@ -508,7 +560,24 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
       }
       const protocol = headerValue(result?.headers, 'sec-websocket-protocol');
       if (protocol !== undefined) chosenProtocols.set(request, protocol);
+      // A client gone during the handshake (ws then destroys the socket without calling back) was still
+      // connected by its $connect: it gets its $disconnect, exactly once.
+      let opened = false;
+      socket.once('close', () => {
+        if (!opened)
+          track(
+            invokeDisconnect(
+              connectionId,
+              connectedAt,
+              domainName,
+              { sourceIp, userAgent },
+              1006,
+              'Connection lost',
+            ),
+          );
+      });
       wss.handleUpgrade(request, socket, head, (ws) => {
+        opened = true;
         onOpen(ws, connectionId, connectedAt, sourceIp, userAgent, domainName);
       });
     } finally {
@@ -561,6 +630,7 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
         jsonReply(res, 410, { message: null }, 'GoneException');
         return;
       }
+      if (await postFault(connection, res)) return;
       connection.socket.send(data.toString('utf8'));
       jsonReply(res, 200, undefined);
       return;
@@ -583,9 +653,101 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
       });
       return;
     }
+    faults?.count('connections.deleted');
     closeConnection(connection, 1000, '');
     res.writeHead(204, { 'x-amzn-requestid': apiGatewayId() });
     res.end();
+  };
+
+  // ---- faults (infra/local/faults.ts) ------------------------------------------------------------------
+
+  const faults = options.faults;
+  const connectionFaults = faults?.plan.connections;
+  /** Answers the post with the plan's fault, if one fires: true when it did (nothing is delivered). */
+  const postFault = async (connection: Connection, res: ServerResponse): Promise<boolean> => {
+    const fault = faults?.pick('connections', {
+      gone: connectionFaults?.gone,
+      limitExceeded: connectionFaults?.limitExceeded,
+      internalError: connectionFaults?.internalError,
+      hang: connectionFaults?.hang,
+    });
+    if (fault === undefined) return false;
+    if (fault === 'gone') {
+      dropConnection(connection);
+      jsonReply(res, 410, { message: null }, 'GoneException');
+    } else if (fault === 'limitExceeded') {
+      jsonReply(res, 429, { message: 'Limit Exceeded' }, 'LimitExceededException');
+    } else if (fault === 'internalError') {
+      jsonReply(res, 500, { message: 'Internal server error' }, 'InternalServerErrorException');
+    } else {
+      // No answer: the caller's own timeout ends it, or the gateway cuts it after hangMs.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, connectionFaults?.hangMs ?? 10_000);
+        res.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      res.destroy();
+    }
+    return true;
+  };
+
+  /** The connection is lost (no close handshake): 1006, then $disconnect. */
+  const dropConnection = (connection: Connection): void => {
+    if (!connection.open) return;
+    connection.closeInfo ??= { code: 1006, reason: 'Connection lost' };
+    connection.socket.terminate();
+  };
+
+  let restarting: Promise<void> | undefined;
+  const restart = (downMs = 0): Promise<void> => {
+    restarting ??= (async () => {
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of pendingUpgrades) socket.destroy();
+      for (const connection of connections.values()) closeConnection(connection, 1001, 'Going away');
+      server.closeAllConnections();
+      await Promise.race([serverClosed, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      if (!closing) await listen(server, port, host);
+    })().finally(() => {
+      restarting = undefined;
+    });
+    return restarting;
+  };
+
+  const faultTimers: NodeJS.Timeout[] = [];
+  const startFaults = (): void => {
+    const socketFaults = faults?.plan.sockets;
+    if (!faults || !socketFaults) return;
+    const dropsPerSecond = socketFaults.dropsPerSecond ?? 0;
+    if (dropsPerSecond > 0) {
+      const tickMs = 100;
+      faultTimers.push(
+        setInterval(() => {
+          if (connections.size === 0 || faults.random('sockets.drop') >= (dropsPerSecond * tickMs) / 1000)
+            return;
+          const all = [...connections.values()];
+          const victim = all[Math.floor(faults.random('sockets.victim') * all.length)];
+          if (victim) {
+            faults.count('sockets.drop');
+            dropConnection(victim);
+          }
+        }, tickMs),
+      );
+    }
+    if (socketFaults.restartEveryMs) {
+      faultTimers.push(
+        setInterval(() => {
+          if (closing || restarting) return;
+          faults.count('sockets.restart');
+          restart(socketFaults.downMs ?? 0).catch((error: unknown) =>
+            console.error('[ws-gateway] restart failed:', error),
+          );
+        }, socketFaults.restartEveryMs),
+      );
+    }
+    for (const timer of faultTimers) timer.unref();
   };
 
   const server = createServer((request, res) => {
@@ -606,14 +768,18 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
   });
 
   const port = await listen(server, options.port, host);
+  startFaults();
 
   return {
     url: `ws://${host}:${port}`,
     managementEndpoint: `http://${host}:${port}`,
     port,
     connectionCount: () => connections.size,
+    restart,
     close: async () => {
       closing = true;
+      for (const timer of faultTimers) clearInterval(timer);
+      await restarting;
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of pendingUpgrades) socket.destroy();
       for (const connection of connections.values()) closeConnection(connection, 1001, 'Going away');

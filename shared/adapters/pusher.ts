@@ -1,5 +1,6 @@
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -12,19 +13,34 @@ import type { Pusher, PushResult } from '../domain/ports.ts';
  *   call, which takes about a fifth off the SDK's CPU time per post; a big room's fan-out is CPU-bound.
  * - keep-alive (the SDK v3 default, stated here so it cannot be lost by passing an agent) with up to
  *   `PUSH_MAX_SOCKETS` connections: the fan-out runs up to 8 chats at once, each with FANOUT_CONCURRENCY
- *   posts in flight; beyond this many sockets, posts wait in the agent's queue.
+ *   posts in flight; beyond this many sockets,  *   posts wait in the agent's queue.
+ * - one attempt per call, ended after PUSH_TIMEOUT_MS without an answer: the caller retries and then
+ *   closes the connection (RealtimeService.push, "deliver or disconnect"), so a hung post costs seconds,
+ *   not the invocation.
  */
 export const PUSH_MAX_SOCKETS = 50;
+/** A post (or close) that has not been answered by then fails. Posts normally take milliseconds. */
+export const PUSH_TIMEOUT_MS = 3_000;
 
 const PUSH_AGENT = { keepAlive: true, maxSockets: PUSH_MAX_SOCKETS };
 
 const pushClient = (endpoint: string): ApiGatewayManagementApiClient =>
   new ApiGatewayManagementApiClient({
     endpoint,
-    maxAttempts: 3,
+    maxAttempts: 1,
     cacheMiddleware: true,
-    requestHandler: { httpAgent: PUSH_AGENT, httpsAgent: PUSH_AGENT },
+    requestHandler: {
+      httpAgent: PUSH_AGENT,
+      httpsAgent: PUSH_AGENT,
+      connectionTimeout: PUSH_TIMEOUT_MS,
+      requestTimeout: PUSH_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   });
+
+const isGone = (error: unknown): boolean =>
+  error instanceof GoneException ||
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;
 
 /** Posts frames through API Gateway's @connections API (the local cloud serves the same API). */
 export class ApiGatewayPusher implements Pusher {
@@ -39,12 +55,17 @@ export class ApiGatewayPusher implements Pusher {
       await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: payload }));
       return 'delivered';
     } catch (error) {
-      if (
-        error instanceof GoneException ||
-        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410
-      ) {
-        return 'gone';
-      }
+      if (isGone(error)) return 'gone';
+      throw error;
+    }
+  }
+
+  async disconnect(connectionId: string): Promise<'closed' | 'gone'> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      return 'closed';
+    } catch (error) {
+      if (isGone(error)) return 'gone';
       throw error;
     }
   }

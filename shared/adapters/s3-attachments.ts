@@ -35,7 +35,8 @@ export interface S3AttachmentStorageOptions {
 const MAX_EXPIRES_SECONDS = 7 * 24 * 3600;
 const MAX_KEY_BYTES = 1024;
 const MAX_FILE_NAME_CHARS = 180;
-const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** s3rver's only key pair; the local cloud checks presigned download URLs with it too. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 /** type/subtype with optional parameters (RFC 9110 media-type, printable ASCII): nothing to break a header. */

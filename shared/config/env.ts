@@ -5,6 +5,13 @@
  */
 import * as z from '../zod.ts';
 import { DEFAULT_INDEXED_METADATA_KEYS, indexedMetadataKeysSchema } from './metadata-index.ts';
+import {
+  LONG_POLLS_PER_IDENTITY_DEFAULT,
+  parseQuotaRule,
+  QUOTA_DEFAULTS,
+  type QuotaKind,
+  type QuotaRule,
+} from '../domain/quotas.ts';
 
 const csv = z.pipe(
   z.string(),
@@ -15,6 +22,20 @@ const csv = z.pipe(
       .filter(Boolean),
   ),
 );
+/** A per-identity quota, `100/10s` / `30/1h` / `200/1d` or `off` (shared/domain/quotas.ts). */
+const quota = (kind: QuotaKind) =>
+  z.pipe(
+    z._default(z.string(), 'default'),
+    z.transform((text, ctx): QuotaRule | undefined => {
+      if (text === 'default') return QUOTA_DEFAULTS[kind];
+      try {
+        return parseQuotaRule(text);
+      } catch (error) {
+        ctx.issues.push({ code: 'custom', message: (error as Error).message, input: text });
+        return z.NEVER;
+      }
+    }),
+  );
 const seconds = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 /** An integer from `min` to `max` (text in the environment), `fallback` when unset. */
 const bounded = (min: number, max: number, fallback: number) =>
@@ -40,8 +61,15 @@ export const envSchema = z
     AUTH_JWKS_URL: z.optional(z.url()),
     AUTH_SECRET: z.optional(z.string().check(z.minLength(32))),
     AUTH_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
-    AUTH_ALGORITHMS: z._default(csv, ['RS256', 'ES256', 'HS256']),
+    /** Host token algorithms; default RS256,ES256 with AUTH_JWKS_URL, HS256 with a secret (never mixed). */
+    AUTH_ALGORITHMS: z.optional(csv),
     AUTH_CLOCK_TOLERANCE_SECONDS: bounded(0, 300, 30),
+    /** Host tokens must carry `iat` and be at most this old, whatever their `exp` (default 24 h). */
+    AUTH_MAX_TOKEN_AGE_SECONDS: bounded(60, 30 * 24 * 3600, 24 * 3600),
+    /** The `typ` header host tokens must carry, e.g. `at+jwt` (RFC 9068); unchecked when unset. */
+    AUTH_TOKEN_TYPE: z.optional(
+      z.string().check(z.regex(/^[\x21-\x7e]{1,100}$/, 'a media type such as at+jwt')),
+    ),
     AUTH_ROLE_CLAIM: z._default(z.string(), 'role'),
     AUTH_TENANT_CLAIM: z._default(z.string(), 'tenant'),
     /** Visitor tokens are signed by the project itself (HS256). */
@@ -100,10 +128,22 @@ export const envSchema = z
     POLL_ACTIVE_MS: bounded(250, 60_000, 2500),
     /** `nextPollMs` for a quiet chat, and for live chat lists. */
     POLL_IDLE_MS: bounded(250, 60_000, 5000),
+    /** Per-identity quotas (429 + Retry-After past them): `<limit>/<window>` with s, m, h or d, or `off`. */
+    QUOTA_CHATS: quota('chats'),
+    QUOTA_MESSAGES: quota('messages'),
+    QUOTA_SOCKETS: quota('sockets'),
+    QUOTA_UPLOADS: quota('uploads'),
+    QUOTA_SYSTEM_EVENTS: quota('systemEvents'),
+    /** Long polls (waitSeconds > 0) one identity holds at once; past it a poll is answered at once. */
+    LONG_POLLS_PER_IDENTITY: bounded(1, 1000, LONG_POLLS_PER_IDENTITY_DEFAULT),
   })
   .check(
     z.refine((env) => env.AUTH_JWKS_URL || env.AUTH_SECRET || env.AUTH_SECRET_ARN, {
       message: 'one of AUTH_JWKS_URL, AUTH_SECRET or AUTH_SECRET_ARN is required',
+      path: ['AUTH_JWKS_URL'],
+    }),
+    z.refine((env) => !(env.AUTH_JWKS_URL && (env.AUTH_SECRET || env.AUTH_SECRET_ARN)), {
+      message: 'AUTH_JWKS_URL and a shared secret (AUTH_SECRET, AUTH_SECRET_ARN) exclude each other',
       path: ['AUTH_JWKS_URL'],
     }),
     z.refine((env) => env.VISITOR_SECRET || env.VISITOR_SECRET_ARN, {

@@ -95,7 +95,8 @@ export const httpRoutes: readonly HttpRoute[] = [
   http('POST', '/v1/realtime/tickets', 'create-ticket', [...RW, 'secret:visitor', 'secret:auth']),
   http('POST', '/v1/chats', 'create-chat', [...RW, 'secret:visitor', 'secret:auth']),
   http('GET', '/v1/chats', 'list-chats', ['table:read', 'secret:visitor', 'secret:auth']),
-  http('GET', '/v1/chats/changes', 'poll-chat-changes', ['table:read', 'secret:visitor', 'secret:auth'], {
+  // Table write: the long-poll leases (shared/domain/quotas.ts).
+  http('GET', '/v1/chats/changes', 'poll-chat-changes', [...RW, 'secret:visitor', 'secret:auth'], {
     timeoutSeconds: 29,
   }),
   http('GET', '/v1/chats/{chatId}', 'get-chat', ['table:read', 'secret:visitor', 'secret:auth']),
@@ -127,8 +128,10 @@ export const httpRoutes: readonly HttpRoute[] = [
     'secret:visitor',
     'secret:auth',
   ]),
+  // Deleting a message deletes its attachment's file too.
   http('DELETE', '/v1/chats/{chatId}/messages/{messageId}', 'delete-message', [
     ...RW,
+    'attachments:manage',
     'secret:visitor',
     'secret:auth',
   ]),
@@ -153,7 +156,7 @@ export const httpRoutes: readonly HttpRoute[] = [
     'secret:visitor',
     'secret:auth',
   ]),
-  http('GET', '/v1/chats/{chatId}/events', 'poll-events', ['table:read', 'secret:visitor', 'secret:auth'], {
+  http('GET', '/v1/chats/{chatId}/events', 'poll-events', [...RW, 'secret:visitor', 'secret:auth'], {
     timeoutSeconds: 29,
   }),
   http('POST', '/v1/chats/{chatId}/attachments', 'create-attachment', [

@@ -121,6 +121,10 @@ export const ENTITY = {
   reactions: 'reactions',
   /** A reply's entry in its parent's thread. */
   threadReply: 'threadReply',
+  /** Which events of the log carry a message (its `message.updated` events): scrubbed when it is deleted. */
+  messageEvent: 'messageEvent',
+  /** A message deletion whose earlier events and attachment file are still being removed. */
+  deletion: 'deletion',
   block: 'block',
   blockers: 'blockers',
   stats: 'stats',

@@ -6,14 +6,18 @@ import type { ChatStore, MessageStore } from './ports.ts';
 import type { ChatRecord, Message } from './schemas.ts';
 import { isVoid } from './voids.ts';
 
-/** The chat if the caller may see it: 404 across tenants, 403 for a non-member of the tenant. */
+/**
+ * The chat if the caller may see it: 404 across tenants, 403 for a non-member of the tenant. Both reads
+ * are consistent (the participant read by the store's contract): a participant removed a moment ago is
+ * refused at once, never let in by a stale replica (subscribe, sends, history, polls).
+ */
 export const authorizeChat = async (
   chats: Pick<ChatStore, 'get' | 'isParticipant'>,
   identity: Identity,
   chatId: string,
 ): Promise<ChatRecord> => {
   const [chat, member] = await Promise.all([
-    chats.get(chatId),
+    chats.get(chatId, { consistent: true }),
     isStaff(identity) ? Promise.resolve(false) : chats.isParticipant(chatId, identity.userId),
   ]);
   if (!chat || chat.tenantId !== identity.tenantId) throw new NotFoundError('chat');

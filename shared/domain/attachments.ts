@@ -175,6 +175,20 @@ export class AttachmentService {
     return undefined;
   }
 
+  /**
+   * The file of a deleted message's attachment goes (from files/, and from pending/ should a
+   * confirmation still be under way), then its record: downloads answer 404. Idempotent.
+   */
+  async discard(attachmentId: string): Promise<void> {
+    const record = await this.records.get(attachmentId);
+    if (!record) return;
+    await Promise.all([
+      this.storage.remove(attachmentKey('files', record)),
+      this.storage.remove(attachmentKey('pending', record)),
+    ]);
+    await this.records.remove(attachmentId);
+  }
+
   /** A short-lived download URL for a participant (or an agent/service of the tenant). */
   async download(identity: Identity, attachmentId: string) {
     const record = await this.records.get(attachmentId);

@@ -3,11 +3,20 @@
  * refused (403, nothing stored). Messages of agents and services are never refused (they serve the
  * tenant; a service posts system events), so blocking a staff id has no effect on them. Services act for
  * no person and cannot block.
+ *
+ * Bounded: a user blocks at most `maxBlocks` users (409 past it), and a block or unblock is audited in
+ * at most AUDIT_SHARED_MAX of the chats the two users share, written a few at a time.
  */
 import { ForbiddenError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import type { BlockStore, ChatStore, Clock, Page } from './ports.ts';
 import type { Block } from './schemas.ts';
+
+/** A user's block list holds at most this many users by default. */
+export const MAX_BLOCKS = 1000;
+/** A block or unblock is audited in at most this many shared chats (the most recently active first). */
+export const AUDIT_SHARED_MAX = 25;
+const AUDIT_BATCH = 5;
 
 export class BlockService {
   constructor(
@@ -15,6 +24,7 @@ export class BlockService {
     private readonly clock: Clock,
     /** Audits blocks in the chats the two users share (the audit trail is per chat). */
     private readonly audit?: Pick<ChatStore, 'sharedChats' | 'recordAudit'>,
+    private readonly maxBlocks = MAX_BLOCKS,
   ) {}
 
   private async auditShared(
@@ -24,20 +34,25 @@ export class BlockService {
   ): Promise<void> {
     if (!this.audit) return;
     const at = this.clock.now().toISOString();
-    const chatIds = await this.audit.sharedChats(identity.tenantId, identity.userId, userId, 200);
-    await Promise.all(
-      chatIds.map((chatId) =>
-        this.audit?.recordAudit({
-          chatId,
-          tenantId: identity.tenantId,
-          at,
-          actorId: identity.userId,
-          actorRole: identity.role,
-          action,
-          ...(action === 'user.block' ? { after: { blocked: userId } } : { before: { blocked: userId } }),
-        }),
-      ),
+    const chatIds = await this.audit.sharedChats(
+      identity.tenantId,
+      identity.userId,
+      userId,
+      AUDIT_SHARED_MAX,
     );
+    const record = (chatId: string) =>
+      this.audit?.recordAudit({
+        chatId,
+        tenantId: identity.tenantId,
+        at,
+        actorId: identity.userId,
+        actorRole: identity.role,
+        action,
+        ...(action === 'user.block' ? { after: { blocked: userId } } : { before: { blocked: userId } }),
+      });
+    const bounded = chatIds.slice(0, AUDIT_SHARED_MAX);
+    for (let start = 0; start < bounded.length; start += AUDIT_BATCH)
+      await Promise.all(bounded.slice(start, start + AUDIT_BATCH).map(record));
   }
 
   private static assertMayBlock(identity: Identity): void {
@@ -55,6 +70,7 @@ export class BlockService {
       identity.userId,
       userId,
       this.clock.now().toISOString(),
+      this.maxBlocks,
     );
     if (result.created) await this.auditShared(identity, userId, 'user.block');
     return result;
@@ -62,8 +78,9 @@ export class BlockService {
 
   async unblock(identity: Identity, userId: string): Promise<void> {
     BlockService.assertMayBlock(identity);
-    await this.store.remove(identity.tenantId, identity.userId, userId);
-    await this.auditShared(identity, userId, 'user.unblock');
+    // Audited only when there was a block: repeated unblocks write nothing.
+    if (await this.store.remove(identity.tenantId, identity.userId, userId))
+      await this.auditShared(identity, userId, 'user.unblock');
   }
 
   async list(identity: Identity, limit: number, cursor?: string): Promise<Page<Block>> {
@@ -82,12 +99,14 @@ export class BlockService {
     participantsOf: () => Promise<readonly string[]>,
   ): Promise<void> {
     if (isStaff(identity)) return;
-    const blockers = (await this.store.blockersOf(identity.tenantId, identity.userId)).filter(
-      (userId) => userId !== identity.userId,
-    );
-    if (blockers.length === 0) return;
-    const participants = new Set(await participantsOf());
-    if (blockers.some((userId) => participants.has(userId)))
-      throw new ForbiddenError('blocked: a participant of this chat has blocked you');
+    const summary = await this.store.blockersOf(identity.tenantId, identity.userId);
+    const blockers = summary.blockers.filter((userId) => userId !== identity.userId);
+    if (blockers.length === 0 && !summary.overflow) return;
+    const participants = (await participantsOf()).filter((userId) => userId !== identity.userId);
+    const blocked =
+      blockers.some((userId) => participants.includes(userId)) ||
+      // More blockers than the summary names: ask the participants' block items.
+      (summary.overflow && (await this.store.hasBlocked(identity.tenantId, participants, identity.userId)));
+    if (blocked) throw new ForbiddenError('blocked: a participant of this chat has blocked you');
   }
 }

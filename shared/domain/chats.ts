@@ -3,12 +3,16 @@
  * takes the verified identity; tenants never mix and a caller only reaches chats it may see.
  */
 import { chatEventEnvelope, mentionEnvelope, messageCreated } from './envelopes.ts';
+import { boundPage } from './envelope-size.ts';
 import type { EphemeralFeed } from './ephemeral.ts';
 import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, sha256 } from './ids.ts';
-import { authorizeChat, messageById } from './access.ts';
+import { authorizeChat } from './access.ts';
+import { assertRoomFor, Membership, type Subscriptions } from './membership.ts';
+import { type DiscardFile, MessageChanges } from './message-changes.ts';
+import { assertMayWriteMetadata, staffKeysAfter } from './metadata-owners.ts';
 import type { MessageAnnotator } from './annotations.ts';
 import type { ThreadService } from './threads.ts';
 import { longPoll, type PollTimer, systemPollTimer } from './long-poll.ts';
@@ -72,9 +76,22 @@ export class ChatService {
     private readonly ephemeral?: EphemeralFeed,
     /** What long polls wait by (shared/domain/long-poll.ts): the wall clock and a timer by default. */
     private readonly pollTimer: PollTimer = systemPollTimer,
-    /** Replies (shared/domain/threads.ts) and what reads add to messages (reactions, masked quotes). */
-    private readonly conversation: { threads?: ThreadService; annotator?: MessageAnnotator } = {},
-  ) {}
+    /**
+     * Replies (shared/domain/threads.ts), what reads add to messages (reactions, masked quotes), and the
+     * chats' subscriptions (a removed participant's are closed; absent: none closed).
+     */
+    private readonly conversation: {
+      threads?: ThreadService;
+      annotator?: MessageAnnotator;
+      subscriptions?: Subscriptions;
+    } = {},
+  ) {
+    this.membership = new Membership(chats, clock, conversation.subscriptions);
+    this.messageChanges = new MessageChanges(chats, messages, clock);
+  }
+
+  private readonly membership: Membership;
+  private readonly messageChanges: MessageChanges;
 
   async create(identity: Identity, input: CreateChatInput): Promise<{ chat: Chat; created: boolean }> {
     const others = [...new Set(input.participants ?? [])].filter((userId) => userId !== identity.userId);
@@ -89,11 +106,13 @@ export class ChatService {
       ...others.map((userId) => ({ userId, role: 'user' as const, joinedAt: now })),
     ];
     if (members.length === 0) throw new ValidationError('a chat needs at least one participant');
+    assertRoomFor(0, members.length);
+    const metadata = input.metadata ?? {};
     const record: ChatRecord = {
       chatId: newId('ch'),
       tenantId: identity.tenantId,
       ...(input.subject ? { subject: input.subject } : {}),
-      metadata: input.metadata ?? {},
+      metadata,
       status: 'open',
       createdBy: identity.userId,
       createdAt: now,
@@ -109,11 +128,16 @@ export class ChatService {
             .join('\n'),
         )
       : undefined;
-    const { chat, created } = await this.chats.create(record, members, identity, uniqueKey);
-    return {
-      chat: { ...chat, participants: created ? members : await this.chats.participants(chat.chatId) },
-      created,
-    };
+    const staffKeys = staffKeysAfter(identity, [], {}, metadata);
+    const { chat, created } = await this.chats.create(record, members, identity, uniqueKey, staffKeys);
+    if (created) return { chat: { ...chat, participants: members }, created };
+    // The existing chat of this participant set, to its participants and the tenant's staff only: a
+    // caller removed from it since learns nothing, not even that it exists (404, as for any chat).
+    const participants = await this.chats.participants(chat.chatId, { consistent: true });
+    if (!isStaff(identity) && !participants.some((p) => p.userId === identity.userId)) {
+      throw new NotFoundError('chat');
+    }
+    return { chat: { ...chat, participants }, created };
   }
 
   /** Returns the chat if the caller may see it: 404 across tenants, 403 for a non-member of the tenant. */
@@ -220,41 +244,14 @@ export class ChatService {
     };
   }
 
-  /** Agents, services and the chat's creator add participants; `chat.updated` carries the new list. */
-  async addParticipant(identity: Identity, chatId: string, userId: string): Promise<Chat> {
-    const current = await this.authorize(identity, chatId);
-    // Visitors never add participants (as at creation): an anonymous visitor must not pull users in.
-    if (identity.role === 'visitor') throw new ForbiddenError('visitors cannot add participants');
-    if (!isStaff(identity) && current.createdBy !== identity.userId) {
-      throw new ForbiddenError('only agents, services or the chat’s creator add participants');
-    }
-    const participants = await this.chats.participants(chatId);
-    if (participants.some((p) => p.userId === userId)) return { ...current, participants };
-    const joinedAt = this.clock.now().toISOString();
-    const result = await this.chats.change(chatId, identity, () => ({
-      participants: { add: [{ userId, role: 'user', joinedAt }] },
-      event: { type: 'chat.updated' },
-      audit: { action: 'participant.add', after: { userId } },
-    }));
-    return result?.event.data as Chat;
+  /** Agents, services and the creator add participants (shared/domain/membership.ts). */
+  addParticipant(identity: Identity, chatId: string, userId: string): Promise<Chat> {
+    return this.membership.add(identity, chatId, userId);
   }
 
-  /** Agents, services and the creator remove anyone; any participant may leave (remove themselves). */
-  async removeParticipant(identity: Identity, chatId: string, userId: string): Promise<Chat> {
-    const current = await this.authorize(identity, chatId);
-    if (!isStaff(identity) && current.createdBy !== identity.userId && userId !== identity.userId) {
-      throw new ForbiddenError(
-        'only agents, services, the chat’s creator or the participant themselves remove a participant',
-      );
-    }
-    const participants = await this.chats.participants(chatId);
-    if (!participants.some((p) => p.userId === userId)) throw new NotFoundError('participant');
-    const result = await this.chats.change(chatId, identity, () => ({
-      participants: { remove: [userId] },
-      event: { type: 'chat.updated' },
-      audit: { action: 'participant.remove', before: { userId } },
-    }));
-    return result?.event.data as Chat;
+  /** Removes a participant (or the caller leaves) and closes its subscriptions (shared/domain/membership.ts). */
+  removeParticipant(identity: Identity, chatId: string, userId: string): Promise<Chat> {
+    return this.membership.remove(identity, chatId, userId);
   }
 
   /**
@@ -265,25 +262,27 @@ export class ChatService {
     if (!isStaff(identity)) throw new ForbiddenError('only agents and services assign chats');
     const current = await this.authorize(identity, chatId);
     if (current.status === 'closed') throw new ConflictError('the chat is closed; reopen it first');
-    const participants = await this.chats.participants(chatId);
-    const joined = participants.some((p) => p.userId === agentId);
+    let participants = await this.chats.participants(chatId);
     const at = this.clock.now().toISOString();
-    const result = await this.chats.change(chatId, identity, (chat) =>
-      chat.assignee === agentId
-        ? undefined
-        : {
-            set: { assignee: agentId, assignedAt: at },
-            ...(joined
-              ? {}
-              : { participants: { add: [{ userId: agentId, role: 'agent' as const, joinedAt: at }] } }),
-            event: { type: 'chat.assigned' },
-            audit: {
-              action: 'chat.assign',
-              before: { assignee: chat.assignee ?? null },
-              after: { assignee: agentId },
-            },
-          },
-    );
+    const result = await this.chats.change(chatId, identity, async (chat) => {
+      if (chat.assignee === agentId) return undefined;
+      // Read in the change (optimistic on the chat), so the cap holds against concurrent adds.
+      participants = await this.chats.participants(chatId, { consistent: true });
+      const joined = participants.some((p) => p.userId === agentId);
+      if (!joined) assertRoomFor(participants.length, 1);
+      return {
+        set: { assignee: agentId, assignedAt: at },
+        ...(joined
+          ? {}
+          : { participants: { add: [{ userId: agentId, role: 'agent' as const, joinedAt: at }] } }),
+        event: { type: 'chat.assigned' },
+        audit: {
+          action: 'chat.assign',
+          before: { assignee: chat.assignee ?? null },
+          after: { assignee: agentId },
+        },
+      };
+    });
     if (!result) return { ...current, participants };
     await this.messages.append({
       chatId,
@@ -332,62 +331,22 @@ export class ChatService {
     return this.get(identity, chatId);
   }
 
-  /** Edit the text of one's own message: `message.updated`, audited with the text before and after. */
-  async editMessage(identity: Identity, chatId: string, messageId: string, text: string): Promise<Message> {
-    await this.authorize(identity, chatId);
-    let result: Message | undefined;
-    // The message is read in the change, after the chat: a reply counted meanwhile is not undone.
-    await this.chats.change(chatId, identity, async () => {
-      const message = await this.liveMessage(chatId, messageId);
-      if (message.senderId !== identity.userId) throw new ForbiddenError('only the sender edits a message');
-      result = message;
-      if (message.text === text) return undefined;
-      const edited: Message = { ...message, text, editedAt: this.clock.now().toISOString() };
-      result = edited;
-      return {
-        message: edited,
-        event: { type: 'message.updated' },
-        audit: { action: 'message.edit', before: { seq: message.seq, text: message.text }, after: { text } },
-      };
-    });
-    return result as Message;
+  /** Edit the text of one's own message (shared/domain/message-changes.ts). */
+  editMessage(identity: Identity, chatId: string, messageId: string, text: string): Promise<Message> {
+    return this.messageChanges.edit(identity, chatId, messageId, text);
   }
 
   /**
-   * Soft-delete: the text and attachment go, the seq stays. The sender deletes their own messages;
-   * agents (and services) delete any message of their tenant.
+   * Soft-delete a message, scrub its earlier events and remove its file with `discardFile`
+   * (shared/domain/message-changes.ts).
    */
-  async deleteMessage(identity: Identity, chatId: string, messageId: string): Promise<Message> {
-    await this.authorize(identity, chatId);
-    let deleted: Message | undefined;
-    await this.chats.change(chatId, identity, async () => {
-      const message = await this.liveMessage(chatId, messageId);
-      if (message.senderId !== identity.userId && !isStaff(identity)) {
-        throw new ForbiddenError('only the sender or an agent deletes a message');
-      }
-      const { attachment: _attachment, ...kept } = message;
-      deleted = { ...kept, text: '', deletedAt: this.clock.now().toISOString(), deletedBy: identity.userId };
-      return {
-        message: deleted,
-        event: { type: 'message.deleted' },
-        audit: {
-          action: 'message.delete',
-          before: {
-            seq: message.seq,
-            text: message.text,
-            ...(message.attachment ? { attachmentId: message.attachment.attachmentId } : {}),
-          },
-        },
-      };
-    });
-    return deleted as Message;
-  }
-
-  /** A message of the chat that is not deleted: 404 for none, 409 for a deleted one. */
-  private async liveMessage(chatId: string, messageId: string): Promise<Message> {
-    const message = await messageById(this.messages, chatId, messageId);
-    if (message.deletedAt) throw new ConflictError('the message was deleted');
-    return message;
+  deleteMessage(
+    identity: Identity,
+    chatId: string,
+    messageId: string,
+    discardFile?: DiscardFile,
+  ): Promise<Message> {
+    return this.messageChanges.delete(identity, chatId, messageId, discardFile);
   }
 
   /**
@@ -570,14 +529,15 @@ export class ChatService {
       ...events.items.map(chatEventEnvelope),
       ...(live?.items ?? []),
     ].sort((a, b) => a.at.localeCompare(b.at));
-    return {
+    // At most POLL_MAX_BYTES of envelopes (the 6 MB Lambda response limit): the rest on the next poll.
+    return boundPage({
       items,
       nextAfter: messages.items.at(-1)?.seq ?? query.after,
       nextAfterEvent: events.items.at(-1)?.eventSeq ?? query.afterEvent,
       hasMore: messages.hasMore || events.hasMore,
       ...(live ? { nextSince: live.nextSince } : {}),
       nextPollMs,
-    };
+    });
   }
 
   /**
@@ -594,7 +554,11 @@ export class ChatService {
         );
       }
     }
-    const result = await this.chats.change(chatId, identity, (chat) => {
+    const result = await this.chats.change(chatId, identity, (chat, { staffKeys }) => {
+      // Keys agents and services set stay theirs (shared/domain/metadata-owners.ts).
+      if (patch.metadata !== undefined) {
+        assertMayWriteMetadata(identity, staffKeys, chat.metadata, patch.metadata);
+      }
       const before: Record<string, unknown> = {};
       const after: Record<string, unknown> = {};
       const set: Record<string, unknown> = {};
@@ -606,6 +570,9 @@ export class ChatService {
         set[field] = value;
       }
       if (Object.keys(set).length === 0) return undefined;
+      const owners = set.metadata
+        ? staffKeysAfter(identity, staffKeys, chat.metadata, patch.metadata ?? {})
+        : staffKeys;
       if (set.status === 'closed') set.closedAt = this.clock.now().toISOString();
       // Reopening starts a new session: the closed one's time, rating and feedback stay in the audit.
       const unset =
@@ -623,6 +590,7 @@ export class ChatService {
       return {
         set: set as Partial<ChatRecord>,
         ...(unset.length > 0 ? { unset } : {}),
+        ...(owners.join('\n') === staffKeys.join('\n') ? {} : { staffKeys: owners }),
         event: { type: set.status === 'closed' ? 'chat.closed' : 'chat.updated' },
         audit: { action, before, after },
       };

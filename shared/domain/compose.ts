@@ -5,6 +5,7 @@
 import { MessageAnnotator } from './annotations.ts';
 import { BlockService } from './blocks.ts';
 import { ChatService } from './chats.ts';
+import type { Subscriptions } from './membership.ts';
 import { EphemeralFeed } from './ephemeral.ts';
 import type {
   AttachmentStore,
@@ -28,6 +29,8 @@ export interface ChatDomainStores {
   readonly typingState: Pick<TypingStateStore, 'current'>;
   readonly reactions: Pick<ReactionStore, 'inRange' | 'bySeqs'>;
   readonly threads: ThreadStore;
+  /** The chats' subscriptions: a removed participant's are closed with the removal. */
+  readonly subscriptions?: Subscriptions;
 }
 
 export const composeChatDomain = (stores: ChatDomainStores, clock: Clock) => {
@@ -51,6 +54,7 @@ export const composeChatDomain = (stores: ChatDomainStores, clock: Clock) => {
     {
       threads: new ThreadService(stores.chats, stores.messages, stores.threads),
       annotator: new MessageAnnotator(stores.reactions, stores.threads),
+      ...(stores.subscriptions ? { subscriptions: stores.subscriptions } : {}),
     },
   );
   return { ephemeral, blocks, chats };

@@ -19,7 +19,21 @@ export interface ConnectionConfig {
   readonly ticketTtlSeconds: number;
   readonly connectionTtlSeconds: number;
   readonly publicUrl: string;
+  /**
+   * A push answered 410 removes a connection only if it connected at least this long ago (default
+   * OPENING_GRACE_SECONDS): see ConnectionService.forget.
+   */
+  readonly openingGraceSeconds?: number;
 }
+
+/**
+ * How long after its `$connect` a connection may still be opening. API Gateway answers a post to a
+ * connection whose `$connect` has not completed with 410, like a gone one: a push in that window (the
+ * `mention` to every socket on the user's presence item, which lists a socket from its `$connect` on)
+ * must not remove it. A connection that really went away in that window still gets its `$disconnect`,
+ * and its items their TTL.
+ */
+export const OPENING_GRACE_SECONDS = 30;
 
 /** Who holds a connection: its connection item's identity; an unknown connection must reconnect. */
 export const connectionIdentity = async (
@@ -62,12 +76,24 @@ export class ConnectionService {
     if (!identity) throw new UnauthorizedError('the ticket is unknown, expired or already used');
     // Counted (and presence announced) before the connection item is written: that write must stay the
     // last step of $connect, since its stream record triggers connection.ready, which cannot reach a
-    // socket still connecting.
-    await this.stats?.addConnection(identity.tenantId, identity.role, 1);
+    // socket still connecting. The two are independent, so they run together: a burst of connects (a
+    // reconnect storm) waits for one round trip less each.
     const expiresAt = this.epoch() + this.config.connectionTtlSeconds;
     // A first socket stores the user's `online` transition; the table stream announces it
     // (functions/stream/connections.ts), so $connect itself pushes nothing.
-    await this.presence?.open(identity.tenantId, this.transition(identity, true), expiresAt, connectionId);
+    const [counted, opened] = await Promise.allSettled([
+      this.stats?.addConnection(identity.tenantId, identity.role, 1),
+      this.presence?.open(identity.tenantId, this.transition(identity, true), expiresAt, connectionId),
+    ]);
+    if (counted.status === 'rejected' || opened.status === 'rejected') {
+      // Undo the half that was written, then fail (the client dials again with a new ticket).
+      await Promise.allSettled([
+        counted.status === 'fulfilled' && this.stats?.addConnection(identity.tenantId, identity.role, -1),
+        opened.status === 'fulfilled' &&
+          this.presence?.close(identity.tenantId, this.transition(identity, false), connectionId),
+      ]);
+      throw counted.status === 'rejected' ? counted.reason : (opened as PromiseRejectedResult).reason;
+    }
     try {
       await this.connections.put({
         connectionId,
@@ -94,30 +120,46 @@ export class ConnectionService {
     };
   }
 
+  /** `$disconnect`: the connection goes, whatever its age. */
   disconnect(connectionId: string): Promise<void> {
-    return this.forget(connectionId);
+    return this.removeConnection(connectionId);
   }
 
   /**
-   * Removes a connection ($disconnect, or a push answered 410); only the call that actually removed it
-   * counts it down (no drift on repeats).
+   * A push answered 410: removes the connection, unless it connected less than the opening grace ago
+   * (OPENING_GRACE_SECONDS) — its socket may still be opening, and a 410 then does not mean gone.
    */
-  async forget(connectionId: string): Promise<void> {
-    const removed = await this.connections.remove(connectionId);
-    if (!removed) return;
-    await this.stats?.addConnection(removed.identity.tenantId, removed.identity.role, -1);
-    // A last socket stores the `offline` transition; the table stream announces it.
-    await this.presence?.close(
-      removed.identity.tenantId,
-      this.transition(removed.identity, false),
+  forget(connectionId: string): Promise<void> {
+    const graceMs = (this.config.openingGraceSeconds ?? OPENING_GRACE_SECONDS) * 1000;
+    const connectedBefore = new Date(this.clock.now().getTime() - graceMs).toISOString();
+    return this.removeConnection(connectionId, connectedBefore);
+  }
+
+  /** Only the call that actually removed the connection counts it down (no drift on repeats). */
+  private async removeConnection(connectionId: string, connectedBefore?: string): Promise<void> {
+    const removed = await this.connections.remove(
       connectionId,
+      connectedBefore === undefined ? undefined : { connectedBefore },
     );
+    if (!removed) return;
+    // Independent writes, together. A last socket stores the `offline` transition; the table stream
+    // announces it.
+    await Promise.all([
+      this.stats?.addConnection(removed.identity.tenantId, removed.identity.role, -1),
+      this.presence?.close(removed.identity.tenantId, this.transition(removed.identity, false), connectionId),
+    ]);
   }
 
   async subscribe(connectionId: string, chatId: string): Promise<void> {
     const connection = await this.connections.get(connectionId);
     if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
-    await this.connections.subscribe(connectionId, chatId, connection.expiresAt, connection.identity.userId);
+    await this.connections.subscribe(
+      connectionId,
+      chatId,
+      connection.expiresAt,
+      connection.identity.userId,
+      connection.identity.role,
+    );
   }
 
   unsubscribe(connectionId: string, chatId: string): Promise<void> {
@@ -145,15 +187,5 @@ export class ConnectionService {
 
   unwatch(connectionId: string, identity: Identity): Promise<void> {
     return this.connections.unwatch(connectionId, identity.tenantId);
-  }
-
-  /** A user removed from a chat stops receiving it on every socket at once. */
-  async dropUser(chatId: string, userId: string): Promise<void> {
-    const subscribed = await this.connections.subscriberUsers(chatId);
-    await Promise.all(
-      subscribed
-        .filter((subscription) => subscription.userId === userId)
-        .map((subscription) => this.connections.unsubscribe(subscription.connectionId, chatId)),
-    );
   }
 }

@@ -41,7 +41,11 @@ export class ConflictError extends DomainError {
   }
 }
 export class RateLimitedError extends DomainError {
-  constructor(message = 'too many requests, slow down') {
+  constructor(
+    message = 'too many requests, slow down',
+    /** Seconds until a retry can succeed: the HTTP `Retry-After` header and the error's `retryAfter`. */
+    readonly retryAfterSeconds?: number,
+  ) {
     super(429, 'rate_limited', message);
   }
 }
@@ -53,7 +57,7 @@ export class BusyError extends DomainError {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: string; message: string; details?: unknown; retryAfter?: number };
 }
 
 /** The one mapping from any thrown value to a status and a body safe to show (no stack traces). */
@@ -61,6 +65,8 @@ export const toErrorResponse = (error: unknown): { status: number; body: ErrorBo
   if (error instanceof DomainError) {
     const body: ErrorBody = { error: { code: error.code, message: error.message } };
     if (error.details !== undefined) body.error.details = error.details;
+    if (error instanceof RateLimitedError && error.retryAfterSeconds !== undefined)
+      body.error.retryAfter = error.retryAfterSeconds;
     return { status: error.status, body };
   }
   return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };

@@ -78,6 +78,23 @@ export interface PlannedChange {
    * parent as read (`before`) to `after`, and the reply's thread entry is written, both only once.
    */
   readonly reply?: { readonly before: Message; readonly after: Message; readonly replySeq: number };
+  /**
+   * The message (`message`) is being deleted: a record of what is left to remove — its earlier
+   * `message.updated` events' text and attachment, and its attachment file — is kept with the change
+   * until ChatStore.scrubDeleted has removed it all.
+   */
+  readonly deletion?: { readonly attachmentId?: string };
+  /**
+   * The top-level metadata keys agents and services own after this change (shared/domain/metadata-owners.ts);
+   * unset: unchanged.
+   */
+  readonly staffKeys?: readonly string[];
+}
+
+/** What a change may know of a chat beyond its record (kept on the chat item, never shown to clients). */
+export interface ChatInternals {
+  /** The top-level metadata keys agents and services set (visitors and users may not change them). */
+  readonly staffKeys: readonly string[];
 }
 
 /**
@@ -86,6 +103,7 @@ export interface PlannedChange {
  */
 export type ChatChange = (
   current: ChatRecord,
+  internals: ChatInternals,
 ) => PlannedChange | undefined | Promise<PlannedChange | undefined>;
 
 export interface FilteredListRequest {
@@ -102,13 +120,27 @@ export interface FilteredListRequest {
 export interface ChatStore {
   /** The metadata keys its indexes answer (deploy-time configuration, INDEXED_METADATA_KEYS). */
   readonly indexedMetadataKeys: readonly string[];
-  /** Creates the chat and its participants atomically. With `uniqueKey`, returns the existing chat instead. */
+  /**
+   * Creates the chat and its participants atomically. With `uniqueKey`, returns the existing chat instead.
+   * `staffKeys`: the metadata keys agents and services own from the start (ChatInternals).
+   */
   create(
     chat: ChatRecord,
     participants: Participant[],
     actor: { userId: string; role: Role },
     uniqueKey?: string,
+    staffKeys?: readonly string[],
   ): Promise<{ chat: ChatRecord; created: boolean }>;
+  /**
+   * Finishes a deletion (PlannedChange.deletion) of the message at `seq`: the text and attachment of its
+   * earlier events go, `removeFile` removes its attachment, then the record of the deletion. Idempotent;
+   * nothing to do when no deletion of that message is pending. Throws when a step fails (retry it).
+   */
+  scrubDeleted(
+    chatId: string,
+    seq: number,
+    removeFile: (attachmentId: string) => Promise<void>,
+  ): Promise<void>;
   /**
    * Applies a change with its event-log entry and audit record in one transaction (optimistic on the
    * chat's lastEventSeq; `change` is called again with the fresh chat after a conflict).
@@ -152,7 +184,9 @@ export interface ChatStore {
   /** Counts message `seq` as mentioning each of `userIds` (participants only; idempotent). */
   addMentions(chatId: string, userIds: readonly string[], seq: number): Promise<void>;
   get(chatId: string, options?: { consistent?: boolean }): Promise<ChatRecord | undefined>;
-  participants(chatId: string): Promise<Participant[]>;
+  /** `consistent`: read after every committed membership change (the fan-out's participant check). */
+  participants(chatId: string, options?: { consistent?: boolean }): Promise<Participant[]>;
+  /** Read consistently: it gates access (shared/domain/access.ts). */
   isParticipant(chatId: string, userId: string): Promise<boolean>;
   listForParticipant(
     tenantId: string,
@@ -239,14 +273,31 @@ export interface ConnectionStore {
    * Deletes the connection and every subscription it holds. Returns the connection item that this call
    * removed, or undefined when it was already gone (a second $disconnect, a 410 after a disconnect).
    */
-  remove(connectionId: string): Promise<ConnectionRecord | undefined>;
-  /** `userId` (the connection's user) is kept on the subscription so typing can skip the sender's own sockets. */
-  subscribe(connectionId: string, chatId: string, expiresAt: number, userId?: string): Promise<void>;
+  remove(
+    connectionId: string,
+    /**
+     * The 410 path: only a connection that connected before this ISO time goes (items of one that has
+     * no connection item go too); a younger one is kept and undefined returned.
+     */
+    options?: { readonly connectedBefore?: string },
+  ): Promise<ConnectionRecord | undefined>;
+  /**
+   * `userId` and `role` (the connection's) are kept on the subscription: typing skips the sender's own
+   * sockets, and the fan-out skips users who are no longer participants (shared/domain/delivery-scope.ts).
+   * Resolves only once both items exist (503 `busy` when they cannot be written).
+   */
+  subscribe(
+    connectionId: string,
+    chatId: string,
+    expiresAt: number,
+    userId?: string,
+    role?: Role,
+  ): Promise<void>;
   unsubscribe(connectionId: string, chatId: string): Promise<void>;
   /** Connection ids subscribed to a chat (a Query on the chat's partition, never a Scan). */
   subscribers(chatId: string): Promise<string[]>;
-  /** The same Query, with each subscription's userId (absent on subscriptions written before it was kept). */
-  subscriberUsers(chatId: string): Promise<{ connectionId: string; userId?: string }[]>;
+  /** The same Query, with each subscription's userId and role (absent on subscriptions written before they were kept). */
+  subscriberUsers(chatId: string): Promise<{ connectionId: string; userId?: string; role?: Role }[]>;
   /** watchChats: replaces the connection's filter (query-parameter form, as in GET /v1/chats). */
   watch(
     connectionId: string,
@@ -295,25 +346,37 @@ export type PushResult = 'delivered' | 'gone';
 export interface Pusher {
   /** Posts one frame to a connection; 'gone' when the connection no longer exists (410). Throws otherwise. */
   post(connectionId: string, payload: string): Promise<PushResult>;
+  /**
+   * Closes a connection (DELETE @connections/{id}): the client gets a close and `$disconnect` runs.
+   * 'gone' when it no longer existed (410); throws otherwise.
+   */
+  disconnect(connectionId: string): Promise<'closed' | 'gone'>;
 }
 
 export interface BlockStore {
-  /** Records the block once; a repeat keeps the original `blockedAt` and reports `created: false`. */
+  /**
+   * Records the block once; a repeat keeps the original `blockedAt` and reports `created: false`. A new
+   * block past `maxBlocks` of the blocker's is refused (ConflictError, nothing written).
+   */
   put(
     tenantId: string,
     blockerId: string,
     blockedId: string,
     at: string,
+    maxBlocks?: number,
   ): Promise<{ block: Block; created: boolean }>;
-  /** Idempotent. */
-  remove(tenantId: string, blockerId: string, blockedId: string): Promise<void>;
+  /** Idempotent: true when a block was removed, false when there was none. */
+  remove(tenantId: string, blockerId: string, blockedId: string): Promise<boolean>;
   list(tenantId: string, blockerId: string, limit: number, cursor?: string): Promise<Page<Block>>;
   /**
-   * Every user of the tenant that has blocked `userId`, read consistently from one summary item kept in
-   * the same transaction as each block and unblock. Empty for almost every sender: the send check's
-   * common path is this one read.
+   * Users of the tenant that have blocked `userId`, read consistently from one summary item kept in the
+   * same transaction as each block and unblock. Empty for almost every sender: the send check's common
+   * path is this one read. The summary holds a bounded number of blockers: past it, `overflow` is true
+   * and `hasBlocked` answers for the others.
    */
-  blockersOf(tenantId: string, userId: string): Promise<string[]>;
+  blockersOf(tenantId: string, userId: string): Promise<{ blockers: string[]; overflow: boolean }>;
+  /** Whether any of `blockerIds` has blocked `userId` (reads their block items). */
+  hasBlocked(tenantId: string, blockerIds: readonly string[], userId: string): Promise<boolean>;
 }
 
 export interface AttachmentRecord {
@@ -356,6 +419,8 @@ export interface AttachmentStore {
   markReady(attachmentId: string, details: ReadyDetails): Promise<boolean>;
   /** pending → rejected; false when it was not pending. */
   markRejected(attachmentId: string, reason: string): Promise<boolean>;
+  /** Removes the record (its message was deleted): downloads answer 404 from then on. Idempotent. */
+  remove(attachmentId: string): Promise<void>;
 }
 
 /** Object storage for attachment bytes (S3): presigned uploads and downloads, inspection, moves. */

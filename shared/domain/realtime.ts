@@ -7,6 +7,7 @@ import { type ChatFilter, matchesChat } from './chat-filter.ts';
 import { listEnvelope, parseWatchFilter } from './chat-list-feed.ts';
 import { presenceEnvelope } from './ephemeral.ts';
 import type { ConnectionService } from './connections.ts';
+import { frameOf } from './envelope-size.ts';
 import { mentionedBy, mentionEnvelope } from './envelopes.ts';
 import type {
   ChatStore,
@@ -20,7 +21,23 @@ import type { ChatRecord, Envelope, Message } from './schemas.ts';
 
 export interface RealtimeConfig {
   readonly fanoutConcurrency: number;
+  /**
+   * Pauses before each retry of a push that failed (429, 5xx, time-out): then the connection is closed
+   * (RealtimeService.push). Default PUSH_RETRY_MS.
+   */
+  readonly pushRetryDelaysMs?: readonly number[];
+  /** Tests: how a retry waits (default setTimeout). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** A failed push is tried again after these pauses, then its connection is closed. */
+export const PUSH_RETRY_MS = [100, 300];
+
+/**
+ * What became of a push: delivered; the connection was gone (410, now removed); or the push kept failing
+ * and the connection was closed so its client reconnects and catches up ("deliver or disconnect").
+ */
+export type PushOutcome = 'delivered' | 'gone' | 'disconnected';
 
 /** connection.ready retries while the socket's $connect is still completing (RealtimeService.greet). */
 const GREET_RETRY_MS = [50, 100, 200, 400, 800];
@@ -59,7 +76,8 @@ export const mapLimit = async <T, R>(
 export class RealtimeService {
   constructor(
     /** Subscribers and watchers to push to. */
-    private readonly connections: Pick<ConnectionStore, 'subscribers' | 'watchers'>,
+    private readonly connections: Pick<ConnectionStore, 'subscribers' | 'watchers'> &
+      Partial<Pick<ConnectionStore, 'get'>>,
     /** Removes a connection whose push was answered 410. */
     private readonly sessions: Pick<ConnectionService, 'forget'>,
     private readonly chats: Pick<ChatStore, 'listForParticipant' | 'touchActivity'>,
@@ -77,8 +95,8 @@ export class RealtimeService {
   /**
    * A new message that mentions participants: each one's unread mentions count it (idempotent), and
    * each gets the `mention` envelope on every socket it has, subscribed to the chat or not, muted or
-   * not (never the sender mentioning itself). Throws if a push failed for another reason than 410, so
-   * the stream record is retried (clients drop duplicates by envelope id).
+   * not (never the sender mentioning itself). Throws if a push failed and its connection could not be
+   * closed (deliver), so the stream record is retried (clients drop duplicates by envelope id).
    */
   async notifyMentions(message: Message): Promise<FanoutResult> {
     const userIds = mentionedBy(message);
@@ -89,11 +107,11 @@ export class RealtimeService {
       connectionIds.map((connectionId) => ({ connectionId, envelope: mentionEnvelope(message, userId) })),
     );
     const outcomes = await mapLimit(pushes, this.config.fanoutConcurrency, ({ connectionId, envelope }) =>
-      this.push(connectionId, envelope),
+      this.deliver(connectionId, envelope),
     );
     return {
       delivered: outcomes.filter((o) => o === 'delivered').length,
-      gone: outcomes.filter((o) => o === 'gone').length,
+      gone: outcomes.filter((o) => o !== 'delivered').length,
     };
   }
 
@@ -112,7 +130,9 @@ export class RealtimeService {
     const customer = transition.role === 'visitor' || transition.role === 'user';
     await Promise.all([
       mapLimit(chats.items, 4, (chat) =>
-        this.fanout(chat.chatId, presenceEnvelope(chat.chatId, tenantId, transition)).catch(() => ({
+        this.fanout(chat.chatId, presenceEnvelope(chat.chatId, tenantId, transition), undefined, undefined, {
+          bestEffort: true,
+        }).catch(() => ({
           delivered: 0,
           gone: 0,
         })),
@@ -173,20 +193,49 @@ export class RealtimeService {
           return 'skipped' as const;
         }
         const shown = listEnvelope(parsed, envelope, after, before);
-        return shown ? this.push(connectionId, shown) : ('skipped' as const);
+        return shown ? this.deliver(connectionId, shown) : ('skipped' as const);
       },
     );
     return {
       delivered: outcomes.filter((o) => o === 'delivered').length,
-      gone: outcomes.filter((o) => o === 'gone').length,
+      gone: outcomes.filter((o) => o === 'gone' || o === 'disconnected').length,
     };
   }
 
-  /** Posts one envelope to a connection; a gone connection is removed with its subscriptions. */
+  /**
+   * Posts one envelope to a connection, once (typing, presence: best effort); a gone connection (410) is
+   * removed with its subscriptions. Throws when the post fails otherwise.
+   */
   async push(connectionId: string, envelope: Envelope): Promise<'delivered' | 'gone'> {
-    const result = await this.pusher.post(connectionId, JSON.stringify(envelope));
+    const result = await this.pusher.post(connectionId, frameOf(envelope));
     if (result === 'gone') await this.sessions.forget(connectionId);
     return result;
+  }
+
+  /**
+   * Delivers one envelope of the chat's record (messages, chat events, mentions, list changes); a gone
+   * connection (410) is removed with its subscriptions. Deliver or disconnect: a post that fails otherwise (429, 5xx, time-out) is tried again after each
+   * of `pushRetryDelaysMs`, and if it still fails the connection is closed (DELETE @connections): its
+   * client reconnects and catches up, so a connected client is never left without a message. Throws
+   * only when the close fails too (the stream then retries the record; clients drop duplicates by id).
+   */
+  async deliver(connectionId: string, envelope: Envelope): Promise<PushOutcome> {
+    const payload = frameOf(envelope); // over the frame limit: a "fetch it" notice (envelope-size.ts)
+    const sleep = this.config.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+    for (const delay of [0, ...(this.config.pushRetryDelaysMs ?? PUSH_RETRY_MS)]) {
+      if (delay > 0) await sleep(delay);
+      let result: 'delivered' | 'gone';
+      try {
+        result = await this.pusher.post(connectionId, payload);
+      } catch {
+        continue;
+      }
+      if (result === 'gone') await this.sessions.forget(connectionId);
+      return result;
+    }
+    // Its $disconnect removes the connection; a 410 means it had gone meanwhile.
+    if ((await this.pusher.disconnect(connectionId)) === 'gone') await this.sessions.forget(connectionId);
+    return 'disconnected';
   }
 
   /**
@@ -194,7 +243,8 @@ export class RealtimeService {
    * stream record. That record can arrive while API Gateway is still completing the $connect that wrote
    * it, and a post to a connection not yet open is answered 410 like a gone one: so a 410 here is
    * retried a few times (`delaysMs`) and never removes the connection — one really gone gets its
-   * $disconnect, which does.
+   * $disconnect, which does. Other failures are retried the same way; if the last try failed so, throws
+   * (the stream retries the record).
    */
   async greet(
     connectionId: string,
@@ -203,10 +253,23 @@ export class RealtimeService {
     sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ): Promise<'delivered' | 'gone'> {
     const payload = JSON.stringify(envelope);
+    let failure: unknown;
+    let errors = 0;
     for (const delay of [0, ...delaysMs]) {
       if (delay > 0) await sleep(delay);
-      if ((await this.pusher.post(connectionId, payload)) === 'delivered') return 'delivered';
+      try {
+        if ((await this.pusher.post(connectionId, payload)) === 'delivered') return 'delivered';
+        failure = undefined;
+        // A 410 for a connection its $disconnect has removed already: gone, not opening — no more
+        // waiting (a storm's dropped sockets would otherwise hold the stream batch for every retry).
+        if (this.connections.get && !(await this.connections.get(connectionId))) return 'gone';
+      } catch (error) {
+        // 429, 5xx, a time-out: tried again like a 410 (the pusher makes one attempt per call), twice.
+        failure = error;
+        if (++errors > 2) throw error;
+      }
     }
+    if (failure !== undefined) throw failure;
     return 'gone';
   }
 
@@ -217,27 +280,32 @@ export class RealtimeService {
 
   /**
    * Delivers an envelope (a new message, a chat event) to every socket subscribed to its chat (`targets`
-   * when the caller has read them already). Throws if any push failed for a reason other than 410, so the
-   * stream record is retried (clients drop duplicates by envelope id).
+   * when the caller has read them already). A socket whose push kept failing is closed (deliver); throws
+   * only if closing it failed too, so the stream record is retried (clients drop duplicates by envelope id).
    */
   async fanout(
     chatId: string,
     envelope: Envelope,
     targets?: readonly string[],
     except?: string,
+    /** Presence: one try per socket (push), no retry or close. */
+    options: { bestEffort?: boolean } = {},
   ): Promise<SubscriberFanout> {
     const subscribed = targets ?? (await this.connections.subscribers(chatId));
     // `except`: the socket a message came over, whose ack carried it (docs/protocol.md, "Delivery").
     const connectionIds = except ? subscribed.filter((connectionId) => connectionId !== except) : subscribed;
     const outcomes = await mapLimit(connectionIds, this.config.fanoutConcurrency, (connectionId) =>
-      this.push(connectionId, envelope).then(
+      (options.bestEffort ? this.push(connectionId, envelope) : this.deliver(connectionId, envelope)).then(
         (result) => ({ connectionId, result }) as const,
         (error: unknown) => ({ error }) as const,
       ),
     );
     const failed = outcomes.find((outcome) => 'error' in outcome);
     if (failed && 'error' in failed) throw failed.error;
-    const goneIds = outcomes.flatMap((o) => ('result' in o && o.result === 'gone' ? [o.connectionId] : []));
+    // A closed connection is left out of the chat's later records too (its client catches up).
+    const goneIds = outcomes.flatMap((o) =>
+      'result' in o && o.result !== 'delivered' ? [o.connectionId] : [],
+    );
     return {
       delivered: outcomes.filter((o) => 'result' in o && o.result === 'delivered').length,
       gone: goneIds.length,

@@ -4,6 +4,7 @@
  * zod/mini (shared/zod.ts): checks go in `.check(...)`, wrappers are functions (`z.optional(x)`).
  */
 import * as z from '../zod.ts';
+import { numbersStorable, valueDepth } from './json-bounds.ts';
 import { originPatternProblem } from './origins.ts';
 
 export const roleSchema = z.enum(['visitor', 'user', 'agent', 'service']);
@@ -38,9 +39,21 @@ export const clientMessageIdSchema = z
 export const requestIdSchema = z.string().check(z.minLength(1), z.maxLength(128));
 
 const METADATA_MAX_BYTES = 8 * 1024;
+/**
+ * Metadata nests at most this deep (the metadata object is level 1): stored chats, their events and
+ * system messages wrap it in a few more levels, and DynamoDB refuses items nested deeper than 32.
+ */
+export const METADATA_MAX_DEPTH = 16;
 export const metadataSchema = z.record(z.string().check(z.minLength(1), z.maxLength(64)), z.json()).check(
+  z.refine((value) => valueDepth(value, METADATA_MAX_DEPTH) <= METADATA_MAX_DEPTH, {
+    message: `metadata must not be nested more than ${METADATA_MAX_DEPTH} levels deep`,
+    abort: true,
+  }),
   z.refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
     message: `metadata must be at most ${METADATA_MAX_BYTES} bytes of JSON`,
+  }),
+  z.refine(numbersStorable, {
+    message: 'metadata numbers must be 0 or between 1e-130 and 9007199254740991 in magnitude',
   }),
 );
 
@@ -533,7 +546,13 @@ export const envelopeSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('error'),
     ...envelopeBase,
-    data: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()) }),
+    data: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.optional(z.unknown()),
+      /** `rate_limited`: seconds until a retry can succeed (HTTP: also the Retry-After header). */
+      retryAfter: z.optional(z.number().check(z.int(), z.positive())),
+    }),
   }),
   z.object({ type: z.literal('pong'), ...envelopeBase, data: z.object({}) }),
   z.object({ type: z.literal('chat.updated'), ...envelopeBase, data: chatSchema }),

@@ -1,5 +1,5 @@
 import { ForbiddenError, NotFoundError, RateLimitedError } from './errors.ts';
-import { newId } from './ids.ts';
+import { newVisitorId } from './identity.ts';
 import { originAllowed } from './origins.ts';
 import type { RateLimiter, TenantStore, VisitorSigner } from './ports.ts';
 import type { Tenant, VisitorSession, WidgetSettings } from './schemas.ts';
@@ -28,7 +28,7 @@ export class VisitorService {
   ): Promise<VisitorSession> {
     await this.limit('visitors', input.tenantId, request.sourceIp);
     await this.allowedTenant(input.tenantId, request.origin);
-    return this.session(input.tenantId, newId('v'), input.name);
+    return this.session(input.tenantId, newVisitorId(), input.name);
   }
 
   /**

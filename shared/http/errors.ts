@@ -21,7 +21,10 @@ const asContractError = (error: unknown): unknown => {
 /** The response for a failed request. */
 export const errorResponse = (error: unknown): HttpResult & { statusCode: number } => {
   const { status, body } = toErrorResponse(asContractError(error));
-  return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // A quota's refusal says when to come back (RFC 9110 Retry-After, in seconds); the body repeats it.
+  if (body.error.retryAfter !== undefined) headers['retry-after'] = String(body.error.retryAfter);
+  return { statusCode: status, headers, body: JSON.stringify(body) };
 };
 
 /**

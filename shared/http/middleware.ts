@@ -13,6 +13,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type * as z from '../zod.ts';
 import { UnauthorizedError, ValidationError } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
+import { jsonTextProblem, parseBoundedJson } from '../domain/json-bounds.ts';
 import { issuesOf } from '../domain/schemas.ts';
 import { logger } from '../runtime/logger.ts';
 import { metrics } from '../runtime/metrics.ts';
@@ -70,6 +71,35 @@ export const longPollTimeout = {
     }),
 };
 
+/** The raw body as text (API Gateway base64-encodes bodies that are not text); undefined when none. */
+const bodyText = (event: HttpEvent): string | undefined => {
+  if (typeof event.body !== 'string' || event.body === '') return undefined;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+};
+
+const MALFORMED_BODY = 'the body must be valid JSON';
+
+/**
+ * Refuses a body too long or nested too deep (shared/domain/json-bounds.ts) with a 400 before the JSON
+ * body parser or any schema sees it: validation walks values recursively.
+ */
+export const jsonBounds = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  before: async (request) => {
+    const text = bodyText(request.event);
+    const problem = text === undefined ? undefined : jsonTextProblem(text);
+    if (problem) throw new ValidationError(problem);
+  },
+});
+
+/**
+ * The JSON body of a route whose body is optional (no content type needed): undefined without one;
+ * too long, too deep or malformed is a 400.
+ */
+export const optionalJsonBody = (event: HttpEvent): unknown => {
+  const text = bodyText(event);
+  return text === undefined ? undefined : parseBoundedJson(text, MALFORMED_BODY);
+};
+
 /**
  * Wraps a handler in the standard stack. `body: true` for routes that take a JSON body; `longPoll: true`
  * for the long-poll routes, whose handler passes middy's `signal` to the loop.
@@ -80,6 +110,8 @@ export const httpHandler = (handler: HttpRoute, options: { body?: boolean; longP
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer());
   if (options.body)
-    stack.use(httpJsonBodyParser({ disableContentTypeError: false }) as MiddlewareObj<HttpEvent, HttpResult>);
+    stack
+      .use(jsonBounds())
+      .use(httpJsonBodyParser({ disableContentTypeError: false }) as MiddlewareObj<HttpEvent, HttpResult>);
   return stack.use(httpSecurityHeaders()).use(httpErrors()).handler(handler);
 };

@@ -5,6 +5,7 @@ import {
   attachmentStore,
   blockStore,
   chatStore,
+  connectionStore,
   messageStore,
   presenceStore,
   reactionStore,
@@ -22,6 +23,7 @@ export const { blocks, chats } = composeChatDomain(
     typingState: typingStateStore,
     reactions: reactionStore,
     threads: threadStore,
+    subscriptions: connectionStore,
   },
   systemClock,
 );

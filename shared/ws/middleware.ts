@@ -13,6 +13,7 @@ import type { APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { errorEnvelope } from '../domain/envelopes.ts';
 import { toErrorResponse, ValidationError } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
+import { parseBoundedJson } from '../domain/json-bounds.ts';
 import { type ClientFrame, clientFrame, type Envelope, issuesOf } from '../domain/schemas.ts';
 import { logger } from '../runtime/logger.ts';
 import { metrics } from '../runtime/metrics.ts';
@@ -29,11 +30,21 @@ export type WsMiddleware = MiddlewareObj<WsEvent, WsResult, Error, WsContext>;
 
 export const reply = (envelope: Envelope): WsResult => ({ statusCode: 200, body: JSON.stringify(envelope) });
 
+/** The frame's `requestId` when it is a string of at most 128 characters. */
+const requestIdIn = (value: unknown): string | undefined => {
+  const requestId = (value as { requestId?: unknown } | null)?.requestId;
+  return typeof requestId === 'string' && requestId.length <= 128 ? requestId : undefined;
+};
+
+const MALFORMED_FRAME = 'frames must be JSON objects like {"action":"ping"}';
+
+/** The frame's JSON, refused (400) when too long, too deep (shared/domain/json-bounds.ts) or malformed. */
+const frameValue = (body: string | undefined): unknown => parseBoundedJson(body ?? '', MALFORMED_FRAME);
+
+/** The `requestId` of a frame that failed, when the frame is JSON within bounds. */
 const requestIdOf = (body: string | undefined): string | undefined => {
   try {
-    const value: unknown = JSON.parse(body ?? '');
-    const requestId = (value as { requestId?: unknown })?.requestId;
-    return typeof requestId === 'string' && requestId.length <= 128 ? requestId : undefined;
+    return requestIdIn(frameValue(body));
   } catch {
     return undefined;
   }
@@ -41,13 +52,8 @@ const requestIdOf = (body: string | undefined): string | undefined => {
 
 export const wsFrame = (action?: ClientFrame['action']): WsMiddleware => ({
   before: async (request) => {
-    request.context.requestId = requestIdOf(request.event.body);
-    let value: unknown;
-    try {
-      value = JSON.parse(request.event.body ?? '');
-    } catch {
-      throw new ValidationError('frames must be JSON objects like {"action":"ping"}');
-    }
+    const value = frameValue(request.event.body);
+    request.context.requestId = requestIdIn(value);
     const parsed = clientFrame.safeParse(value);
     if (!parsed.success) throw new ValidationError('invalid frame', issuesOf(parsed.error));
     if (action && parsed.data.action !== action) throw new ValidationError(`expected action ${action}`);

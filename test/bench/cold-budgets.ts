@@ -66,7 +66,7 @@ export const FUNCTION_BUDGETS: Readonly<Record<string, BudgetClass>> = {
   'http-remove-participant': 'standard',
   'http-update-preferences': 'standard',
   'http-edit-message': 'standard',
-  'http-delete-message': 'standard',
+  'http-delete-message': 's3Signing',
   'http-list-replies': 'standard',
   'http-add-reaction': 'standard',
   'http-remove-reaction': 'standard',

@@ -4,13 +4,14 @@
  * handlers' code); one test bundles the real handlers with esbuild.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { tempDirs } from '../support/temp-dir.ts';
+import { STUB_LOADER, writeStubProject } from './stub-project.ts';
 import { type BuildAppOptions, buildApp, PROJECT_ROOT } from '../../infra/build-app.ts';
 import { ESM_REQUIRE_BANNER } from '../../infra/constructs/functions.ts';
 import type { ChatStack } from '../../infra/stack.ts';
@@ -19,7 +20,6 @@ import {
   deployedHttpRoutes,
   functionId,
   bucketConsumers,
-  httpRoutes,
   streamConsumers,
   wsRoutes,
 } from '../../shared/config/routes.ts';
@@ -43,39 +43,11 @@ const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 /** Make `app.synth()` throw with the validation report (as under a test runner) whatever NODE_ENV is. */
 const IN_MEMORY = { '@aws-cdk/core:appMode': 'inmemory' };
 
-const allRoutes = [...httpRoutes, ...wsRoutes, ...streamConsumers, ...bucketConsumers];
 const deployedRoutes = [...deployedHttpRoutes(), ...wsRoutes, ...streamConsumers, ...bucketConsumers];
 
 const tempDir = tempDirs();
 
-/** The stub web apps' inline loader script: its hash must be in the CSP. */
-const STUB_LOADER = "window.ChatWidget = window.ChatWidget || function () {}; ChatWidget('init', {});";
-const STUB_WEB: Record<string, string> = {
-  'web/demo/index.html': `<!doctype html><title>demo</title><script>${STUB_LOADER}</script>`,
-  'web/console/index.html':
-    '<!doctype html><title>console</title><script src="/console/console.js"></script>',
-  'web/console/main.ts': "document.title = 'console';\n",
-  'web/widget/main.ts': "import { greet } from '../sdk/index.ts';\ngreet();\n",
-  'web/widget/media.ts': 'export const media = 1;\n',
-  'web/sdk/index.ts': 'export const greet = (): string => "hi";\n',
-};
-
-/** A throwaway project root holding a stub for every handler of the route table, and tiny web apps. */
-const stubProjectRoot = (): string => {
-  const root = tempDir('chat-cdk-');
-  for (const route of allRoutes) {
-    const file = join(root, route.handler);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, 'export const handler = async () => ({ statusCode: 200 });\n');
-  }
-  for (const [path, text] of Object.entries(STUB_WEB)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  writeFileSync(join(root, 'package-lock.json'), '{}\n');
-  return root;
-};
-const STUB_ROOT = stubProjectRoot();
+const STUB_ROOT = writeStubProject(tempDir('chat-cdk-'));
 
 const synthStack = (options: BuildAppOptions = {}) => {
   const outdir = options.outdir ?? tempDir('chat-cdk-out-');

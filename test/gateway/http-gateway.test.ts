@@ -413,6 +413,46 @@ describe('HTTP gateway with the local cloud’s CORS (the deployed API’s polic
   });
 });
 
+describe('HTTP gateway with a route of its own CORS policy (local-only routes)', () => {
+  it('answers that route’s preflights and responses with its policy, the others with the API’s', async () => {
+    // Prepare: the development token issuer allows the local web origin only
+    const web = 'http://localhost:3000';
+    const gateway = await startHttpGateway({
+      port: await freePort(),
+      routes: [
+        {
+          method: 'POST',
+          path: '/v1/dev/tokens',
+          invoke: async () => ({ statusCode: 201, body: '{}' }),
+          cors: { allowOrigins: [web], ...HTTP_API_CORS },
+        },
+        { method: 'POST', path: '/v1/chats', invoke: async () => ({ statusCode: 201, body: '{}' }) },
+      ],
+      cors: { allowOrigins: ['*'], ...HTTP_API_CORS },
+    });
+    const preflight = (path: string, origin: string) =>
+      send(gateway.url, 'OPTIONS', path, {
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+      });
+
+    // Act
+    const ownOrigin = await preflight('/v1/dev/tokens', web);
+    const otherOrigin = await preflight('/v1/dev/tokens', 'https://attacker.example');
+    const otherRoute = await preflight('/v1/chats', 'https://attacker.example');
+    const minted = await send(gateway.url, 'POST', '/v1/dev/tokens', {
+      headers: { Origin: 'https://attacker.example' },
+    });
+    await gateway.close();
+
+    // Assess
+    expect(ownOrigin.headers['access-control-allow-origin']).toBe(web);
+    expect(otherOrigin.headers['access-control-allow-origin']).toBeUndefined();
+    expect(otherRoute.headers['access-control-allow-origin']).toBe('*');
+    expect(minted.status).toBe(201);
+    expect(minted.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
 describe('HTTP gateway result serialization', () => {
   it('drops headers whose value is undefined, as Lambda’s JSON serialization does', async () => {
     // Prepare

@@ -65,11 +65,11 @@ describe('DynamoBlockStore', () => {
     const nobody = await store.blockersOf('acme', 'erin');
 
     // Assess
-    expect(before.sort()).toEqual(['alice', 'carol']);
-    expect(after).toEqual(['carol']);
-    expect(none).toEqual([]);
-    expect(nobody).toEqual([]);
-    expect(await store.blockersOf('other', 'bob')).toEqual(['dave']);
+    expect(before.blockers.sort()).toEqual(['alice', 'carol']);
+    expect(after).toEqual({ blockers: ['carol'], overflow: false });
+    expect(none).toEqual({ blockers: [], overflow: false });
+    expect(nobody).toEqual({ blockers: [], overflow: false });
+    expect((await store.blockersOf('other', 'bob')).blockers).toEqual(['dave']);
   });
 
   it('stays consistent under concurrent blocks and unblocks of one user', async () => {
@@ -87,7 +87,7 @@ describe('DynamoBlockStore', () => {
 
     // Assess
     const stillBlocking = blockers.filter((_, i) => listed[i] === 1);
-    expect(summary.sort()).toEqual(stillBlocking.sort());
+    expect(summary.blockers.sort()).toEqual(stillBlocking.sort());
     expect(stillBlocking).toHaveLength(10);
   });
 });

@@ -102,7 +102,7 @@ describe('connection counting', () => {
       connections,
       sessions,
       {} as ChatStore,
-      { post: async () => 'gone' } as Pusher,
+      { post: async () => 'gone', disconnect: async () => 'gone' } as Pusher,
       { fanoutConcurrency: 4 },
     );
     await sessions.connect('c1', 'ticket');

@@ -34,6 +34,9 @@ class MemoryRecords implements AttachmentStore {
     this.items.set(id, { ...record, status: 'rejected', rejectedReason: reason });
     return true;
   }
+  async remove(id: string) {
+    this.items.delete(id);
+  }
 }
 
 class MemoryStorage implements AttachmentStorage {

@@ -1,6 +1,6 @@
 /** Block rules (who may block, self-blocks) and the send check, over an in-memory store. */
 import { describe, expect, it } from 'vitest';
-import { BlockService } from '../../shared/domain/blocks.ts';
+import { AUDIT_SHARED_MAX, BlockService } from '../../shared/domain/blocks.ts';
 import { ForbiddenError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
 import type { BlockStore } from '../../shared/domain/ports.ts';
@@ -21,17 +21,18 @@ const memoryStore = () => {
       if (!existing) blocks.set(key(tenantId, blocker, blocked), at);
       return { block: { userId: blocked, blockedAt: existing ?? at }, created: !existing };
     },
-    remove: async (tenantId, blocker, blocked) => {
-      blocks.delete(key(tenantId, blocker, blocked));
-    },
+    remove: async (tenantId, blocker, blocked) => blocks.delete(key(tenantId, blocker, blocked)),
     list: async () => ({ items: [] }),
     blockersOf: async (tenantId, userId) => {
       reads++;
-      return [...blocks.keys()]
+      const blockers = [...blocks.keys()]
         .map((k) => k.split('/'))
         .filter(([t, , blocked]) => t === tenantId && blocked === userId)
         .map(([, blocker]) => blocker ?? '');
+      return { blockers, overflow: false };
     },
+    hasBlocked: async (tenantId, blockerIds, userId) =>
+      blockerIds.some((blocker) => blocks.has(key(tenantId, blocker, userId))),
   };
   return { store, reads: () => reads };
 };
@@ -141,5 +142,88 @@ describe('BlockService', () => {
 
     // Assess
     expect(reads()).toBe(0);
+  });
+});
+
+describe('BlockService bounds', () => {
+  const auditSpy = (shared: number) => {
+    let inFlight = 0;
+    let most = 0;
+    const written: string[] = [];
+    const audit = {
+      sharedChats: async (_t: string, _a: string, _b: string, max: number) =>
+        Array.from({ length: Math.min(shared, max) }, (_, i) => `ch_${i}`),
+      recordAudit: async (record: { chatId: string; action: string }) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        written.push(`${record.action}:${record.chatId}`);
+        inFlight--;
+      },
+    };
+    return { audit, written, most: () => most };
+  };
+
+  it('audits a block and its unblock in at most AUDIT_SHARED_MAX shared chats, a few writes at a time', async () => {
+    // Prepare: the two users share 200 chats.
+    const { audit, written, most } = auditSpy(200);
+    const service = new BlockService(memoryStore().store, clock, audit as never);
+
+    // Act
+    await service.block(user('alice'), 'bob');
+    await service.unblock(user('alice'), 'bob');
+
+    // Assess
+    expect(written.filter((w) => w.startsWith('user.block:'))).toHaveLength(AUDIT_SHARED_MAX);
+    expect(written.filter((w) => w.startsWith('user.unblock:'))).toHaveLength(AUDIT_SHARED_MAX);
+    expect(most()).toBeLessThanOrEqual(5);
+  });
+
+  it('writes no audit for an unblock without a block, however often it is repeated', async () => {
+    // Prepare
+    const { audit, written } = auditSpy(10);
+    const service = new BlockService(memoryStore().store, clock, audit as never);
+
+    // Act
+    for (let i = 0; i < 5; i++) await service.unblock(user('alice'), 'bob');
+
+    // Assess
+    expect(written).toEqual([]);
+  });
+
+  it('hands its block-list limit to the store', async () => {
+    // Prepare
+    const { store } = memoryStore();
+    const limits: (number | undefined)[] = [];
+    const service = new BlockService(
+      { ...store, put: (...args) => (limits.push(args[4]), store.put(...args)) },
+      clock,
+      undefined,
+      7,
+    );
+
+    // Act
+    await service.block(user('alice'), 'bob');
+
+    // Assess
+    expect(limits).toEqual([7]);
+  });
+
+  it('refuses a blocked sender whose blockers overflow the summary, by asking the participants’ blocks', async () => {
+    // Prepare: the summary names no one but overflows; carol (a participant) has blocked mallory.
+    const { store } = memoryStore();
+    await store.put('acme', 'carol', 'mallory', 'x');
+    const service = new BlockService(
+      { ...store, blockersOf: async () => ({ blockers: [], overflow: true }) },
+      clock,
+    );
+
+    // Act
+    const refused = service.assertMayMessage(user('mallory'), async () => ['mallory', 'carol']);
+    const allowed = service.assertMayMessage(user('mallory'), async () => ['mallory', 'dave']);
+
+    // Assess
+    await expect(refused).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(allowed).resolves.toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
  */
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -142,12 +143,15 @@ describe('fan-out handler', () => {
     );
   });
 
-  it('reports a failed record and the later records of the same chat, but not other chats', async () => {
+  it('reports a failed record and the later records of the same chat, but not other chats, when a push and the close of its socket both fail', async () => {
     subscribers(chatA, ['a=']);
     subscribers(chatB, ['b=']);
     api
       .on(PostToConnectionCommand, { ConnectionId: 'a=' })
       .rejects(Object.assign(new Error('throttled'), { name: 'LimitExceededException' }));
+    api
+      .on(DeleteConnectionCommand, { ConnectionId: 'a=' })
+      .rejects(Object.assign(new Error('unavailable'), { name: 'InternalServerErrorException' }));
     api.on(PostToConnectionCommand, { ConnectionId: 'b=' }).resolves({});
 
     const result = await handler(
@@ -156,7 +160,28 @@ describe('fan-out handler', () => {
     );
 
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([`${chatA}-1`, `${chatA}-2`]);
-    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'a=' })).toHaveLength(1);
+    // The first try and two retries, then the close.
+    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'a=' })).toHaveLength(3);
+    expect(api.commandCalls(DeleteConnectionCommand, { ConnectionId: 'a=' })).toHaveLength(1);
+    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'b=' })).toHaveLength(2);
+  });
+
+  it('closes the socket of a push that keeps failing, and the record succeeds (deliver or disconnect)', async () => {
+    subscribers(chatA, ['a=', 'b=']);
+    api
+      .on(PostToConnectionCommand, { ConnectionId: 'a=' })
+      .rejects(Object.assign(new Error('internal'), { name: 'InternalServerErrorException' }));
+    api.on(DeleteConnectionCommand).resolves({});
+    api.on(PostToConnectionCommand, { ConnectionId: 'b=' }).resolves({});
+
+    const result = await handler({ Records: [record(chatA, 1), record(chatA, 2)] }, context);
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(api.commandCalls(DeleteConnectionCommand).map((call) => call.args[0].input.ConnectionId)).toEqual([
+      'a=',
+    ]);
+    // The closed socket is left out of the chat's later record; its client catches up.
+    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'a=' })).toHaveLength(3);
     expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'b=' })).toHaveLength(2);
   });
 
@@ -250,6 +275,9 @@ describe('fan-out stats counters', () => {
     api
       .on(PostToConnectionCommand, { ConnectionId: 'a=' })
       .rejects(Object.assign(new Error('throttled'), { name: 'LimitExceededException' }));
+    api
+      .on(DeleteConnectionCommand, { ConnectionId: 'a=' })
+      .rejects(Object.assign(new Error('unavailable'), { name: 'InternalServerErrorException' }));
 
     await handler(
       { Records: [record(chatB, 1), record(chatB, 2), record(chatA, 1), record(chatB, 3)] },

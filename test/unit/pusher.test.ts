@@ -1,5 +1,6 @@
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   ForbiddenException,
   GoneException,
   LimitExceededException,
@@ -38,7 +39,7 @@ describe('ApiGatewayPusher', () => {
     await expect(pusher.post('abc=', 'x')).resolves.toBe('gone');
   });
 
-  it('lets throttling and other errors fail so the stream record is retried', async () => {
+  it('lets throttling and other errors fail so the caller retries them', async () => {
     api
       .on(PostToConnectionCommand)
       .rejectsOnce(new LimitExceededException({ message: 'slow down', $metadata: { httpStatusCode: 429 } }))
@@ -46,5 +47,18 @@ describe('ApiGatewayPusher', () => {
 
     await expect(pusher.post('abc=', 'x')).rejects.toBeInstanceOf(LimitExceededException);
     await expect(pusher.post('abc=', 'x')).rejects.toBeInstanceOf(ForbiddenException);
+  });
+
+  it('closes a connection through DELETE @connections, and reports one already gone', async () => {
+    api
+      .on(DeleteConnectionCommand)
+      .resolvesOnce({})
+      .rejectsOnce(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }))
+      .rejectsOnce(new LimitExceededException({ message: 'slow down', $metadata: { httpStatusCode: 429 } }));
+
+    await expect(pusher.disconnect('abc=')).resolves.toBe('closed');
+    await expect(pusher.disconnect('abc=')).resolves.toBe('gone');
+    await expect(pusher.disconnect('abc=')).rejects.toBeInstanceOf(LimitExceededException);
+    expect(api).toHaveReceivedNthCommandWith(DeleteConnectionCommand, 1, { ConnectionId: 'abc=' });
   });
 });

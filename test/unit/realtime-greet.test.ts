@@ -20,6 +20,7 @@ const service = (answers: PushResult[]) => {
       posts.push(connectionId);
       return answers.shift() ?? 'gone';
     },
+    disconnect: async () => 'closed',
   };
   const realtime = new RealtimeService(
     {} as ConnectionStore,
@@ -54,6 +55,34 @@ describe('RealtimeService.greet', () => {
 
     expect(result).toBe('gone');
     expect(posts).toHaveLength(3);
+    expect(forgotten).toEqual([]);
+  });
+  it('stops retrying a 410 once the connection item is gone (its $disconnect ran): gone, not opening', async () => {
+    // Prepare
+    const posts: string[] = [];
+    const forgotten: string[] = [];
+    const realtime = new RealtimeService(
+      { get: async () => undefined } as unknown as ConnectionStore,
+      { forget: async (connectionId) => void forgotten.push(connectionId) },
+      {} as ChatStore,
+      {
+        post: async (connectionId) => {
+          posts.push(connectionId);
+          return 'gone';
+        },
+        disconnect: async () => 'closed',
+      },
+      { fanoutConcurrency: 4 },
+    );
+    const slept: number[] = [];
+
+    // Act
+    const result = await realtime.greet('c1', ready, [50, 100, 200], async (ms) => void slept.push(ms));
+
+    // Assess
+    expect(result).toBe('gone');
+    expect(posts).toEqual(['c1']);
+    expect(slept).toEqual([]);
     expect(forgotten).toEqual([]);
   });
 });

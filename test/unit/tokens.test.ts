@@ -64,6 +64,7 @@ describe('TokenService with a shared secret', () => {
         .setIssuer(base.issuer)
         .setAudience(base.audience)
         .setSubject('alice')
+        .setIssuedAt(now - 600)
         .setExpirationTime(exp)
         .sign(new TextEncoder().encode(SECRET));
 
@@ -146,6 +147,7 @@ describe('TokenService with a JWKS URL', () => {
       .setIssuer(base.issuer)
       .setAudience(base.audience)
       .setSubject('payments')
+      .setIssuedAt()
       .setExpirationTime('5m')
       .sign(privateKey);
 

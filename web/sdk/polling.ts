@@ -2,8 +2,9 @@
  * The HTTP fallback: polls of GET /v1/chats/{chatId}/events (messages after `after`, the event log
  * after `afterEvent`, typing and presence after `since`) and of GET /v1/chats/changes (live lists),
  * each passing back the cursors the server returned. Short polls paced by the server's `nextPollMs`
- * (sooner while a chat is active) unless `pollWaitSeconds` asks for long polls. Failures back off with
- * full jitter.
+ * (sooner while a chat is active) unless `pollWaitSeconds` asks for long polls; a long poll the server
+ * answered at once because the caller holds too many (`longPollRefused`) waits `nextPollMs` like a short
+ * poll before the next one. Failures back off with full jitter.
  */
 import { backoffDelay, sleep } from './backoff.ts';
 import { chatPath, type Request } from './delivery.ts';
@@ -32,17 +33,25 @@ interface EventsPage {
   nextSince?: string;
   hasMore: boolean;
   nextPollMs?: number;
+  longPollRefused?: boolean;
 }
 
 /** What a poll says about the next one: at once (`more`), or after `nextPollMs` (the server's pace). */
 export interface PollOutcome {
   more: boolean;
   nextPollMs?: number;
+  /** The server did not wait (too many long polls of this caller): pace the next one like a short poll. */
+  refused?: boolean;
 }
 
-const outcome = (page: { hasMore: boolean; nextPollMs?: number }): PollOutcome => ({
+const outcome = (page: {
+  hasMore: boolean;
+  nextPollMs?: number;
+  longPollRefused?: boolean;
+}): PollOutcome => ({
   more: page.hasMore,
   ...(typeof page.nextPollMs === 'number' ? { nextPollMs: page.nextPollMs } : {}),
+  ...(page.longPollRefused === true ? { refused: true } : {}),
 });
 
 const max = (a: number | undefined, b: number | undefined): number => Math.max(a ?? 0, b ?? 0);
@@ -88,6 +97,7 @@ export const pollChangesOnce = async (
     nextSince: string;
     hasMore: boolean;
     nextPollMs?: number;
+    longPollRefused?: boolean;
   }>(
     'GET',
     `/v1/chats/changes${query({ ...filter, waitSeconds, since: cursor.since || filter.since })}`,
@@ -116,11 +126,11 @@ export const pollLoop = async (
   let wait = 0;
   for (let attempt = 0; !signal.aborted;) {
     try {
-      const { more, nextPollMs } = await once(wait, signal);
+      const { more, nextPollMs, refused } = await once(wait, signal);
       if (signal.aborted) return;
       attempt = 0;
       deps.health(true);
-      if (!more && pollWaitSeconds === 0) {
+      if (!more && (pollWaitSeconds === 0 || refused)) {
         const pause = Math.min(MAX_POLL_PAUSE_MS, Math.max(minBackoffMs, nextPollMs ?? minBackoffMs));
         await sleep(pause, signal).catch(() => {});
       }

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { AttachmentRecord, AttachmentStore, ReadyDetails } from '../../domain/ports.ts';
 import { isConditionFailed, type TableContext } from './client.ts';
@@ -79,6 +79,12 @@ export class DynamoAttachmentStore implements AttachmentStore {
   }
 
   /** Only a pending attachment changes state; a repeated notification finds it done and changes nothing. */
+  async remove(attachmentId: string): Promise<void> {
+    await this.table.doc.send(
+      new DeleteCommand({ TableName: this.table.tableName, Key: keys.attachment(attachmentId) }),
+    );
+  }
+
   private async transition(
     attachmentId: string,
     update: string,

@@ -7,33 +7,42 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { indexByName } from '../../config/table.ts';
 import type { Participant } from '../../domain/schemas.ts';
 import { batchGetAll, isConditionFailed, queryAll, type TableContext } from './client.ts';
-import { chatIdOf, chatsById, toParticipant } from './chat-records.ts';
+import { chatIdOf, toParticipant } from './chat-records.ts';
 import { keys } from './keys.ts';
 
 const byParticipant = indexByName('byParticipant');
 
 /** The participant items of a chat (its `PART#` items). */
-export const participantItems = (table: TableContext, chatId: string): Promise<Record<string, unknown>[]> =>
+export const participantItems = (
+  table: TableContext,
+  chatId: string,
+  options: { consistent?: boolean } = {},
+): Promise<Record<string, unknown>[]> =>
   queryAll(table, {
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :part)',
     ExpressionAttributeValues: { ':pk': keys.chat(chatId).pk, ':part': keys.PART_PREFIX },
+    ...(options.consistent ? { ConsistentRead: true } : {}),
   });
 
-export const participants = async (table: TableContext, chatId: string): Promise<Participant[]> =>
-  (await participantItems(table, chatId)).map(toParticipant);
+export const participants = async (
+  table: TableContext,
+  chatId: string,
+  options: { consistent?: boolean } = {},
+): Promise<Participant[]> => (await participantItems(table, chatId, options)).map(toParticipant);
 
-/** The participants once `change` is applied: the current ones plus `add`, less `remove`. */
+/** The participants once `change` is applied: the current ones (read consistently) plus `add`, less `remove`. */
 export const membersAfter = async (
   table: TableContext,
   chatId: string,
   change: { readonly add?: readonly Participant[]; readonly remove?: readonly string[] },
 ): Promise<Participant[]> => {
   const removed = new Set(change.remove ?? []);
-  return [...(await participants(table, chatId)), ...(change.add ?? [])].filter(
+  return [...(await participants(table, chatId, { consistent: true })), ...(change.add ?? [])].filter(
     (p) => !removed.has(p.userId),
   );
 };
 
+/** Read consistently: it gates access, so a participant just removed is refused at once. */
 export const isParticipant = async (
   table: TableContext,
   chatId: string,
@@ -44,6 +53,7 @@ export const isParticipant = async (
       TableName: table.tableName,
       Key: keys.participant(chatId, userId),
       ProjectionExpression: 'pk',
+      ConsistentRead: true,
     }),
   );
   return result.Item !== undefined;
@@ -100,7 +110,11 @@ export const sharedChats = async (
   return (a ?? []).filter((chatId) => ofB.has(chatId));
 };
 
-/** Every chat of a participant with its last seq and the participant's last read seq (at most `max`). */
+/**
+ * Every chat of a participant with its last seq and the participant's last read seq (at most `max`).
+ * Both reads project only those attributes: a chat item also carries its subject, metadata, feedback and
+ * index keys (kilobytes each), and a caller may have 1,000 chats.
+ */
 export const unreadOf = async (
   table: TableContext,
   tenantId: string,
@@ -108,17 +122,26 @@ export const unreadOf = async (
   max: number,
 ): Promise<{ chatId: string; lastSeq: number; lastReadSeq: number; mentionSeqs: number[] }[]> => {
   const rows = await participantRows(table, tenantId, userId, max, 'chatId, lastReadSeq, mentionSeqs');
-  const chats = await chatsById(
+  const lastSeqs = await batchGetAll(
     table,
-    rows.map((row) => row.chatId as string),
+    rows.map((row) => keys.chat(row.chatId as string)),
+    { expression: 'chatId, lastSeq' },
   );
-  const byChat = new Map(rows.map((row) => [row.chatId as string, row]));
-  return chats.map((chat) => ({
-    chatId: chat.chatId,
-    lastSeq: chat.lastSeq,
-    lastReadSeq: Number(byChat.get(chat.chatId)?.lastReadSeq ?? 0),
-    mentionSeqs: numbersOf(byChat.get(chat.chatId)?.mentionSeqs),
-  }));
+  const lastSeqOf = new Map(lastSeqs.map((item) => [item.chatId as string, Number(item.lastSeq ?? 0)]));
+  return rows.flatMap((row) => {
+    const chatId = row.chatId as string;
+    const lastSeq = lastSeqOf.get(chatId);
+    return lastSeq === undefined
+      ? []
+      : [
+          {
+            chatId,
+            lastSeq,
+            lastReadSeq: Number(row.lastReadSeq ?? 0),
+            mentionSeqs: numbersOf(row.mentionSeqs),
+          },
+        ];
+  });
 };
 
 export const readState = async (

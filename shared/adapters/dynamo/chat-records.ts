@@ -6,7 +6,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY, indexByName } from '../../config/table.ts';
 import { newId } from '../../domain/ids.ts';
-import type { AuditRecord, ChatEventRecord } from '../../domain/ports.ts';
+import type { AuditRecord, ChatEventRecord, ChatInternals } from '../../domain/ports.ts';
 import type { Chat, ChatRecord, Message, Participant } from '../../domain/schemas.ts';
 import { batchGetAll, type TableContext } from './client.ts';
 import { keys, pad } from './keys.ts';
@@ -121,6 +121,22 @@ export const getChat = async (
     }),
   );
   return result.Item ? toChat(result.Item) : undefined;
+};
+
+/**
+ * The chat read consistently, with what changes know of it beyond its record (ChatInternals): the
+ * metadata keys agents and services own (`staffKeys`, never part of the record clients see).
+ */
+export const getChatForChange = async (
+  table: TableContext,
+  chatId: string,
+): Promise<{ chat: ChatRecord; internals: ChatInternals } | undefined> => {
+  const { Item: item } = await table.doc.send(
+    new GetCommand({ TableName: table.tableName, Key: keys.chat(chatId), ConsistentRead: true }),
+  );
+  if (!item) return undefined;
+  const staffKeys = Array.isArray(item.staffKeys) ? item.staffKeys.map(String) : [];
+  return { chat: toChat(item), internals: { staffKeys } };
 };
 
 /** The chats of `chatIds` that exist, in the order of `chatIds`: one BatchGet. */

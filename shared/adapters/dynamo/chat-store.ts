@@ -3,7 +3,8 @@
  * chat-writes.ts: creation and changes (with event log, audit and change log); chat-membership.ts:
  * participants, read state, unread, preferences; chat-history.ts: event log and audit trail;
  * chat-lists.ts with chat-filter-plan.ts: chat lists and filtered lists; chat-activity.ts: list
- * positions by activity; chat-records.ts: the items and their mapping to records.
+ * positions by activity; chat-records.ts: the items and their mapping to records; message-scrub.ts:
+ * what a message deletion removes from the event log.
  */
 import {
   DEFAULT_INDEXED_METADATA_KEYS,
@@ -36,6 +37,7 @@ import {
 import { getChat } from './chat-records.ts';
 import { changeChat, createChat } from './chat-writes.ts';
 import type { TableContext } from './client.ts';
+import { scrubDeleted } from './message-scrub.ts';
 
 export class DynamoChatStore implements ChatStore {
   readonly indexedMetadataKeys: readonly string[];
@@ -59,8 +61,17 @@ export class DynamoChatStore implements ChatStore {
     participants: Participant[],
     actor: { userId: string; role: Role },
     uniqueKey?: string,
+    staffKeys?: readonly string[],
   ): Promise<{ chat: ChatRecord; created: boolean }> {
-    return createChat(this.table, this.slots, chat, participants, actor, uniqueKey);
+    return createChat(this.table, this.slots, chat, participants, actor, uniqueKey, staffKeys);
+  }
+
+  scrubDeleted(
+    chatId: string,
+    seq: number,
+    removeFile: (attachmentId: string) => Promise<void>,
+  ): Promise<void> {
+    return scrubDeleted(this.table, chatId, seq, removeFile);
   }
 
   change(
@@ -75,8 +86,8 @@ export class DynamoChatStore implements ChatStore {
     return getChat(this.table, chatId, options);
   }
 
-  participants(chatId: string): Promise<Participant[]> {
-    return participants(this.table, chatId);
+  participants(chatId: string, options?: { consistent?: boolean }): Promise<Participant[]> {
+    return participants(this.table, chatId, options);
   }
 
   isParticipant(chatId: string, userId: string): Promise<boolean> {

@@ -12,8 +12,9 @@ import type { AuditRecord, ChatChange, ChatEventRecord, Clock } from '../../doma
 import type { Chat, ChatRecord, Participant, Role } from '../../domain/schemas.ts';
 import { backoff, failedConditions, type TableContext, transactWithRetry } from './client.ts';
 import { membersAfter } from './chat-membership.ts';
-import { auditItem, changeLogKeys, getChat, participantItem } from './chat-records.ts';
+import { auditItem, changeLogKeys, getChat, getChatForChange, participantItem } from './chat-records.ts';
 import { keys } from './keys.ts';
+import { deletionItem, messageEventLink } from './message-scrub.ts';
 import { threadEntry } from './thread-store.ts';
 import { chatItem, metadataIndexAttributes, slotAttributes } from './metadata-index.ts';
 
@@ -25,6 +26,7 @@ export const createChat = async (
   participants: Participant[],
   actor: { userId: string; role: Role },
   uniqueKey?: string,
+  staffKeys: readonly string[] = [],
 ): Promise<{ chat: ChatRecord; created: boolean }> => {
   const audit: AuditRecord = {
     chatId: chat.chatId,
@@ -45,7 +47,7 @@ export const createChat = async (
     {
       Put: {
         TableName: tableName,
-        Item: chatItem(chat, slots),
+        Item: { ...chatItem(chat, slots), ...(staffKeys.length > 0 ? { staffKeys: [...staffKeys] } : {}) },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
@@ -121,9 +123,10 @@ export const changeChat = async (
 ): Promise<{ chat: ChatRecord; event: ChatEventRecord } | undefined> => {
   const { tableName } = table;
   for (let attempt = 0; attempt < 20; attempt++) {
-    const current = await getChat(table, chatId, { consistent: true });
-    if (!current) throw new NotFoundError('chat');
-    const planned = await change(current);
+    const read = await getChatForChange(table, chatId);
+    if (!read) throw new NotFoundError('chat');
+    const { chat: current, internals } = read;
+    const planned = await change(current, internals);
     if (!planned) return undefined;
     const previous = current.lastEventSeq ?? 0;
     const eventSeq = previous + 1;
@@ -140,8 +143,12 @@ export const changeChat = async (
       ...withMetadataIndex(slots, fields, chat, planned.set?.metadata !== undefined),
       ...(planned.unset ?? []).filter((field) => !(field in fields)),
     ];
-    const names = Object.fromEntries(Object.keys(fields).map((field, i) => [`#f${i}`, field]));
-    const values = Object.fromEntries(Object.values(fields).map((value, i) => [`:f${i}`, value]));
+    // Metadata ownership is kept on the chat item, never in the record (nor the events built from it).
+    const stored: Record<string, unknown> = { ...fields };
+    if (planned.staffKeys && planned.staffKeys.length > 0) stored.staffKeys = [...planned.staffKeys];
+    else if (planned.staffKeys && internals.staffKeys.length > 0) dropped.push('staffKeys');
+    const names = Object.fromEntries(Object.keys(stored).map((field, i) => [`#f${i}`, field]));
+    const values = Object.fromEntries(Object.values(stored).map((value, i) => [`:f${i}`, value]));
     const removed = Object.fromEntries(dropped.map((field, i) => [`#r${i}`, field]));
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       {
@@ -243,6 +250,14 @@ export const changeChat = async (
       });
     }
     const callerConditions = items.length - 1;
+    if (planned.deletion && planned.message) {
+      items.push({
+        Put: {
+          TableName: tableName,
+          Item: deletionItem(chatId, planned.message.seq, planned.deletion.attachmentId),
+        },
+      });
+    }
     const base = { chatId, tenantId: current.tenantId, eventSeq, at, actorId: actor.userId };
     const type = planned.event.type;
     let event: ChatEventRecord;
@@ -250,6 +265,10 @@ export const changeChat = async (
       const message = planned.message ?? planned.reply?.after;
       if (!message) throw new Error(`${type} needs the message`);
       event = { ...base, type, data: message };
+      // The event carries the message's text: linked, so deleting the message scrubs it (message-scrub.ts).
+      if (type === 'message.updated') {
+        items.push({ Put: { TableName: tableName, Item: messageEventLink(chatId, message.seq, eventSeq) } });
+      }
     } else if (type === 'receipt') {
       if (!planned.receipt) throw new Error('receipt needs the read position');
       event = { ...base, type, data: { userId: planned.receipt.userId, seq: planned.receipt.seq } };

@@ -29,7 +29,8 @@ export const createTableContext = (tableName: string, endpoint?: string, region?
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   // A deploy that adds a GSI completes before the index is ACTIVE: until then a Query on it is a 503
-  // saying so, not a 500 (docs/deploy.md, "Upgrading" and "Indexed metadata keys").
+  // saying so, not a 500 (docs/deploy.md, "Upgrading" and "Indexed metadata keys"). A start key
+  // DynamoDB refuses came from a crafted cursor: a 400.
   doc.middlewareStack.add(
     (next) => async (args) => {
       try {
@@ -40,6 +41,7 @@ export const createTableContext = (tableName: string, endpoint?: string, region?
           throw new BusyError(
             `the index ${indexName} is still being built after a deploy; retry in a few minutes`,
           );
+        if (invalidStartKey(error, args.input)) throw new ValidationError('invalid cursor');
         throw error;
       }
     },
@@ -84,7 +86,17 @@ export const failedConditions = (error: unknown): boolean[] | undefined =>
 export const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 
-/** Decodes a cursor and checks it belongs to the partition being queried; anything else is a 400. */
+/** A LastEvaluatedKey holds the table's key and, for an index, the index's: at most 4 attributes. */
+const CURSOR_MAX_ATTRIBUTES = 4;
+/** Every key attribute of the table and its indexes is a string (shared/config/table.ts). */
+const CURSOR_MAX_VALUE_LENGTH = 1024;
+const CURSOR_NAME = /^[A-Za-z0-9_]{1,64}$/;
+
+/**
+ * Decodes a cursor and checks it is shaped like a key (a few string attributes) and belongs to the
+ * partition being queried; anything else is a 400. A key DynamoDB still refuses (attributes of another
+ * index, outside the query's range) is a 400 too: see `invalidStartKey`.
+ */
 export const decodeCursor = (
   cursor: string | undefined,
   expected: Record<string, string>,
@@ -99,10 +111,36 @@ export const decodeCursor = (
   if (!value || typeof value !== 'object' || Array.isArray(value))
     throw new ValidationError('invalid cursor');
   const record = value as Record<string, unknown>;
+  const entries = Object.entries(record);
+  const keyShaped =
+    entries.length <= CURSOR_MAX_ATTRIBUTES &&
+    entries.every(
+      ([name, attribute]) =>
+        CURSOR_NAME.test(name) &&
+        typeof attribute === 'string' &&
+        attribute.length > 0 &&
+        attribute.length <= CURSOR_MAX_VALUE_LENGTH,
+    );
+  if (!keyShaped) throw new ValidationError('invalid cursor');
   for (const [name, expectedValue] of Object.entries(expected)) {
     if (record[name] !== expectedValue) throw new ValidationError('invalid cursor');
   }
   return record;
+};
+
+/**
+ * DynamoDB's answer to an ExclusiveStartKey that is not a key of the table or index queried, or lies
+ * outside the query's key condition (a crafted or foreign cursor): a ValidationException naming the
+ * start key, which would otherwise surface as a 500.
+ */
+export const invalidStartKey = (error: unknown, input: unknown): boolean => {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return (
+    name === 'ValidationException' &&
+    (input as { ExclusiveStartKey?: unknown } | undefined)?.ExclusiveStartKey !== undefined &&
+    typeof message === 'string' &&
+    /start(ing)? key|ExclusiveStartKey|key element does not match/i.test(message)
+  );
 };
 
 /**

@@ -6,11 +6,16 @@
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import type { ConnectionRecord, ConnectionStore } from '../../domain/ports.ts';
-import { noJitter } from '../../domain/backoff.ts';
-import { backoff, queryAll, type TableContext } from './client.ts';
+import { equalJitter, noJitter } from '../../domain/backoff.ts';
+import { BusyError } from '../../domain/errors.ts';
+import type { Role } from '../../domain/schemas.ts';
+import { backoff, isConditionFailed, queryAll, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
 type Key = { pk: string; sk: string };
+
+/** BatchWriteItem calls for one subscription or watch before giving up (backoff 20 ms · 2^n in between). */
+const WRITE_ATTEMPTS = 6;
 
 export class DynamoConnectionStore implements ConnectionStore {
   constructor(private readonly table: TableContext) {}
@@ -55,16 +60,33 @@ export class DynamoConnectionStore implements ConnectionStore {
     };
   }
 
-  async remove(connectionId: string): Promise<ConnectionRecord | undefined> {
+  async remove(
+    connectionId: string,
+    options: { readonly connectedBefore?: string } = {},
+  ): Promise<ConnectionRecord | undefined> {
     // The connection item goes first, alone, returning what it held: of two concurrent or repeated
     // removals only one sees it (the stats counters are decremented exactly once per connection).
-    const { Attributes: removed } = await this.table.doc.send(
-      new DeleteCommand({
-        TableName: this.table.tableName,
-        Key: keys.connection(connectionId),
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
+    // `connectedBefore` (the 410 path): a connection younger than that stays, with its subscriptions.
+    const { connectedBefore } = options;
+    let removed: Record<string, unknown> | undefined;
+    try {
+      ({ Attributes: removed } = await this.table.doc.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.connection(connectionId),
+          ReturnValues: 'ALL_OLD',
+          ...(connectedBefore === undefined
+            ? {}
+            : {
+                ConditionExpression: 'attribute_not_exists(pk) OR connectedAt < :before',
+                ExpressionAttributeValues: { ':before': connectedBefore },
+              }),
+        }),
+      ));
+    } catch (error) {
+      if (isConditionFailed(error)) return undefined;
+      throw error;
+    }
     const doomed: Key[] = [];
     const items = await queryAll(this.table, {
       KeyConditionExpression: 'pk = :pk',
@@ -87,35 +109,10 @@ export class DynamoConnectionStore implements ConnectionStore {
     filter: Record<string, string>,
     expiresAt: number,
   ): Promise<void> {
-    await this.table.doc.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [this.table.tableName]: [
-            {
-              PutRequest: {
-                Item: {
-                  ...keys.watcher(tenantId, connectionId),
-                  entity: ENTITY.watch,
-                  connectionId,
-                  filter,
-                  ttl: expiresAt,
-                },
-              },
-            },
-            {
-              PutRequest: {
-                Item: {
-                  ...keys.connectionWatch(connectionId),
-                  entity: ENTITY.watch,
-                  watchTenant: tenantId,
-                  ttl: expiresAt,
-                },
-              },
-            },
-          ],
-        },
-      }),
-    );
+    await this.putAll([
+      { ...keys.watcher(tenantId, connectionId), entity: ENTITY.watch, connectionId, filter, ttl: expiresAt },
+      { ...keys.connectionWatch(connectionId), entity: ENTITY.watch, watchTenant: tenantId, ttl: expiresAt },
+    ]);
   }
 
   async unwatch(connectionId: string, tenantId: string): Promise<void> {
@@ -135,18 +132,18 @@ export class DynamoConnectionStore implements ConnectionStore {
     }));
   }
 
-  async subscribe(connectionId: string, chatId: string, expiresAt: number, userId?: string): Promise<void> {
-    const common = { entity: ENTITY.subscription, connectionId, chatId, userId, ttl: expiresAt };
-    await this.table.doc.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [this.table.tableName]: [
-            { PutRequest: { Item: { ...keys.chatSubscription(chatId, connectionId), ...common } } },
-            { PutRequest: { Item: { ...keys.connectionSubscription(connectionId, chatId), ...common } } },
-          ],
-        },
-      }),
-    );
+  async subscribe(
+    connectionId: string,
+    chatId: string,
+    expiresAt: number,
+    userId?: string,
+    role?: Role,
+  ): Promise<void> {
+    const common = { entity: ENTITY.subscription, connectionId, chatId, userId, role, ttl: expiresAt };
+    await this.putAll([
+      { ...keys.chatSubscription(chatId, connectionId), ...common },
+      { ...keys.connectionSubscription(connectionId, chatId), ...common },
+    ]);
   }
 
   async unsubscribe(connectionId: string, chatId: string): Promise<void> {
@@ -160,10 +157,11 @@ export class DynamoConnectionStore implements ConnectionStore {
     return (await this.querySubscriptions(chatId, 'connectionId')).map((item) => item.connectionId as string);
   }
 
-  async subscriberUsers(chatId: string): Promise<{ connectionId: string; userId?: string }[]> {
-    return (await this.querySubscriptions(chatId, 'connectionId, userId')).map((item) => ({
+  async subscriberUsers(chatId: string): Promise<{ connectionId: string; userId?: string; role?: Role }[]> {
+    return (await this.querySubscriptions(chatId, 'connectionId, userId, #role')).map((item) => ({
       connectionId: item.connectionId as string,
       ...(typeof item.userId === 'string' ? { userId: item.userId } : {}),
+      ...(typeof item.role === 'string' ? { role: item.role as Role } : {}),
     }));
   }
 
@@ -172,7 +170,25 @@ export class DynamoConnectionStore implements ConnectionStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
       ExpressionAttributeValues: { ':pk': keys.chat(chatId).pk, ':sub': keys.SUB_PREFIX },
       ProjectionExpression: projection,
+      ...(projection.includes('#role') ? { ExpressionAttributeNames: { '#role': 'role' } } : {}),
     });
+  }
+
+  /**
+   * Writes the items of one subscription or watch with BatchWriteItem, retrying the ones DynamoDB returns
+   * unprocessed (throttling) with backoff: when it returns, every item exists; when they stay
+   * unprocessed, 503 `busy` (the action's error frame), never an ack for a half-written subscription.
+   */
+  private async putAll(items: Record<string, unknown>[]): Promise<void> {
+    let pending = items.map((item) => ({ PutRequest: { Item: item } }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= WRITE_ATTEMPTS) throw new BusyError('the subscription could not be stored, retry');
+      if (attempt > 0) await backoff(attempt - 1, { jitter: equalJitter });
+      const result = await this.table.doc.send(
+        new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } }),
+      );
+      pending = (result.UnprocessedItems?.[this.table.tableName] ?? []) as typeof pending;
+    }
   }
 
   private async deleteAll(doomed: Key[]): Promise<void> {

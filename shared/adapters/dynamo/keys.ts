@@ -26,6 +26,10 @@ export const keys = {
     sk: 'UNIQUE',
   }),
   rate: (key: string, window: number) => ({ pk: `RATE#${key}`, sk: `W#${window}` }),
+  /** A per-identity quota's window (shared/domain/quotas.ts); `windowStart` in epoch seconds. */
+  quota: (key: string, windowStart: number) => ({ pk: `QUOTA#${key}`, sk: `W#${windowStart}` }),
+  /** An identity's long-poll leases in one lease period. */
+  lease: (key: string, period: number) => ({ pk: `LEASE#${key}`, sk: `P#${period}` }),
   attachment: (attachmentId: string) => ({ pk: `ATT#${attachmentId}`, sk: 'ATT' }),
   /** A message's reactions (who reacted with which emoji), beside the chat's messages. */
   reactions: (chatId: string, seq: number) => ({ pk: `CHAT#${chatId}`, sk: `RX#${pad(seq)}` }),

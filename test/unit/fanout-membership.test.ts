@@ -1,0 +1,123 @@
+/**
+ * The fan-out pushes a chat's envelopes only to subscribers still entitled to them: a visitor's or
+ * user's subscription that outlived its removal from the chat is skipped; agents and services (who may
+ * read every chat of their tenant) and subscriptions written before they kept a role are not. AWS
+ * clients are mocked.
+ */
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useHandlerTestEnv } from '../support/handler-env.ts';
+
+useHandlerTestEnv();
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const api = mockClient(ApiGatewayManagementApiClient);
+let handler: (
+  event: DynamoDBStreamEvent,
+  context: Context,
+) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+const context = {
+  getRemainingTimeInMillis: () => 60_000,
+  functionName: 'fanout',
+  awsRequestId: 'r',
+} as Context;
+
+beforeAll(async () => {
+  ({ handler } = (await import('../../functions/stream/fanout.ts')) as unknown as {
+    handler: typeof handler;
+  });
+});
+beforeEach(() => {
+  ddb.reset();
+  api.reset();
+  ddb.on(UpdateCommand).resolves({});
+  api.on(PostToConnectionCommand).resolves({});
+});
+
+const chatId = 'ch_aaaaaaaaaaaaaaaaaaaa';
+const record = (seq: number): DynamoDBRecord => ({
+  eventName: 'INSERT',
+  dynamodb: {
+    SequenceNumber: `${seq}`,
+    NewImage: marshall({
+      pk: `CHAT#${chatId}`,
+      sk: `MSG#${seq}`,
+      entity: 'message',
+      messageId: `m_x_${seq}`,
+      chatId,
+      tenantId: 'acme',
+      seq,
+      clientMessageId: `c${seq}`,
+      senderId: 'alice',
+      senderRole: 'user',
+      type: 'text',
+      text: 'hi',
+      createdAt: '2026-11-21T10:00:00.000Z',
+    }) as never,
+  },
+});
+
+const subscriptions = (items: Record<string, string>[]) =>
+  ddb
+    .on(QueryCommand, { ExpressionAttributeValues: { ':pk': `CHAT#${chatId}`, ':sub': 'SUB#' } })
+    .resolves({ Items: items });
+const participants = (userIds: string[]) =>
+  ddb
+    .on(QueryCommand, { ExpressionAttributeValues: { ':pk': `CHAT#${chatId}`, ':part': 'PART#' } })
+    .resolves({
+      Items: userIds.map((userId) => ({ userId, role: 'user', joinedAt: '2026-11-21T09:00:00.000Z' })),
+    });
+const pushedTo = () => [
+  ...new Set(api.commandCalls(PostToConnectionCommand).map((call) => call.args[0].input.ConnectionId)),
+];
+/** The fan-out's consistent reads of the participants (moving the chat up its lists reads them too). */
+const participantReads = () =>
+  ddb
+    .commandCalls(QueryCommand)
+    .filter(
+      (call) =>
+        call.args[0].input.ExpressionAttributeValues?.[':part'] === 'PART#' &&
+        call.args[0].input.ConsistentRead === true,
+    );
+
+describe('fan-out to entitled subscribers', () => {
+  it('skips a removed user’s subscription and keeps agents, services and participants', async () => {
+    // Prepare: bob was removed, his subscription is still there
+    subscriptions([
+      { connectionId: 'alice=', userId: 'alice', role: 'user' },
+      { connectionId: 'bob=', userId: 'bob', role: 'user' },
+      { connectionId: 'visitor=', userId: 'v_1', role: 'visitor' },
+      { connectionId: 'agent=', userId: 'agent-1', role: 'agent' },
+      { connectionId: 'bot=', userId: 'payments', role: 'service' },
+    ]);
+    participants(['alice', 'v_1']);
+
+    // Act
+    const result = await handler({ Records: [record(1), record(2)] }, context);
+
+    // Assess: one read of the participants for the chat's two records
+    expect(result.batchItemFailures).toEqual([]);
+    expect(pushedTo().sort()).toEqual(['agent=', 'alice=', 'bot=', 'visitor=']);
+    expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(8);
+    expect(participantReads()).toHaveLength(1);
+  });
+
+  it('reads no participants when only staff and subscriptions without a role are subscribed', async () => {
+    // Prepare
+    subscriptions([{ connectionId: 'agent=', userId: 'agent-1', role: 'agent' }, { connectionId: 'old=' }]);
+
+    // Act
+    await handler({ Records: [record(1)] }, context);
+
+    // Assess
+    expect(pushedTo().sort()).toEqual(['agent=', 'old=']);
+    expect(participantReads()).toHaveLength(0);
+  });
+});
