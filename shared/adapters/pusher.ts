@@ -20,7 +20,7 @@ import type { Pusher, PushResult } from '../domain/ports.ts';
  */
 export const PUSH_MAX_SOCKETS = 50;
 /** A post (or close) that has not been answered by then fails. Posts normally take milliseconds. */
-export const PUSH_TIMEOUT_MS = 3_000;
+export const PUSH_TIMEOUT_MS = 2_000;
 
 const PUSH_AGENT = { keepAlive: true, maxSockets: PUSH_MAX_SOCKETS };
 

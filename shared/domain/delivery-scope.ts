@@ -24,10 +24,17 @@ const needsMembership = (subscriber: Subscriber): boolean =>
 export const entitledConnections = async (
   subscribers: readonly Subscriber[],
   participantIds: () => Promise<readonly string[]>,
-): Promise<string[]> => {
-  if (!subscribers.some(needsMembership)) return subscribers.map((s) => s.connectionId);
+): Promise<string[]> =>
+  (await entitledSubscribers(subscribers, participantIds)).map((subscriber) => subscriber.connectionId);
+
+/** The subscribers themselves (typing indicators also need their user), by the same rule. */
+export const entitledSubscribers = async <S extends Subscriber>(
+  subscribers: readonly S[],
+  participantIds: () => Promise<readonly string[]>,
+): Promise<S[]> => {
+  if (!subscribers.some(needsMembership)) return [...subscribers];
   const members = new Set(await participantIds());
-  return subscribers
-    .filter((subscriber) => !needsMembership(subscriber) || members.has(subscriber.userId ?? ''))
-    .map((subscriber) => subscriber.connectionId);
+  return subscribers.filter(
+    (subscriber) => !needsMembership(subscriber) || members.has(subscriber.userId ?? ''),
+  );
 };

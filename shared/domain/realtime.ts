@@ -28,10 +28,14 @@ export interface RealtimeConfig {
   readonly pushRetryDelaysMs?: readonly number[];
   /** Tests: how a retry waits (default setTimeout). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Tests: the time retries are measured by (default Date.now). */
+  readonly clock?: () => number;
 }
 
 /** A failed push is tried again after these pauses, then its connection is closed. */
 export const PUSH_RETRY_MS = [100, 300];
+/** Retries start only within this long of the first attempt (a hung post is not retried). */
+export const PUSH_RETRY_WITHIN_MS = 1_000;
 
 /**
  * What became of a push: delivered; the connection was gone (410, now removed); or the push kept failing
@@ -222,7 +226,12 @@ export class RealtimeService {
   async deliver(connectionId: string, envelope: Envelope): Promise<PushOutcome> {
     const payload = frameOf(envelope); // over the frame limit: a "fetch it" notice (envelope-size.ts)
     const sleep = this.config.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const clock = this.config.clock ?? Date.now;
+    const started = clock();
     for (const delay of [0, ...(this.config.pushRetryDelaysMs ?? PUSH_RETRY_MS)]) {
+      // A post that hung until its time-out is not tried again: the socket is closed at once, so the
+      // client's reconnect and catch-up start seconds earlier (the 10 s liveness bound, docs/reliability.md).
+      if (delay > 0 && clock() - started > PUSH_RETRY_WITHIN_MS) break;
       if (delay > 0) await sleep(delay);
       let result: 'delivered' | 'gone';
       try {

@@ -1,14 +1,15 @@
 /**
  * The `broadcast` mode (`npm run bench:broadcast`, `--modes broadcast`): fan-out at scale. ONE chat with
  * S subscribed sockets (`--subscribers`): agents of the tenant, who may subscribe to any of its chats
- * (`--audience agents`), or participants of the chat (`--audience participants`: slower to set up, each
- * added one by one past the first 50). One more socket, the sender's and not subscribed, posts M messages
+ * (`--audience agents`), or participants of the chat (`--audience participants`: at most 50 besides the
+ * sender, a chat's participant cap; docs/reliability.md). One more socket, the sender's and not subscribed, posts M messages
  * (`--broadcast-messages`) in a closed loop (the next once the previous is acked) or one every
  * `--broadcast-interval` ms. Every (message, socket) delivery goes through the Recorder of the other
  * modes; broadcast-report.ts turns what it saw into deliveries/s, latency to the last socket and the
  * integrity verdict. The cloud only. The fan-out's own knob is the handlers' variable:
  * `FANOUT_CONCURRENCY=32 npm run bench:broadcast`.
  */
+import { MAX_PARTICIPANTS } from '../../shared/domain/membership.ts';
 import { mapLimit } from '../../shared/domain/realtime.ts';
 import { type BroadcastResult, broadcastFigures } from './broadcast-report.ts';
 import type { CapacityMeter } from './capacity.ts';
@@ -48,6 +49,10 @@ export const runBroadcast = async (
 
   // Client 0 creates the chat and sends; clients 1..S watch it.
   const participants = audience === 'participants';
+  if (participants && subscribers > MAX_PARTICIPANTS - 1)
+    throw new Error(
+      `--audience participants takes at most ${MAX_PARTICIPANTS - 1} subscribers (a chat's participant cap); use --audience agents for more`,
+    );
   const chat = await step(participants ? `a chat with ${subscribers + 1} participants` : 'a chat', () =>
     target.prepare(tag, [participants ? [0, ...watchers] : [0]]),
   );

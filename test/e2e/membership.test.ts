@@ -45,7 +45,7 @@ const subscriptionItem = async (chatId: string, connectionId: string) =>
   ).Item;
 
 describe('removed participants', () => {
-  it('closes the removed user’s subscriptions, and the fan-out skips one left behind', async () => {
+  it('closes the removed user’s subscriptions, and neither the fan-out nor typing reaches one left behind', async () => {
     // Prepare: bob and an agent (not a participant) subscribed to alice's chat with bob
     const chatId = await client.createChat(alice, { participants: ['bob'] });
     const [bobSocket, agentSocket] = await Promise.all([connect(client, bob), connect(client, agent)]);
@@ -69,11 +69,14 @@ describe('removed participants', () => {
       type: 'text',
       text: 'not for bob',
     });
+    await client.ok('POST', `/v1/chats/${chatId}/typing`, alice, { isTyping: true });
     await until(() => agentSocket.messages(chatId).length === 2);
+    await until(() => agentSocket.received.some((e) => e.type === 'typing' && e.chatId === chatId));
     await cloud.idle();
 
     // Assess
     expect(removed.status).toBe(200);
+    expect(bobSocket.received.filter((e) => e.type === 'typing')).toEqual([]);
     expect(afterRemoval).toBeUndefined();
     expect(bobSocket.messages(chatId).map((e) => e.data.text)).toEqual(['before']);
     expect(JSON.stringify(bobSocket.received)).not.toContain('not for bob');

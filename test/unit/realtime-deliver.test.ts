@@ -18,7 +18,11 @@ const message: Envelope = {
 
 type Answer = 'delivered' | 'gone' | Error;
 
-const service = (posts: Answer[], close: 'closed' | 'gone' | Error = 'closed') => {
+const service = (
+  posts: Answer[],
+  close: 'closed' | 'gone' | Error = 'closed',
+  clock: () => number = () => 0,
+) => {
   const calls: string[] = [];
   const forgotten: string[] = [];
   const slept: number[] = [];
@@ -40,7 +44,12 @@ const service = (posts: Answer[], close: 'closed' | 'gone' | Error = 'closed') =
     { forget: async (connectionId) => void forgotten.push(connectionId) },
     {} as ChatStore,
     pusher,
-    { fanoutConcurrency: 1, pushRetryDelaysMs: [100, 300], sleep: async (ms) => void slept.push(ms) },
+    {
+      fanoutConcurrency: 1,
+      pushRetryDelaysMs: [100, 300],
+      sleep: async (ms) => void slept.push(ms),
+      clock,
+    },
   );
   return { realtime, calls, forgotten, slept };
 };
@@ -72,6 +81,22 @@ describe('RealtimeService.deliver', () => {
     expect(outcome).toBe('disconnected');
     expect(calls).toEqual(['post c1', 'post c1', 'post c1', 'close c1']);
     expect(forgotten).toEqual([]);
+  });
+
+  it('closes at once, without retrying, a connection whose post hung until its time-out', async () => {
+    // Prepare: the first post takes 3 s (the adapter's time-out) before it fails
+    const times = [0, 3_000];
+    const { realtime, calls, slept } = service([new Error('timed out'), 'delivered'], 'closed', () =>
+      times.length > 1 ? (times.shift() as number) : (times[0] as number),
+    );
+
+    // Act
+    const outcome = await realtime.deliver('c1', message);
+
+    // Assess
+    expect(outcome).toBe('disconnected');
+    expect(calls).toEqual(['post c1', 'close c1']);
+    expect(slept).toEqual([]);
   });
 
   it('removes a connection that was gone by the time it was closed', async () => {

@@ -64,6 +64,37 @@ describe('browser SDK HTTP', () => {
     expect(calls).toBe(3);
   });
 
+  it("waits the server's Retry-After of a 429 before the next attempt, not the shorter backoff", async () => {
+    // Prepare: a 429 asking for 3 s (the body's retryAfter, as the API sends it), then success
+    vi.useFakeTimers();
+    const answers = [
+      new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'slow down', retryAfter: 3 } }), {
+        status: 429,
+        headers: { 'retry-after': '3' },
+      }),
+      new Response(JSON.stringify({ ok: true }), { status: 200 }),
+    ];
+    let calls = 0;
+    const fetchFake = (async () => {
+      calls += 1;
+      return answers.shift() as Response;
+    }) as typeof fetch;
+
+    // Act
+    const outcome = retry(() => requestJson('http://api.test/v1/unread', { fetch: fetchFake }), {
+      minMs: 100,
+      maxMs: 1_000,
+    });
+    await vi.advanceTimersByTimeAsync(2_999);
+    const early = calls;
+    await vi.advanceTimersByTimeAsync(1);
+
+    // Assess
+    await expect(outcome).resolves.toEqual({ ok: true });
+    expect(early).toBe(1);
+    expect(calls).toBe(2);
+  });
+
   it('aborts a request that gets no answer within its timeout', async () => {
     // Prepare
     vi.useFakeTimers();

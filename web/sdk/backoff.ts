@@ -47,7 +47,11 @@ export const retry = async <T>(
     } catch (error) {
       if (options.signal?.aborted || (options.retryable && !options.retryable(error))) throw error;
       options.onError?.(error);
-      await sleep(backoffDelay(attempt, options.minMs, options.maxMs), options.signal);
+      const backoff = backoffDelay(attempt, options.minMs, options.maxMs);
+      await sleep(
+        Math.max(backoff, (error as { retryAfterMs?: number } | null)?.retryAfterMs || 0),
+        options.signal,
+      );
     }
   }
 };

@@ -4,8 +4,8 @@
  * mentions too, a mention of a chat this tab does not follow as well), chat events in eventSeq order
  * (one above a hole is dropped and fetched with it), and a catch-up (GET …/messages?after=, then
  * GET …/events?afterEvent= when the event log is ahead) retried with backoff until it succeeds. An
- * envelope too large for a socket frame arrives as a notice (`data.tooLarge`): what it carried is
- * fetched from `data.fetch`, then applied like the envelope itself.
+ * envelope too large for a socket frame arrives as a notice (`data.tooLarge`): the chat is caught up,
+ * which brings what it stood for (the message, or the chat event from the event log).
  */
 import { isVoid } from '#shared/domain/voids.ts';
 import { retry } from './backoff.ts';
@@ -104,12 +104,18 @@ export class Delivery {
     const { type } = envelope;
     const chatId = envelope.chatId as string;
     const data = (envelope as { data?: unknown }).data as Record<string, unknown> & Message & Chat;
-    if (data?.tooLarge === true) return void this.#fetchTooLarge(envelope, data.fetch);
+    const state = this.#chats.get(chatId);
+    const eventSeq = (envelope as { eventSeq?: number }).eventSeq;
+    if (data?.tooLarge === true) {
+      // A notice for an envelope over the frame limit: the catch-up brings what it stood for.
+      if (!state) return;
+      state.lastEventSeq ??= (eventSeq ?? 1) - 1;
+      if (eventSeq) this.behind(chatId, eventSeq);
+      return void this.catchUp(chatId).catch(() => {});
+    }
     if (type === 'message.created') return this.ingest(data);
     // A subscribe ack (an older server's has no lastEventSeq: fetch the event log once).
     if (type === 'ack') return this.behind(chatId, data.lastEventSeq as number | undefined);
-    const state = this.#chats.get(chatId);
-    const eventSeq = (envelope as { eventSeq?: number }).eventSeq;
     if (state && eventSeq) {
       const last = state.lastEventSeq ?? eventSeq - 1;
       if (eventSeq > last + 1) {
@@ -162,25 +168,6 @@ export class Delivery {
         online: data.online === true,
       });
     }
-  }
-
-  /**
-   * A notice for an envelope over the frame limit: GET what it carried (a one-message page or the chat)
-   * and apply the envelope with it; if that fails, or finds another message, catch the chat up.
-   */
-  async #fetchTooLarge(envelope: AnyEnvelope, path: unknown): Promise<void> {
-    const chatId = envelope.chatId as string;
-    try {
-      if (typeof path !== 'string' || !path.startsWith('/v1/')) throw new Error('no fetch path');
-      const got = await this.request<Record<string, unknown> & { items?: Message[] }>('GET', path);
-      const data = Array.isArray(got.items) ? got.items[0] : got;
-      const { seq } = envelope as { seq?: number };
-      if (data && (!Array.isArray(got.items) || data.seq === seq))
-        return this.envelope({ ...envelope, data } as AnyEnvelope);
-    } catch {
-      // Caught up below.
-    }
-    if (this.#chats.has(chatId)) await this.catchUp(chatId).catch(() => {});
   }
 
   /** Whether this key is new (remembering the last SEEN_MAX). */

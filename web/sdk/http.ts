@@ -8,11 +8,21 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** How long the server asked to wait before trying again (429 `retryAfter`, seconds on the wire). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ApiError';
   }
 }
+
+/** The server's `retryAfter` (seconds) of an error body or frame, in ms (at most an hour; 0 if none). */
+export const retryAfterOf = (error: { retryAfter?: unknown }): number =>
+  Math.min(Number(error.retryAfter) || 0, 3600) * 1000;
+
+/** The pause before the next attempt: the backoff, or longer when the server said how long to wait. */
+export const waitBefore = (error: unknown, backoffMs: number): number =>
+  Math.max(backoffMs, (error as ApiError | undefined)?.retryAfterMs || 0);
 
 const RETRYABLE = ['busy', 'internal', 'rate_limited', 'timeout', 'network', 'not_connected'];
 
@@ -93,6 +103,7 @@ export const requestJson = async <T>(url: string, options: RequestOptions = {}):
       typeof error.code === 'string' ? error.code : `http_${response.status}`,
       typeof error.message === 'string' ? error.message : text,
       error.details,
+      retryAfterOf(error),
     );
   }
   return value as T;

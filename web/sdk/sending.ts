@@ -5,7 +5,7 @@
  */
 import { backoffDelay, sleep } from './backoff.ts';
 import { chatPath } from './delivery.ts';
-import { ApiError, isRetryable } from './http.ts';
+import { ApiError, isRetryable, waitBefore } from './http.ts';
 import type { Outbox } from './outbox.ts';
 import type { ClientParts, Relay } from './relay.ts';
 import { randomId } from './socket.ts';
@@ -121,7 +121,7 @@ export class Sender {
             this.#settle(entry.clientMessageId, { error });
             continue;
           }
-          const delay = backoffDelay(attempt++, timing.minBackoffMs, timing.maxBackoffMs);
+          const delay = waitBefore(error, backoffDelay(attempt++, timing.minBackoffMs, timing.maxBackoffMs));
           await sleep(delay, this.#wakeup.signal).catch(() => {});
         }
       }

@@ -3,7 +3,7 @@
  * ping whose missing pong ends the connection, and a planned end before the 2-hour cap. It never
  * reconnects by itself: whoever owns it dials the next one (see realtime.ts).
  */
-import { ApiError } from './http.ts';
+import { ApiError, retryAfterOf } from './http.ts';
 import type { AnyEnvelope, Timing, WebSocketFactory, WebSocketLike } from './types.ts';
 
 export type CloseReason = 'closed' | 'dropped' | 'open-timeout' | 'no-pong' | 'planned';
@@ -126,9 +126,22 @@ export class Connection {
         : undefined;
     if (!pending) return this.handlers.envelope(envelope);
     if (type !== 'error') return pending.resolve(envelope);
-    const error = (envelope.data ?? {}) as { code?: string; message?: string; details?: unknown };
+    const error = (envelope.data ?? {}) as {
+      code?: string;
+      message?: string;
+      details?: unknown;
+      retryAfter?: unknown;
+    };
     const code = error.code ?? 'error';
-    pending.reject(new ApiError(STATUS[code] ?? 400, code, error.message ?? 'request failed', error.details));
+    pending.reject(
+      new ApiError(
+        STATUS[code] ?? 400,
+        code,
+        error.message ?? 'request failed',
+        error.details,
+        retryAfterOf(error),
+      ),
+    );
   }
 
   #cleanup(): void {
