@@ -24,6 +24,8 @@ vi.mock('../../shared/runtime/stores.ts', () => ({
   },
 }));
 vi.mock('../../shared/runtime/chats.ts', () => ({ chats: { send } }));
+// Every identity is within its message quota here (quotas: test/unit/quotas.test.ts).
+vi.mock('../../shared/runtime/quotas.ts', () => ({ quotas: { take: async () => undefined } }));
 
 const { handler: ping } = await import('../../functions/ws/ping.ts');
 const { handler: sendMessage } = await import('../../functions/ws/send-message.ts');
