@@ -18,7 +18,6 @@ import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENTITY } from '#shared/config/table.ts';
 import { chatCreatedEnvelope } from '#shared/domain/chat-list-feed.ts';
-import { entitledConnections } from '#shared/domain/delivery-scope.ts';
 import { chatEventEnvelope, messageCreated } from '#shared/domain/envelopes.ts';
 import type { ChatEventRecord } from '#shared/domain/ports.ts';
 import { reactionEnvelope, reactionRecordOf } from '#shared/domain/reactions.ts';
@@ -36,7 +35,6 @@ import { logger } from '#shared/runtime/logger.ts';
 import { metrics } from '#shared/runtime/metrics.ts';
 import { realtime } from '#shared/runtime/realtime.ts';
 import { stats } from '#shared/runtime/stats.ts';
-import { chatStore, connectionStore } from '#shared/runtime/stores.ts';
 
 export interface Job {
   readonly record: DynamoDBRecord;
@@ -54,6 +52,8 @@ export interface Job {
   readonly except?: string;
   /** A message that mentions users: they get `mention` envelopes on all their sockets. */
   readonly mentions?: Message;
+  /** A change that removed participants: they get its envelope on all their sockets (not subscribers now). */
+  readonly removed?: { readonly tenantId: string; readonly userIds: readonly string[] };
 }
 
 const jobOf = (record: DynamoDBRecord): Job | undefined => {
@@ -84,7 +84,17 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
       event.type === 'chat.updated' || event.type === 'chat.closed' || event.type === 'chat.assigned'
         ? { tenantId: event.tenantId, after: event.data, ...(event.before ? { before: event.before } : {}) }
         : undefined;
-    return { record, chatId: event.chatId, envelope: chatEventEnvelope(event), ...(watch ? { watch } : {}) };
+    const removed =
+      event.type === 'chat.updated' && event.removed?.length
+        ? { tenantId: event.tenantId, userIds: event.removed }
+        : undefined;
+    return {
+      record,
+      chatId: event.chatId,
+      envelope: chatEventEnvelope(event),
+      ...(watch ? { watch } : {}),
+      ...(removed ? { removed } : {}),
+    };
   }
   // A chat's creation record, the entry the tenant's chat change log (GET /v1/chats/changes) holds too.
   if (item?.entity === ENTITY.chatCreated) {
@@ -148,16 +158,6 @@ export const startBudget = (remainingMs: number, clock: () => number = Date.now)
   };
 };
 
-/**
- * The connections subscribed to a chat that may still receive it: one Query of its subscriptions and,
- * only when a visitor or user is among them, one consistent read of its participants — a user removed
- * from the chat is skipped even if its subscription outlived the removal (shared/domain/delivery-scope.ts).
- */
-const subscribersOf = async (chatId: string): Promise<string[]> =>
-  entitledConnections(await connectionStore.subscriberUsers(chatId), async () =>
-    (await chatStore.participants(chatId, { consistent: true })).map((participant) => participant.userId),
-  );
-
 /** The outcome of a push to nobody (a record without subscribers or without watchers). */
 const NOBODY = { delivered: 0, gone: 0, goneIds: [] } as const;
 
@@ -187,20 +187,25 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
     }
     try {
       const targets =
-        job.toSubscribers === false ? undefined : (subscribers ??= await subscribersOf(job.chatId));
-      const [toChat, toWatchers, toMentioned] = await Promise.all([
+        job.toSubscribers === false ? undefined : (subscribers ??= await realtime.subscribers(job.chatId));
+      // Its subscribers are only those still entitled to the chat (RealtimeService.entitledSubscribers):
+      // the participants a change removed are told on their own sockets.
+      const [toChat, toWatchers, toMentioned, toRemoved] = await Promise.all([
         targets ? realtime.fanout(job.chatId, job.envelope, targets, job.except) : NOBODY,
         job.watch
           ? realtime.notifyWatchers(job.watch.tenantId, job.envelope, job.watch.after, job.watch.before)
           : NOBODY,
         job.mentions ? realtime.notifyMentions(job.mentions) : NOBODY,
+        job.removed
+          ? realtime.notifyRemoved(job.removed.tenantId, job.removed.userIds, job.envelope, targets)
+          : NOBODY,
       ]);
       if (targets && toChat.goneIds.length > 0) {
         const gone = new Set(toChat.goneIds);
         subscribers = targets.filter((connectionId) => !gone.has(connectionId));
       }
-      const delivered = toChat.delivered + toWatchers.delivered + toMentioned.delivered;
-      const gone = toChat.gone + toWatchers.gone + toMentioned.gone;
+      const delivered = toChat.delivered + toWatchers.delivered + toMentioned.delivered + toRemoved.delivered;
+      const gone = toChat.gone + toWatchers.gone + toMentioned.gone + toRemoved.gone;
       metrics.addMetric('EnvelopesDelivered', 'Count', delivered);
       if (gone > 0) metrics.addMetric('GoneConnections', 'Count', gone);
       done = index + 1;

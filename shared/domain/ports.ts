@@ -36,6 +36,8 @@ export type ChatEventRecord = {
       readonly data: Chat;
       /** The chat before the change (not sent to clients): lets watchers see a chat leave their filter. */
       readonly before?: ChatRecord;
+      /** Participants the change removed (not sent to clients): the fan-out tells their sockets too. */
+      readonly removed?: readonly string[];
     }
   | { readonly type: 'message.updated' | 'message.deleted'; readonly data: Message }
   | { readonly type: 'receipt'; readonly data: { readonly userId: string; readonly seq: number } }

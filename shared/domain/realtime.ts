@@ -7,6 +7,7 @@ import { type ChatFilter, matchesChat } from './chat-filter.ts';
 import { listEnvelope, parseWatchFilter } from './chat-list-feed.ts';
 import { presenceEnvelope } from './ephemeral.ts';
 import type { ConnectionService } from './connections.ts';
+import { entitledSubscribers, type Subscriber } from './delivery-scope.ts';
 import { frameOf } from './envelope-size.ts';
 import { mentionedBy, mentionEnvelope } from './envelopes.ts';
 import type {
@@ -79,17 +80,18 @@ export const mapLimit = async <T, R>(
 
 export class RealtimeService {
   constructor(
-    /** Subscribers and watchers to push to. */
-    private readonly connections: Pick<ConnectionStore, 'subscribers' | 'watchers'> &
+    /** Subscribers (with their user, for the entitlement check) and watchers to push to. */
+    private readonly connections: Pick<ConnectionStore, 'subscriberUsers' | 'watchers'> &
       Partial<Pick<ConnectionStore, 'get'>>,
     /** Removes a connection whose push was answered 410. */
     private readonly sessions: Pick<ConnectionService, 'forget'>,
-    private readonly chats: Pick<ChatStore, 'listForParticipant' | 'touchActivity'>,
+    /** `participants`: who is still entitled to a chat's envelopes (shared/domain/delivery-scope.ts). */
+    private readonly chats: Pick<ChatStore, 'listForParticipant' | 'touchActivity' | 'participants'>,
     private readonly pusher: Pusher,
     private readonly config: RealtimeConfig,
     /** The tenant's set of agents online (GET /v1/stats); absent: not tracked. */
     private readonly stats?: Pick<StatsStore, 'setAgentOnline'>,
-    /** Mentions: each user's live sockets, and the unread mentions kept on participant items. */
+    /** Each user's live sockets (mentions, removals), and the unread mentions kept on participant items. */
     private readonly mentions?: {
       readonly presence: Pick<PresenceStore, 'sockets'>;
       readonly chats: Pick<ChatStore, 'addMentions'>;
@@ -282,9 +284,46 @@ export class RealtimeService {
     return 'gone';
   }
 
-  /** The connections subscribed to a chat (one Query; the fan-out reads it once per chat and batch). */
-  subscribers(chatId: string): Promise<string[]> {
-    return this.connections.subscribers(chatId);
+  /**
+   * The subscribers of a chat that may still receive it: one Query of its subscriptions and, only when a
+   * visitor or user is among them, one consistent read of its participants — a user removed from the
+   * chat is skipped even if a subscription outlived the removal (shared/domain/delivery-scope.ts). Every
+   * push to a chat's subscribers (messages, chat events, presence, typing) goes through it.
+   */
+  async entitledSubscribers(chatId: string): Promise<Subscriber[]> {
+    return entitledSubscribers(await this.connections.subscriberUsers(chatId), async () =>
+      (await this.chats.participants(chatId, { consistent: true })).map((participant) => participant.userId),
+    );
+  }
+
+  /** The connection ids of `entitledSubscribers` (the fan-out reads them once per chat and batch). */
+  async subscribers(chatId: string): Promise<string[]> {
+    return (await this.entitledSubscribers(chatId)).map((subscriber) => subscriber.connectionId);
+  }
+
+  /**
+   * A `chat.updated` that removed visitors or users: they are no longer subscribers the fan-out may
+   * push to, yet their open apps must learn it. Each removed one gets the envelope once on every socket
+   * it has (`except` those the chat's fan-out reached). Best effort like presence: a removed user's app
+   * also learns it from its next read (403/404).
+   */
+  async notifyRemoved(
+    tenantId: string,
+    userIds: readonly string[],
+    envelope: Envelope,
+    except: readonly string[] = [],
+  ): Promise<FanoutResult> {
+    if (!this.mentions || userIds.length === 0) return { delivered: 0, gone: 0 };
+    const skip = new Set(except);
+    const sockets = await this.mentions.presence.sockets(tenantId, userIds);
+    const targets = [...sockets.values()].flat().filter((connectionId) => !skip.has(connectionId));
+    const outcomes = await mapLimit(targets, this.config.fanoutConcurrency, (connectionId) =>
+      this.push(connectionId, envelope).catch(() => 'skipped' as const),
+    );
+    return {
+      delivered: outcomes.filter((o) => o === 'delivered').length,
+      gone: outcomes.filter((o) => o === 'gone').length,
+    };
   }
 
   /**
@@ -300,7 +339,7 @@ export class RealtimeService {
     /** Presence: one try per socket (push), no retry or close. */
     options: { bestEffort?: boolean } = {},
   ): Promise<SubscriberFanout> {
-    const subscribed = targets ?? (await this.connections.subscribers(chatId));
+    const subscribed = targets ?? (await this.subscribers(chatId));
     // `except`: the socket a message came over, whose ack carried it (docs/protocol.md, "Delivery").
     const connectionIds = except ? subscribed.filter((connectionId) => connectionId !== except) : subscribed;
     const outcomes = await mapLimit(connectionIds, this.config.fanoutConcurrency, (connectionId) =>

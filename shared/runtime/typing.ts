@@ -3,23 +3,19 @@
  * chat's typing state (rate limit, and what pollers read). Never history, never the stream. Only sockets
  * still entitled to the chat get it (shared/domain/delivery-scope.ts).
  */
-import { entitledSubscribers } from '../domain/delivery-scope.ts';
 import { systemClock } from '../domain/ports.ts';
 import { TypingService } from '../domain/typing.ts';
 import { chats } from './chats.ts';
 import { env } from './env.ts';
 import { logger } from './logger.ts';
 import { realtime } from './realtime.ts';
-import { chatStore, connectionStore, typingStateStore } from './stores.ts';
+import { connectionStore, typingStateStore } from './stores.ts';
 
 export const typing = new TypingService(
   {
     authorize: (identity, chatId) => chats.authorize(identity, chatId),
     // A visitor's or user's leftover subscription to a chat they were removed from gets nothing (as in the fan-out).
-    subscribers: async (chatId) =>
-      entitledSubscribers(await connectionStore.subscriberUsers(chatId), async () =>
-        (await chatStore.participants(chatId, { consistent: true })).map((participant) => participant.userId),
-      ),
+    subscribers: (chatId) => realtime.entitledSubscribers(chatId),
     userOf: async (connectionId) => (await connectionStore.get(connectionId))?.identity.userId,
     push: (connectionId, envelope) => realtime.push(connectionId, envelope),
     state: typingStateStore,

@@ -45,7 +45,7 @@ const subscriptionItem = async (chatId: string, connectionId: string) =>
   ).Item;
 
 describe('removed participants', () => {
-  it('closes the removed user’s subscriptions, and neither the fan-out nor typing reaches one left behind', async () => {
+  it('closes the removed user’s subscriptions, tells the user, and neither the fan-out, typing nor presence reaches one left behind', async () => {
     // Prepare: bob and an agent (not a participant) subscribed to alice's chat with bob
     const chatId = await client.createChat(alice, { participants: ['bob'] });
     const [bobSocket, agentSocket] = await Promise.all([connect(client, bob), connect(client, agent)]);
@@ -70,17 +70,24 @@ describe('removed participants', () => {
       text: 'not for bob',
     });
     await client.ok('POST', `/v1/chats/${chatId}/typing`, alice, { isTyping: true });
+    const aliceSocket = await connect(client, alice); // alice's first socket: she comes online
     await until(() => agentSocket.messages(chatId).length === 2);
     await until(() => agentSocket.received.some((e) => e.type === 'typing' && e.chatId === chatId));
+    await until(() => agentSocket.received.some((e) => e.type === 'presence' && e.chatId === chatId));
     await cloud.idle();
 
-    // Assess
+    // Assess: bob's socket got the chat.updated that removed him (on his own socket, not as a subscriber)
     expect(removed.status).toBe(200);
-    expect(bobSocket.received.filter((e) => e.type === 'typing')).toEqual([]);
+    const updates = bobSocket.received.filter((e) => e.type === 'chat.updated' && e.chatId === chatId);
+    expect(updates).toHaveLength(1);
+    expect(
+      (updates[0]?.data as { participants?: { userId: string }[] }).participants?.map((p) => p.userId),
+    ).not.toContain('bob');
+    expect(bobSocket.received.filter((e) => e.type === 'typing' || e.type === 'presence')).toEqual([]);
     expect(afterRemoval).toBeUndefined();
     expect(bobSocket.messages(chatId).map((e) => e.data.text)).toEqual(['before']);
     expect(JSON.stringify(bobSocket.received)).not.toContain('not for bob');
-    await Promise.all([bobSocket.close(), agentSocket.close()]);
+    await Promise.all([bobSocket.close(), agentSocket.close(), aliceSocket.close()]);
   });
 
   it('refuses the removed user’s subscribe and history at once', async () => {

@@ -321,7 +321,7 @@ const realtimeWith = (now: () => number) => {
       connections.delete(id);
       return c;
     },
-    subscribers: async () => ['alice-1'],
+    subscriberUsers: async () => [{ connectionId: 'alice-1' }],
     watchers: async () => [],
   } as unknown as ConnectionStore;
   const realtime = new RealtimeService(

@@ -40,7 +40,10 @@ const service = (
     },
   };
   const realtime = new RealtimeService(
-    { subscribers: async () => ['c1', 'c2'], watchers: async () => [] } as unknown as ConnectionStore,
+    {
+      subscriberUsers: async () => [{ connectionId: 'c1' }, { connectionId: 'c2' }],
+      watchers: async () => [],
+    } as unknown as ConnectionStore,
     { forget: async (connectionId) => void forgotten.push(connectionId) },
     {} as ChatStore,
     pusher,

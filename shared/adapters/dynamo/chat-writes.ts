@@ -276,7 +276,8 @@ export const changeChat = async (
       const data: Chat = planned.participants
         ? { ...chat, participants: await membersAfter(table, chatId, planned.participants) }
         : chat;
-      event = { ...base, type, data, before: current };
+      const removed = planned.participants?.remove ?? [];
+      event = { ...base, type, data, before: current, ...(removed.length > 0 ? { removed } : {}) };
     }
     items.push({
       Put: {
