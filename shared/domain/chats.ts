@@ -401,7 +401,19 @@ export class ChatService {
     if (input.replyTo && !threads) throw new ValidationError('replies are not available here');
     const [attachment, replyTo] = await Promise.all([
       input.type === 'file'
-        ? this.attachments.get(input.attachmentId ?? '').then((found) => attachmentRefFor(found, chatId))
+        ? this.attachments
+            .get(input.attachmentId ?? '')
+            .then((found) => attachmentRefFor(found, chatId))
+            .then(async (ref) => {
+              // One attachment, one message: deleting that message deletes the file (message-changes.ts).
+              const claimant = `${identity.userId}#${input.clientMessageId}`;
+              if (!(await this.attachments.claim(ref.attachmentId, claimant))) {
+                throw new ConflictError(
+                  'the attachment is already sent in another message; upload the file again',
+                );
+              }
+              return ref;
+            })
         : undefined,
       input.replyTo ? threads?.quoteFor(chatId, input.replyTo) : undefined,
     ]);

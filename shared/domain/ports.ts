@@ -423,6 +423,12 @@ export interface AttachmentStore {
   markRejected(attachmentId: string, reason: string): Promise<boolean>;
   /** Removes the record (its message was deleted): downloads answer 404 from then on. Idempotent. */
   remove(attachmentId: string): Promise<void>;
+  /**
+   * Binds a ready attachment to the one message that carries it (`claimant`: its sender and
+   * clientMessageId). true for the first claim and for a repeat of the same one (a retried send); false
+   * when another message has it.
+   */
+  claim(attachmentId: string, claimant: string): Promise<boolean>;
 }
 
 /** Object storage for attachment bytes (S3): presigned uploads and downloads, inspection, moves. */

@@ -227,6 +227,28 @@ describe('attachments', () => {
     expect(chat.body.lastSeq).toBe(0);
   });
 
+  it('binds an attachment to one message: a retry of that send gets it back, another message is refused', async () => {
+    // Prepare: an image sent by alice
+    const chatId = await newChat();
+    const attachmentId = await uploadReady(chatId, png(2, 2), 'image/png', 'once.png');
+    const first = await sendFile(alice, chatId, attachmentId, 'once-1');
+
+    // Act: the same send retried, then another message of alice's and one of bob's naming the file
+    const retried = await sendFile(alice, chatId, attachmentId, 'once-1');
+    const again = await sendFile(alice, chatId, attachmentId, 'once-2');
+    const byBob = await sendFile(bob, chatId, attachmentId, 'once-1');
+    const chat = await client.call('GET', `/v1/chats/${chatId}`, alice);
+
+    // Assess
+    expect(first.status).toBe(201);
+    expect(retried.status).toBeLessThan(300);
+    expect(retried.body.messageId).toBe(first.body.messageId);
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'conflict' });
+    expect(byBob.status).toBe(409);
+    expect(chat.body.lastSeq).toBe(1);
+  });
+
   it('rejects an upload whose bytes do not match the declaration (bigger, or not really an image)', async () => {
     // Prepare: declarations the emulator cannot enforce (it does not check the policy; S3 does)
     const chatId = await newChat();

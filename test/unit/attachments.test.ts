@@ -37,6 +37,13 @@ class MemoryRecords implements AttachmentStore {
   async remove(id: string) {
     this.items.delete(id);
   }
+  readonly claims = new Map<string, string>();
+  async claim(id: string, claimant: string) {
+    if (this.items.get(id)?.status !== 'ready') return false;
+    const claimed = this.claims.get(id) ?? claimant;
+    this.claims.set(id, claimed);
+    return claimed === claimant;
+  }
 }
 
 class MemoryStorage implements AttachmentStorage {

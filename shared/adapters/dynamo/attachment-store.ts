@@ -85,6 +85,27 @@ export class DynamoAttachmentStore implements AttachmentStore {
     );
   }
 
+  /** One conditional write: a ready attachment, unclaimed or claimed by the same message. */
+  async claim(attachmentId: string, claimant: string): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.attachment(attachmentId),
+          UpdateExpression: 'SET claimedBy = :claimant',
+          ConditionExpression:
+            '#status = :ready AND (attribute_not_exists(claimedBy) OR claimedBy = :claimant)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':ready': 'ready', ':claimant': claimant },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
   private async transition(
     attachmentId: string,
     update: string,
