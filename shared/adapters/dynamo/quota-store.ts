@@ -10,15 +10,48 @@ import type { QuotaStore } from '../../domain/quotas.ts';
 import { isConditionFailed, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
+/**
+ * `hits + 1` on the item unless it holds `limit` already (then false, nothing written): the one counting
+ * write of quotas, leases and the visitor rate limiter (rate-limiter.ts). The item expires at `expiresAt`.
+ */
+export const countBelow = async (
+  table: TableContext,
+  key: { pk: string; sk: string },
+  limit: number,
+  expiresAt: number,
+): Promise<boolean> => {
+  try {
+    await table.doc.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: key,
+        UpdateExpression: 'ADD hits :one SET entity = :entity, #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(hits) OR hits < :limit',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':limit': limit,
+          ':entity': ENTITY.rateLimit,
+          ':ttl': expiresAt,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+};
+
 export class DynamoQuotaStore implements QuotaStore {
   constructor(private readonly table: TableContext) {}
 
   take(key: string, windowStart: number, limit: number, expiresAt: number): Promise<boolean> {
-    return this.addBelow(keys.quota(key, windowStart), limit, expiresAt);
+    return countBelow(this.table, keys.quota(key, windowStart), limit, expiresAt);
   }
 
   acquire(key: string, period: number, bound: number, expiresAt: number): Promise<boolean> {
-    return this.addBelow(keys.lease(key, period), bound, expiresAt);
+    return countBelow(this.table, keys.lease(key, period), bound, expiresAt);
   }
 
   async release(key: string, period: number): Promise<void> {
@@ -35,35 +68,6 @@ export class DynamoQuotaStore implements QuotaStore {
       );
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
-    }
-  }
-
-  /** `hits + 1` on the item unless it holds `limit` already (then false, nothing written). */
-  private async addBelow(
-    key: { pk: string; sk: string },
-    limit: number,
-    expiresAt: number,
-  ): Promise<boolean> {
-    try {
-      await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: key,
-          UpdateExpression: 'ADD hits :one SET entity = :entity, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(hits) OR hits < :limit',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':limit': limit,
-            ':entity': ENTITY.rateLimit,
-            ':ttl': expiresAt,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
     }
   }
 }
