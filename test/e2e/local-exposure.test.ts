@@ -74,6 +74,26 @@ describe('listening address', () => {
     expect(socketStatus).toBe(401);
   });
 
+  it('gives no web page a CORS grant to DynamoDB Local (its default allow-list is *)', async () => {
+    // Act: the preflight a page's fetch to DynamoDB Local would send, from the web apps and from elsewhere
+    const preflights = await Promise.all(
+      [new URL(cloud.urls.web).origin, 'https://attacker.example'].map((origin) =>
+        fetch(cloud.urls.dynamodb, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type,x-amz-target,authorization',
+          },
+        }),
+      ),
+    );
+
+    // Assess
+    for (const preflight of preflights)
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it.skipIf(externalAddress === undefined)('is not reachable on the machine’s network address', async () => {
     const address = externalAddress ?? '';
 
