@@ -44,7 +44,8 @@ const setUp = async () => {
   const realtime = new RealtimeService(
     connections,
     sessions,
-    { addMentions: async () => {} } as unknown as ChatStore,
+    // bob is a participant of CHAT: the fan-out's entitlement check keeps his subscription
+    { addMentions: async () => {}, participants: async () => [{ userId: 'bob' }] } as unknown as ChatStore,
     pusher,
     { fanoutConcurrency: 4, pushRetryDelaysMs: [], sleep: async () => {} },
     undefined,
