@@ -78,6 +78,9 @@ export const sendRound = async (
 export interface DeliveryResult {
   readonly expected: number;
   readonly delivered: number;
+  /** Of the missing ones: the socket had been closed (by the server) meanwhile / it was still open. */
+  readonly missingClosed?: number;
+  readonly missingOpen?: number;
 }
 
 /**
@@ -97,7 +100,14 @@ export const deliveryRound = async (
   );
   const count = () => targets.filter(({ socket, chatId, seq }) => socket.held.get(chatId)?.has(seq)).length;
   await waitFor(() => count() === targets.length, timeoutMs);
-  return { expected: targets.length, delivered: count(), seqs };
+  const missing = targets.filter(({ socket, chatId, seq }) => !socket.held.get(chatId)?.has(seq));
+  return {
+    expected: targets.length,
+    delivered: count(),
+    missingClosed: missing.filter(({ socket }) => !socket.open).length,
+    missingOpen: missing.filter(({ socket }) => socket.open).length,
+    seqs,
+  };
 };
 
 /** What the table still holds for connections that are not open (plus presence drift). */

@@ -62,14 +62,14 @@ export const formatReport = (figures: SoakFigures): string => {
     `              start: ${handleTypes(start)}`,
     `              end:   ${handleTypes(end)}`,
     `  logs        ${figures.errors.length} error, ${figures.warnings} warning`,
-    ...figures.errors.slice(0, 5).map((line) => `              ${line.split('\n')[0]?.slice(0, 300)}`),
+    ...figures.errors.slice(0, 5).map((line) => `              ${line.replace(/\s+/g, ' ').slice(0, 600)}`),
     `  storm       ${storm.back}/${storm.sockets} back and caught up; all back in ${storm.allBackMs === undefined ? 'n/a' : `${(storm.allBackMs / 1000).toFixed(1)} s`}; reconnect p50 ${storm.p50Ms} ms, p99 ${storm.p99Ms} ms`,
     `              attempts ${storm.attempts}, $connect 5xx ${storm.connect5xx}, ticket 5xx ${storm.ticket5xx}, other failed attempts ${storm.otherFailures}`,
     ...Object.entries(storm.reasons)
       .sort(([, a], [, b]) => b - a)
       .slice(0, 5)
       .map(([reason, count]) => `              ${count}× ${reason}`),
-    `  after storm delivered ${figures.afterStorm.delivery.delivered}/${figures.afterStorm.delivery.expected}, leaked ${figures.afterStorm.leaks.items} items, ${figures.afterStorm.leaks.presence} presence items, ${figures.afterStorm.withoutReady} open sockets without connection.ready`,
+    `  after storm delivered ${figures.afterStorm.delivery.delivered}/${figures.afterStorm.delivery.expected} (missing: ${figures.afterStorm.delivery.missingClosed ?? 0} on closed sockets, ${figures.afterStorm.delivery.missingOpen ?? 0} on open ones), leaked ${figures.afterStorm.leaks.items} items, ${figures.afterStorm.leaks.presence} presence items, ${figures.afterStorm.withoutReady} open sockets without connection.ready`,
     ...figures.afterStorm.leaks.samples.map((sample) => `              ${sample}`),
     failed.length === 0 ? 'PASS' : `FAIL\n${failed.map((line) => `  - ${line}`).join('\n')}`,
   ];

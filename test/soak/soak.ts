@@ -5,7 +5,15 @@
  * reconnect storm (test/soak/storm.ts). Returns the figures; test/soak/report.ts judges them.
  */
 import { randomBytes } from 'node:crypto';
-import { type Chat, deliveryRound, eachLimit, holes, type Leaks, settledLeaks } from './checks.ts';
+import {
+  type Chat,
+  type DeliveryResult,
+  deliveryRound,
+  eachLimit,
+  holes,
+  type Leaks,
+  settledLeaks,
+} from './checks.ts';
 import type { CloudSample, SoakCloud } from './cloud.ts';
 import { http, type Http, SoakSocket } from './fleet.ts';
 import { storm, type StormResult } from './storm.ts';
@@ -58,7 +66,7 @@ export interface SoakFigures {
   readonly storm: StormResult;
   /** After the storm: a round to the reconnected sockets, and the leak scan again. */
   readonly afterStorm: {
-    readonly delivery: { expected: number; delivered: number };
+    readonly delivery: DeliveryResult;
     readonly leaks: Leaks;
     /** Open sockets that never got their `connection.ready`. */
     readonly withoutReady: number;
@@ -267,7 +275,12 @@ export const runSoak = async (cloud: SoakCloud, options: SoakOptions): Promise<S
     ...(end ? { end } : {}),
     storm: stormResult,
     afterStorm: {
-      delivery: { expected: afterDelivery.expected, delivered: afterDelivery.delivered },
+      delivery: {
+        expected: afterDelivery.expected,
+        delivered: afterDelivery.delivered,
+        missingClosed: afterDelivery.missingClosed ?? 0,
+        missingOpen: afterDelivery.missingOpen ?? 0,
+      },
       leaks: afterLeaks,
       withoutReady,
     },
