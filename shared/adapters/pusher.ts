@@ -16,11 +16,17 @@ import type { Pusher, PushResult } from '../domain/ports.ts';
  *   posts in flight; beyond this many sockets,  *   posts wait in the agent's queue.
  * - one attempt per call, ended after PUSH_TIMEOUT_MS without an answer: the caller retries and then
  *   closes the connection (RealtimeService.push, "deliver or disconnect"), so a hung post costs seconds,
- *   not the invocation.
+ *   not the invocation; a close is given CLOSE_TIMEOUT_MS.
  */
 export const PUSH_MAX_SOCKETS = 50;
-/** A post (or close) that has not been answered by then fails. Posts normally take milliseconds. */
+/** A post that has not been answered by then fails. Posts normally take milliseconds. */
 export const PUSH_TIMEOUT_MS = 2_000;
+/**
+ * A close is given longer: it comes after a failed post, once per stuck connection, and if it fails too
+ * the stream retries the whole record. Under a burst, calls also wait in the agent's queue, and the
+ * time-out counts that wait.
+ */
+export const CLOSE_TIMEOUT_MS = 10_000;
 
 const PUSH_AGENT = { keepAlive: true, maxSockets: PUSH_MAX_SOCKETS };
 
@@ -62,7 +68,9 @@ export class ApiGatewayPusher implements Pusher {
 
   async disconnect(connectionId: string): Promise<'closed' | 'gone'> {
     try {
-      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }), {
+        requestTimeout: CLOSE_TIMEOUT_MS,
+      });
       return 'closed';
     } catch (error) {
       if (isGone(error)) return 'gone';

@@ -78,14 +78,17 @@ export const sendRound = async (
 export interface DeliveryResult {
   readonly expected: number;
   readonly delivered: number;
-  /** Of the missing ones: the socket had been closed (by the server) meanwhile / it was still open. */
-  readonly missingClosed?: number;
-  readonly missingOpen?: number;
+  /** Of the delivered: caught up by a socket the server had closed meanwhile and that came back. */
+  readonly recovered: number;
+  /** Of the missing ones: the socket was closed at the end / it was open. */
+  readonly missingClosed: number;
+  readonly missingOpen: number;
 }
 
 /**
- * Every open socket subscribed to a chat holds the round's message of that chat (pushed live: nothing
- * is caught up here) within `timeoutMs`.
+ * Every socket subscribed to a chat holds the round's message of that chat within `timeoutMs`: pushed
+ * live, or — when the server closed the socket meanwhile (deliver or disconnect) — caught up once it
+ * came back as the SDK's does (counted as `recovered`).
  */
 export const deliveryRound = async (
   api: Http,
@@ -95,6 +98,7 @@ export const deliveryRound = async (
   timeoutMs = 30_000,
 ): Promise<DeliveryResult & { seqs: Map<string, number> }> => {
   const seqs = await sendRound(api, chats, label);
+  const closesBefore = new Map(sockets.map((socket) => [socket, socket.serverCloses]));
   const targets = sockets.flatMap((socket) =>
     socket.chatIds.map((chatId) => ({ socket, chatId, seq: seqs.get(chatId) ?? 0 })),
   );
@@ -104,6 +108,10 @@ export const deliveryRound = async (
   return {
     expected: targets.length,
     delivered: count(),
+    recovered: targets.filter(
+      ({ socket, chatId, seq }) =>
+        socket.held.get(chatId)?.has(seq) && socket.serverCloses > (closesBefore.get(socket) ?? 0),
+    ).length,
     missingClosed: missing.filter(({ socket }) => !socket.open).length,
     missingOpen: missing.filter(({ socket }) => socket.open).length,
     seqs,

@@ -69,7 +69,15 @@ export class SoakSocket {
   /** The socket has stayed open since the soak's start (its `held` comes from pushes alone). */
   unbroken = true;
   pushes = 0;
+  /** Times the server closed this socket (deliver or disconnect, a gateway going away). */
+  serverCloses = 0;
+  /** Some task (a send, a churn close, the storm) is using the socket; a reconnect waits for it. */
+  busy = false;
+  /** Called when the server closes an open socket (the soak reconnects it as the SDK would). */
+  onServerClose: ((socket: SoakSocket) => void) | undefined;
   #ws: WebSocket | undefined;
+  /** Sockets `close()` closed (any other close is the server's). */
+  #closing = new WeakSet<WebSocket>();
   #pending = new Map<string, { resolve(e: Envelope): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   #onReady: ((connectionId: string) => void) | undefined;
   #current: string | undefined;
@@ -138,6 +146,13 @@ export class SoakSocket {
       ws.terminate();
       throw error;
     }
+    // Closed while open, not by `close()`: the server's doing.
+    ws.once('close', () => {
+      if (this.#closing.has(ws)) return;
+      this.serverCloses += 1;
+      this.unbroken = false;
+      if (this.#ws === ws) this.onServerClose?.(this);
+    });
   }
 
   #receive(text: string): void {
@@ -232,6 +247,7 @@ export class SoakSocket {
     const ws = this.#ws;
     this.unbroken = false;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    this.#closing.add(ws);
     const closed = new Promise((resolve) => ws.once('close', resolve));
     if (abrupt) ws.terminate();
     else ws.close(1000);

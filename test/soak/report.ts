@@ -47,6 +47,11 @@ const handleTypes = (sample: SoakFigures['start']): string =>
         .join(', ')
     : 'n/a';
 
+/** A delivery round in words: delivered, how many of them after a server close, what is missing where. */
+const round = (delivery: SoakFigures['delivery']): string =>
+  `${delivery.delivered}/${delivery.expected} (${delivery.recovered} caught up after a server close` +
+  `${delivery.delivered < delivery.expected ? `; missing on ${delivery.missingClosed} closed and ${delivery.missingOpen} open sockets` : ''})`;
+
 export const formatReport = (figures: SoakFigures): string => {
   const { storm, start, end } = figures;
   const failed = failures(figures);
@@ -54,8 +59,8 @@ export const formatReport = (figures: SoakFigures): string => {
     `soak: ${figures.sockets} sockets (${figures.users} users, ${figures.chats} chats), ${figures.minutes} min`,
     `  messages    sent ${figures.sent}, acked ${figures.acked} (${figures.sendFailures} resent), live pushes received ${figures.livePushes}`,
     `  pings       ${figures.pings}, unanswered ${figures.pingFailures}`,
-    `  churn       closes ${figures.closes}, reopens ${figures.reopens}, failed reopen attempts ${figures.reopenFailures}`,
-    `  delivered   final round ${figures.delivery.delivered}/${figures.delivery.expected}, missing seqs ${figures.holes}`,
+    `  churn       closes ${figures.closes}, reopens ${figures.reopens}, failed reopen attempts ${figures.reopenFailures}; closed by the server ${figures.serverCloses}, came back ${figures.recoveries}`,
+    `  delivered   final round ${round(figures.delivery)}, missing seqs ${figures.holes}`,
     `  leaked      ${figures.leaks.items} connection/subscription items, ${figures.leaks.presence} presence items${figures.leaks.samples.length ? ` (${figures.leaks.samples.join('; ')})` : ''}`,
     `  heap        ${mb(start?.heapUsedBytes)} → ${mb(end?.heapUsedBytes)} (rss ${mb(start?.rssBytes)} → ${mb(end?.rssBytes)})`,
     `  handles     ${start?.handleTotal ?? 'n/a'} → ${end?.handleTotal ?? 'n/a'}`,
@@ -69,7 +74,7 @@ export const formatReport = (figures: SoakFigures): string => {
       .sort(([, a], [, b]) => b - a)
       .slice(0, 5)
       .map(([reason, count]) => `              ${count}× ${reason}`),
-    `  after storm delivered ${figures.afterStorm.delivery.delivered}/${figures.afterStorm.delivery.expected} (missing: ${figures.afterStorm.delivery.missingClosed ?? 0} on closed sockets, ${figures.afterStorm.delivery.missingOpen ?? 0} on open ones), leaked ${figures.afterStorm.leaks.items} items, ${figures.afterStorm.leaks.presence} presence items, ${figures.afterStorm.withoutReady} open sockets without connection.ready`,
+    `  after storm delivered ${round(figures.afterStorm.delivery)}, leaked ${figures.afterStorm.leaks.items} items, ${figures.afterStorm.leaks.presence} presence items, ${figures.afterStorm.withoutReady} open sockets without connection.ready`,
     ...figures.afterStorm.leaks.samples.map((sample) => `              ${sample}`),
     failed.length === 0 ? 'PASS' : `FAIL\n${failed.map((line) => `  - ${line}`).join('\n')}`,
   ];

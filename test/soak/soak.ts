@@ -5,6 +5,8 @@
  * reconnect storm (test/soak/storm.ts). Returns the figures; test/soak/report.ts judges them.
  */
 import { randomBytes } from 'node:crypto';
+import { backoffDelay } from '../../web/sdk/backoff.ts';
+import { DEFAULT_TIMING } from '../../web/sdk/client.ts';
 import {
   type Chat,
   type DeliveryResult,
@@ -13,6 +15,7 @@ import {
   holes,
   type Leaks,
   settledLeaks,
+  waitFor,
 } from './checks.ts';
 import type { CloudSample, SoakCloud } from './cloud.ts';
 import { http, type Http, SoakSocket } from './fleet.ts';
@@ -55,9 +58,12 @@ export interface SoakFigures {
   readonly closes: number;
   readonly reopens: number;
   readonly reopenFailures: number;
+  /** Closes by the server (each socket then came back as the SDK's does: `recoveries`). */
+  readonly serverCloses: number;
+  readonly recoveries: number;
   readonly livePushes: number;
   /** The final round: one message per chat, to every subscribed socket. */
-  readonly delivery: { readonly expected: number; readonly delivered: number };
+  readonly delivery: DeliveryResult;
   /** Seqs some socket lacks below its chats' last (live sockets hold every message). */
   readonly holes: number;
   readonly leaks: Leaks;
@@ -138,14 +144,47 @@ export const runSoak = async (cloud: SoakCloud, options: SoakOptions): Promise<S
     closes: 0,
     reopens: 0,
     reopenFailures: 0,
+    recoveries: 0,
   };
-  const busy = new Set<SoakSocket>();
   const work = new Set<Promise<void>>();
   const run = (task: () => Promise<void>) => {
     const promise = task().finally(() => work.delete(promise));
     work.add(promise);
   };
-  const idle = () => fleet.filter((socket) => socket.open && !busy.has(socket));
+  const idle = () => fleet.filter((socket) => socket.open && !socket.busy);
+  let stopped = false;
+  /** Ticket, upgrade, subscribe, catch up; a failed attempt is retried after a growing pause. */
+  const reopen = async (socket: SoakSocket) => {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await socket.connect(api);
+        await socket.subscribeAndCatchUp(api);
+        counts.reopens += 1;
+        return;
+      } catch (error) {
+        counts.reopenFailures += 1;
+        log(`reopen failed: ${String(error)}`);
+        if (socket.open) await socket.close(true);
+        await sleep(1_000 * 2 ** Math.min(attempt, 4));
+      }
+    }
+  };
+  // A socket the server closed (deliver or disconnect: a push it could not take) comes back as the
+  // SDK's does: after its backoff, once whatever task holds it is done.
+  for (const socket of fleet)
+    socket.onServerClose = () =>
+      run(async () => {
+        while (socket.busy && !stopped) await sleep(100);
+        if (socket.open || stopped) return;
+        socket.busy = true;
+        try {
+          await sleep(backoffDelay(0, DEFAULT_TIMING.minBackoffMs, DEFAULT_TIMING.maxBackoffMs));
+          await reopen(socket);
+          counts.recoveries += 1;
+        } finally {
+          socket.busy = false;
+        }
+      });
 
   const timers: NodeJS.Timeout[] = [];
   // Pings: each socket on its own period, started at a random phase.
@@ -171,7 +210,7 @@ export const runSoak = async (cloud: SoakCloud, options: SoakOptions): Promise<S
       const socket = pick(idle());
       const chatId = socket && pick(socket.chatIds);
       if (!socket || !chatId) return;
-      busy.add(socket);
+      socket.busy = true;
       counts.sent += 1;
       run(async () => {
         // Like the SDK's outbox: a send without an ack is sent again with the same clientMessageId
@@ -195,7 +234,7 @@ export const runSoak = async (cloud: SoakCloud, options: SoakOptions): Promise<S
             }
           }
         } finally {
-          busy.delete(socket);
+          socket.busy = false;
         }
       });
     }, 1000 / options.messagesPerSecond),
@@ -206,27 +245,15 @@ export const runSoak = async (cloud: SoakCloud, options: SoakOptions): Promise<S
     setInterval(() => {
       const socket = pick(idle());
       if (!socket) return;
-      busy.add(socket);
+      socket.busy = true;
       counts.closes += 1;
       run(async () => {
         try {
           await socket.close(Math.random() < 0.5);
           await sleep(500 + Math.random() * 2_500);
-          for (let attempt = 0; ; attempt++) {
-            try {
-              await socket.connect(api);
-              await socket.subscribeAndCatchUp(api);
-              counts.reopens += 1;
-              return;
-            } catch (error) {
-              counts.reopenFailures += 1;
-              log(`reopen failed: ${String(error)}`);
-              if (socket.open) await socket.close(true);
-              await sleep(1_000 * 2 ** Math.min(attempt, 4));
-            }
-          }
+          await reopen(socket);
         } finally {
-          busy.delete(socket);
+          socket.busy = false;
         }
       });
     }, 60_000 / options.closesPerMinute),
@@ -254,11 +281,14 @@ export const runSoak = async (cloud: SoakCloud, options: SoakOptions): Promise<S
     `delivered ${delivery.delivered}/${delivery.expected}, holes ${holeCount}, leaked ${leaks.items}; storm`,
   );
 
+  await waitFor(() => work.size === 0, 60_000);
   const stormResult = await storm(api, fleet, chats, options.stormDeadlineMs);
   log(`storm: ${stormResult.back}/${stormResult.sockets} back, all in ${stormResult.allBackMs ?? 'n/a'} ms`);
   const afterDelivery = await deliveryRound(api, chats, fleet, 'after-storm');
   const afterLeaks = await settledLeaks(cloud, fleet, prefix);
   const withoutReady = fleet.filter((socket) => socket.open && !socket.connectionId).length;
+  stopped = true;
+  await waitFor(() => work.size === 0, 30_000);
   await Promise.all(fleet.map((socket) => socket.close(false)));
 
   return {
@@ -268,19 +298,15 @@ export const runSoak = async (cloud: SoakCloud, options: SoakOptions): Promise<S
     minutes: options.minutes,
     ...counts,
     livePushes,
-    delivery: { expected: delivery.expected, delivered: delivery.delivered },
+    serverCloses: fleet.reduce((sum, socket) => sum + socket.serverCloses, 0),
+    delivery: withoutSeqs(delivery),
     holes: holeCount,
     leaks,
     ...(start ? { start } : {}),
     ...(end ? { end } : {}),
     storm: stormResult,
     afterStorm: {
-      delivery: {
-        expected: afterDelivery.expected,
-        delivered: afterDelivery.delivered,
-        missingClosed: afterDelivery.missingClosed ?? 0,
-        missingOpen: afterDelivery.missingOpen ?? 0,
-      },
+      delivery: withoutSeqs(afterDelivery),
       leaks: afterLeaks,
       withoutReady,
     },
@@ -288,6 +314,9 @@ export const runSoak = async (cloud: SoakCloud, options: SoakOptions): Promise<S
     warnings: cloud.warnings,
   };
 };
+
+const withoutSeqs = ({ seqs: _seqs, ...result }: DeliveryResult & { seqs: unknown }): DeliveryResult =>
+  result;
 
 export const mb = (bytes: number | undefined): string =>
   bytes === undefined ? 'n/a' : `${(bytes / 1024 / 1024).toFixed(1)} MB`;

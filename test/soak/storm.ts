@@ -58,32 +58,39 @@ export const storm = async (
   const giveUpAt = droppedAt + deadlineMs * 2;
   const times = await Promise.all(
     sockets.map(async (socket) => {
-      for (let attempt = 0; Date.now() < giveUpAt;) {
-        await new Promise((resolve) =>
-          setTimeout(resolve, backoffDelay(attempt++, timing.minBackoffMs, timing.maxBackoffMs)),
-        );
-        attempts += 1;
-        try {
-          await socket.connect(api);
-          await socket.subscribeAndCatchUp(api);
-          const seqs = await sent;
-          await Promise.all(
-            socket.chatIds.map((chatId) => socket.catchUp(api, chatId, seqs.get(chatId) ?? 0)),
-          );
-          return Date.now() - droppedAt;
-        } catch (error) {
-          const status = error instanceof OpenError ? error.status : 0;
-          if (error instanceof OpenError && error.stage === 'upgrade' && status >= 500) connect5xx += 1;
-          else if (error instanceof OpenError && error.stage === 'ticket' && status >= 500) ticket5xx += 1;
-          else otherFailures += 1;
-          const reason = String(error instanceof Error ? error.message : error).slice(0, 80);
-          reasons[reason] = (reasons[reason] ?? 0) + 1;
-          if (socket.open) await socket.close(true);
-        }
+      // The storm holds the socket: a server close meanwhile is its retry's business.
+      socket.busy = true;
+      try {
+        return await comeBack(socket);
+      } finally {
+        socket.busy = false;
       }
-      return undefined;
     }),
   );
+  async function comeBack(socket: SoakSocket): Promise<number | undefined> {
+    for (let attempt = 0; Date.now() < giveUpAt;) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, backoffDelay(attempt++, timing.minBackoffMs, timing.maxBackoffMs)),
+      );
+      attempts += 1;
+      try {
+        await socket.connect(api);
+        await socket.subscribeAndCatchUp(api);
+        const seqs = await sent;
+        await Promise.all(socket.chatIds.map((chatId) => socket.catchUp(api, chatId, seqs.get(chatId) ?? 0)));
+        return Date.now() - droppedAt;
+      } catch (error) {
+        const status = error instanceof OpenError ? error.status : 0;
+        if (error instanceof OpenError && error.stage === 'upgrade' && status >= 500) connect5xx += 1;
+        else if (error instanceof OpenError && error.stage === 'ticket' && status >= 500) ticket5xx += 1;
+        else otherFailures += 1;
+        const reason = String(error instanceof Error ? error.message : error).slice(0, 80);
+        reasons[reason] = (reasons[reason] ?? 0) + 1;
+        if (socket.open) await socket.close(true);
+      }
+    }
+    return undefined;
+  }
   const backTimes = times.filter((time): time is number => time !== undefined && time <= deadlineMs);
   const sorted = [...backTimes].sort((a, b) => a - b);
   return {

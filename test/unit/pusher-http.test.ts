@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiGatewayPusher, PUSH_MAX_SOCKETS } from '../../shared/adapters/pusher.ts';
+import { ApiGatewayPusher, PUSH_MAX_SOCKETS, PUSH_TIMEOUT_MS } from '../../shared/adapters/pusher.ts';
 
 describe('ApiGatewayPusher over HTTP', () => {
   // A stand-in @connections endpoint: 200 for every post, 410 for connection ids starting with "gone".
@@ -25,15 +25,22 @@ describe('ApiGatewayPusher over HTTP', () => {
       request.on('end', () => {
         inFlight++;
         mostInFlight = Math.max(mostInFlight, inFlight);
+        const url = decodeURIComponent(request.url ?? '');
         held.push(() => {
           inFlight--;
-          const gone = decodeURIComponent(request.url ?? '').includes('/@connections/gone');
+          const gone = url.includes('/@connections/gone');
           response.writeHead(gone ? 410 : 200, {
             'content-type': 'application/json',
             ...(gone ? { 'x-amzn-errortype': 'GoneException' } : {}),
           });
           response.end(gone ? '{"message":null}' : '');
         });
+        // "slow…" connections: answered after a hung post's time-out (the close is given longer)
+        if (url.includes('/@connections/slow')) {
+          const answer = held.pop();
+          setTimeout(() => answer?.(), PUSH_TIMEOUT_MS + 500);
+          return;
+        }
         if (inFlight >= holdUntil) {
           holdUntil = 0;
           for (const answer of held.splice(0)) answer();
@@ -87,5 +94,21 @@ describe('ApiGatewayPusher over HTTP', () => {
 
     // Assess
     expect(result).toBe('gone');
+  });
+
+  it('gives up a post unanswered after PUSH_TIMEOUT_MS, but waits longer for the close that follows it', async () => {
+    // Prepare: the endpoint answers "slow" connections only after PUSH_TIMEOUT_MS + 0.5 s
+    const pusher = new ApiGatewayPusher(endpoint);
+
+    // Act
+    const post = pusher.post('slow=', 'x').then(
+      () => 'answered',
+      (error: Error) => error.name,
+    );
+    const close = pusher.disconnect('slow=');
+
+    // Assess
+    expect(await post).toBe('TimeoutError');
+    await expect(close).resolves.toBe('closed');
   });
 });
