@@ -28,6 +28,7 @@ export const failures = (figures: SoakFigures): string[] => {
     failed.push(`storm: ${storm.sockets - storm.back} socket(s) not back within the deadline`);
   if (storm.connect5xx > 0) failed.push(`storm: ${storm.connect5xx} $connect 5xx`);
   if (storm.ticket5xx > 0) failed.push(`storm: ${storm.ticket5xx} ticket 5xx`);
+  if (storm.roundMissing > 0) failed.push(`storm: ${storm.roundMissing} message(s) of its round never held`);
   if (afterStorm.delivery.delivered !== afterStorm.delivery.expected)
     failed.push(
       `after the storm delivered ${afterStorm.delivery.delivered} of ${afterStorm.delivery.expected}`,
@@ -69,7 +70,8 @@ export const formatReport = (figures: SoakFigures): string => {
     `  logs        ${figures.errors.length} error, ${figures.warnings} warning`,
     ...figures.errors.slice(0, 5).map((line) => `              ${line.replace(/\s+/g, ' ').slice(0, 600)}`),
     `  storm       ${storm.back}/${storm.sockets} back and caught up; all back in ${storm.allBackMs === undefined ? 'n/a' : `${(storm.allBackMs / 1000).toFixed(1)} s`}; reconnect p50 ${storm.p50Ms} ms, p99 ${storm.p99Ms} ms`,
-    `              attempts ${storm.attempts}, $connect 5xx ${storm.connect5xx}, ticket 5xx ${storm.ticket5xx}, other failed attempts ${storm.otherFailures}`,
+    `              round stored after ${(storm.roundStoredMs / 1000).toFixed(1)} s, missing afterwards ${storm.roundMissing}
+              attempts ${storm.attempts}, $connect 5xx ${storm.connect5xx}, ticket 5xx ${storm.ticket5xx}, other failed attempts ${storm.otherFailures}`,
     ...Object.entries(storm.reasons)
       .sort(([, a], [, b]) => b - a)
       .slice(0, 5)

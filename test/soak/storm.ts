@@ -2,17 +2,19 @@
  * The reconnect storm: every socket dropped at once (the TCP connection cut, as when a network or a
  * gateway goes away), each reconnecting as the browser SDK does after losing a live socket — wait the
  * SDK's jittered backoff (web/sdk/backoff.ts, its default timing), ticket, upgrade, subscribe, catch up
- * with `after=`; a refused or failed attempt waits the next, longer, backoff. Messages sent while the
- * sockets are down must be held by every socket when it counts as back.
+ * with `after=`; a refused or failed attempt waits the next, longer, backoff. A socket counts as back
+ * when it is open, subscribed and caught up to the seq its subscribe ack named — from then on it is live,
+ * as the SDK counts it. One message per chat is sent while the sockets are down or coming back: once
+ * that round is stored, every socket must hold it (caught up, or pushed live after it subscribed).
  */
 import { backoffDelay } from '../../web/sdk/backoff.ts';
 import { DEFAULT_TIMING } from '../../web/sdk/client.ts';
-import { type Chat, sendRound } from './checks.ts';
+import { type Chat, sendRound, waitFor } from './checks.ts';
 import { type Http, OpenError, type SoakSocket } from './fleet.ts';
 
 export interface StormResult {
   readonly sockets: number;
-  /** Sockets back (open, subscribed, holding every message) within the deadline. */
+  /** Sockets back (open, subscribed, caught up) within the deadline. */
   readonly back: number;
   /** From the drop to the last socket back; undefined if some never came back in time. */
   readonly allBackMs: number | undefined;
@@ -27,6 +29,10 @@ export interface StormResult {
   readonly attempts: number;
   /** Why attempts failed, by reason (the most frequent first in the report). */
   readonly reasons: Readonly<Record<string, number>>;
+  /** From the drop until the storm's round (one message per chat, over HTTP) was stored. */
+  readonly roundStoredMs: number;
+  /** The round's messages a socket that is back still lacks (after waiting for their pushes). */
+  readonly roundMissing: number;
 }
 
 const percentile = (sorted: readonly number[], p: number): number =>
@@ -76,8 +82,6 @@ export const storm = async (
       try {
         await socket.connect(api);
         await socket.subscribeAndCatchUp(api);
-        const seqs = await sent;
-        await Promise.all(socket.chatIds.map((chatId) => socket.catchUp(api, chatId, seqs.get(chatId) ?? 0)));
         return Date.now() - droppedAt;
       } catch (error) {
         const status = error instanceof OpenError ? error.status : 0;
@@ -91,6 +95,21 @@ export const storm = async (
     }
     return undefined;
   }
+  const seqs = await sent;
+  const roundStoredMs = Date.now() - droppedAt;
+  // Every socket that came back holds the round: messages stored before its subscribe by its
+  // catch-up, the others by their live push (or, if the server closed it meanwhile, its catch-up on
+  // coming back again).
+  const lacking = () =>
+    sockets.reduce(
+      (sum, socket, index) =>
+        times[index] === undefined
+          ? sum
+          : sum +
+            socket.chatIds.filter((chatId) => !socket.held.get(chatId)?.has(seqs.get(chatId) ?? 0)).length,
+      0,
+    );
+  await waitFor(() => lacking() === 0, 30_000);
   const backTimes = times.filter((time): time is number => time !== undefined && time <= deadlineMs);
   const sorted = [...backTimes].sort((a, b) => a - b);
   return {
@@ -104,5 +123,7 @@ export const storm = async (
     otherFailures,
     attempts,
     reasons,
+    roundStoredMs,
+    roundMissing: lacking(),
   };
 };
