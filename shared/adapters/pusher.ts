@@ -13,9 +13,9 @@ import type { Pusher, PushResult } from '../domain/ports.ts';
  *   call, which takes about a fifth off the SDK's CPU time per post; a big room's fan-out is CPU-bound.
  * - keep-alive (the SDK v3 default, stated here so it cannot be lost by passing an agent) with up to
  *   `PUSH_MAX_SOCKETS` connections: the fan-out runs up to 8 chats at once, each with FANOUT_CONCURRENCY
- *   posts in flight; beyond this many sockets,  *   posts wait in the agent's queue.
+ *   posts in flight; beyond this many sockets, posts wait in the agent's queue.
  * - one attempt per call, ended after PUSH_TIMEOUT_MS without an answer: the caller retries and then
- *   closes the connection (RealtimeService.push, "deliver or disconnect"), so a hung post costs seconds,
+ *   closes the connection (RealtimeService.deliver, "deliver or disconnect"), so a hung post costs seconds,
  *   not the invocation; a close is given CLOSE_TIMEOUT_MS.
  */
 export const PUSH_MAX_SOCKETS = 50;
