@@ -54,12 +54,17 @@ export const storm = async (
   const reasons: Record<string, number> = {};
   await Promise.all(sockets.map((socket) => socket.close(true)));
   const droppedAt = Date.now();
-  // Sent while every socket is down (or coming back): each must end up holding it.
-  // (Its own retries failed: the sockets then only need what the chats held when they came back.)
-  const sent = sendRound(api, chats, 'storm').catch((error: unknown) => {
-    reasons[`storm round not sent: ${String(error).slice(0, 60)}`] = 1;
-    return new Map<string, number>();
-  });
+  // Sent while every socket is down (or coming back): each must end up holding it. A chat whose message
+  // could not be stored counts as missing on every socket of it (no seq 0 is ever held).
+  let roundStoredMs = 0;
+  const sent = sendRound(api, chats, 'storm')
+    .catch((error: unknown) => {
+      reasons[`storm round not sent: ${String(error).slice(0, 60)}`] = 1;
+      return new Map<string, number>();
+    })
+    .finally(() => {
+      roundStoredMs = Date.now() - droppedAt;
+    });
   // Retries stop a while after the deadline: a socket still out then counts as not back.
   const giveUpAt = droppedAt + deadlineMs * 2;
   const times = await Promise.all(
@@ -96,7 +101,6 @@ export const storm = async (
     return undefined;
   }
   const seqs = await sent;
-  const roundStoredMs = Date.now() - droppedAt;
   // Every socket that came back holds the round: messages stored before its subscribe by its
   // catch-up, the others by their live push (or, if the server closed it meanwhile, its catch-up on
   // coming back again).
