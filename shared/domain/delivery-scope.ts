@@ -18,16 +18,9 @@ const needsMembership = (subscriber: Subscriber): boolean =>
   subscriber.userId !== undefined && (subscriber.role === 'visitor' || subscriber.role === 'user');
 
 /**
- * The connection ids of `subscribers` that may receive the chat's envelopes. `participantIds` (one
- * consistent read of the chat's participants) is called only when some subscriber needs it, at most once.
+ * The `subscribers` that may receive the chat's envelopes. `participantIds` (one consistent read of the
+ * chat's participants) is called only when some subscriber needs it, at most once.
  */
-export const entitledConnections = async (
-  subscribers: readonly Subscriber[],
-  participantIds: () => Promise<readonly string[]>,
-): Promise<string[]> =>
-  (await entitledSubscribers(subscribers, participantIds)).map((subscriber) => subscriber.connectionId);
-
-/** The subscribers themselves (typing indicators also need their user), by the same rule. */
 export const entitledSubscribers = async <S extends Subscriber>(
   subscribers: readonly S[],
   participantIds: () => Promise<readonly string[]>,
