@@ -54,11 +54,18 @@ export const freePorts = async (count: number, host = '127.0.0.1'): Promise<numb
   return [...ports];
 };
 
+/**
+ * Pending connections a listener's accept queue holds (Node's default is 511; Linux caps it at
+ * net.core.somaxconn). A reconnect storm of a thousand sockets overflowed 511 while the event loop was
+ * busy: the kernel dropped their SYNs and the clients waited out TCP's retransmission timer (1 s, 3 s, 7 s).
+ */
+const BACKLOG = 4096;
+
 /** Starts listening and resolves with the bound port (the one asked for, or the OS's pick for 0). */
 export const listen = (server: Server, port: number, host: string): Promise<number> =>
   new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: BACKLOG }, () => {
       server.off('error', reject);
       const address = server.address();
       if (address === null || typeof address === 'string')

@@ -77,6 +77,14 @@ export interface WsGatewayOptions {
    * Lambda's timeout counts from the invocation's start, API Gateway's 29 s from the request: so do these.
    */
   readonly connectConcurrency?: number;
+  /**
+   * Local only: a `$connect` that cannot start within this wait (default 3 s) is answered 429 Too Many
+   * Requests — API Gateway's answer past its throttling burst ("the target maximum number of concurrent
+   * request submissions that API Gateway will fulfill before returning 429"). A storm beyond what one
+   * process can serve is shed early and the clients back off, instead of every queued upgrade waiting
+   * until its client gives up.
+   */
+  readonly connectQueueMs?: number;
   readonly apiId?: string;
   /** The fault plan's @connections answers, socket drops and restarts (infra/local/faults.ts). */
   readonly faults?: FaultInjector;
@@ -197,22 +205,48 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
   const pendingUpgrades = new Set<Duplex>();
   const inFlight = new Set<Promise<void>>();
   // $connect and $disconnect slots (WsGatewayOptions.connectConcurrency), one pool each: a release hands
-  // the slot to the next in line.
+  // the slot to the next in line. A waiter with a deadline leaves the line when it passes (undefined).
   const slots = (limit: number) => {
-    const queue: (() => void)[] = [];
+    const queue: ((release: () => void) => void)[] = [];
     let running = 0;
-    return async (): Promise<() => void> => {
-      if (running < limit) running += 1;
-      else await new Promise<void>((resolve) => queue.push(resolve));
-      return () => {
-        const next = queue.shift();
-        if (next) next();
-        else running -= 1;
-      };
+    const release = (): void => {
+      const next = queue.shift();
+      if (next) next(release);
+      else running -= 1;
+    };
+    const acquireWithin = (waitMs: number): Promise<(() => void) | undefined> => {
+      if (running < limit) {
+        running += 1;
+        return Promise.resolve(release);
+      }
+      return new Promise((resolve) => {
+        const waiter = (handed: () => void) => {
+          clearTimeout(timer);
+          resolve(handed);
+        };
+        const timer =
+          waitMs === Infinity
+            ? undefined
+            : setTimeout(() => {
+                const index = queue.indexOf(waiter);
+                if (index !== -1) queue.splice(index, 1);
+                resolve(undefined);
+              }, waitMs);
+        queue.push(waiter);
+      });
+    };
+    return {
+      acquireWithin,
+      acquire: async (): Promise<() => void> => {
+        const handed = await acquireWithin(Infinity);
+        if (!handed) throw new Error('an unbounded wait always gets its slot');
+        return handed;
+      },
     };
   };
   const connectSlot = slots(options.connectConcurrency ?? 16);
   const disconnectSlot = slots(options.connectConcurrency ?? 16);
+  const connectQueueMs = options.connectQueueMs ?? 3_000;
   let closing = false;
 
   const track = (work: Promise<void>): void => {
@@ -312,7 +346,7 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
       isBase64Encoded: false,
     };
     // No client waits for a $disconnect: however long it queued, it runs, timed from its start.
-    return disconnectSlot().then(async (release) => {
+    return disconnectSlot.acquire().then(async (release) => {
       try {
         await invoke('$disconnect', route, event);
       } finally {
@@ -512,7 +546,13 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
           isBase64Encoded: false,
         };
         const queuedAt = Date.now();
-        const release = await connectSlot();
+        const release = await connectSlot.acquireWithin(connectQueueMs);
+        if (!release) {
+          // Past what the local cloud can start in time: throttled, as API Gateway answers beyond its
+          // burst, so the client backs off instead of waiting out its open timeout.
+          rejectUpgrade(socket, 429, JSON.stringify({ message: 'Too Many Requests' }));
+          return;
+        }
         let outcome: Invocation;
         try {
           // A client that gave up while waiting is not connected at all.

@@ -675,3 +675,103 @@ describe('ws gateway @connections management API (real SDK client)', () => {
     await client.closed;
   });
 });
+
+describe('ws gateway $connect admission (local capacity)', () => {
+  let gateway: WsGateway;
+  const started: string[] = [];
+  let releaseFirst: () => void = () => undefined;
+  const firstHeld = new Promise<void>((resolve) => {
+    releaseFirst = resolve;
+  });
+
+  beforeAll(async () => {
+    gateway = await startWsGateway({
+      port: await freePort(),
+      connectConcurrency: 1,
+      connectQueueMs: 200,
+      routes: new Map<string, WsGatewayRoute>([
+        [
+          '$connect',
+          {
+            twoWay: false,
+            invoke: async (event) => {
+              const marker = event.queryStringParameters?.marker ?? '';
+              started.push(marker);
+              if (marker === 'first') await firstHeld;
+              return { statusCode: 200 };
+            },
+          },
+        ],
+        ['$disconnect', { twoWay: false, invoke: async () => undefined }],
+      ]),
+    });
+  });
+
+  afterAll(async () => {
+    releaseFirst();
+    await gateway?.close();
+  });
+
+  it('answers 429 Too Many Requests to a $connect that cannot start within connectQueueMs, without running it', async () => {
+    // Prepare: the only slot is held by a $connect that has not returned
+    const first = openClient(`${gateway.url}?marker=first`);
+    await waitFor(() => started.includes('first'));
+
+    // Act
+    const refused = await refusedUpgrade(`${gateway.url}?marker=second`);
+    releaseFirst();
+    const opened = await first;
+    const third = await openClient(`${gateway.url}?marker=third`);
+
+    // Assess: shed, never invoked; the slot serves the next connect once free
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body)).toEqual({ message: 'Too Many Requests' });
+    expect(refused.opened).toBe(false);
+    expect(started).toEqual(['first', 'third']);
+    opened.socket.close();
+    third.socket.close();
+  });
+
+  it('runs a queued $connect that gets its slot within connectQueueMs', async () => {
+    // Prepare
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = startWsGateway({
+      port: await freePort(),
+      connectConcurrency: 1,
+      connectQueueMs: 5_000,
+      routes: new Map<string, WsGatewayRoute>([
+        [
+          '$connect',
+          {
+            twoWay: false,
+            invoke: async (event) => {
+              if (event.queryStringParameters?.marker === 'holder') await held;
+              return { statusCode: 200 };
+            },
+          },
+        ],
+      ]),
+    });
+    const queued = await slow;
+    try {
+      const holder = openClient(`${queued.url}?marker=holder`);
+      const waiting = openClient(`${queued.url}?marker=waiting`);
+
+      // Act
+      setTimeout(release, 100);
+      const [a, b] = await Promise.all([holder, waiting]);
+
+      // Assess
+      expect(a.socket.readyState).toBe(WebSocket.OPEN);
+      expect(b.socket.readyState).toBe(WebSocket.OPEN);
+      a.socket.close();
+      b.socket.close();
+    } finally {
+      release();
+      await queued.close();
+    }
+  });
+});

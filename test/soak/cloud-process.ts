@@ -6,6 +6,8 @@
  * (Powertools logs through the global console in the local cloud) and the gateways' own failures — is
  * counted and forwarded, so the soak can require "no error logs".
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
@@ -64,8 +66,21 @@ try {
     wsPort: 0,
     log: (line) => console.error(`[local cloud] ${line}`),
   });
+  // SOAK_CPU_PROFILE=<file.cpuprofile>: the cloud's CPU profile from ready to stop (Chrome DevTools format).
+  const profileFile = process.env.SOAK_CPU_PROFILE;
+  const profiler = profileFile ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const writeProfile = async (): Promise<void> => {
+    if (!profiler || !profileFile) return;
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(profileFile, JSON.stringify(profile));
+  };
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= cloud.stop());
+  const stop = () => (stopping ??= writeProfile().then(() => cloud.stop()));
   process.on('message', (request: CloudRequest) => {
     void (async () => {
       if (request.type === 'sample') send({ type: 'reply', id: request.id, sample: sample() });

@@ -54,10 +54,21 @@ export class OpenError extends Error {
   constructor(
     readonly stage: 'ticket' | 'upgrade',
     readonly status: number,
+    /** With no answer: why (the fetch error's cause code or message). */
+    readonly why?: string,
   ) {
-    super(`${stage} failed${status ? ` with ${status}` : ''}`);
+    super(`${stage} failed${status ? ` with ${status}` : why ? ` (${why})` : ''}`);
   }
 }
+
+/** What a failed fetch says about why: undici's cause code (UND_ERR_CONNECT_TIMEOUT, ECONNRESET…). */
+const fetchFailure = (error: unknown): string => {
+  const cause =
+    error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (error instanceof Error && error.name === 'TimeoutError') return 'no answer within 60 s';
+  return String(error instanceof Error ? error.message : error).slice(0, 40);
+};
 
 let requests = 0;
 
@@ -107,8 +118,9 @@ export class SoakSocket {
   async connect(api: Http, openTimeoutMs = 10_000): Promise<void> {
     const ticket = await api
       .call<{ ticket: string; url: string }>('POST', '/v1/realtime/tickets', this.token)
-      .catch(() => ({ status: 0, body: undefined }));
-    if (ticket.status !== 201 && ticket.status !== 200) throw new OpenError('ticket', ticket.status);
+      .catch((error: unknown) => ({ status: 0, body: undefined, why: fetchFailure(error) }));
+    if (ticket.status !== 201 && ticket.status !== 200)
+      throw new OpenError('ticket', ticket.status, 'why' in ticket ? ticket.why : undefined);
     const { url, ticket: value } = ticket.body as { ticket: string; url: string };
     const ws = new WebSocket(`${url}?ticket=${encodeURIComponent(value)}`);
     this.#ws = ws;
@@ -118,7 +130,10 @@ export class SoakSocket {
       this.connectionIds.push(connectionId);
     };
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new OpenError('upgrade', 0)), openTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new OpenError('upgrade', 0, `not open within ${openTimeoutMs / 1000} s`)),
+        openTimeoutMs,
+      );
       ws.once('open', () => {
         clearTimeout(timer);
         resolve();
@@ -128,13 +143,13 @@ export class SoakSocket {
         reject(new OpenError('upgrade', response.statusCode ?? 0));
         response.resume();
       });
-      ws.once('error', () => {
+      ws.once('error', (error: Error & { code?: string }) => {
         clearTimeout(timer);
-        reject(new OpenError('upgrade', 0));
+        reject(new OpenError('upgrade', 0, error.code ?? error.message.slice(0, 40)));
       });
       ws.once('close', () => {
         clearTimeout(timer);
-        reject(new OpenError('upgrade', 0));
+        reject(new OpenError('upgrade', 0, 'closed'));
       });
     });
     ws.on('message', (data) => this.#receive(String(data)));

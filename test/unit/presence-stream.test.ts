@@ -37,18 +37,67 @@ const record = (
   }) as DynamoDBRecord;
 
 describe('presenceChanges', () => {
-  it('announces a first socket and a last close, with the tenant from the key', () => {
+  it('announces a first socket and, in a later batch, a last close, with the tenant from the key', () => {
+    // Act
+    const opened = presenceChanges([record('INSERT', item(1, online))]);
+    const closed = presenceChanges([record('MODIFY', item(0, offline), item(1, online))]);
+
+    // Assess
+    expect(opened.map((change) => [change.tenantId, change.transition])).toEqual([['acme', online]]);
+    expect(closed.map((change) => [change.tenantId, change.transition])).toEqual([['acme', offline]]);
+  });
+
+  it('announces nothing for a user who went offline and came back within one batch', () => {
+    // Prepare
+    const back: PresenceTransition = { ...online, id: 'p_cccccccccccc' };
+
     // Act
     const changes = presenceChanges([
-      record('INSERT', item(1, online)),
       record('MODIFY', item(0, offline), item(1, online)),
+      record('MODIFY', item(1, back), item(0, offline)),
     ]);
 
     // Assess
-    expect(changes.map((change) => [change.tenantId, change.transition])).toEqual([
-      ['acme', online],
-      ['acme', offline],
+    expect(changes).toEqual([]);
+  });
+
+  it('announces only the last of an odd number of transitions of a user in one batch', () => {
+    // Prepare
+    const back: PresenceTransition = { ...online, id: 'p_cccccccccccc' };
+    const gone: PresenceTransition = { ...offline, id: 'p_dddddddddddd' };
+    const records = [
+      record('MODIFY', item(0, offline), item(1, online)),
+      record('MODIFY', item(1, back), item(0, offline)),
+      record('MODIFY', item(0, gone), item(1, back)),
+    ];
+
+    // Act
+    const changes = presenceChanges(records);
+
+    // Assess: the record reported on failure is the last one's
+    expect(changes.map((change) => change.transition)).toEqual([gone]);
+    expect(changes[0]?.record).toBe(records[2]);
+  });
+
+  it('nets each user separately', () => {
+    // Prepare
+    const carol = (transition: PresenceTransition) => ({
+      ...keys.presence('acme', 'carol'),
+      entity: 'presence',
+      connections: transition.online ? 1 : 0,
+      transition: { ...transition, userId: 'carol' },
+    });
+    const back: PresenceTransition = { ...online, id: 'p_cccccccccccc' };
+
+    // Act
+    const changes = presenceChanges([
+      record('MODIFY', item(0, offline), item(1, online)),
+      record('INSERT', carol(online)),
+      record('MODIFY', item(1, back), item(0, offline)),
     ]);
+
+    // Assess: bob flapped (nothing), carol came online
+    expect(changes.map((change) => change.transition.userId)).toEqual(['carol']);
   });
 
   it('announces nothing for a write that only moves the count (another tab)', () => {

@@ -2,6 +2,12 @@
  * The presence transitions in a batch of table stream records: a presence item whose stored transition
  * is new (a user's first socket opened or last one closed). Writes that only move the count (a second
  * tab) carry the old transition and yield nothing, so each transition is announced once per delivery.
+ *
+ * A batch is reduced to each user's net change: transitions alternate (online, offline, online…), so an
+ * even number of them in one batch leaves the user as they were and announces nothing, and an odd number
+ * announces the last one. A reconnect storm (every socket dropped and reopened while the consumer is
+ * busy) then costs no presence pushes for users who came back within the batch, instead of two pushes to
+ * every subscriber of each of their chats.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -20,7 +26,7 @@ export interface PresenceChange {
 const imageOf = (image: Record<string, unknown> | undefined): Record<string, unknown> | undefined =>
   image ? unmarshall(image as Record<string, AttributeValue>) : undefined;
 
-export const presenceChanges = (records: readonly DynamoDBRecord[]): PresenceChange[] =>
+const transitions = (records: readonly DynamoDBRecord[]): PresenceChange[] =>
   records.flatMap((record) => {
     const item = imageOf(record.dynamodb?.NewImage);
     if (item?.entity !== ENTITY.presence) return [];
@@ -30,3 +36,17 @@ export const presenceChanges = (records: readonly DynamoDBRecord[]): PresenceCha
     if (!tenantId || !transition || before?.id === transition.id) return [];
     return [{ record, tenantId, transition }];
   });
+
+export const presenceChanges = (records: readonly DynamoDBRecord[]): PresenceChange[] => {
+  const byUser = new Map<string, PresenceChange[]>();
+  for (const change of transitions(records)) {
+    const user = `${change.tenantId}\n${change.transition.userId}`;
+    byUser.set(user, [...(byUser.get(user) ?? []), change]);
+  }
+  return [...byUser.values()].flatMap((changes) => {
+    const first = changes[0];
+    const last = changes.at(-1);
+    // Before the first transition the user was in the opposite state to it.
+    return first && last && last.transition.online !== !first.transition.online ? [last] : [];
+  });
+};
