@@ -140,7 +140,10 @@ const compiledLauncher = (directory: string): Promise<string | undefined> => {
       return target;
     } catch (error) {
       rmSync(staging, { recursive: true, force: true });
-      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      const { stderr, message } = error as { stderr?: unknown; message?: unknown };
+      const reason = String((typeof stderr === 'string' && stderr.trim()) || message || error)
+        .trim()
+        .split('\n')[0];
       process.stderr.write(
         `warning: DynamoDB Local listens on every interface: its loopback launcher did not compile (${reason})\n`,
       );
