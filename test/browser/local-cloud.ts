@@ -15,10 +15,16 @@ export const useLocalCloud = (options: LocalCloudOptions = {}) => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [cloud, browser] = await Promise.all([
+    // Both start together; whichever started is kept (and stopped in afterAll) even if the other failed,
+    // so a machine without Chromium does not leave a local cloud and its DynamoDB Local running.
+    const [started, launched] = await Promise.allSettled([
       startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {}, ...options }),
       launchChromium(),
     ]);
+    if (started.status === 'fulfilled') cloud = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    if (started.status === 'rejected') throw started.reason;
+    if (launched.status === 'rejected') throw launched.reason;
   });
 
   afterEach(async () => {
