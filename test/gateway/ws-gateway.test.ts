@@ -677,18 +677,20 @@ describe('ws gateway @connections management API (real SDK client)', () => {
 });
 
 describe('ws gateway $connect admission (local capacity)', () => {
-  let gateway: WsGateway;
-  const started: string[] = [];
-  let releaseFirst: () => void = () => undefined;
-  const firstHeld = new Promise<void>((resolve) => {
-    releaseFirst = resolve;
-  });
-
-  beforeAll(async () => {
-    gateway = await startWsGateway({
+  /**
+   * A gateway running one $connect at a time, whose $connect for `?marker=holder` returns only once
+   * `release()` is called; `started` lists the markers whose $connect ran, in order.
+   */
+  const oneSlotGateway = async (connectQueueMs: number) => {
+    const started: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gateway = await startWsGateway({
       port: await freePort(),
       connectConcurrency: 1,
-      connectQueueMs: 200,
+      connectQueueMs,
       routes: new Map<string, WsGatewayRoute>([
         [
           '$connect',
@@ -697,7 +699,7 @@ describe('ws gateway $connect admission (local capacity)', () => {
             invoke: async (event) => {
               const marker = event.queryStringParameters?.marker ?? '';
               started.push(marker);
-              if (marker === 'first') await firstHeld;
+              if (marker === 'holder') await held;
               return { statusCode: 200 };
             },
           },
@@ -705,73 +707,56 @@ describe('ws gateway $connect admission (local capacity)', () => {
         ['$disconnect', { twoWay: false, invoke: async () => undefined }],
       ]),
     });
-  });
-
-  afterAll(async () => {
-    releaseFirst();
-    await gateway?.close();
-  });
+    return { gateway, started, release: () => release() };
+  };
 
   it('answers 429 Too Many Requests to a $connect that cannot start within connectQueueMs, without running it', async () => {
     // Prepare: the only slot is held by a $connect that has not returned
-    const first = openClient(`${gateway.url}?marker=first`);
-    await waitFor(() => started.includes('first'));
+    const { gateway, started, release } = await oneSlotGateway(200);
+    try {
+      const holder = openClient(`${gateway.url}?marker=holder`);
+      await waitFor(() => started.includes('holder'));
 
-    // Act
-    const refused = await refusedUpgrade(`${gateway.url}?marker=second`);
-    releaseFirst();
-    const opened = await first;
-    const third = await openClient(`${gateway.url}?marker=third`);
+      // Act
+      const refused = await refusedUpgrade(`${gateway.url}?marker=shed`);
+      release();
+      const opened = await holder;
+      const next = await openClient(`${gateway.url}?marker=next`);
 
-    // Assess: shed, never invoked; the slot serves the next connect once free
-    expect(refused.status).toBe(429);
-    expect(JSON.parse(refused.body)).toEqual({ message: 'Too Many Requests' });
-    expect(refused.opened).toBe(false);
-    expect(started).toEqual(['first', 'third']);
-    opened.socket.close();
-    third.socket.close();
+      // Assess: shed, never invoked; the slot serves the next connect once free
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.body)).toEqual({ message: 'Too Many Requests' });
+      expect(refused.opened).toBe(false);
+      expect(started).toEqual(['holder', 'next']);
+      opened.socket.close();
+      next.socket.close();
+    } finally {
+      release();
+      await gateway.close();
+    }
   });
 
   it('runs a queued $connect that gets its slot within connectQueueMs', async () => {
-    // Prepare
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const slow = startWsGateway({
-      port: await freePort(),
-      connectConcurrency: 1,
-      connectQueueMs: 5_000,
-      routes: new Map<string, WsGatewayRoute>([
-        [
-          '$connect',
-          {
-            twoWay: false,
-            invoke: async (event) => {
-              if (event.queryStringParameters?.marker === 'holder') await held;
-              return { statusCode: 200 };
-            },
-          },
-        ],
-      ]),
-    });
-    const queued = await slow;
+    // Prepare: the only slot is held, a second connect waits for it
+    const { gateway, started, release } = await oneSlotGateway(5_000);
     try {
-      const holder = openClient(`${queued.url}?marker=holder`);
-      const waiting = openClient(`${queued.url}?marker=waiting`);
+      const holder = openClient(`${gateway.url}?marker=holder`);
+      await waitFor(() => started.includes('holder'));
+      const waiting = openClient(`${gateway.url}?marker=waiting`);
 
       // Act
-      setTimeout(release, 100);
+      release();
       const [a, b] = await Promise.all([holder, waiting]);
 
-      // Assess
+      // Assess: both open, the queued one run after the holder
       expect(a.socket.readyState).toBe(WebSocket.OPEN);
       expect(b.socket.readyState).toBe(WebSocket.OPEN);
+      expect(started).toEqual(['holder', 'waiting']);
       a.socket.close();
       b.socket.close();
     } finally {
       release();
-      await queued.close();
+      await gateway.close();
     }
   });
 });
