@@ -64,7 +64,7 @@ const dynamoLocalOptions = (port: number, persistDir?: string): string[] => [
 ];
 
 /** The address DynamoDB Local listens on: only the handlers, in this process, talk to it. */
-export const DYNAMO_LOCAL_HOST = '127.0.0.1';
+const DYNAMO_LOCAL_HOST = '127.0.0.1';
 
 const launcherSource = fileURLToPath(new URL('./DynamoDBLocalLoopback.java', import.meta.url));
 const launcherClass = 'DynamoDBLocalLoopback';
@@ -81,7 +81,7 @@ const jarClassPath = (directory: string): string[] => [
  * with an allow-list no web page has — its default is `*`, which would let any site open in the
  * developer's browser call it.
  */
-export const dynamoLocalArgs = (
+const dynamoLocalArgs = (
   directory: string,
   port: number,
   persistDir?: string,

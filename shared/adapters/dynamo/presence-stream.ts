@@ -38,15 +38,14 @@ const transitions = (records: readonly DynamoDBRecord[]): PresenceChange[] =>
   });
 
 export const presenceChanges = (records: readonly DynamoDBRecord[]): PresenceChange[] => {
-  const byUser = new Map<string, PresenceChange[]>();
+  // Per user, the batch's first and last transition; before the first, the user was in the opposite state.
+  const byUser = new Map<string, { first: PresenceChange; last: PresenceChange }>();
   for (const change of transitions(records)) {
     const user = `${change.tenantId}\n${change.transition.userId}`;
-    byUser.set(user, [...(byUser.get(user) ?? []), change]);
+    const seen = byUser.get(user);
+    byUser.set(user, { first: seen?.first ?? change, last: change });
   }
-  return [...byUser.values()].flatMap((changes) => {
-    const first = changes[0];
-    const last = changes.at(-1);
-    // Before the first transition the user was in the opposite state to it.
-    return first && last && last.transition.online !== !first.transition.online ? [last] : [];
-  });
+  return [...byUser.values()].flatMap(({ first, last }) =>
+    last.transition.online === first.transition.online ? [last] : [],
+  );
 };
