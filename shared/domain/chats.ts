@@ -3,7 +3,7 @@
  * takes the verified identity; tenants never mix and a caller only reaches chats it may see.
  */
 import { chatEventEnvelope, mentionEnvelope, messageCreated } from './envelopes.ts';
-import { boundPage } from './envelope-size.ts';
+import { ACK_MESSAGES_MAX_BYTES, boundPage, leadingWithin } from './envelope-size.ts';
 import type { EphemeralFeed } from './ephemeral.ts';
 import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
@@ -54,6 +54,19 @@ const assertParticipants = (mentions: readonly string[], participants: readonly 
     ]);
   }
 };
+
+/** At most this many messages ride on a subscribe ack (the rest: GET …/messages?after=). */
+export const SUBSCRIBE_CATCH_UP_LIMIT = 50;
+
+export interface SubscribeResult {
+  readonly chat: ChatRecord;
+  readonly lastSeq: number;
+  readonly lastEventSeq: number;
+  /** With `after`: the messages after it, ascending and contiguous. */
+  readonly messages?: Message[];
+  /** With `after`: messages up to `lastSeq` remain to be fetched. */
+  readonly hasMore?: boolean;
+}
 
 export interface MessagePage {
   items: Message[];
@@ -143,6 +156,35 @@ export class ChatService {
   /** Returns the chat if the caller may see it: 404 across tenants, 403 for a non-member of the tenant. */
   authorize(identity: Identity, chatId: string): Promise<ChatRecord> {
     return authorizeChat(this.chats, identity, chatId);
+  }
+
+  /**
+   * A socket's subscription to a chat: the caller is authorized, `store` writes the subscription, and
+   * only then are the chat's positions read (consistently), so a message stored in between is either
+   * counted here or pushed to the socket, never neither. With `after` (the last seq the client holds),
+   * the messages after it come along — at most SUBSCRIBE_CATCH_UP_LIMIT and ACK_MESSAGES_MAX_BYTES of
+   * them; `hasMore` says the client still fetches the rest with GET …/messages?after=.
+   */
+  async subscribe(
+    identity: Identity,
+    chatId: string,
+    after: number | undefined,
+    store: (chatId: string) => Promise<void>,
+  ): Promise<SubscribeResult> {
+    const chat = await this.authorize(identity, chatId);
+    await store(chat.chatId);
+    const { lastSeq, lastEventSeq } = await this.positions(chat.chatId);
+    if (after === undefined) return { chat, lastSeq, lastEventSeq };
+    const page =
+      after < lastSeq
+        ? await this.messages.after(chat.chatId, after, Math.min(SUBSCRIBE_CATCH_UP_LIMIT, lastSeq - after))
+        : { items: [] };
+    const messages = leadingWithin(
+      await this.annotate(identity, chat.chatId, page.items),
+      ACK_MESSAGES_MAX_BYTES,
+    );
+    const held = Math.max(after, messages.at(-1)?.seq ?? 0);
+    return { chat, lastSeq, lastEventSeq, messages, hasMore: held < lastSeq };
   }
 
   /** The chat's current last seq, read consistently (after a subscription is written). */

@@ -103,3 +103,19 @@ export const boundPage = <P extends EventsPage>(page: P, maxBytes: number = POLL
     hasMore: true,
   };
 };
+
+/**
+ * Room for the messages a subscribe ack carries: the ack's own fields and the gateway's framing stay
+ * well inside the 128 KB frame.
+ */
+export const ACK_MESSAGES_MAX_BYTES = 96 * 1024;
+
+/** The longest prefix of `items` whose JSON totals at most `maxBytes` (possibly none). */
+export const leadingWithin = <T>(items: readonly T[], maxBytes: number): T[] => {
+  let used = 0;
+  const cut = items.findIndex((item) => {
+    used += Buffer.byteLength(JSON.stringify(item)) + 1;
+    return used > maxBytes;
+  });
+  return cut < 0 ? [...items] : items.slice(0, cut);
+};

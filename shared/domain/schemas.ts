@@ -330,7 +330,14 @@ export const clientFrame = z.discriminatedUnion('action', [
     ...messageContent,
     type: z._default(messageTypeSchema, 'text'),
   }).check(z.superRefine(contentRules)),
-  frame('subscribe', { chatId: chatIdSchema }),
+  /**
+   * `after`: the last seq the client holds; the ack then carries the messages after it (bounded: see
+   * `hasMore`), so a reconnect needs no separate catch-up request.
+   */
+  frame('subscribe', {
+    chatId: chatIdSchema,
+    after: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER))),
+  }),
   frame('markRead', { chatId: chatIdSchema, seq: z.number().check(z.int(), z.minimum(0)) }),
   /** Live chat list: `filter` takes the query parameters of GET /v1/chats (agents and services). */
   frame('watchChats', {

@@ -161,6 +161,36 @@ describe('realtime delivery over the local cloud', () => {
     await again.close();
   });
 
+  it('carries what a reconnecting socket missed in its subscribe ack when it names the seq it holds', async () => {
+    // Prepare: bob holds seq 1 and 2; a 60-message chat (over the ack's 50) for the second part.
+    const chatId = await newChat();
+    const send = (id: string, chat = chatId) =>
+      client.ok('POST', `/v1/chats/${chat}/messages`, alice, { clientMessageId: id, type: 'text', text: id });
+    for (let i = 1; i <= 5; i++) await send(`r${i}`);
+    const busy = await newChat();
+    for (let i = 1; i <= 60; i++) await send(`b${i}`, busy);
+    const b = await connect(client, bob);
+
+    // Act
+    const caughtUp = await b.request({ action: 'subscribe', chatId, after: 2 });
+    const current = await b.request({ action: 'subscribe', chatId, after: 5 });
+    const plain = await b.request({ action: 'subscribe', chatId });
+    const partial = await b.request({ action: 'subscribe', chatId: busy, after: 0 });
+    const refused = await b.request({ action: 'subscribe', chatId, after: -1 });
+
+    // Assess
+    const seqs = (ack: Envelope) => (ack.data.messages as { seq: number }[]).map((m) => m.seq);
+    expect(caughtUp.data).toMatchObject({ subscribed: true, lastSeq: 5, hasMore: false });
+    expect(seqs(caughtUp)).toEqual([3, 4, 5]);
+    expect((caughtUp.data.messages as { text: string }[]).map((m) => m.text)).toEqual(['r3', 'r4', 'r5']);
+    expect(current.data).toMatchObject({ lastSeq: 5, messages: [], hasMore: false });
+    expect(plain.data).not.toHaveProperty('messages');
+    expect(partial.data).toMatchObject({ lastSeq: 60, hasMore: true });
+    expect(seqs(partial)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(refused).toMatchObject({ type: 'error', data: { code: 'invalid_request' } });
+    await b.close();
+  });
+
   it('acks a subscribe with lastEventSeq, so chat events missed while away are caught up with afterEvent=', async () => {
     // Prepare: bob subscribes to a chat with one message and no event yet.
     const chatId = await newChat();

@@ -219,24 +219,38 @@ export class SoakSocket {
     });
   }
 
-  /** Subscribes every chat (waiting for each ack), then fetches what it missed with `after=`. */
+  /**
+   * Subscribes every chat from the last seq it holds with no hole below (waiting for each ack, which
+   * brings the messages after it), then fetches with `after=` whatever the ack could not carry.
+   */
   async subscribeAndCatchUp(api: Http): Promise<void> {
     const acks = await Promise.all(
-      this.chatIds.map((chatId) => this.request({ action: 'subscribe', chatId })),
+      this.chatIds.map((chatId) =>
+        this.request({ action: 'subscribe', chatId, after: this.contiguous(chatId) }),
+      ),
     );
     await Promise.all(
       this.chatIds.map(async (chatId, index) => {
-        const lastSeq = Number(acks[index]?.data?.lastSeq ?? 0);
-        await this.catchUp(api, chatId, lastSeq);
+        const data = acks[index]?.data as { lastSeq?: number; messages?: { seq: number }[] } | undefined;
+        const held = this.held.get(chatId);
+        for (const message of data?.messages ?? []) held?.add(message.seq);
+        await this.catchUp(api, chatId, Number(data?.lastSeq ?? 0));
       }),
     );
+  }
+
+  /** The highest seq below which this socket holds every message of the chat. */
+  contiguous(chatId: string): number {
+    const held = this.held.get(chatId);
+    let after = 0;
+    while (held?.has(after + 1)) after += 1;
+    return after;
   }
 
   /** Fills every hole below `upTo` (not only the tail) from GET …/messages, page by page. */
   async catchUp(api: Http, chatId: string, upTo: number): Promise<void> {
     const held = this.held.get(chatId) ?? new Set<number>();
-    let after = 0;
-    while (after < upTo && held.has(after + 1)) after += 1;
+    let after = Math.min(this.contiguous(chatId), upTo);
     while (after < upTo) {
       const page = await api.ok<{ items: { seq: number }[] }>(
         'GET',

@@ -105,6 +105,62 @@ describe('browser SDK delivery', () => {
     expect(statuses).toEqual(['connecting', 'live', 'connecting', 'live']);
   });
 
+  it('takes what a reconnect missed from the subscribe ack, without a history read', async () => {
+    // Prepare: a server whose acks carry the missed messages; two held, then the socket drops.
+    const { backend, client, seen } = setup();
+    backend.ackMessages = 50;
+    backend.store(2);
+    await client.connect();
+    await client.subscribe(CHAT);
+    backend.socket.drop();
+    backend.store(3);
+
+    // Act
+    await until(() => seen.length >= 5, 'the missed messages');
+
+    // Assess: resubscribed from seq 2, and no GET …/messages at all (the first ack brought 1 and 2 too).
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(backend.socket.frames.map((frame) => [frame.action, frame.after])).toEqual([['subscribe', 2]]);
+    expect(messageReads(backend)).toEqual([]);
+    expect(client.lastSeq(CHAT)).toBe(5);
+  });
+
+  it('fetches the rest with after= when the subscribe ack cannot carry all that was missed', async () => {
+    // Prepare: acks carry at most two messages; five are stored.
+    const { backend, client, seen } = setup();
+    backend.ackMessages = 2;
+    backend.store(5);
+    await client.connect();
+
+    // Act
+    await client.subscribe(CHAT);
+
+    // Assess: 1 and 2 from the ack, the rest from one history read after them.
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(messageReads(backend)).toEqual([`GET /v1/chats/${CHAT}/messages?after=2&limit=100`]);
+  });
+
+  it('still fills a hole below what a subscribe ack brought', async () => {
+    // Prepare: seq 1 held; 2 and 3 stored, but only 3 is pushed (the socket missed 2).
+    const { backend, client, seen } = setup();
+    backend.ackMessages = 50;
+    backend.store(1);
+    await client.connect();
+    await client.subscribe(CHAT);
+    backend.store(1);
+    backend.publish();
+    await until(() => seen.length >= 3, 'seq 3');
+
+    // Act: reconnect; the ack brings 4, stored meanwhile.
+    backend.socket.drop();
+    backend.store(1);
+    await until(() => seen.length >= 4, 'seq 4');
+
+    // Assess
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(messageReads(backend)).toEqual([`GET /v1/chats/${CHAT}/messages?after=1&limit=100`]);
+  });
+
   it('retries a failed catch-up with backoff until it succeeds', async () => {
     // Prepare: the first three history reads fail with 503.
     const { backend, client, seen } = setup();

@@ -74,6 +74,11 @@ export class FakeBackend {
   socketMode: SocketMode = 'ok';
   failNextSends = 0;
   failNextMessageReads = 0;
+  /**
+   * How many messages after the subscribe frame's `after` its ack carries, as the server's does (at
+   * most 50); 0 answers as a server that only names the positions.
+   */
+  ackMessages = 0;
   failTickets = false;
   answerPings = true;
   /** Tokens the API answers with 401 "token expired". */
@@ -283,7 +288,13 @@ export class FakeBackend {
         const chatId = String(frame.chatId);
         socket.subscribed.add(chatId);
         const lastEventSeq = this.events.get(chatId)?.length ?? 0;
-        return { ...ack({ subscribed: true, lastSeq: this.stored(chatId).length, lastEventSeq }), chatId };
+        const stored = this.stored(chatId);
+        const after = typeof frame.after === 'number' ? frame.after : undefined;
+        const positions = { subscribed: true, lastSeq: stored.length, lastEventSeq };
+        if (after === undefined || this.ackMessages === 0) return { ...ack(positions), chatId };
+        const messages = stored.slice(after, after + this.ackMessages);
+        const hasMore = after + messages.length < stored.length;
+        return { ...ack({ ...positions, messages, hasMore }), chatId };
       }
       case 'unsubscribe':
         socket.subscribed.delete(String(frame.chatId));
@@ -483,11 +494,16 @@ export const makeClient = (
     timing: { ...FAST, ...options.timing },
   });
   const seen: number[] = [];
+  /** What was emitted, per chat. */
+  const seenIn: Record<string, number[]> = {};
   const statuses: string[] = [];
-  client.on('message', (m) => seen.push(m.seq));
+  client.on('message', (m) => {
+    seen.push(m.seq);
+    (seenIn[m.chatId] ??= []).push(m.seq);
+  });
   client.on('status', (s) => statuses.push(s));
   client.on('error', () => {});
-  return { client, seen, statuses };
+  return { client, seen, seenIn, statuses };
 };
 
 /**

@@ -69,7 +69,7 @@ describe('browser SDK tabs', () => {
     // Assess
     expect(backend.sockets).toHaveLength(1);
     expect(leader.seen).toEqual([1, 2, 3]);
-    expect(follower.seen).toEqual([1, 2, 1, 3]); // CHAT 1, 2, then OTHER_CHAT 1 and CHAT 3
+    expect(follower.seenIn).toEqual({ [CHAT]: [1, 2, 3], [OTHER_CHAT]: [1] });
     expect([leader.client.status, follower.client.status]).toEqual(['live', 'live']);
   });
 

@@ -32,6 +32,10 @@ interface ChatState {
   lastSeq: number;
   /** The highest eventSeq applied with none missing below (undefined: no baseline yet). */
   lastEventSeq?: number;
+  /** Caught up once (by a catch-up, or by an ack that brought everything): settle() has nothing to do. */
+  settled?: boolean;
+  /** The chat's last seq as the newest subscribe ack named it (undefined: none seen yet). */
+  acked?: number;
   /** The next catch-up also fetches the event log, until lastEventSeq reaches this (0: once). */
   target?: number;
   buffer: Map<number, Message>;
@@ -114,8 +118,15 @@ export class Delivery {
       return void this.catchUp(chatId).catch(() => {});
     }
     if (type === 'message.created') return this.ingest(data);
-    // A subscribe ack (an older server's has no lastEventSeq: fetch the event log once).
-    if (type === 'ack') return this.behind(chatId, data.lastEventSeq as number | undefined);
+    // A subscribe ack: the messages after the seq it was sent (each once, in order), the chat's last
+    // seq, and its last event seq (an older server's has no lastEventSeq: fetch the event log once).
+    if (type === 'ack') {
+      if (!state) return;
+      const { messages, lastSeq } = data as { messages?: Message[]; lastSeq?: number };
+      for (const message of messages ?? []) this.ingest(message);
+      if (typeof lastSeq === 'number') state.acked = Math.max(state.acked ?? 0, lastSeq);
+      return this.behind(chatId, data.lastEventSeq as number | undefined);
+    }
     if (state && eventSeq) {
       const last = state.lastEventSeq ?? eventSeq - 1;
       if (eventSeq > last + 1) {
@@ -191,9 +202,33 @@ export class Delivery {
     if (state.buffer.size > 0) this.catchUp(message.chatId).catch(() => {});
   }
 
-  /** Joins the chat's catch-up in flight, or starts one. */
+  /**
+   * The chat's subscription is acked: catch up unless the ack showed nothing is missing — every message
+   * up to the ack's lastSeq held (most came with the ack), none waiting above a hole, the event log not
+   * behind.
+   */
+  synced(chatId: string): Promise<void> {
+    const state = this.#chats.get(chatId);
+    if (!state) return Promise.resolve();
+    // An ack counts once: a later `synced` without a new ack (e.g. polling took over) catches up.
+    const acked = state.acked;
+    state.acked = undefined;
+    const current =
+      acked !== undefined &&
+      state.lastSeq >= acked &&
+      state.buffer.size === 0 &&
+      state.target === undefined &&
+      state.lastEventSeq !== undefined;
+    if (!current) return this.catchUp(chatId);
+    state.settled = true;
+    return state.syncing ?? Promise.resolve();
+  }
+
+  /** Joins the chat's catch-up in flight, or starts one unless the chat is caught up already. */
   settle(chatId: string): Promise<void> {
-    return this.#chats.get(chatId)?.syncing ?? this.catchUp(chatId);
+    const state = this.#chats.get(chatId);
+    if (!state) return Promise.resolve();
+    return state.syncing ?? (state.settled ? Promise.resolve() : this.catchUp(chatId));
   }
 
   /**
@@ -243,9 +278,13 @@ export class Delivery {
         });
       } while (state.again && current());
     };
-    state.syncing = run().finally(() => {
-      state.syncing = undefined;
-    });
+    state.syncing = run()
+      .then(() => {
+        state.settled = true;
+      })
+      .finally(() => {
+        state.syncing = undefined;
+      });
     return state.syncing;
   }
 }

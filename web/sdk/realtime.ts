@@ -153,6 +153,9 @@ export class Realtime {
         data?: { lastEventSeq?: number };
       };
       if (type === 'message.created' && seq) cursor.after = Math.max(cursor.after, seq);
+      // A subscribe ack carries the messages after the `after` it was sent.
+      const caughtUp = type === 'ack' ? (data as { messages?: { seq: number }[] }).messages?.at(-1)?.seq : undefined;
+      if (caughtUp) cursor.after = Math.max(cursor.after, caughtUp);
       if (eventSeq !== undefined) cursor.afterEvent = Math.max(cursor.afterEvent ?? 0, eventSeq);
       // A subscribe ack's lastEventSeq (a chat's, in chat.* data, equals its eventSeq): a first one is
       // where a later poll of the event log starts.
@@ -161,9 +164,13 @@ export class Realtime {
     this.hooks.envelope(envelope);
   }
 
-  /** Subscribes a chat; its ack (with `chatId`, `data.lastSeq`, `data.lastEventSeq`) goes on as an envelope. */
+  /**
+   * Subscribes a chat from the last seq seen; its ack (with `chatId`, `data.lastSeq`,
+   * `data.lastEventSeq` and the messages after that seq) goes on as an envelope.
+   */
   async #subscribe(conn: Connection, chatId: string, timeoutMs?: number): Promise<void> {
-    this.#receive(await conn.request({ action: 'subscribe', chatId }, timeoutMs));
+    const after = this.#cursors.get(chatId)?.after ?? 0;
+    this.#receive(await conn.request({ action: 'subscribe', chatId, after }, timeoutMs));
   }
 
   // ---- socket ----

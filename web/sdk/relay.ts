@@ -155,7 +155,7 @@ export class Relay {
         },
         synced: (chats) => {
           if (this.#engine !== engine) return;
-          this.#catchUp(chats);
+          this.#synced(chats);
           tabs()?.post({ k: 'synced', chats });
         },
         error: (error) => events.emit('error', error),
@@ -217,7 +217,7 @@ export class Relay {
         if (!leader) this.setStatus(message.k === 'status' ? message.s : message.status);
         return;
       case 'synced':
-        if (!leader) this.#catchUp(message.chats.filter((chatId) => delivery.has(chatId)));
+        if (!leader) this.#synced(message.chats.filter((chatId) => delivery.has(chatId)));
     }
   }
 
@@ -236,6 +236,11 @@ export class Relay {
     for (const chatId of engine.chatIds()) if (!wanted.has(chatId)) engine.remove(chatId);
     for (const [chatId, after] of wanted) void engine.add(chatId, after);
     engine.watch(watch);
+  }
+
+  /** Subscriptions acked: each chat catches up unless its ack brought everything. */
+  #synced(chatIds: string[]): void {
+    for (const chatId of chatIds) this.#deps.delivery.synced(chatId).catch(() => {});
   }
 
   #catchUp(chatIds: string[]): void {
