@@ -12,7 +12,13 @@
  *   and the 410 path only write): the transition goes as `presence` to the subscribers of the user's
  *   recent chats. A write that only moves the count announces nothing.
  *
- * A failed record is retried by the stream; envelope ids let clients drop a repeat.
+ * - Connection items inserted and removed (by $disconnect, the 410 path or their TTL): the live-connection
+ *   counters of GET /v1/stats, one `ADD` per tenant and role per batch — not one per $connect and
+ *   $disconnect, which a reconnect storm would pay twice per socket.
+ *
+ * A failed record is retried by the stream; envelope ids let clients drop a repeat. Only records
+ * before the first failure are counted (the stream delivers the rest again); a counter that cannot be
+ * written is logged, never retried: the stats are approximate, and a greeting must not go twice for them.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -24,8 +30,10 @@ import { ENTITY } from '#shared/config/table.ts';
 import * as z from '#shared/zod.ts';
 import { mapLimit } from '#shared/domain/realtime.ts';
 import { roleSchema, tenantIdSchema, userIdSchema } from '#shared/domain/schemas.ts';
+import { connectionTallyOf } from '#shared/domain/stats.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { realtime } from '#shared/runtime/realtime.ts';
+import { stats } from '#shared/runtime/stats.ts';
 
 const connectionImage = z.object({
   connectionId: z.string(),
@@ -45,6 +53,30 @@ const newConnections = (records: readonly DynamoDBRecord[]) =>
     const parsed = connectionImage.safeParse(item);
     return parsed.success ? [{ record, connection: parsed.data }] : [];
   });
+
+const connectionRole = z.object({ tenantId: tenantIdSchema, role: roleSchema });
+
+/** Connections opened (+1) and gone (-1) among `records`, per tenant and role. */
+const connectionChanges = (records: readonly DynamoDBRecord[]) =>
+  records.flatMap((record) => {
+    const inserted = record.eventName === 'INSERT';
+    const image = inserted ? record.dynamodb?.NewImage : record.dynamodb?.OldImage;
+    if ((!inserted && record.eventName !== 'REMOVE') || !image) return [];
+    const item = unmarshall(image as Record<string, AttributeValue>);
+    if (item.entity !== ENTITY.connection) return [];
+    const parsed = connectionRole.safeParse(item);
+    return parsed.success ? [{ ...parsed.data, delta: inserted ? (1 as const) : (-1 as const) }] : [];
+  });
+
+/** The live-connection counters, from the records before the first one the stream delivers again. */
+const countConnections = async (records: DynamoDBRecord[], failed: readonly string[]): Promise<void> => {
+  const retried = new Set(failed);
+  const firstRetried = records.findIndex((record) => retried.has(record.dynamodb?.SequenceNumber ?? ''));
+  const counted = firstRetried === -1 ? records : records.slice(0, firstRetried);
+  await stats.recordConnections(connectionTallyOf(connectionChanges(counted))).catch((error: unknown) => {
+    logger.warn('could not update the connection counters', { error });
+  });
+};
 
 const greet = async ({ record, connection }: ReturnType<typeof newConnections>[number]) => {
   const { connectionId, tenantId, userId, role, connectedAt } = connection;
@@ -80,7 +112,7 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
       mapLimit(newConnections(event.Records), 16, greet),
       mapLimit(presenceChanges(event.Records), 8, announce),
     ]);
-    return {
-      batchItemFailures: [...greeted, ...announced].flatMap((id) => (id ? [{ itemIdentifier: id }] : [])),
-    };
+    const failed = [...greeted, ...announced].flatMap((id) => (id ? [id] : []));
+    await countConnections(event.Records, failed);
+    return { batchItemFailures: failed.map((id) => ({ itemIdentifier: id })) };
   });

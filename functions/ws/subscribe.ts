@@ -9,9 +9,9 @@ import { chats } from '#shared/runtime/chats.ts';
 import { connections } from '#shared/runtime/connections.ts';
 import { wsAction } from '#shared/ws/action.ts';
 
-export const handler = wsAction('subscribe', async ({ connectionId, frame, identity }) => {
+export const handler = wsAction('subscribe', async ({ connection, frame, identity }) => {
   const { chat, ...positions } = await chats.subscribe(identity, frame.chatId, frame.after, (chatId) =>
-    connections.subscribe(connectionId, chatId),
+    connections.subscribe(connection, chatId),
   );
   return ack({ subscribed: true, ...positions }, frame.requestId, {
     chatId: chat.chatId,

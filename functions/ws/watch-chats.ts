@@ -8,7 +8,7 @@ import { ack } from '#shared/domain/envelopes.ts';
 import { connections } from '#shared/runtime/connections.ts';
 import { wsAction } from '#shared/ws/action.ts';
 
-export const handler = wsAction('watchChats', async ({ connectionId, frame, identity }) => {
-  await connections.watch(connectionId, identity, frame.filter, parseWatchFilter);
+export const handler = wsAction('watchChats', async ({ connection, frame, identity }) => {
+  await connections.watch(connection, frame.filter, parseWatchFilter);
   return ack({ watching: true, filter: frame.filter }, frame.requestId, { tenantId: identity.tenantId });
 });

@@ -239,11 +239,14 @@ export const streamConsumers: readonly StreamConsumer[] = [
     // AWS advises at most two per shard (functions/stream/connections.ts).
     name: 'connections',
     handler: 'functions/stream/connections.ts',
-    // table: the user's recent chats, their subscribers, the agents-online set, gone connections.
+    // table: the user's recent chats, their subscribers, the agents-online set, the connection
+    // counters, gone connections.
     permissions: ['table:read', 'table:write', 'connections:post'],
     filters: [
       // API Gateway cannot post to a socket during $connect; a new connection item triggers `connection.ready`.
       { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ENTITY.connection] } } } },
+      // A connection item gone ($disconnect, the 410 path, its TTL) counts down GET /v1/stats.
+      { eventName: ['REMOVE'], dynamodb: { OldImage: { entity: { S: [ENTITY.connection] } } } },
       // $connect / $disconnect only write the presence item; its stream record announces a transition.
       { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { entity: { S: [ENTITY.presence] } } } },
     ],

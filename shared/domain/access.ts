@@ -7,19 +7,16 @@ import type { ChatRecord, Message } from './schemas.ts';
 import { isVoid } from './voids.ts';
 
 /**
- * The chat if the caller may see it: 404 across tenants, 403 for a non-member of the tenant. Both reads
- * are consistent (the participant read by the store's contract): a participant removed a moment ago is
- * refused at once, never let in by a stale replica (subscribe, sends, history, polls).
+ * The chat if the caller may see it: 404 across tenants, 403 for a non-member of the tenant. The chat
+ * and the caller's participant item are read consistently, in one request: a participant removed a
+ * moment ago is refused at once, never let in by a stale replica (subscribe, sends, history, polls).
  */
 export const authorizeChat = async (
-  chats: Pick<ChatStore, 'get' | 'isParticipant'>,
+  chats: Pick<ChatStore, 'access'>,
   identity: Identity,
   chatId: string,
 ): Promise<ChatRecord> => {
-  const [chat, member] = await Promise.all([
-    chats.get(chatId, { consistent: true }),
-    isStaff(identity) ? Promise.resolve(false) : chats.isParticipant(chatId, identity.userId),
-  ]);
+  const { chat, member } = await chats.access(chatId, isStaff(identity) ? undefined : identity.userId);
   if (!chat || chat.tenantId !== identity.tenantId) throw new NotFoundError('chat');
   if (!member && !isStaff(identity)) throw new ForbiddenError('you are not a participant of this chat');
   return chat;

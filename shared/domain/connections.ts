@@ -8,10 +8,10 @@ import { type Identity, isStaff } from './identity.ts';
 import { newId, newSecret, sha256 } from './ids.ts';
 import type {
   Clock,
+  ConnectionRecord,
   ConnectionStore,
   PresenceStore,
   PresenceTransition,
-  StatsStore,
   TicketStore,
 } from './ports.ts';
 
@@ -35,14 +35,14 @@ export interface ConnectionConfig {
  */
 export const OPENING_GRACE_SECONDS = 30;
 
-/** Who holds a connection: its connection item's identity; an unknown connection must reconnect. */
-export const connectionIdentity = async (
+/** A connection's item (who holds it, until when); an unknown connection must reconnect. */
+export const connectionOf = async (
   connections: Pick<ConnectionStore, 'get'>,
   connectionId: string,
-): Promise<Identity> => {
+): Promise<ConnectionRecord> => {
   const connection = await connections.get(connectionId);
   if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
-  return connection.identity;
+  return connection;
 };
 
 export class ConnectionService {
@@ -51,8 +51,6 @@ export class ConnectionService {
     private readonly connections: ConnectionStore,
     private readonly clock: Clock,
     private readonly config: ConnectionConfig,
-    /** Live-connection counters (GET /v1/stats); absent: nothing counted. */
-    private readonly stats?: Pick<StatsStore, 'addConnection'>,
     /** Per-user connection counts and transitions (presence); absent: no presence transitions. */
     private readonly presence?: Pick<PresenceStore, 'open' | 'close'>,
   ) {}
@@ -74,37 +72,29 @@ export class ConnectionService {
       throw new UnauthorizedError('a ticket from POST /v1/realtime/tickets is required');
     const identity = await this.tickets.consume(sha256(ticket), this.epoch());
     if (!identity) throw new UnauthorizedError('the ticket is unknown, expired or already used');
-    // Counted (and presence announced) before the connection item is written: that write must stay the
-    // last step of $connect, since its stream record triggers connection.ready, which cannot reach a
-    // socket still connecting. The two are independent, so they run together: a burst of connects (a
-    // reconnect storm) waits for one round trip less each.
+    // Presence and the connection item are independent writes, made together: a burst of connects (a
+    // reconnect storm) waits one round trip less each. The connection item's stream record sends
+    // connection.ready (a push during $connect is answered 410 and retried) and counts the connection
+    // for GET /v1/stats. A first socket stores the user's `online` transition; the table stream
+    // announces it (functions/stream/connections.ts), so $connect itself pushes nothing.
     const expiresAt = this.epoch() + this.config.connectionTtlSeconds;
-    // A first socket stores the user's `online` transition; the table stream announces it
-    // (functions/stream/connections.ts), so $connect itself pushes nothing.
-    const [counted, opened] = await Promise.allSettled([
-      this.stats?.addConnection(identity.tenantId, identity.role, 1),
+    const [opened, stored] = await Promise.allSettled([
       this.presence?.open(identity.tenantId, this.transition(identity, true), expiresAt, connectionId),
-    ]);
-    if (counted.status === 'rejected' || opened.status === 'rejected') {
-      // Undo the half that was written, then fail (the client dials again with a new ticket).
-      await Promise.allSettled([
-        counted.status === 'fulfilled' && this.stats?.addConnection(identity.tenantId, identity.role, -1),
-        opened.status === 'fulfilled' &&
-          this.presence?.close(identity.tenantId, this.transition(identity, false), connectionId),
-      ]);
-      throw counted.status === 'rejected' ? counted.reason : (opened as PromiseRejectedResult).reason;
-    }
-    try {
-      await this.connections.put({
+      this.connections.put({
         connectionId,
         identity,
         connectedAt: this.clock.now().toISOString(),
-        expiresAt: this.epoch() + this.config.connectionTtlSeconds,
-      });
-    } catch (error) {
-      await this.stats?.addConnection(identity.tenantId, identity.role, -1);
-      await this.presence?.close(identity.tenantId, this.transition(identity, false), connectionId);
-      throw error;
+        expiresAt,
+      }),
+    ]);
+    if (opened.status === 'rejected' || stored.status === 'rejected') {
+      // Undo the half that was written, then fail (the client dials again with a new ticket).
+      await Promise.allSettled([
+        opened.status === 'fulfilled' &&
+          this.presence?.close(identity.tenantId, this.transition(identity, false), connectionId),
+        stored.status === 'fulfilled' && this.connections.remove(connectionId),
+      ]);
+      throw opened.status === 'rejected' ? opened.reason : (stored as PromiseRejectedResult).reason;
     }
     return identity;
   }
@@ -135,26 +125,28 @@ export class ConnectionService {
     return this.removeConnection(connectionId, connectedBefore);
   }
 
-  /** Only the call that actually removed the connection counts it down (no drift on repeats). */
+  /**
+   * Only the call that actually removed the connection closes its presence (no drift on repeats); the
+   * item's removal, in the table stream, counts it down for GET /v1/stats. A last socket stores the
+   * `offline` transition; the table stream announces it.
+   */
   private async removeConnection(connectionId: string, connectedBefore?: string): Promise<void> {
     const removed = await this.connections.remove(
       connectionId,
       connectedBefore === undefined ? undefined : { connectedBefore },
     );
     if (!removed) return;
-    // Independent writes, together. A last socket stores the `offline` transition; the table stream
-    // announces it.
-    await Promise.all([
-      this.stats?.addConnection(removed.identity.tenantId, removed.identity.role, -1),
-      this.presence?.close(removed.identity.tenantId, this.transition(removed.identity, false), connectionId),
-    ]);
+    await this.presence?.close(
+      removed.identity.tenantId,
+      this.transition(removed.identity, false),
+      connectionId,
+    );
   }
 
-  async subscribe(connectionId: string, chatId: string): Promise<void> {
-    const connection = await this.connections.get(connectionId);
-    if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
+  /** Subscribes a connection (its item, as the frame's middleware read it) to a chat. */
+  async subscribe(connection: ConnectionRecord, chatId: string): Promise<void> {
     await this.connections.subscribe(
-      connectionId,
+      connection.connectionId,
       chatId,
       connection.expiresAt,
       connection.identity.userId,
@@ -173,16 +165,14 @@ export class ConnectionService {
    * the previous one.
    */
   async watch(
-    connectionId: string,
-    identity: Identity,
+    connection: ConnectionRecord,
     filter: Record<string, string>,
     validate: (filter: Record<string, string>) => unknown,
   ): Promise<void> {
+    const { connectionId, identity, expiresAt } = connection;
     if (!isStaff(identity)) throw new ForbiddenError('live chat lists are for agents and services');
     validate(filter);
-    const connection = await this.connections.get(connectionId);
-    if (!connection) throw new UnauthorizedError('unknown connection, reconnect with a new ticket');
-    await this.connections.watch(connectionId, identity.tenantId, filter, connection.expiresAt);
+    await this.connections.watch(connectionId, identity.tenantId, filter, expiresAt);
   }
 
   unwatch(connectionId: string, identity: Identity): Promise<void> {

@@ -190,6 +190,11 @@ export interface ChatStore {
   participants(chatId: string, options?: { consistent?: boolean }): Promise<Participant[]>;
   /** Read consistently: it gates access (shared/domain/access.ts). */
   isParticipant(chatId: string, userId: string): Promise<boolean>;
+  /**
+   * What an access check reads (shared/domain/access.ts), consistently and in one request: the chat,
+   * and whether `userId` takes part in it (without `userId`: the chat only, `member` false).
+   */
+  access(chatId: string, userId?: string): Promise<{ chat: ChatRecord | undefined; member: boolean }>;
   listForParticipant(
     tenantId: string,
     userId: string,

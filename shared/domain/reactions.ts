@@ -81,7 +81,7 @@ export const reactionEnvelope = (record: ReactionRecord): ReactionEnvelope | und
 
 export class ReactionService {
   constructor(
-    private readonly chats: Pick<ChatStore, 'get' | 'isParticipant'>,
+    private readonly chats: Pick<ChatStore, 'access'>,
     private readonly messages: Pick<MessageStore, 'get'>,
     private readonly store: ReactionStore,
     private readonly clock: Clock,

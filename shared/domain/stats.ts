@@ -1,8 +1,10 @@
 /**
  * Tenant statistics for agents and services (GET /v1/stats): live connections, agents online, open
- * chats and messages of the current UTC day. Everything is read from counters kept with `ADD` updates:
- * connections by $connect / $disconnect (RealtimeService), open chats and messages by the stream fan-out
- * (`record`), so the numbers trail the writes by the fan-out's lag.
+ * chats and messages of the current UTC day. Everything is read from counters kept with `ADD` updates
+ * from the table stream, one per tenant (and day) per batch: connections by the connections consumer
+ * (`recordConnections`: connection items inserted and removed, whether by $disconnect, the 410 path or
+ * their TTL), open chats and messages by the fan-out (`record`), so the numbers trail the writes by the
+ * stream's lag.
  */
 import * as z from '../zod.ts';
 import { ENTITY } from '../config/table.ts';
@@ -10,6 +12,7 @@ import { ForbiddenError } from './errors.ts';
 import { isVoid } from './voids.ts';
 import { type Identity, isStaff } from './identity.ts';
 import type { Clock, StatsStore } from './ports.ts';
+import type { Role } from './schemas.ts';
 
 export const statsSchema = z.object({
   liveConnections: z.number().check(z.int(), z.minimum(0)),
@@ -30,6 +33,26 @@ export interface StatsTally {
   readonly openChats: Map<string, number>;
   readonly messages: Map<string, { tenantId: string; day: string; count: number }>;
 }
+
+/** Live-connection changes of one batch, per tenant and role (`${tenantId}\n${role}`). */
+export type ConnectionTally = Map<string, { tenantId: string; role: Role; delta: number }>;
+
+/**
+ * Tallies connection items from the table stream: one more per item inserted (`delta` 1), one less
+ * per item removed (-1), netted per tenant and role.
+ */
+export const connectionTallyOf = (
+  changes: readonly { readonly tenantId: string; readonly role: Role; readonly delta: 1 | -1 }[],
+): ConnectionTally => {
+  const tally: ConnectionTally = new Map();
+  for (const { tenantId, role, delta } of changes) {
+    const key = `${tenantId}\n${role}`;
+    const entry = tally.get(key) ?? { tenantId, role, delta: 0 };
+    entry.delta += delta;
+    tally.set(key, entry);
+  }
+  return tally;
+};
 
 export const utcDay = (at: Date | string): string =>
   (typeof at === 'string' ? at : at.toISOString()).slice(0, 10);
@@ -88,6 +111,15 @@ export class StatsService {
   /** Distinct agents of a tenant online (the responders' "is anyone there"). */
   async agentsOnline(tenantId: string): Promise<number> {
     return (await this.store.counters(tenantId)).agentsOnline;
+  }
+
+  /** Applies a connection tally: one `ADD` per tenant and role whose count moved. */
+  async recordConnections(tally: ConnectionTally): Promise<void> {
+    await Promise.all(
+      [...tally.values()]
+        .filter(({ delta }) => delta !== 0)
+        .map(({ tenantId, role, delta }) => this.store.addConnection(tenantId, role, delta)),
+    );
   }
 
   /** Applies a tally: one `ADD` per tenant and day for messages, one per tenant for open chats. */

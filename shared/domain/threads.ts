@@ -31,7 +31,7 @@ export const maskQuote = (message: Message): Message => {
 
 export class ThreadService {
   constructor(
-    private readonly chats: Pick<ChatStore, 'get' | 'isParticipant' | 'change'>,
+    private readonly chats: Pick<ChatStore, 'access' | 'change'>,
     private readonly messages: Pick<MessageStore, 'get'>,
     private readonly threads: ThreadStore,
   ) {}

@@ -2,7 +2,7 @@
 import { ConnectionService } from '../domain/connections.ts';
 import { systemClock } from '../domain/ports.ts';
 import { env } from './env.ts';
-import { connectionStore, presenceStore, statsStore, ticketStore } from './stores.ts';
+import { connectionStore, presenceStore, ticketStore } from './stores.ts';
 
 export const connections = new ConnectionService(
   ticketStore,
@@ -13,6 +13,5 @@ export const connections = new ConnectionService(
     connectionTtlSeconds: env.CONNECTION_TTL_SECONDS,
     publicUrl: env.WS_PUBLIC_URL,
   },
-  statsStore,
   presenceStore,
 );

@@ -1,10 +1,11 @@
 /**
  * The stack of a client action that needs its caller: the frame stack (shared/ws/middleware.ts) plus
- * wsIdentity(), which resolves the connection's identity from its connection item, cached for the
+ * wsIdentity(), which reads the connection's item (its identity and expiry), cached for the
  * connection's lifetime.
  */
 import type { Identity } from '../domain/identity.ts';
-import { connectionIdentity } from '../domain/connections.ts';
+import { connectionOf } from '../domain/connections.ts';
+import type { ConnectionRecord } from '../domain/ports.ts';
 import type { ClientFrame, Envelope, FrameOf } from '../domain/schemas.ts';
 import { connectionStore } from '../runtime/stores.ts';
 import { reply, type WsMiddleware, wsFrameStack } from './middleware.ts';
@@ -13,20 +14,23 @@ export interface WsRequestContext<A extends ClientFrame['action']> {
   readonly connectionId: string;
   readonly frame: FrameOf<A>;
   readonly identity: Identity;
+  /** The connection's item: who holds it and until when. */
+  readonly connection: ConnectionRecord;
 }
 
-/** Identities never change during a connection's life, so a warm container keeps them. */
-const identities = new Map<string, Identity>();
+/** Connection items never change during a connection's life, so a warm container keeps them. */
+const connectionItems = new Map<string, ConnectionRecord>();
 export const wsIdentity = (): WsMiddleware => ({
   before: async (request) => {
     const { connectionId } = request.event.requestContext;
-    let identity = identities.get(connectionId);
-    if (!identity) {
-      identity = await connectionIdentity(connectionStore, connectionId);
-      if (identities.size >= 10_000) identities.clear();
-      identities.set(connectionId, identity);
+    let connection = connectionItems.get(connectionId);
+    if (!connection) {
+      connection = await connectionOf(connectionStore, connectionId);
+      if (connectionItems.size >= 10_000) connectionItems.clear();
+      connectionItems.set(connectionId, connection);
     }
-    request.context.caller = identity;
+    request.context.connection = connection;
+    request.context.caller = connection.identity;
   },
 });
 
@@ -38,8 +42,8 @@ export const wsAction = <A extends ClientFrame['action']>(
   wsFrameStack(action)
     .use(wsIdentity())
     .handler(async (event, context) => {
-      const { frame, caller: identity } = context;
-      if (!frame || !identity) throw new Error('wsFrame and wsIdentity must run first');
+      const { frame, caller: identity, connection } = context;
+      if (!frame || !identity || !connection) throw new Error('wsFrame and wsIdentity must run first');
       const connectionId = event.requestContext.connectionId;
-      return reply(await handler({ connectionId, frame: frame as FrameOf<A>, identity }));
+      return reply(await handler({ connectionId, frame: frame as FrameOf<A>, identity, connection }));
     });

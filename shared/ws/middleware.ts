@@ -13,6 +13,7 @@ import type { APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { errorEnvelope } from '../domain/envelopes.ts';
 import { toErrorResponse, ValidationError } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
+import type { ConnectionRecord } from '../domain/ports.ts';
 import { parseBoundedJson } from '../domain/json-bounds.ts';
 import { type ClientFrame, clientFrame, type Envelope, issuesOf } from '../domain/schemas.ts';
 import { logger } from '../runtime/logger.ts';
@@ -25,7 +26,12 @@ export interface WsResult {
 }
 
 /** The Lambda context, extended by the middlewares below. */
-export type WsContext = Context & { frame?: ClientFrame; caller?: Identity; requestId?: string };
+export type WsContext = Context & {
+  frame?: ClientFrame;
+  caller?: Identity;
+  connection?: ConnectionRecord;
+  requestId?: string;
+};
 export type WsMiddleware = MiddlewareObj<WsEvent, WsResult, Error, WsContext>;
 
 export const reply = (envelope: Envelope): WsResult => ({ statusCode: 200, body: JSON.stringify(envelope) });

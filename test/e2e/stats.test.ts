@@ -44,6 +44,8 @@ describe('GET /v1/stats', () => {
 
     // Act
     const [agentSocket, userSocket] = await Promise.all([connect(client, agent), connect(client, user)]);
+    // The counters follow the table stream (connection items inserted and removed).
+    await cloud.idle();
     const open = await statsOf(service);
     await userSocket.close();
     await until(async () => (await statsOf(service)).liveConnections === 1);
@@ -74,8 +76,10 @@ describe('GET /v1/stats', () => {
     // Act
     const tab1 = await connect(client, agent);
     const tab2 = await connect(client, agent);
+    await cloud.idle();
     const twoTabs = await statsOf(service);
     const otherSocket = await connect(client, other);
+    await cloud.idle();
     const twoAgents = await statsOf(service);
     await tab1.close();
     await until(async () => (await statsOf(service)).agentConnections === 2);

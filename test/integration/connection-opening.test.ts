@@ -1,12 +1,11 @@
 /**
  * A connection that has just opened and a push answered 410 (API Gateway's answer for a socket whose
  * `$connect` has not completed yet): the connection stays, a really gone one still goes. Against
- * DynamoDB Local, with the real connection, ticket, presence and stats stores.
+ * DynamoDB Local, with the real connection, ticket and presence stores.
  */
 import { describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store.ts';
 import { DynamoPresenceStore } from '../../shared/adapters/dynamo/presence-store.ts';
-import { DynamoStatsStore } from '../../shared/adapters/dynamo/stats-store.ts';
 import { DynamoTicketStore } from '../../shared/adapters/dynamo/ticket-store.ts';
 import { ConnectionService, OPENING_GRACE_SECONDS } from '../../shared/domain/connections.ts';
 import type { ChatStore, Pusher } from '../../shared/domain/ports.ts';
@@ -24,13 +23,11 @@ const setUp = async () => {
   const clock = { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
   const connections = new DynamoConnectionStore(table);
   const presence = new DynamoPresenceStore(table);
-  const stats = new DynamoStatsStore(table);
   const sessions = new ConnectionService(
     new DynamoTicketStore(table),
     connections,
     clock,
     { ticketTtlSeconds: 60, connectionTtlSeconds: 8100, publicUrl: 'ws://x' },
-    stats,
     presence,
   );
   const posts: string[] = [];
@@ -57,7 +54,13 @@ const setUp = async () => {
     const { ticket } = await sessions.issueTicket(identity);
     await sessions.connect(connectionId, ticket);
   };
-  return { clock, connections, presence, stats, sessions, realtime, posts, open };
+  /** A `subscribe` frame over the connection (its item as the frame's middleware reads it). */
+  const subscribe = async (connectionId: string, chatId: string) => {
+    const connection = await connections.get(connectionId);
+    if (!connection) throw new Error(`no connection ${connectionId}`);
+    await sessions.subscribe(connection, chatId);
+  };
+  return { clock, connections, presence, sessions, realtime, posts, open, subscribe };
 };
 
 /** A message from ann that mentions bob: a `mention` goes to every socket on bob's presence item. */
@@ -84,9 +87,9 @@ const chatEnvelope = {
 };
 
 describe('a push answered 410 to a connection that has just opened', () => {
-  it('keeps the connection, its presence and its count while the socket may still be opening', async () => {
+  it('keeps the connection and its presence while the socket may still be opening', async () => {
     // Prepare: bob's socket has passed $connect; the gateway has not opened it yet (410)
-    const { connections, presence, stats, realtime, posts, open } = await setUp();
+    const { connections, presence, realtime, posts, open } = await setUp();
     await open('c-new');
 
     // Act
@@ -96,14 +99,13 @@ describe('a push answered 410 to a connection that has just opened', () => {
     expect(posts).toContain('c-new');
     expect(await connections.get('c-new')).toBeDefined();
     expect((await presence.sockets('acme', ['bob'])).get('bob')).toEqual(['c-new']);
-    expect((await stats.counters('acme')).connections).toBe(1);
   });
 
   it('keeps a new connection whose subscription a push finds within the grace, subscription included', async () => {
     // Prepare
-    const { clock, connections, sessions, realtime, open } = await setUp();
+    const { clock, connections, realtime, open, subscribe } = await setUp();
     await open('c-new');
-    await sessions.subscribe('c-new', CHAT);
+    await subscribe('c-new', CHAT);
     clock.advance((OPENING_GRACE_SECONDS - 1) * 1000);
 
     // Act
@@ -114,11 +116,11 @@ describe('a push answered 410 to a connection that has just opened', () => {
     expect(await connections.subscribers(CHAT)).toEqual(['c-new']);
   });
 
-  it('removes a connection older than the grace, with its subscription, presence and count', async () => {
+  it('removes a connection older than the grace, with its subscription and presence', async () => {
     // Prepare
-    const { clock, connections, presence, stats, sessions, realtime, open } = await setUp();
+    const { clock, connections, presence, realtime, open, subscribe } = await setUp();
     await open('c-old');
-    await sessions.subscribe('c-old', CHAT);
+    await subscribe('c-old', CHAT);
     clock.advance((OPENING_GRACE_SECONDS + 1) * 1000);
 
     // Act
@@ -128,12 +130,11 @@ describe('a push answered 410 to a connection that has just opened', () => {
     expect(await connections.get('c-old')).toBeUndefined();
     expect(await connections.subscribers(CHAT)).toEqual([]);
     expect((await presence.sockets('acme', ['bob'])).get('bob') ?? []).toEqual([]);
-    expect((await stats.counters('acme')).connections).toBe(0);
   });
 
   it('lets $disconnect remove a connection however young', async () => {
     // Prepare
-    const { connections, stats, sessions, open } = await setUp();
+    const { connections, sessions, open } = await setUp();
     await open('c-new');
 
     // Act
@@ -141,6 +142,59 @@ describe('a push answered 410 to a connection that has just opened', () => {
 
     // Assess
     expect(await connections.get('c-new')).toBeUndefined();
-    expect((await stats.counters('acme')).connections).toBe(0);
+  });
+});
+
+describe('$connect that fails halfway', () => {
+  const failing = async (fail: 'presence' | 'connection') => {
+    const table = await dynamo.table();
+    const connections = new DynamoConnectionStore(table);
+    const presence = new DynamoPresenceStore(table);
+    const sessions = new ConnectionService(
+      new DynamoTicketStore(table),
+      fail === 'connection'
+        ? Object.assign(Object.create(connections) as DynamoConnectionStore, {
+            put: async () => {
+              throw new Error('ProvisionedThroughputExceededException');
+            },
+          })
+        : connections,
+      { now: () => new Date() },
+      { ticketTtlSeconds: 60, connectionTtlSeconds: 8100, publicUrl: 'ws://x' },
+      fail === 'presence'
+        ? {
+            open: async () => {
+              throw new Error('ProvisionedThroughputExceededException');
+            },
+            close: presence.close.bind(presence),
+          }
+        : presence,
+    );
+    const { ticket } = await sessions.issueTicket({ tenantId: 'acme', userId: 'bob', role: 'user' });
+    return { sessions, connections, presence, ticket };
+  };
+
+  it('leaves no connection item when the presence write fails', async () => {
+    // Prepare
+    const { sessions, connections, ticket } = await failing('presence');
+
+    // Act
+    const outcome = sessions.connect('c-half', ticket);
+
+    // Assess
+    await expect(outcome).rejects.toThrow('ProvisionedThroughputExceededException');
+    expect(await connections.get('c-half')).toBeUndefined();
+  });
+
+  it('takes the socket off the presence item when the connection write fails', async () => {
+    // Prepare
+    const { sessions, presence, ticket } = await failing('connection');
+
+    // Act
+    const outcome = sessions.connect('c-half', ticket);
+
+    // Assess
+    await expect(outcome).rejects.toThrow('ProvisionedThroughputExceededException');
+    expect((await presence.sockets('acme', ['bob'])).get('bob') ?? []).toEqual([]);
   });
 });

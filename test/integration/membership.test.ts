@@ -103,9 +103,16 @@ describe('authorization reads', () => {
     const gets: { key: string; consistent: boolean }[] = [];
     recorded.doc.middlewareStack.add(
       (next) => async (args) => {
-        // Every read the access check makes is a GetItem by key.
-        const input = args.input as { Key?: { sk?: string }; ConsistentRead?: boolean };
+        // The access check reads by key: GetItems, or one BatchGet of several keys.
+        const input = args.input as {
+          Key?: { sk?: string };
+          ConsistentRead?: boolean;
+          RequestItems?: Record<string, { Keys: { sk?: string }[]; ConsistentRead?: boolean }>;
+        };
         if (input.Key) gets.push({ key: String(input.Key.sk), consistent: input.ConsistentRead === true });
+        for (const request of Object.values(input.RequestItems ?? {}))
+          for (const key of request.Keys)
+            gets.push({ key: String(key.sk), consistent: request.ConsistentRead === true });
         return next(args);
       },
       { step: 'initialize', name: 'recordGets' },

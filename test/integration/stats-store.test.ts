@@ -1,10 +1,6 @@
-/** The stats counters and the connection removal they rely on, against DynamoDB Local. */
+/** The stats counters against DynamoDB Local. */
 import { describe, expect, it } from 'vitest';
-import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store.ts';
 import { DynamoStatsStore } from '../../shared/adapters/dynamo/stats-store.ts';
-import { ConnectionService } from '../../shared/domain/connections.ts';
-import { RealtimeService } from '../../shared/domain/realtime.ts';
-import type { ChatStore, Pusher, TicketStore } from '../../shared/domain/ports.ts';
 import { dynamoForFile } from '../support/dynamo.ts';
 
 const dynamo = dynamoForFile();
@@ -80,56 +76,5 @@ describe('DynamoStatsStore', () => {
     expect(both.agentsOnline).toBe(2);
     expect(annOnly.agentsOnline).toBe(1);
     expect(none.agentsOnline).toBe(0);
-  });
-});
-
-describe('connection counting', () => {
-  it('counts a connection down once however often it is removed', async () => {
-    // Prepare
-    const table = await dynamo.table();
-    const connections = new DynamoConnectionStore(table);
-    const stats = new DynamoStatsStore(table);
-    const identity = { tenantId: 'acme', userId: 'ann', role: 'agent' as const };
-    const tickets: TicketStore = { put: async () => {}, consume: async () => identity };
-    const sessions = new ConnectionService(
-      tickets,
-      connections,
-      { now: () => new Date('2026-11-21T10:00:00.000Z') },
-      { ticketTtlSeconds: 60, connectionTtlSeconds: 8100, publicUrl: 'ws://x' },
-      stats,
-    );
-    const realtime = new RealtimeService(
-      connections,
-      sessions,
-      {} as ChatStore,
-      { post: async () => 'gone', disconnect: async () => 'gone' } as Pusher,
-      { fanoutConcurrency: 4 },
-    );
-    await sessions.connect('c1', 'ticket');
-    await sessions.connect('c2', 'ticket');
-    await sessions.subscribe('c1', 'ch_aaaaaaaaaaaaaaaaaaaa');
-
-    // Act: a $disconnect, the same $disconnect again, a 410 for it, and concurrent double removal of c2
-    await sessions.disconnect('c1');
-    await sessions.disconnect('c1');
-    await realtime.push('c1', {
-      type: 'pong',
-      id: 'p',
-      tenantId: 'acme',
-      at: '2026-11-21T10:00:00.000Z',
-      data: {},
-    });
-    const afterC1 = await stats.counters('acme');
-    await Promise.all([sessions.disconnect('c2'), sessions.disconnect('c2')]);
-
-    // Assess
-    expect(afterC1).toEqual({ connections: 1, agentConnections: 1, agentsOnline: 0, openChats: 0 });
-    expect(await stats.counters('acme')).toEqual({
-      connections: 0,
-      agentConnections: 0,
-      agentsOnline: 0,
-      openChats: 0,
-    });
-    expect(await connections.subscribers('ch_aaaaaaaaaaaaaaaaaaaa')).toEqual([]);
   });
 });

@@ -360,7 +360,6 @@ const realtimeWith = (now: () => number) => {
     connectionStore,
     { now: () => new Date(now()) },
     { ticketTtlSeconds: 60, connectionTtlSeconds: 8100, publicUrl: 'ws://x' },
-    undefined,
     streamed,
   );
   const open = async (connectionId: string, identity: Identity) => {
@@ -424,7 +423,7 @@ describe('ChatService.events with typing and presence', () => {
     const stored = { messages: [] as Message[], events: [] as ChatEventRecord[] };
     const chats = {
       get: async () => ({ chatId, tenantId: 'acme' }) as ChatRecord,
-      isParticipant: async () => true,
+      access: async () => ({ chat: { chatId, tenantId: 'acme' } as ChatRecord, member: true }),
       eventsAfter: async (_id: string, after: number) => ({
         items: stored.events.filter((e) => e.eventSeq > after),
         hasMore: false,

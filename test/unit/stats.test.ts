@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '../../shared/domain/identity.ts';
 import type { StatsStore } from '../../shared/domain/ports.ts';
-import { StatsService, tallyOf } from '../../shared/domain/stats.ts';
+import { connectionTallyOf, StatsService, tallyOf } from '../../shared/domain/stats.ts';
 
 const message = (tenantId: string, createdAt: string) => ({ entity: 'message', tenantId, createdAt });
 
@@ -36,10 +36,31 @@ describe('tallyOf', () => {
   });
 });
 
+describe('connectionTallyOf', () => {
+  it('nets connections opened and gone per tenant and role', () => {
+    // Act
+    const tally = connectionTallyOf([
+      { tenantId: 'acme', role: 'agent', delta: 1 },
+      { tenantId: 'acme', role: 'agent', delta: 1 },
+      { tenantId: 'acme', role: 'visitor', delta: 1 },
+      { tenantId: 'acme', role: 'visitor', delta: -1 },
+      { tenantId: 'other', role: 'agent', delta: -1 },
+    ]);
+
+    // Assess
+    expect([...tally.values()]).toEqual([
+      { tenantId: 'acme', role: 'agent', delta: 2 },
+      { tenantId: 'acme', role: 'visitor', delta: 0 },
+      { tenantId: 'other', role: 'agent', delta: -1 },
+    ]);
+  });
+});
+
 describe('StatsService', () => {
   const calls: string[] = [];
   const store: StatsStore = {
-    addConnection: async () => {},
+    addConnection: async (tenantId, role, delta) =>
+      void calls.push(`connections ${tenantId} ${role} ${delta}`),
     setAgentOnline: async () => {},
     addOpenChats: async (tenantId, delta) => void calls.push(`open ${tenantId} ${delta}`),
     addMessages: async (tenantId, day, count) => void calls.push(`messages ${tenantId} ${day} ${count}`),
@@ -98,5 +119,23 @@ describe('StatsService', () => {
 
     // Assess
     expect(calls).toEqual(['messages acme 2026-11-21 2']);
+  });
+
+  it('writes one connection ADD per tenant and role whose count moved, none for a net-zero one', async () => {
+    // Prepare
+    calls.length = 0;
+
+    // Act
+    await service.recordConnections(
+      connectionTallyOf([
+        { tenantId: 'acme', role: 'agent', delta: 1 },
+        { tenantId: 'acme', role: 'agent', delta: 1 },
+        { tenantId: 'acme', role: 'visitor', delta: 1 },
+        { tenantId: 'acme', role: 'visitor', delta: -1 },
+      ]),
+    );
+
+    // Assess
+    expect(calls).toEqual(['connections acme agent 2']);
   });
 });

@@ -32,15 +32,19 @@ interface ChatState {
   lastSeq: number;
   /** The highest eventSeq applied with none missing below (undefined: no baseline yet). */
   lastEventSeq?: number;
-  /** Caught up once (by a catch-up, or by an ack that brought everything): settle() has nothing to do. */
+  /**
+   * Nothing is missing, as the last catch-up or subscribe ack showed (every message up to the ack's
+   * lastSeq held, most of them brought by the ack; none waiting above a hole; the event log not
+   * behind): settle() has nothing to fetch.
+   */
   settled?: boolean;
-  /** The chat's last seq as the newest subscribe ack named it (undefined: none seen yet). */
-  acked?: number;
   /** The next catch-up also fetches the event log, until lastEventSeq reaches this (0: once). */
   target?: number;
   buffer: Map<number, Message>;
-  syncing: Promise<void> | undefined;
-  again: boolean;
+  /** The catch-up in flight. */
+  syncing?: Promise<void>;
+  /** A catch-up was asked for during the one in flight: it goes round once more. */
+  again?: boolean;
 }
 
 const SEEN_MAX = 2000;
@@ -81,8 +85,6 @@ export class Delivery {
         lastEventSeq: afterEvent,
         target: afterEvent && 0, // given: fetch once
         buffer: new Map(),
-        syncing: undefined,
-        again: false,
       });
   }
 
@@ -94,6 +96,7 @@ export class Delivery {
   behind(chatId: string, eventSeq?: number): void {
     const state = this.#chats.get(chatId);
     if (!state) return;
+    state.settled = false;
     if (state.lastEventSeq === undefined) state.lastEventSeq = eventSeq;
     else if ((eventSeq ?? Infinity) > state.lastEventSeq)
       state.target = Math.max(state.target ?? 0, eventSeq ?? 0);
@@ -121,11 +124,12 @@ export class Delivery {
     // A subscribe ack: the messages after the seq it was sent (each once, in order), the chat's last
     // seq, and its last event seq (an older server's has no lastEventSeq: fetch the event log once).
     if (type === 'ack') {
-      if (!state) return;
-      const { messages, lastSeq } = data as { messages?: Message[]; lastSeq?: number };
-      for (const message of messages ?? []) this.ingest(message);
-      if (typeof lastSeq === 'number') state.acked = Math.max(state.acked ?? 0, lastSeq);
-      return this.behind(chatId, data.lastEventSeq as number | undefined);
+      for (const message of (data.messages as Message[] | undefined) ?? []) this.ingest(message);
+      this.behind(chatId, data.lastEventSeq as number | undefined);
+      if (state)
+        state.settled =
+          state.target === undefined && !state.buffer.size && state.lastSeq >= (data.lastSeq ?? Infinity);
+      return;
     }
     if (state && eventSeq) {
       const last = state.lastEventSeq ?? eventSeq - 1;
@@ -202,33 +206,10 @@ export class Delivery {
     if (state.buffer.size > 0) this.catchUp(message.chatId).catch(() => {});
   }
 
-  /**
-   * The chat's subscription is acked: catch up unless the ack showed nothing is missing — every message
-   * up to the ack's lastSeq held (most came with the ack), none waiting above a hole, the event log not
-   * behind.
-   */
-  synced(chatId: string): Promise<void> {
-    const state = this.#chats.get(chatId);
-    if (!state) return Promise.resolve();
-    // An ack counts once: a later `synced` without a new ack (e.g. polling took over) catches up.
-    const acked = state.acked;
-    state.acked = undefined;
-    const current =
-      acked !== undefined &&
-      state.lastSeq >= acked &&
-      state.buffer.size === 0 &&
-      state.target === undefined &&
-      state.lastEventSeq !== undefined;
-    if (!current) return this.catchUp(chatId);
-    state.settled = true;
-    return state.syncing ?? Promise.resolve();
-  }
-
   /** Joins the chat's catch-up in flight, or starts one unless the chat is caught up already. */
   settle(chatId: string): Promise<void> {
     const state = this.#chats.get(chatId);
-    if (!state) return Promise.resolve();
-    return state.syncing ?? (state.settled ? Promise.resolve() : this.catchUp(chatId));
+    return state?.syncing ?? (state?.settled ? Promise.resolve() : this.catchUp(chatId));
   }
 
   /**
@@ -277,14 +258,11 @@ export class Delivery {
           onError: (error) => this.events.emit('error', error),
         });
       } while (state.again && current());
+      state.settled = true;
     };
-    state.syncing = run()
-      .then(() => {
-        state.settled = true;
-      })
-      .finally(() => {
-        state.syncing = undefined;
-      });
+    state.syncing = run().finally(() => {
+      state.syncing = undefined;
+    });
     return state.syncing;
   }
 }

@@ -150,12 +150,11 @@ export class Realtime {
         type: string;
         seq?: number;
         eventSeq?: number;
-        data?: { lastEventSeq?: number };
+        data?: { lastEventSeq?: number; messages?: { seq: number }[] };
       };
-      if (type === 'message.created' && seq) cursor.after = Math.max(cursor.after, seq);
-      // A subscribe ack carries the messages after the `after` it was sent.
-      const caughtUp = type === 'ack' ? (data as { messages?: { seq: number }[] }).messages?.at(-1)?.seq : undefined;
-      if (caughtUp) cursor.after = Math.max(cursor.after, caughtUp);
+      // A message, or a subscribe ack with the messages after the seq it was sent.
+      const last = type === 'message.created' ? seq : data?.messages?.at(-1)?.seq;
+      if (last) cursor.after = Math.max(cursor.after, last);
       if (eventSeq !== undefined) cursor.afterEvent = Math.max(cursor.afterEvent ?? 0, eventSeq);
       // A subscribe ack's lastEventSeq (a chat's, in chat.* data, equals its eventSeq): a first one is
       // where a later poll of the event log starts.
@@ -169,7 +168,7 @@ export class Realtime {
    * `data.lastEventSeq` and the messages after that seq) goes on as an envelope.
    */
   async #subscribe(conn: Connection, chatId: string, timeoutMs?: number): Promise<void> {
-    const after = this.#cursors.get(chatId)?.after ?? 0;
+    const after = this.#cursors.get(chatId)?.after;
     this.#receive(await conn.request({ action: 'subscribe', chatId, after }, timeoutMs));
   }
 

@@ -155,7 +155,7 @@ export class Relay {
         },
         synced: (chats) => {
           if (this.#engine !== engine) return;
-          this.#synced(chats);
+          this.#catchUp(chats);
           tabs()?.post({ k: 'synced', chats });
         },
         error: (error) => events.emit('error', error),
@@ -217,7 +217,7 @@ export class Relay {
         if (!leader) this.setStatus(message.k === 'status' ? message.s : message.status);
         return;
       case 'synced':
-        if (!leader) this.#synced(message.chats.filter((chatId) => delivery.has(chatId)));
+        if (!leader) this.#catchUp(message.chats.filter((chatId) => delivery.has(chatId)));
     }
   }
 
@@ -238,12 +238,8 @@ export class Relay {
     engine.watch(watch);
   }
 
-  /** Subscriptions acked: each chat catches up unless its ack brought everything. */
-  #synced(chatIds: string[]): void {
-    for (const chatId of chatIds) this.#deps.delivery.synced(chatId).catch(() => {});
-  }
-
+  /** Each chat catches up unless it is settled (e.g. its subscribe ack brought everything). */
   #catchUp(chatIds: string[]): void {
-    for (const chatId of chatIds) this.#deps.delivery.catchUp(chatId).catch(() => {});
+    for (const chatId of chatIds) this.#deps.delivery.settle(chatId).catch(() => {});
   }
 }

@@ -148,7 +148,7 @@ export class Connection {
     clearInterval(this.#ping);
     for (const timer of this.#timers) clearTimeout(timer);
     for (const id of [...this.#pending.keys()]) {
-      this.#settle(id)?.reject(new ApiError(0, 'not_connected', 'the socket closed before the reply'));
+      this.#settle(id)?.reject(new ApiError(0, 'not_connected', 'socket closed before replying'));
     }
   }
 

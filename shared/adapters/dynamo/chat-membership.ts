@@ -5,9 +5,9 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { indexByName } from '../../config/table.ts';
-import type { Participant } from '../../domain/schemas.ts';
+import type { ChatRecord, Participant } from '../../domain/schemas.ts';
 import { batchGetAll, isConditionFailed, queryAll, type TableContext } from './client.ts';
-import { chatIdOf, toParticipant } from './chat-records.ts';
+import { chatIdOf, getChat, toChat, toParticipant } from './chat-records.ts';
 import { keys } from './keys.ts';
 
 const byParticipant = indexByName('byParticipant');
@@ -57,6 +57,28 @@ export const isParticipant = async (
     }),
   );
   return result.Item !== undefined;
+};
+
+/**
+ * The chat and whether `userId` takes part in it: one consistent BatchGet of the chat item and the
+ * participant item (billed as the two reads it is, one round trip instead of two).
+ */
+export const chatAccess = async (
+  table: TableContext,
+  chatId: string,
+  userId?: string,
+): Promise<{ chat: ChatRecord | undefined; member: boolean }> => {
+  if (userId === undefined)
+    return { chat: await getChat(table, chatId, { consistent: true }), member: false };
+  const chatKey = keys.chat(chatId);
+  const items = await batchGetAll(table, [chatKey, keys.participant(chatId, userId)], undefined, {
+    consistent: true,
+  });
+  const chatItem = items.find((item) => item.sk === chatKey.sk);
+  return {
+    chat: chatItem ? toChat(chatItem) : undefined,
+    member: items.some((item) => item.sk !== chatKey.sk),
+  };
 };
 
 /** Which of the chats `userId` takes part in: one BatchGet of the participant items. */

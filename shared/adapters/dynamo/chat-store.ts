@@ -27,6 +27,7 @@ import { auditTrail, eventsAfter, recordAudit } from './chat-history.ts';
 import { listFiltered, listForParticipant, listForTenant } from './chat-lists.ts';
 import {
   addMentions,
+  chatAccess,
   isParticipant,
   participants,
   readState,
@@ -92,6 +93,10 @@ export class DynamoChatStore implements ChatStore {
 
   isParticipant(chatId: string, userId: string): Promise<boolean> {
     return isParticipant(this.table, chatId, userId);
+  }
+
+  access(chatId: string, userId?: string): ReturnType<ChatStore['access']> {
+    return chatAccess(this.table, chatId, userId);
   }
 
   sharedChats(tenantId: string, userA: string, userB: string, max: number): Promise<string[]> {

@@ -192,6 +192,7 @@ export const batchGetAll = async (
   table: TableContext,
   keys: readonly Record<string, unknown>[],
   projection?: { readonly expression: string; readonly names?: Record<string, string> },
+  options: { readonly consistent?: boolean } = {},
 ): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
   for (let start = 0; start < keys.length; start += BATCH_GET_MAX) {
@@ -206,6 +207,7 @@ export const batchGetAll = async (
               Keys: [...pending],
               ...(projection ? { ProjectionExpression: projection.expression } : {}),
               ...(projection?.names ? { ExpressionAttributeNames: projection.names } : {}),
+              ...(options.consistent ? { ConsistentRead: true } : {}),
             },
           },
         }),
