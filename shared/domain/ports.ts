@@ -188,8 +188,6 @@ export interface ChatStore {
   get(chatId: string, options?: { consistent?: boolean }): Promise<ChatRecord | undefined>;
   /** `consistent`: read after every committed membership change (the fan-out's participant check). */
   participants(chatId: string, options?: { consistent?: boolean }): Promise<Participant[]>;
-  /** Read consistently: it gates access (shared/domain/access.ts). */
-  isParticipant(chatId: string, userId: string): Promise<boolean>;
   /**
    * What an access check reads (shared/domain/access.ts), consistently and in one request: the chat,
    * and whether `userId` takes part in it (without `userId`: the chat only, `member` false).

@@ -264,7 +264,7 @@ describe('participants', () => {
     expect(ids(left)).toEqual(['alice', 'carol']);
     expect(ids(removed)).toEqual(['alice']);
     expect(ids(await chats.get(alice, chatId))).toEqual(['alice']);
-    expect(await stores.chats.isParticipant(chatId, 'bob')).toBe(false);
+    expect((await stores.chats.access(chatId, 'bob')).member).toBe(false);
     await expect(chats.get(bob, chatId)).rejects.toBeInstanceOf(ForbiddenError);
     expect(
       await Promise.all([

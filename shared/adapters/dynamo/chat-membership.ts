@@ -42,23 +42,6 @@ export const membersAfter = async (
   );
 };
 
-/** Read consistently: it gates access, so a participant just removed is refused at once. */
-export const isParticipant = async (
-  table: TableContext,
-  chatId: string,
-  userId: string,
-): Promise<boolean> => {
-  const result = await table.doc.send(
-    new GetCommand({
-      TableName: table.tableName,
-      Key: keys.participant(chatId, userId),
-      ProjectionExpression: 'pk',
-      ConsistentRead: true,
-    }),
-  );
-  return result.Item !== undefined;
-};
-
 /**
  * The chat and whether `userId` takes part in it: one consistent BatchGet of the chat item and the
  * participant item (billed as the two reads it is, one round trip instead of two).

@@ -28,7 +28,6 @@ import { listFiltered, listForParticipant, listForTenant } from './chat-lists.ts
 import {
   addMentions,
   chatAccess,
-  isParticipant,
   participants,
   readState,
   setPreferences,
@@ -89,10 +88,6 @@ export class DynamoChatStore implements ChatStore {
 
   participants(chatId: string, options?: { consistent?: boolean }): Promise<Participant[]> {
     return participants(this.table, chatId, options);
-  }
-
-  isParticipant(chatId: string, userId: string): Promise<boolean> {
-    return isParticipant(this.table, chatId, userId);
   }
 
   access(chatId: string, userId?: string): ReturnType<ChatStore['access']> {
