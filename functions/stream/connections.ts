@@ -26,6 +26,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { presenceChanges } from '#shared/adapters/dynamo/presence-stream.ts';
+import { recordsBeforeRetry } from '#shared/adapters/dynamo/stream-batch.ts';
 import { ENTITY } from '#shared/config/table.ts';
 import * as z from '#shared/zod.ts';
 import { mapLimit } from '#shared/domain/realtime.ts';
@@ -54,8 +55,6 @@ const newConnections = (records: readonly DynamoDBRecord[]) =>
     return parsed.success ? [{ record, connection: parsed.data }] : [];
   });
 
-const connectionRole = z.object({ tenantId: tenantIdSchema, role: roleSchema });
-
 /** Connections opened (+1) and gone (-1) among `records`, per tenant and role. */
 const connectionChanges = (records: readonly DynamoDBRecord[]) =>
   records.flatMap((record) => {
@@ -64,16 +63,16 @@ const connectionChanges = (records: readonly DynamoDBRecord[]) =>
     if ((!inserted && record.eventName !== 'REMOVE') || !image) return [];
     const item = unmarshall(image as Record<string, AttributeValue>);
     if (item.entity !== ENTITY.connection) return [];
-    const parsed = connectionRole.safeParse(item);
-    return parsed.success ? [{ ...parsed.data, delta: inserted ? (1 as const) : (-1 as const) }] : [];
+    const parsed = connectionImage.safeParse(item);
+    if (!parsed.success) return [];
+    const { tenantId, role } = parsed.data;
+    return [{ tenantId, role, delta: inserted ? (1 as const) : (-1 as const) }];
   });
 
 /** The live-connection counters, from the records before the first one the stream delivers again. */
 const countConnections = async (records: DynamoDBRecord[], failed: readonly string[]): Promise<void> => {
-  const retried = new Set(failed);
-  const firstRetried = records.findIndex((record) => retried.has(record.dynamodb?.SequenceNumber ?? ''));
-  const counted = firstRetried === -1 ? records : records.slice(0, firstRetried);
-  await stats.recordConnections(connectionTallyOf(connectionChanges(counted))).catch((error: unknown) => {
+  const counted = connectionChanges(recordsBeforeRetry(records, failed));
+  await stats.recordConnections(connectionTallyOf(counted)).catch((error: unknown) => {
     logger.warn('could not update the connection counters', { error });
   });
 };

@@ -30,6 +30,7 @@ import {
   type Message,
   messageSchema,
 } from '#shared/domain/schemas.ts';
+import { recordsBeforeRetry } from '#shared/adapters/dynamo/stream-batch.ts';
 import { tallyOf } from '#shared/domain/stats.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { metrics } from '#shared/runtime/metrics.ts';
@@ -235,9 +236,7 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
  * the stats are approximate, and messages must not be delivered twice for them.
  */
 const recordStats = async (records: DynamoDBRecord[], failed: string[]): Promise<void> => {
-  const retried = new Set(failed);
-  const firstRetried = records.findIndex((record) => retried.has(record.dynamodb?.SequenceNumber ?? ''));
-  const items = (firstRetried === -1 ? records : records.slice(0, firstRetried)).flatMap((record) =>
+  const items = recordsBeforeRetry(records, failed).flatMap((record) =>
     record.dynamodb?.NewImage ? [unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)] : [],
   );
   await stats.record(tallyOf(items)).catch((error: unknown) => {
