@@ -25,6 +25,7 @@ import {
 import { buildSdkTypesInChild, buildWeb, SDK_TYPES_PATH } from '../web-build.ts';
 import { startDynamoLocal } from './dynamo.ts';
 import { startDynamoFaultProxy } from './dynamo-faults.ts';
+import { type LoadGauge, startLoadGauge } from './load-gauge.ts';
 import { type FaultCounts, FaultInjector, type FaultPlan, loadFaultPlan } from './faults.ts';
 import { freePort } from './free-port.ts';
 import { type HttpInvoke, startHttpGateway } from './http-gateway.ts';
@@ -113,17 +114,20 @@ export interface LocalCloud {
 
 type Module = { handler: unknown };
 /**
- * A handler of the route table, loaded in-process. `after` runs once each invocation has settled: the
- * handlers are what writes to the table, so the stream poller is told to look at once.
+ * A handler of the route table, loaded in-process. The gauge, if given, counts each invocation while it
+ * runs (long polls are not given one: they mostly wait); `after` runs once it has settled: the handlers
+ * are what writes to the table, so the stream poller is told to look at once.
  */
-const load = async <T>(handlerPath: string, after: () => void): Promise<T> => {
+const load = async <T>(handlerPath: string, gauge: LoadGauge | undefined, after: () => void): Promise<T> => {
   const module = (await import(pathToFileURL(join(ROOT, handlerPath)).href)) as Module;
   const handler = module.handler;
   if (typeof handler !== 'function') throw new Error(`${handlerPath} does not export a handler function`);
   const invoke = async (...args: unknown[]): Promise<unknown> => {
+    const ended = gauge?.invocation();
     try {
       return await handler(...args);
     } finally {
+      ended?.();
       after();
     }
   };
@@ -253,10 +257,13 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     // Every invocation may have written to the table: tell the stream poller (started below) to look now.
     const wake = { poke: () => {} };
     const written = () => wake.poke();
+    // New connections are refused at their ticket with 429 while the local cloud is overloaded.
+    const gauge = startLoadGauge();
+    stops.push(async () => gauge.stop());
     const wsRouteMap = new Map<string, WsGatewayRoute>();
     for (const route of wsRoutes) {
       wsRouteMap.set(route.routeKey, {
-        invoke: await load<WsInvoke>(route.handler, written),
+        invoke: await load<WsInvoke>(route.handler, gauge, written),
         twoWay: route.twoWay,
         timeoutMs: (route.timeoutSeconds ?? 10) * 1000,
       });
@@ -279,7 +286,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         batchSize: consumer.batchSize,
         retryAttempts: consumer.retryAttempts,
         timeoutMs: (consumer.timeoutSeconds ?? 10) * 1000,
-        invoke: await load<StreamPollerConsumer['invoke']>(consumer.handler, written),
+        invoke: await load<StreamPollerConsumer['invoke']>(consumer.handler, gauge, written),
       });
     }
     const failed: FailedStreamRecords[] = [];
@@ -309,6 +316,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     for (const consumer of bucketConsumers) {
       const invoke = await load<(event: S3Event, context: Context) => Promise<void>>(
         consumer.handler,
+        gauge,
         written,
       );
       s3.on('event', (event) => {
@@ -354,7 +362,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         httpRoutes.map(async (route) => ({
           method: route.method,
           path: route.path,
-          invoke: await load<HttpInvoke>(route.handler, written),
+          invoke: await load<HttpInvoke>(route.handler, route.longPoll ? undefined : gauge, written),
           timeoutMs: (route.timeoutSeconds ?? 10) * 1000,
           // Local-only routes (the development token issuer) answer the local web apps' origins only.
           ...(route.localOnly
@@ -369,6 +377,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       ),
       // The deployed API's CORS policy (the CDK context `corsOrigins` defaults to `*` too).
       cors: { allowOrigins: ['*'], ...HTTP_API_CORS },
+      shed: { routeKeys: ['POST /v1/realtime/tickets'], overloaded: gauge.overloaded },
     });
     stops.push(() => http.close());
 

@@ -62,6 +62,12 @@ export interface HttpGatewayOptions {
   readonly integrationTimeoutMs?: number;
   /** Reported in requestContext.apiId. */
   readonly apiId?: string;
+  /**
+   * Local only: these routes (route keys) are answered 429 Too Many Requests, as API Gateway answers
+   * requests over its throttle, while `overloaded()` says the local cloud cannot take more
+   * (infra/local/load-gauge.ts) — the ticket route, where every new WebSocket connection starts.
+   */
+  readonly shed?: { readonly routeKeys: readonly string[]; readonly overloaded: () => boolean };
 }
 
 export interface HttpGateway {
@@ -393,6 +399,7 @@ export const startHttpGateway = async (options: HttpGatewayOptions): Promise<Htt
   const apiId = options.apiId ?? 'localhttp';
   const routes = options.routes.map(compile).sort(compareSpecificity);
   const { cors } = options;
+  const shedRoutes = new Set(options.shed?.routeKeys ?? []);
 
   const handle = async (request: IncomingMessage, res: ServerResponse): Promise<void> => {
     const start = new Date();
@@ -425,6 +432,11 @@ export const startHttpGateway = async (options: HttpGatewayOptions): Promise<Htt
     if (match === undefined) {
       request.resume();
       finish(jsonMessage(404, 'Not Found'));
+      return;
+    }
+    if (shedRoutes.has(match.compiled.routeKey) && options.shed?.overloaded()) {
+      request.resume();
+      finish(jsonMessage(429, 'Too Many Requests'));
       return;
     }
 

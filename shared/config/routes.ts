@@ -35,6 +35,8 @@ export interface HttpRoute extends RouteBase {
   readonly path: string;
   /** Only served by the local cloud; never deployed by CDK. */
   readonly localOnly?: boolean;
+  /** A long poll: an invocation may wait up to `waitSeconds` for news, doing nothing meanwhile. */
+  readonly longPoll?: boolean;
 }
 
 export interface WsRoute extends RouteBase {
@@ -98,6 +100,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   // Table write: the long-poll leases (shared/domain/quotas.ts).
   http('GET', '/v1/chats/changes', 'poll-chat-changes', [...RW, 'secret:visitor', 'secret:auth'], {
     timeoutSeconds: 29,
+    longPoll: true,
   }),
   http('GET', '/v1/chats/{chatId}', 'get-chat', ['table:read', 'secret:visitor', 'secret:auth']),
   http('PATCH', '/v1/chats/{chatId}', 'update-chat', [...RW, 'secret:visitor', 'secret:auth']),
@@ -158,6 +161,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   ]),
   http('GET', '/v1/chats/{chatId}/events', 'poll-events', [...RW, 'secret:visitor', 'secret:auth'], {
     timeoutSeconds: 29,
+    longPoll: true,
   }),
   http('POST', '/v1/chats/{chatId}/attachments', 'create-attachment', [
     ...RW,

@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
 import { api, connect, type TestSocket } from '../support/clients.ts';
+import { cpuWindow, dynamoPidOn } from './cpu.ts';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '40' } } });
 const users = Math.max(4, Math.floor(Number(values.users) / 4) * 4);
@@ -80,6 +81,7 @@ try {
   await cloud.idle();
 
   counting = true;
+  const cpu = cpuWindow(dynamoPidOn(new URL(cloud.urls.dynamodb).port));
   const positions = sockets.map((socket) => held.get(socket));
   await Promise.all(sockets.map((socket) => socket.close()));
   await cloud.idle();
@@ -87,6 +89,7 @@ try {
   const again = await Promise.all(sockets.map((_, k) => open(k % users, positions[k])));
   await cloud.idle();
   counting = false;
+  const used = cpu.stop();
 
   const per = (n: number): string => (n / sockets.length).toFixed(2);
   let total = 0;
@@ -97,6 +100,11 @@ try {
     console.log(`${per(n).padStart(7)} ${per(onClose.get(name) ?? 0).padStart(6)}  ${name}`);
   }
   console.log(`${per(total).padStart(7)}         all calls (DynamoDB and @connections)`);
+  console.log(
+    `CPU per reconnect: ${per(used.nodeMs)} ms in the local cloud's process (its sockets' side included), ` +
+      `${used.dynamoDbLocalMs === undefined ? 'n/a' : per(used.dynamoDbLocalMs)} ms in DynamoDB Local; ` +
+      `${used.wallMs} ms wall for the whole close and reopen`,
+  );
   await Promise.all(again.map((socket) => socket.close()));
 } finally {
   await cloud.stop();

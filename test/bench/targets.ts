@@ -5,13 +5,14 @@
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
 import { keys } from '../../shared/adapters/dynamo/keys.ts';
+import { backoffDelay } from '../../shared/domain/backoff.ts';
 import { mapLimit } from '../../shared/domain/realtime.ts';
 import { itemBytes } from './capacity.ts';
 import { dynamoPidOn } from './cpu.ts';
-import { postJson, stringField } from './http.ts';
+import { callJson, postJson, stringField } from './http.ts';
 import type { TargetName } from './options.ts';
 import { type Relay, startRelay } from './relay.ts';
-import { randomChatId, withTimeout } from './util.ts';
+import { isRecord, randomChatId, withTimeout } from './util.ts';
 
 export interface Prepared {
   readonly chatIds: readonly string[];
@@ -99,10 +100,20 @@ export const devToken = async (
 ): Promise<string> =>
   stringField(await postJson(`${http}/v1/dev/tokens`, { tenantId, userId, role }), 'token');
 
-/** The URL a socket opens: the WebSocket URL with a fresh single-use ticket of `token`. */
+/**
+ * The URL a socket opens: the WebSocket URL with a fresh single-use ticket of `token`. A 429 (the local
+ * cloud sheds new connections while overloaded) is retried after a jittered backoff, as the SDK does.
+ */
 export const ticketUrl = async (http: string, token: string | undefined): Promise<string> => {
-  const body = await postJson(`${http}/v1/realtime/tickets`, {}, token);
-  return `${stringField(body, 'url')}?ticket=${encodeURIComponent(stringField(body, 'ticket'))}`;
+  for (let attempt = 0; ; attempt++) {
+    const { status, body } = await callJson('POST', `${http}/v1/realtime/tickets`, { body: {}, token });
+    if (status === 429 && attempt < 10) {
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 200, 3_000)));
+      continue;
+    }
+    if (status !== 201 || !isRecord(body)) throw new Error(`POST /v1/realtime/tickets → ${status}`);
+    return `${stringField(body, 'url')}?ticket=${encodeURIComponent(stringField(body, 'ticket'))}`;
+  }
 };
 
 /** POST /v1/chats takes at most this many participants besides the creator; the rest are added one by one. */

@@ -453,6 +453,51 @@ describe('HTTP gateway with a route of its own CORS policy (local-only routes)',
   });
 });
 
+describe('HTTP gateway while the local cloud is overloaded', () => {
+  it('answers the shed routes 429 Too Many Requests without running them, and serves the others', async () => {
+    // Prepare: a ticket route that is shed while overloaded, and another route
+    let overloaded = true;
+    const invoked: string[] = [];
+    const gateway = await startHttpGateway({
+      port: await freePort(),
+      routes: [
+        {
+          method: 'POST',
+          path: '/v1/realtime/tickets',
+          invoke: async () => {
+            invoked.push('ticket');
+            return { statusCode: 201, body: '{}' };
+          },
+        },
+        {
+          method: 'POST',
+          path: '/v1/chats',
+          invoke: async () => {
+            invoked.push('chat');
+            return { statusCode: 201, body: '{}' };
+          },
+        },
+      ],
+      cors: { allowOrigins: ['*'], ...HTTP_API_CORS },
+      shed: { routeKeys: ['POST /v1/realtime/tickets'], overloaded: () => overloaded },
+    });
+
+    // Act
+    const shed = await send(gateway.url, 'POST', '/v1/realtime/tickets', { body: '{}' });
+    const other = await send(gateway.url, 'POST', '/v1/chats', { body: '{}' });
+    overloaded = false;
+    const calm = await send(gateway.url, 'POST', '/v1/realtime/tickets', { body: '{}' });
+    await gateway.close();
+
+    // Assess
+    expect(shed.status).toBe(429);
+    expect(JSON.parse(shed.body)).toEqual({ message: 'Too Many Requests' });
+    expect(other.status).toBe(201);
+    expect(calm.status).toBe(201);
+    expect(invoked).toEqual(['chat', 'ticket']);
+  });
+});
+
 describe('HTTP gateway result serialization', () => {
   it('drops headers whose value is undefined, as Lambda’s JSON serialization does', async () => {
     // Prepare

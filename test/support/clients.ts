@@ -1,5 +1,6 @@
 /** Test clients that speak only the public contract: HTTP with fetch, sockets with `ws`. */
 import WebSocket from 'ws';
+import { backoffDelay } from '../../shared/domain/backoff.ts';
 
 export interface Envelope {
   type: string;
@@ -119,11 +120,31 @@ export class TestSocket {
   }
 }
 
+/**
+ * Ticket, upgrade and `connection.ready`. A 429 — the local cloud sheds new connections while its event
+ * loop keeps falling behind (infra/local/load-gauge.ts) — is retried after a jittered backoff, as the SDK
+ * retries it; any other refusal throws.
+ */
 export const connect = async (client: ReturnType<typeof api>, token: string): Promise<TestSocket> => {
-  const { ticket, url } = await client.ticket(token);
-  const socket = await TestSocket.open(`${url}?ticket=${encodeURIComponent(ticket)}`);
-  await socket.next((e) => e.type === 'connection.ready');
-  return socket;
+  for (let attempt = 0; ; attempt++) {
+    const response = await client.call('POST', '/v1/realtime/tickets', token);
+    let socket: TestSocket | undefined;
+    if (response.status !== 429) {
+      const { ticket, url } = response.body as { ticket: string; url: string };
+      socket = await TestSocket.open(`${url}?ticket=${encodeURIComponent(ticket)}`).catch(
+        (error: unknown) => {
+          if (error instanceof Error && error.message === 'upgrade refused: 429') return undefined;
+          throw error;
+        },
+      );
+    }
+    if (socket) {
+      await socket.next((e) => e.type === 'connection.ready');
+      return socket;
+    }
+    if (attempt >= 10) throw new Error('new connections refused with 429 eleven times in a row');
+    await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 200, 3_000)));
+  }
 };
 
 export const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> => {
