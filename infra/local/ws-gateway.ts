@@ -70,13 +70,20 @@ export interface WsGatewayOptions {
   /** API Gateway's integration timeout for WebSocket APIs (29 s). */
   readonly integrationTimeoutMs?: number;
   /**
-   * Local only: at most this many `$connect` invocations, and as many `$disconnect` ones, run at once
-   * (default 16); the others wait their turn within the integration timeout. On AWS each invocation has
+   * Local only: at most this many `$connect` invocations run at once (default 16); the others wait
+   * their turn within the integration timeout. On AWS each invocation has
    * its own execution environment; here all share one event loop and DynamoDB Local, and a reconnect
    * storm admitted at once made every `$connect` slow enough to exceed its function timeout (500s).
    * Lambda's timeout counts from the invocation's start, API Gateway's 29 s from the request: so do these.
    */
   readonly connectConcurrency?: number;
+  /**
+   * Local only: at most this many `$disconnect` invocations run at once (default 4), queued without a
+   * deadline (every one runs). A storm's thousand disconnects then drain beside the reconnects instead of
+   * taking the local cloud's whole capacity first; nothing waits for them (API Gateway calls `$disconnect`
+   * on a best-effort basis, after the socket is gone).
+   */
+  readonly disconnectConcurrency?: number;
   /**
    * Local only: a `$connect` that cannot start within this wait (default 3 s) is answered 429 Too Many
    * Requests — API Gateway's answer past its throttling burst ("the target maximum number of concurrent
@@ -245,7 +252,7 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
     };
   };
   const connectSlot = slots(options.connectConcurrency ?? 16);
-  const disconnectSlot = slots(options.connectConcurrency ?? 16);
+  const disconnectSlot = slots(options.disconnectConcurrency ?? 4);
   const connectQueueMs = options.connectQueueMs ?? 3_000;
   let closing = false;
 

@@ -38,7 +38,7 @@ export const DEFAULT_TIMING: Timing = {
   maxConnectionMs: 110 * 60_000,
   openTimeoutMs: 10_000,
   minBackoffMs: 500,
-  maxBackoffMs: 30_000,
+  maxBackoffMs: 10_000,
   failuresBeforePolling: 2,
   probeMs: 60_000,
   pollWaitSeconds: 0,
