@@ -23,8 +23,6 @@ export interface LoadGauge {
   inFlight(): number;
   /** Counts an invocation as running until the returned function is called. */
   invocation(): () => void;
-  /** The worst lag of the window's late ticks (0 if none came `thresholdMs` late). */
-  lagMs(): number;
   overloaded(): boolean;
   stop(): void;
 }
@@ -52,19 +50,18 @@ export const startLoadGauge = (options: LoadGaugeOptions = {}): LoadGauge => {
   const minLateTicks = options.minLateTicks ?? 2;
   const now = options.now ?? (() => performance.now());
   let running = 0;
-  /** The late ticks of the window: [when the timer fired, how late it was]. */
-  const late: [number, number][] = [];
+  /** When the window's late ticks fired. */
+  const late: number[] = [];
   let last = now();
-  const recent = (): [number, number][] => {
+  const lateTicks = (): number => {
     const since = now() - windowMs;
-    while (late.length > 0 && (late[0]?.[0] ?? since) < since) late.shift();
-    return late;
+    while (late.length > 0 && (late[0] ?? since) < since) late.shift();
+    return late.length;
   };
   const timer = setInterval(() => {
     const at = now();
-    const lag = at - last - intervalMs;
+    if (at - last - intervalMs >= thresholdMs) late.push(at);
     last = at;
-    if (lag >= thresholdMs) late.push([at, lag]);
   }, intervalMs);
   timer.unref();
   return {
@@ -78,8 +75,7 @@ export const startLoadGauge = (options: LoadGaugeOptions = {}): LoadGauge => {
         running -= 1;
       };
     },
-    lagMs: () => recent().reduce((worst, [, lag]) => Math.max(worst, lag), 0),
-    overloaded: () => running >= maxInFlight || recent().length >= minLateTicks,
+    overloaded: () => running >= maxInFlight || lateTicks() >= minLateTicks,
     stop: () => clearInterval(timer),
   };
 };

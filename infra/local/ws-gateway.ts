@@ -70,11 +70,11 @@ export interface WsGatewayOptions {
   /** API Gateway's integration timeout for WebSocket APIs (29 s). */
   readonly integrationTimeoutMs?: number;
   /**
-   * Local only: at most this many `$connect` invocations run at once (default 16); the others wait
-   * their turn within the integration timeout. On AWS each invocation has
-   * its own execution environment; here all share one event loop and DynamoDB Local, and a reconnect
-   * storm admitted at once made every `$connect` slow enough to exceed its function timeout (500s).
-   * Lambda's timeout counts from the invocation's start, API Gateway's 29 s from the request: so do these.
+   * Local only: at most this many `$connect` invocations run at once (default 16); the others wait their
+   * turn within the integration timeout. On AWS each invocation has its own execution environment; here
+   * all share one event loop and DynamoDB Local, and a reconnect storm admitted at once made every
+   * `$connect` slow enough to exceed its function timeout (500s). Lambda's timeout counts from the
+   * invocation's start, API Gateway's 29 s from the request: so do these.
    */
   readonly connectConcurrency?: number;
   /**

@@ -38,14 +38,12 @@ describe('load gauge (the local cloud’s event-loop lag)', () => {
     const afterOnePause = gauge.overloaded();
     clock.busy(600);
     const afterTwo = gauge.overloaded();
-    const lag = gauge.lagMs();
     gauge.stop();
 
     // Assess: one pause is not overload; a loop that keeps falling behind is
     expect(calm).toBe(false);
     expect(afterOnePause).toBe(false);
     expect(afterTwo).toBe(true);
-    expect(lag).toBeGreaterThanOrEqual(560);
   });
 
   it('reads calm again once the late ticks have left the window', () => {
@@ -64,7 +62,6 @@ describe('load gauge (the local cloud’s event-loop lag)', () => {
     // Assess
     expect(before).toBe(true);
     expect(after).toBe(false);
-    expect(gauge.lagMs()).toBe(0);
   });
 
   it('does not count ticks that were late by less than the threshold', () => {

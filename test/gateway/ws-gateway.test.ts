@@ -736,6 +736,52 @@ describe('ws gateway $connect admission (local capacity)', () => {
     }
   });
 
+  it('runs at most disconnectConcurrency $disconnect at once, and every queued one once a slot frees', async () => {
+    // Prepare: $disconnect holds its slot until released
+    const running: string[] = [];
+    const done: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gateway = await startWsGateway({
+      port: await freePort(),
+      disconnectConcurrency: 2,
+      routes: new Map<string, WsGatewayRoute>([
+        ['$connect', { twoWay: false, invoke: async () => ({ statusCode: 200 }) }],
+        [
+          '$disconnect',
+          {
+            twoWay: false,
+            invoke: async (event) => {
+              running.push(event.requestContext.connectionId);
+              await held;
+              done.push(event.requestContext.connectionId);
+            },
+          },
+        ],
+      ]),
+    });
+    try {
+      const clients = await Promise.all([1, 2, 3, 4].map(() => openClient(gateway.url)));
+
+      // Act
+      for (const client of clients) client.socket.terminate();
+      await waitFor(() => running.length === 2);
+      const whileHeld = running.length;
+      release();
+      await waitFor(() => done.length === 4);
+
+      // Assess: two at a time, then the queued two
+      expect(whileHeld).toBe(2);
+      expect(running).toHaveLength(4);
+      expect(new Set(done).size).toBe(4);
+    } finally {
+      release();
+      await gateway.close();
+    }
+  });
+
   it('runs a queued $connect that gets its slot within connectQueueMs', async () => {
     // Prepare: the only slot is held, a second connect waits for it
     const { gateway, started, release } = await oneSlotGateway(5_000);
