@@ -6,11 +6,13 @@ describe('load gauge (the local cloud’s event-loop lag)', () => {
     vi.useRealTimers();
   });
 
-  const fakeClock = () => {
+  /** A gauge (250 ms threshold, 20 ms ticks, 2 s window) on a fake clock the test moves. */
+  const gaugeOnFakeClock = () => {
     vi.useFakeTimers();
     let clock = 0;
+    const gauge = startLoadGauge({ thresholdMs: 250, intervalMs: 20, windowMs: 2_000, now: () => clock });
     return {
-      now: () => clock,
+      gauge,
       /** Time passes with the loop free: the timer fires on time. */
       idle: (ms: number) => {
         for (let step = 0; step < ms; step += 10) {
@@ -28,8 +30,7 @@ describe('load gauge (the local cloud’s event-loop lag)', () => {
 
   it('reads overloaded once two ticks within the window came at least the threshold late', () => {
     // Prepare
-    const clock = fakeClock();
-    const gauge = startLoadGauge({ thresholdMs: 250, intervalMs: 20, windowMs: 2_000, now: clock.now });
+    const { gauge, ...clock } = gaugeOnFakeClock();
 
     // Act
     clock.idle(200);
@@ -48,8 +49,7 @@ describe('load gauge (the local cloud’s event-loop lag)', () => {
 
   it('reads calm again once the late ticks have left the window', () => {
     // Prepare: overloaded
-    const clock = fakeClock();
-    const gauge = startLoadGauge({ thresholdMs: 250, intervalMs: 20, windowMs: 2_000, now: clock.now });
+    const { gauge, ...clock } = gaugeOnFakeClock();
     clock.busy(300);
     clock.busy(300);
     const before = gauge.overloaded();
@@ -66,8 +66,7 @@ describe('load gauge (the local cloud’s event-loop lag)', () => {
 
   it('does not count ticks that were late by less than the threshold', () => {
     // Prepare
-    const clock = fakeClock();
-    const gauge = startLoadGauge({ thresholdMs: 250, intervalMs: 20, windowMs: 2_000, now: clock.now });
+    const { gauge, ...clock } = gaugeOnFakeClock();
 
     // Act: the loop keeps running 200 ms late
     for (let tick = 0; tick < 8; tick++) clock.busy(200);
