@@ -103,7 +103,10 @@ export interface LocalCloud {
   readonly bucket: string;
   /** The indexed chat metadata keys the table and the handlers use. */
   readonly indexedMetadataKeys: readonly string[];
-  /** Resolves once the stream and bucket consumers have processed everything so far. */
+  /**
+   * Resolves once the WebSocket gateway's work under way (queued `$disconnect`s too) has finished and the
+   * stream and bucket consumers have processed everything so far.
+   */
   idle(): Promise<void>;
   /** The stream consumers' failure queue: records dropped after their retries, oldest first. */
   failures(): readonly FailedStreamRecords[];
@@ -404,6 +407,8 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     stops.push(() => web.close());
 
     const idle = async () => {
+      // Queued $disconnects write to the table too: the stream settles after them.
+      await ws.settled();
       await poller.idle();
       await Promise.all([...inFlight]);
     };

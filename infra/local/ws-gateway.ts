@@ -104,6 +104,8 @@ export interface WsGateway {
   readonly managementEndpoint: string;
   readonly port: number;
   connectionCount(): number;
+  /** Resolves once the work under way has finished: frames, and every `$disconnect`, queued ones too. */
+  settled(): Promise<void>;
   /** Every socket closed (1001 Going away), the port closed for `downMs`, then open again. */
   restart(downMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -823,6 +825,9 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
     port,
     connectionCount: () => connections.size,
     restart,
+    settled: async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
     close: async () => {
       closing = true;
       for (const timer of faultTimers) clearInterval(timer);

@@ -736,7 +736,7 @@ describe('ws gateway $connect admission (local capacity)', () => {
     }
   });
 
-  it('runs at most disconnectConcurrency $disconnect at once, and every queued one once a slot frees', async () => {
+  it('runs at most disconnectConcurrency $disconnect at once, every queued one once a slot frees, and settles after them', async () => {
     // Prepare: $disconnect holds its slot until released
     const running: string[] = [];
     const done: string[] = [];
@@ -770,9 +770,9 @@ describe('ws gateway $connect admission (local capacity)', () => {
       await waitFor(() => running.length === 2);
       const whileHeld = running.length;
       release();
-      await waitFor(() => done.length === 4);
+      await gateway.settled();
 
-      // Assess: two at a time, then the queued two
+      // Assess: two at a time, then the queued two, all finished once the gateway has settled
       expect(whileHeld).toBe(2);
       expect(running).toHaveLength(4);
       expect(new Set(done).size).toBe(4);
