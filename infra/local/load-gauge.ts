@@ -19,8 +19,6 @@
  *    collection, does not count).
  */
 export interface LoadGauge {
-  /** Handler invocations running now (each `invocation()` not yet ended). */
-  inFlight(): number;
   /** Counts an invocation as running until the returned function is called. */
   invocation(): () => void;
   overloaded(): boolean;
@@ -65,7 +63,6 @@ export const startLoadGauge = (options: LoadGaugeOptions = {}): LoadGauge => {
   }, intervalMs);
   timer.unref();
   return {
-    inFlight: () => running,
     invocation: () => {
       running += 1;
       let ended = false;

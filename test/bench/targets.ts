@@ -5,8 +5,8 @@
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
 import { keys } from '../../shared/adapters/dynamo/keys.ts';
-import { backoffDelay } from '../../shared/domain/backoff.ts';
 import { mapLimit } from '../../shared/domain/realtime.ts';
+import { Shed, whileShed } from '../support/clients.ts';
 import { itemBytes } from './capacity.ts';
 import { dynamoPidOn } from './cpu.ts';
 import { callJson, postJson, stringField } from './http.ts';
@@ -101,20 +101,16 @@ export const devToken = async (
   stringField(await postJson(`${http}/v1/dev/tokens`, { tenantId, userId, role }), 'token');
 
 /**
- * The URL a socket opens: the WebSocket URL with a fresh single-use ticket of `token`. A 429 (the local
- * cloud sheds new connections while overloaded) is retried after a jittered backoff, as the SDK does.
+ * The URL a socket opens: the WebSocket URL with a fresh single-use ticket of `token`; a ticket refused
+ * with 429 (the local cloud sheds new connections while overloaded) is asked for again, as the SDK does.
  */
-export const ticketUrl = async (http: string, token: string | undefined): Promise<string> => {
-  for (let attempt = 0; ; attempt++) {
+export const ticketUrl = (http: string, token: string | undefined): Promise<string> =>
+  whileShed(async () => {
     const { status, body } = await callJson('POST', `${http}/v1/realtime/tickets`, { body: {}, token });
-    if (status === 429 && attempt < 10) {
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 200, 3_000)));
-      continue;
-    }
+    if (status === 429) throw new Shed('ticket refused with 429');
     if (status !== 201 || !isRecord(body)) throw new Error(`POST /v1/realtime/tickets → ${status}`);
     return `${stringField(body, 'url')}?ticket=${encodeURIComponent(stringField(body, 'ticket'))}`;
-  }
-};
+  });
 
 /** POST /v1/chats takes at most this many participants besides the creator; the rest are added one by one. */
 const CREATE_PARTICIPANTS_MAX = 50;

@@ -1,6 +1,6 @@
 /** Test clients that speak only the public contract: HTTP with fetch, sockets with `ws`. */
 import WebSocket from 'ws';
-import { backoffDelay } from '../../shared/domain/backoff.ts';
+import { retry } from '../../web/sdk/backoff.ts';
 
 export interface Envelope {
   type: string;
@@ -120,32 +120,38 @@ export class TestSocket {
   }
 }
 
+/** A new connection refused with 429: the local cloud sheds them while overloaded (infra/local/load-gauge.ts). */
+export class Shed extends Error {}
+
 /**
- * Ticket, upgrade and `connection.ready`. A 429 — the local cloud sheds new connections while its event
- * loop keeps falling behind (infra/local/load-gauge.ts) — is retried after a jittered backoff, as the SDK
- * retries it; any other refusal throws.
+ * Runs `open` until it is not refused with `Shed`, sleeping the SDK's jittered backoff between tries (the
+ * SDK's own `retry`), as the SDK retries a 429; the eleventh refusal in a row, or any other error, throws.
  */
-export const connect = async (client: ReturnType<typeof api>, token: string): Promise<TestSocket> => {
-  for (let attempt = 0; ; attempt++) {
-    const response = await client.call('POST', '/v1/realtime/tickets', token);
-    let socket: TestSocket | undefined;
-    if (response.status !== 429) {
-      const { ticket, url } = response.body as { ticket: string; url: string };
-      socket = await TestSocket.open(`${url}?ticket=${encodeURIComponent(ticket)}`).catch(
-        (error: unknown) => {
-          if (error instanceof Error && error.message === 'upgrade refused: 429') return undefined;
-          throw error;
-        },
-      );
-    }
-    if (socket) {
-      await socket.next((e) => e.type === 'connection.ready');
-      return socket;
-    }
-    if (attempt >= 10) throw new Error('new connections refused with 429 eleven times in a row');
-    await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 200, 3_000)));
-  }
+export const whileShed = <T>(open: () => Promise<T>): Promise<T> => {
+  let refusals = 0;
+  return retry(open, {
+    minMs: 200,
+    maxMs: 3_000,
+    retryable: (error) => error instanceof Shed && ++refusals <= 10,
+  });
 };
+
+/** Ticket, upgrade and `connection.ready`; a ticket or upgrade refused with 429 is tried again (`whileShed`). */
+export const connect = (client: ReturnType<typeof api>, token: string): Promise<TestSocket> =>
+  whileShed(async () => {
+    const response = await client.call('POST', '/v1/realtime/tickets', token);
+    if (response.status === 429) throw new Shed('ticket refused with 429');
+    const { ticket, url } = response.body as { ticket: string; url: string };
+    const socket = await TestSocket.open(`${url}?ticket=${encodeURIComponent(ticket)}`).catch(
+      (error: unknown) => {
+        throw error instanceof Error && error.message === 'upgrade refused: 429'
+          ? new Shed(error.message)
+          : error;
+      },
+    );
+    await socket.next((e) => e.type === 'connection.ready');
+    return socket;
+  });
 
 export const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
