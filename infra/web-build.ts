@@ -107,6 +107,10 @@ const esbuildOptions = (
   // Non-ASCII characters as escapes: the same code whatever charset a host page makes of the script.
   charset: 'ascii',
   define: { 'process.env.NODE_ENV': '"production"' },
+  // Parameter properties and field initializers as plain assignments in the constructor, without the
+  // class-field declarations ES2022 semantics add beside them (no class of the web apps relies on
+  // [[Define]] fields: none shadows an accessor of a base class).
+  tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
   absWorkingDir: PROJECT_ROOT,
   logLevel: 'silent',
 });

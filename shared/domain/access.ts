@@ -22,6 +22,24 @@ export const authorizeChat = async (
   return chat;
 };
 
+/**
+ * `authorizeChat` for several chats in one request, in the order of `chatIds`: every one of them or an
+ * error for the first the caller may not see (naming it when there are several).
+ */
+export const authorizeChats = async (
+  chats: Pick<ChatStore, 'accessAll'>,
+  identity: Identity,
+  chatIds: readonly string[],
+): Promise<ChatRecord[]> => {
+  const found = await chats.accessAll(chatIds, isStaff(identity) ? undefined : identity.userId);
+  return found.map(({ chat, member }, index) => {
+    const what = chatIds.length > 1 ? `chat ${chatIds[index] ?? ''}` : 'chat';
+    if (!chat || chat.tenantId !== identity.tenantId) throw new NotFoundError(what);
+    if (!member && !isStaff(identity)) throw new ForbiddenError(`you are not a participant of this ${what}`);
+    return chat;
+  });
+};
+
 /** A message of the chat by its id (read consistently); 404 for another chat's id or a void. */
 export const messageById = async (
   messages: Pick<MessageStore, 'get'>,

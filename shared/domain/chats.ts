@@ -3,13 +3,13 @@
  * takes the verified identity; tenants never mix and a caller only reaches chats it may see.
  */
 import { chatEventEnvelope, mentionEnvelope, messageCreated } from './envelopes.ts';
-import { ACK_MESSAGES_MAX_BYTES, boundPage, leadingWithin } from './envelope-size.ts';
+import { ACK_MESSAGES_MAX_BYTES, boundPage, jsonBytes, leadingWithin } from './envelope-size.ts';
 import type { EphemeralFeed } from './ephemeral.ts';
 import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, sha256 } from './ids.ts';
-import { authorizeChat } from './access.ts';
+import { authorizeChat, authorizeChats } from './access.ts';
 import { assertRoomFor, Membership, type Subscriptions } from './membership.ts';
 import { type DiscardFile, MessageChanges } from './message-changes.ts';
 import { assertMayWriteMetadata, staffKeysAfter } from './metadata-owners.ts';
@@ -159,32 +159,51 @@ export class ChatService {
   }
 
   /**
-   * A socket's subscription to a chat: the caller is authorized, `store` writes the subscription, and
-   * only then are the chat's positions read (consistently), so a message stored in between is either
-   * counted here or pushed to the socket, never neither. With `after` (the last seq the client holds),
-   * the messages after it come along — at most SUBSCRIBE_CATCH_UP_LIMIT and ACK_MESSAGES_MAX_BYTES of
-   * them; `hasMore` says the client still fetches the rest with GET …/messages?after=.
+   * A socket's subscription to chats (one or up to SUBSCRIBE_MAX_CHATS, each read and written in one
+   * request): the caller is authorized for every one, `store` writes the subscriptions, and only then are
+   * the chats' positions read (consistently), so a message stored in between is either counted here or
+   * pushed to the socket, never neither. With `after` (the last seq the client holds), the messages after
+   * it come along — at most SUBSCRIBE_CATCH_UP_LIMIT per chat and ACK_MESSAGES_MAX_BYTES in all, the
+   * chats in their order; `hasMore` says the client still fetches the rest with GET …/messages?after=.
    */
   async subscribe(
     identity: Identity,
-    chatId: string,
-    after: number | undefined,
-    store: (chatId: string) => Promise<void>,
-  ): Promise<SubscribeResult> {
-    const chat = await this.authorize(identity, chatId);
-    await store(chat.chatId);
-    const { lastSeq, lastEventSeq } = await this.positions(chat.chatId);
-    if (after === undefined) return { chat, lastSeq, lastEventSeq };
-    const page =
-      after < lastSeq
-        ? await this.messages.after(chat.chatId, after, Math.min(SUBSCRIBE_CATCH_UP_LIMIT, lastSeq - after))
-        : { items: [] };
-    const messages = leadingWithin(
-      await this.annotate(identity, chat.chatId, page.items),
-      ACK_MESSAGES_MAX_BYTES,
+    wanted: readonly { readonly chatId: string; readonly after?: number | undefined }[],
+    store: (chatIds: string[]) => Promise<void>,
+  ): Promise<SubscribeResult[]> {
+    const chatIds = wanted.map(({ chatId }) => chatId);
+    const chats = await authorizeChats(this.chats, identity, chatIds);
+    await store(chatIds);
+    const current = new Map(
+      (await this.chats.getAll(chatIds, { consistent: true })).map((chat) => [chat.chatId, chat]),
     );
-    const held = Math.max(after, messages.at(-1)?.seq ?? 0);
-    return { chat, lastSeq, lastEventSeq, messages, hasMore: held < lastSeq };
+    const positions = chatIds.map((chatId) => {
+      const chat = current.get(chatId);
+      if (!chat) throw new NotFoundError('chat');
+      return { lastSeq: chat.lastSeq, lastEventSeq: chat.lastEventSeq ?? 0 };
+    });
+    const pages = await Promise.all(
+      wanted.map(async ({ chatId, after }, index) => {
+        const lastSeq = positions[index]?.lastSeq ?? 0;
+        if (after === undefined || after >= lastSeq) return [];
+        const page = await this.messages.after(
+          chatId,
+          after,
+          Math.min(SUBSCRIBE_CATCH_UP_LIMIT, lastSeq - after),
+        );
+        return this.annotate(identity, chatId, page.items);
+      }),
+    );
+    let room = ACK_MESSAGES_MAX_BYTES;
+    return wanted.map(({ after }, index) => {
+      const chat = chats[index] as ChatRecord;
+      const { lastSeq, lastEventSeq } = positions[index] ?? { lastSeq: 0, lastEventSeq: 0 };
+      if (after === undefined) return { chat, lastSeq, lastEventSeq };
+      const messages = leadingWithin(pages[index] ?? [], room);
+      for (const message of messages) room -= jsonBytes(message);
+      const held = Math.max(after, messages.at(-1)?.seq ?? 0);
+      return { chat, lastSeq, lastEventSeq, messages, hasMore: held < lastSeq };
+    });
   }
 
   /** The chat's current last seq, read consistently (after a subscription is written). */

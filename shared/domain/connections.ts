@@ -143,11 +143,11 @@ export class ConnectionService {
     );
   }
 
-  /** Subscribes a connection (its item, as the frame's middleware read it) to a chat. */
-  async subscribe(connection: ConnectionRecord, chatId: string): Promise<void> {
+  /** Subscribes a connection (its item, as the frame's middleware read it) to chats. */
+  async subscribe(connection: ConnectionRecord, chatIds: readonly string[]): Promise<void> {
     await this.connections.subscribe(
       connection.connectionId,
-      chatId,
+      chatIds,
       connection.expiresAt,
       connection.identity.userId,
       connection.identity.role,

@@ -110,11 +110,14 @@ export const boundPage = <P extends EventsPage>(page: P, maxBytes: number = POLL
  */
 export const ACK_MESSAGES_MAX_BYTES = 96 * 1024;
 
+/** What an item adds to a JSON array: its bytes and a separator. */
+export const jsonBytes = (item: unknown): number => Buffer.byteLength(JSON.stringify(item)) + 1;
+
 /** The longest prefix of `items` whose JSON totals at most `maxBytes` (possibly none). */
 export const leadingWithin = <T>(items: readonly T[], maxBytes: number): T[] => {
   let used = 0;
   const cut = items.findIndex((item) => {
-    used += Buffer.byteLength(JSON.stringify(item)) + 1;
+    used += jsonBytes(item);
     return used > maxBytes;
   });
   return cut < 0 ? [...items] : items.slice(0, cut);

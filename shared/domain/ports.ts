@@ -193,6 +193,13 @@ export interface ChatStore {
    * and whether `userId` takes part in it (without `userId`: the chat only, `member` false).
    */
   access(chatId: string, userId?: string): Promise<{ chat: ChatRecord | undefined; member: boolean }>;
+  /** `access` for several chats in one request, in the order of `chatIds`. */
+  accessAll(
+    chatIds: readonly string[],
+    userId?: string,
+  ): Promise<{ chat: ChatRecord | undefined; member: boolean }[]>;
+  /** The chats of `chatIds` that exist, in their order: one request. */
+  getAll(chatIds: readonly string[], options?: { consistent?: boolean }): Promise<ChatRecord[]>;
   listForParticipant(
     tenantId: string,
     userId: string,
@@ -293,7 +300,7 @@ export interface ConnectionStore {
    */
   subscribe(
     connectionId: string,
-    chatId: string,
+    chatIds: readonly string[],
     expiresAt: number,
     userId?: string,
     role?: Role,

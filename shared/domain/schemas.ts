@@ -321,6 +321,39 @@ export const devTokenBody = z.strictObject({
 
 // ---- WebSocket client frames ----
 
+/** At most this many chats in one subscribe frame's `chats`. */
+export const SUBSCRIBE_MAX_CHATS = 25;
+
+const afterSchema = z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)));
+
+/** A subscribe frame names its chats one way: `chatId` (with `after`), or `chats`, each chat once. */
+const subscribeRules = (
+  value: {
+    chatId?: string | undefined;
+    after?: number | undefined;
+    chats?: { chatId: string }[] | undefined;
+  },
+  ctx: z.core.$RefinementCtx,
+) => {
+  if (value.chats === undefined) {
+    if (value.chatId === undefined)
+      ctx.addIssue({ code: 'custom', path: ['chatId'], message: 'subscribe needs chatId or chats' });
+    return;
+  }
+  if (value.chatId !== undefined || value.after !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: [value.chatId !== undefined ? 'chatId' : 'after'],
+      message: 'give either chatId (and after) or chats, not both',
+    });
+  const seen = new Set<string>();
+  for (const [index, { chatId }] of value.chats.entries()) {
+    if (seen.has(chatId))
+      ctx.addIssue({ code: 'custom', path: ['chats', index, 'chatId'], message: `${chatId} is named twice` });
+    seen.add(chatId);
+  }
+};
+
 const frame = <A extends string, S extends z.core.$ZodShape>(action: A, shape: S) =>
   z.strictObject({ action: z.literal(action), requestId: z.optional(requestIdSchema), ...shape });
 
@@ -331,13 +364,19 @@ export const clientFrame = z.discriminatedUnion('action', [
     type: z._default(messageTypeSchema, 'text'),
   }).check(z.superRefine(contentRules)),
   /**
-   * `after`: the last seq the client holds; the ack then carries the messages after it (bounded: see
-   * `hasMore`), so a reconnect needs no separate catch-up request.
+   * One chat (`chatId`, `after`) or several at once (`chats`: up to SUBSCRIBE_MAX_CHATS, each with its
+   * own `after`). `after`: the last seq the client holds; the ack then carries the messages after it
+   * (bounded: see `hasMore`), so a reconnect needs no separate catch-up request.
    */
   frame('subscribe', {
-    chatId: chatIdSchema,
-    after: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER))),
-  }),
+    chatId: z.optional(chatIdSchema),
+    after: afterSchema,
+    chats: z.optional(
+      z
+        .array(z.strictObject({ chatId: chatIdSchema, after: afterSchema }))
+        .check(z.minLength(1), z.maxLength(SUBSCRIBE_MAX_CHATS)),
+    ),
+  }).check(z.superRefine(subscribeRules)),
   frame('markRead', { chatId: chatIdSchema, seq: z.number().check(z.int(), z.minimum(0)) }),
   /** Live chat list: `filter` takes the query parameters of GET /v1/chats (agents and services). */
   frame('watchChats', {

@@ -2,7 +2,7 @@
  * `npm run bench:reconnect [-- --users N]`: what one reconnect costs the backend, counted call by call.
  * N users (default 40) in chats of four, each user in two chats with two sockets (the soak's shape); every
  * socket subscribed and caught up. Then every socket closes and comes back as the SDK does (ticket,
- * upgrade, `subscribe` with `after` per chat), and each DynamoDB and @connections call the local cloud's
+ * upgrade, one `subscribe` frame naming each chat with its `after`), and each DynamoDB and @connections call the local cloud's
  * handlers make meanwhile — on the request path and in the stream consumers — is counted by operation
  * and item kind, per reconnect. A reconnect storm's cost is this times the sockets.
  */
@@ -64,16 +64,13 @@ try {
   const open = async (user: number, after?: Map<string, number>): Promise<TestSocket> => {
     const socket = await connect(client, tokens[user] ?? '');
     const seqs = new Map<string, number>();
-    await Promise.all(
-      (chatsOf[user] ?? []).map(async (chatId) => {
-        const ack = await socket.request(
-          { action: 'subscribe', chatId, after: after?.get(chatId) ?? 0 },
-          60_000,
-        );
-        const messages = (ack.data.messages ?? []) as { seq: number }[];
-        seqs.set(chatId, Math.max(after?.get(chatId) ?? 0, messages.at(-1)?.seq ?? 0));
-      }),
-    );
+    const chats = (chatsOf[user] ?? []).map((chatId) => ({ chatId, after: after?.get(chatId) ?? 0 }));
+    const ack = await socket.request({ action: 'subscribe', chats }, 60_000);
+    for (const { chatId, messages = [] } of ack.data.chats as {
+      chatId: string;
+      messages?: { seq: number }[];
+    }[])
+      seqs.set(chatId, Math.max(after?.get(chatId) ?? 0, messages.at(-1)?.seq ?? 0));
     held.set(socket, seqs);
     return socket;
   };

@@ -97,8 +97,8 @@ describe('DynamoConnectionStore.subscriberUsers', () => {
     // Prepare
     const store = new DynamoConnectionStore(await dynamo.table());
     const chatId = 'ch_aaaaaaaaaaaaaaaaaaaa';
-    await store.subscribe('c1', chatId, 9_999_999_999, 'alice');
-    await store.subscribe('c2', chatId, 9_999_999_999);
+    await store.subscribe('c1', [chatId], 9_999_999_999, 'alice');
+    await store.subscribe('c2', [chatId], 9_999_999_999);
 
     // Act
     const subscribers = await store.subscriberUsers(chatId);

@@ -58,7 +58,7 @@ const setUp = async () => {
   const subscribe = async (connectionId: string, chatId: string) => {
     const connection = await connections.get(connectionId);
     if (!connection) throw new Error(`no connection ${connectionId}`);
-    await sessions.subscribe(connection, chatId);
+    await sessions.subscribe(connection, [chatId]);
   };
   return { clock, connections, presence, sessions, realtime, posts, open, subscribe };
 };

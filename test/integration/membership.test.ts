@@ -61,7 +61,7 @@ const setup = async (options: { subscriptions?: (store: DynamoConnectionStore) =
 };
 
 const subscribe = (connections: DynamoConnectionStore, connectionId: string, chatId: string, who: Identity) =>
-  connections.subscribe(connectionId, chatId, 9_999_999_999, who.userId, who.role);
+  connections.subscribe(connectionId, [chatId], 9_999_999_999, who.userId, who.role);
 
 /** A confirmed (ready) attachment record of the chat, as the upload confirmation leaves it. */
 const readyAttachment = async (records: DynamoAttachmentStore, chatId: string, attachmentId: string) => {

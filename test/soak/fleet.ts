@@ -224,17 +224,18 @@ export class SoakSocket {
    * brings the messages after it), then fetches with `after=` whatever the ack could not carry.
    */
   async subscribeAndCatchUp(api: Http): Promise<void> {
-    const acks = await Promise.all(
-      this.chatIds.map((chatId) =>
-        this.request({ action: 'subscribe', chatId, after: this.contiguous(chatId) }),
-      ),
-    );
+    const chats = this.chatIds.map((chatId) => ({ chatId, after: this.contiguous(chatId) }));
+    const ack = await this.request({ action: 'subscribe', chats });
+    const acked = (ack.data?.chats ?? []) as {
+      chatId: string;
+      lastSeq: number;
+      messages?: { seq: number }[];
+    }[];
     await Promise.all(
-      this.chatIds.map(async (chatId, index) => {
-        const data = acks[index]?.data as { lastSeq?: number; messages?: { seq: number }[] } | undefined;
+      acked.map(async ({ chatId, lastSeq, messages = [] }) => {
         const held = this.held.get(chatId);
-        for (const message of data?.messages ?? []) held?.add(message.seq);
-        await this.catchUp(api, chatId, Number(data?.lastSeq ?? 0));
+        for (const message of messages) held?.add(message.seq);
+        await this.catchUp(api, chatId, lastSeq);
       }),
     );
   }

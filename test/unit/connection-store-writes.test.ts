@@ -37,7 +37,7 @@ describe('DynamoConnectionStore writes', () => {
       .resolves({});
 
     // Act
-    await new DynamoConnectionStore(table).subscribe('conn-1', chatId, 1_900_000_000, 'alice', 'user');
+    await new DynamoConnectionStore(table).subscribe('conn-1', [chatId], 1_900_000_000, 'alice', 'user');
 
     // Assess
     expect(ddb).toHaveReceivedCommandTimes(BatchWriteCommand, 3);
@@ -51,7 +51,7 @@ describe('DynamoConnectionStore writes', () => {
     ddb.on(BatchWriteCommand).resolves(leftUnprocessed(`SUB#${chatId}`));
 
     // Act
-    const result = new DynamoConnectionStore(table).subscribe('conn-1', chatId, 1_900_000_000, 'alice');
+    const result = new DynamoConnectionStore(table).subscribe('conn-1', [chatId], 1_900_000_000, 'alice');
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(BusyError);
@@ -76,7 +76,7 @@ describe('DynamoConnectionStore writes', () => {
     ddb.on(BatchWriteCommand).resolves({});
 
     // Act
-    await new DynamoConnectionStore(table).subscribe('conn-1', chatId, 1_900_000_000, 'agent-1', 'agent');
+    await new DynamoConnectionStore(table).subscribe('conn-1', [chatId], 1_900_000_000, 'agent-1', 'agent');
 
     // Assess
     const items = ddb

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatClient, ChatEvents, Message } from '../../web/sdk/index.ts';
-import { CHAT, created, FakeBackend, makeClient, message, until } from './sdk-fakes.ts';
+import { CHAT, chatsOf, created, FakeBackend, makeClient, message, until } from './sdk-fakes.ts';
 
 const messageReads = (backend: FakeBackend) => backend.requests.filter((r) => r.includes('/messages?'));
 
@@ -97,12 +97,37 @@ describe('browser SDK delivery', () => {
       'ws://fake?ticket=ticket-1',
       'ws://fake?ticket=ticket-2',
     ]);
-    expect(backend.socket.frames.map((frame) => [frame.action, frame.chatId])).toEqual([['subscribe', CHAT]]);
+    expect(backend.socket.frames.map((frame) => [frame.action, chatsOf(frame).map((c) => c.chatId)])).toEqual(
+      [['subscribe', [CHAT]]],
+    );
     const resubscribed = backend.requests.lastIndexOf(`WS subscribe ${CHAT}`);
     expect(backend.requests.slice(resubscribed)).toContain(
       `GET /v1/chats/${CHAT}/messages?after=2&limit=100`,
     );
     expect(statuses).toEqual(['connecting', 'live', 'connecting', 'live']);
+  });
+
+  it('resubscribes every chat after a reconnect in one frame per 25 chats, each from its own last seq', async () => {
+    // Prepare: 30 chats with one message each, held; the socket drops and each chat gets a second one.
+    const { backend, client, seenIn } = setup();
+    backend.ackMessages = 50;
+    const chatIds = Array.from({ length: 30 }, (_, i) => `ch_${String(i).padStart(20, 'b')}`);
+    for (const chatId of chatIds) backend.store(1, chatId);
+    await client.connect();
+    for (const chatId of chatIds) await client.subscribe(chatId);
+    const framesBefore = backend.subscribeFrames.length;
+    backend.socket.drop();
+    for (const chatId of chatIds) backend.store(1, chatId);
+
+    // Act
+    await until(() => chatIds.every((chatId) => seenIn[chatId]?.length === 2), 'every missed message');
+
+    // Assess: two frames (25 + 5 chats) resubscribed all 30, each after seq 1; the acks brought seq 2.
+    const resubscribed = backend.subscribeFrames.slice(framesBefore);
+    expect(resubscribed).toEqual([chatIds.slice(0, 25), chatIds.slice(25)]);
+    expect(backend.socket.frames.flatMap(chatsOf).map((c) => c.after)).toEqual(chatIds.map(() => 1));
+    for (const chatId of chatIds) expect(seenIn[chatId]).toEqual([1, 2]);
+    expect(messageReads(backend).filter((r) => !r.includes('after=0'))).toEqual([]);
   });
 
   it('takes what a reconnect missed from the subscribe ack, without a history read', async () => {
@@ -120,7 +145,9 @@ describe('browser SDK delivery', () => {
 
     // Assess: resubscribed from seq 2, and no GET …/messages at all (the first ack brought 1 and 2 too).
     expect(seen).toEqual([1, 2, 3, 4, 5]);
-    expect(backend.socket.frames.map((frame) => [frame.action, frame.after])).toEqual([['subscribe', 2]]);
+    expect(backend.socket.frames.map((frame) => [frame.action, chatsOf(frame)[0]?.after])).toEqual([
+      ['subscribe', 2],
+    ]);
     expect(messageReads(backend)).toEqual([]);
     expect(client.lastSeq(CHAT)).toBe(5);
   });

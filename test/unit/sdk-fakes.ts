@@ -56,6 +56,19 @@ export const chat = (chatId = CHAT, extra: Record<string, unknown> = {}) => ({
 
 type Envelope = { type: string; id: string; chatId?: string; eventSeq?: number; at: string; data: unknown };
 
+/** The chats a subscribe frame names (`chats`, or the one `chatId` with its `after`). */
+export const chatsOf = (frame: Record<string, unknown>): { chatId: string; after?: number }[] =>
+  Array.isArray(frame.chats)
+    ? (frame.chats as { chatId: string; after?: number }[])
+    : frame.chatId === undefined
+      ? []
+      : [
+          {
+            chatId: String(frame.chatId),
+            ...(typeof frame.after === 'number' ? { after: frame.after } : {}),
+          },
+        ];
+
 /** How new sockets behave: open and answer, fail before opening, never open, or open and stay mute. */
 export type SocketMode = 'ok' | 'refuse' | 'hang' | 'mute';
 
@@ -69,6 +82,8 @@ export class FakeBackend {
   readonly ephemeral: Envelope[] = [];
   readonly requests: string[] = [];
   readonly sockets: FakeSocket[] = [];
+  /** The chats of each subscribe frame received, in order. */
+  readonly subscribeFrames: string[][] = [];
   tickets = 0;
   pageSize = 100;
   socketMode: SocketMode = 'ok';
@@ -284,17 +299,24 @@ export class FakeBackend {
     });
     switch (frame.action) {
       case 'subscribe': {
-        // Like the server: the chat's positions, read once the subscription exists.
-        const chatId = String(frame.chatId);
-        socket.subscribed.add(chatId);
-        const lastEventSeq = this.events.get(chatId)?.length ?? 0;
-        const stored = this.stored(chatId);
-        const after = typeof frame.after === 'number' ? frame.after : undefined;
-        const positions = { subscribed: true, lastSeq: stored.length, lastEventSeq };
-        if (after === undefined || this.ackMessages === 0) return { ...ack(positions), chatId };
-        const messages = stored.slice(after, after + this.ackMessages);
-        const hasMore = after + messages.length < stored.length;
-        return { ...ack({ ...positions, messages, hasMore }), chatId };
+        // Like the server: each chat's positions, read once the subscriptions exist; one chat (`chatId`)
+        // acks with its fields as the data, several (`chats`) with one entry each in `data.chats`.
+        const wanted = Array.isArray(frame.chats)
+          ? (frame.chats as { chatId: string; after?: number }[])
+          : [{ chatId: String(frame.chatId), after: frame.after as number | undefined }];
+        this.subscribeFrames.push(wanted.map(({ chatId }) => chatId));
+        const entries = wanted.map(({ chatId, after }) => {
+          socket.subscribed.add(chatId);
+          const lastEventSeq = this.events.get(chatId)?.length ?? 0;
+          const stored = this.stored(chatId);
+          const positions = { chatId, lastSeq: stored.length, lastEventSeq };
+          if (typeof after !== 'number' || this.ackMessages === 0) return positions;
+          const messages = stored.slice(after, after + this.ackMessages);
+          return { ...positions, messages, hasMore: after + messages.length < stored.length };
+        });
+        if (Array.isArray(frame.chats)) return ack({ subscribed: true, chats: entries });
+        const [{ chatId, ...positions }] = entries as [(typeof entries)[number]];
+        return { ...ack({ subscribed: true, ...positions }), chatId };
       }
       case 'unsubscribe':
         socket.subscribed.delete(String(frame.chatId));
@@ -354,7 +376,10 @@ export class FakeSocket implements WebSocketLike {
     if (!this.isOpen) throw new Error('not open');
     const frame = JSON.parse(data) as Record<string, unknown>;
     this.frames.push(frame);
-    this.backend.requests.push(`WS ${String(frame.action)} ${String(frame.chatId ?? '')}`.trim());
+    const chatIds = Array.isArray(frame.chats)
+      ? (frame.chats as { chatId: string }[]).map(({ chatId }) => chatId).join(' ')
+      : String(frame.chatId ?? '');
+    this.backend.requests.push(`WS ${String(frame.action)} ${chatIds}`.trim());
     if (this.mode === 'mute') return;
     const reply = this.backend.answer(this, frame);
     if (reply) this.deliver(reply);

@@ -103,7 +103,7 @@ export class Realtime {
     if (this.#conn?.opened) {
       const conn = this.#conn;
       try {
-        await this.#subscribe(conn, chatId);
+        await this.#subscribe(conn, [chatId]);
         if (conn === this.#conn) this.hooks.synced([chatId]);
       } catch (error) {
         this.hooks.error(error);
@@ -164,12 +164,18 @@ export class Realtime {
   }
 
   /**
-   * Subscribes a chat from the last seq seen; its ack (with `chatId`, `data.lastSeq`,
-   * `data.lastEventSeq` and the messages after that seq) goes on as an envelope.
+   * Subscribes chats from the last seq seen of each, up to 25 in one frame (`chats`); each chat's part
+   * of the ack (`lastSeq`, `lastEventSeq`, the messages after that seq) goes on as that chat's ack.
    */
-  async #subscribe(conn: Connection, chatId: string, timeoutMs?: number): Promise<void> {
-    const after = this.#cursors.get(chatId)?.after;
-    this.#receive(await conn.request({ action: 'subscribe', chatId, after }, timeoutMs));
+  async #subscribe(conn: Connection, chatIds: string[], timeoutMs?: number): Promise<void> {
+    for (let i = 0; i < chatIds.length; i += 25) {
+      const chats = chatIds
+        .slice(i, i + 25)
+        .map((chatId) => ({ chatId, after: this.#cursors.get(chatId)?.after }));
+      const ack = await conn.request({ action: 'subscribe', chats }, timeoutMs);
+      for (const data of (ack.data as { chats: { chatId: string }[] }).chats)
+        this.#receive({ ...ack, chatId: data.chatId, data } as AnyEnvelope);
+    }
   }
 
   // ---- socket ----
@@ -209,7 +215,7 @@ export class Realtime {
     const timeoutMs = this.timing.openTimeoutMs;
     try {
       await Promise.all([
-        ...chatIds.map((chatId) => this.#subscribe(conn, chatId, timeoutMs)),
+        this.#subscribe(conn, chatIds, timeoutMs),
         this.#watch
           ? conn.request({ action: 'watchChats', filter: this.#watch }, timeoutMs)
           : chatIds.length === 0 && conn.request({ action: 'ping' }, timeoutMs),

@@ -64,6 +64,33 @@ export const chatAccess = async (
   };
 };
 
+/**
+ * `chatAccess` for several chats, in the order of `chatIds`: one consistent BatchGet of the chat items
+ * and (with `userId`) the caller's participant items.
+ */
+export const chatsAccess = async (
+  table: TableContext,
+  chatIds: readonly string[],
+  userId?: string,
+): Promise<{ chat: ChatRecord | undefined; member: boolean }[]> => {
+  const wanted = chatIds.flatMap((chatId) => [
+    keys.chat(chatId),
+    ...(userId === undefined ? [] : [keys.participant(chatId, userId)]),
+  ]);
+  const items = await batchGetAll(table, wanted, undefined, { consistent: true });
+  const chatSk = keys.chat('').sk;
+  const chats = new Map<string, ChatRecord>();
+  const members = new Set<string>();
+  for (const item of items) {
+    if (item.sk === chatSk) chats.set(item.pk as string, toChat(item));
+    else members.add(item.pk as string);
+  }
+  return chatIds.map((chatId) => {
+    const { pk } = keys.chat(chatId);
+    return { chat: chats.get(pk), member: members.has(pk) };
+  });
+};
+
 /** Which of the chats `userId` takes part in: one BatchGet of the participant items. */
 export const chatsWithMember = async (
   table: TableContext,

@@ -139,11 +139,17 @@ export const getChatForChange = async (
   return { chat: toChat(item), internals: { staffKeys } };
 };
 
-/** The chats of `chatIds` that exist, in the order of `chatIds`: one BatchGet. */
-export const chatsById = async (table: TableContext, chatIds: string[]): Promise<ChatRecord[]> => {
+/** The chats of `chatIds` that exist, in the order of `chatIds`: one BatchGet (`consistent`: strongly). */
+export const chatsById = async (
+  table: TableContext,
+  chatIds: readonly string[],
+  options: { consistent?: boolean } = {},
+): Promise<ChatRecord[]> => {
   const items = await batchGetAll(
     table,
     chatIds.map((chatId) => keys.chat(chatId)),
+    undefined,
+    options,
   );
   const found = new Map(items.map((item) => [item.chatId as string, toChat(item)]));
   return chatIds.flatMap((id) => {

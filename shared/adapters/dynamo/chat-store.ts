@@ -28,13 +28,14 @@ import { listFiltered, listForParticipant, listForTenant } from './chat-lists.ts
 import {
   addMentions,
   chatAccess,
+  chatsAccess,
   participants,
   readState,
   setPreferences,
   sharedChats,
   unreadOf,
 } from './chat-membership.ts';
-import { getChat } from './chat-records.ts';
+import { chatsById, getChat } from './chat-records.ts';
 import { changeChat, createChat } from './chat-writes.ts';
 import type { TableContext } from './client.ts';
 import { scrubDeleted } from './message-scrub.ts';
@@ -92,6 +93,14 @@ export class DynamoChatStore implements ChatStore {
 
   access(chatId: string, userId?: string): ReturnType<ChatStore['access']> {
     return chatAccess(this.table, chatId, userId);
+  }
+
+  accessAll(chatIds: readonly string[], userId?: string): ReturnType<ChatStore['accessAll']> {
+    return chatsAccess(this.table, chatIds, userId);
+  }
+
+  getAll(chatIds: readonly string[], options?: { consistent?: boolean }): Promise<ChatRecord[]> {
+    return chatsById(this.table, chatIds, options);
   }
 
   sharedChats(tenantId: string, userA: string, userB: string, max: number): Promise<string[]> {

@@ -132,18 +132,23 @@ export class DynamoConnectionStore implements ConnectionStore {
     }));
   }
 
+  /** Two items per chat (under the chat for the fan-out, under the connection for cleanup), 12 chats per BatchWrite. */
   async subscribe(
     connectionId: string,
-    chatId: string,
+    chatIds: readonly string[],
     expiresAt: number,
     userId?: string,
     role?: Role,
   ): Promise<void> {
-    const common = { entity: ENTITY.subscription, connectionId, chatId, userId, role, ttl: expiresAt };
-    await this.putAll([
-      { ...keys.chatSubscription(chatId, connectionId), ...common },
-      { ...keys.connectionSubscription(connectionId, chatId), ...common },
-    ]);
+    await this.putAll(
+      chatIds.flatMap((chatId) => {
+        const common = { entity: ENTITY.subscription, connectionId, chatId, userId, role, ttl: expiresAt };
+        return [
+          { ...keys.chatSubscription(chatId, connectionId), ...common },
+          { ...keys.connectionSubscription(connectionId, chatId), ...common },
+        ];
+      }),
+    );
   }
 
   async unsubscribe(connectionId: string, chatId: string): Promise<void> {
@@ -179,15 +184,18 @@ export class DynamoConnectionStore implements ConnectionStore {
    * unprocessed (throttling) with backoff: when it returns, every item exists; when they stay
    * unprocessed, 503 `busy` (the action's error frame), never an ack for a half-written subscription.
    */
+  /** BatchWrites of at most 25 puts (DynamoDB's limit), one after the other, unprocessed ones retried. */
   private async putAll(items: Record<string, unknown>[]): Promise<void> {
-    let pending = items.map((item) => ({ PutRequest: { Item: item } }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= WRITE_ATTEMPTS) throw new BusyError('the subscription could not be stored, retry');
-      if (attempt > 0) await backoff(attempt - 1, { jitter: equalJitter });
-      const result = await this.table.doc.send(
-        new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } }),
-      );
-      pending = (result.UnprocessedItems?.[this.table.tableName] ?? []) as typeof pending;
+    for (let start = 0; start < items.length; start += 25) {
+      let pending = items.slice(start, start + 25).map((item) => ({ PutRequest: { Item: item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= WRITE_ATTEMPTS) throw new BusyError('the subscription could not be stored, retry');
+        if (attempt > 0) await backoff(attempt - 1, { jitter: equalJitter });
+        const result = await this.table.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } }),
+        );
+        pending = (result.UnprocessedItems?.[this.table.tableName] ?? []) as typeof pending;
+      }
     }
   }
 
