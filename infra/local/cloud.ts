@@ -52,6 +52,8 @@ export const DEMO_TEXTS = {
  */
 export const DEMO_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*'] as const;
 /** Development-only secrets: the local cloud is not a deployment. */
+/** The stream poller's least pause between reads while the local cloud is overloaded. */
+const OVERLOADED_POLL_GAP_MS = 100;
 const DEV_AUTH_SECRET = 'local-development-auth-secret-not-for-production';
 const DEV_VISITOR_SECRET = 'local-development-visitor-secret-not-for-production';
 
@@ -302,6 +304,9 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       // cloud then costs DynamoDB Local little CPU, and writes from other processes still arrive.
       pollIntervalMs: 25,
       idlePollIntervalMs: 250,
+      // Overloaded (load-gauge.ts): reads at most every 100 ms, so a storm's records come in bigger reads
+      // and the GetRecords calls it saves go to the handlers.
+      minRoundGapMs: () => (gauge.overloaded() ? OVERLOADED_POLL_GAP_MS : 0),
       ...(faults ? { faults } : {}),
       onFailure: (consumer, records, error) => {
         failed.push({ consumer: consumer.name, records, error: String(error) });

@@ -72,6 +72,13 @@ export interface StreamPollerOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** The fault plan's redeliveries and invocation time-outs (infra/local/faults.ts). */
   readonly faults?: FaultInjector;
+  /**
+   * The least time between the starts of two poll rounds, asked before each round (default: none, the
+   * next round starts as soon as one that read records ends). The local cloud asks for a pause while it
+   * is overloaded: records then wait a little and come in bigger reads, as they do on AWS while a
+   * function is busy with its previous batch, instead of one read per record or two.
+   */
+  readonly minRoundGapMs?: () => number;
 }
 
 export interface StreamPoller {
@@ -454,8 +461,13 @@ export const startStreamPoller = async (options: StreamPollerOptions): Promise<S
     return records.length;
   };
 
+  let roundStartedAt = 0;
   const loop = async (): Promise<void> => {
     while (!stopped) {
+      const gap = roundStartedAt + (options.minRoundGapMs?.() ?? 0) - Date.now();
+      if (gap > 0) await sleep(gap, stopSignal.signal);
+      if (stopped) break;
+      roundStartedAt = Date.now();
       roundsStarted += 1;
       let read = 0;
       let failed = false;
