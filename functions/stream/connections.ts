@@ -29,6 +29,7 @@ import { presenceChanges } from '#shared/adapters/dynamo/presence-stream.ts';
 import { recordsBeforeRetry } from '#shared/adapters/dynamo/stream-batch.ts';
 import { ENTITY } from '#shared/config/table.ts';
 import * as z from '#shared/zod.ts';
+import type { PresenceReads } from '#shared/domain/presence-reads.ts';
 import { mapLimit } from '#shared/domain/realtime.ts';
 import { roleSchema, tenantIdSchema, userIdSchema } from '#shared/domain/schemas.ts';
 import { connectionTallyOf } from '#shared/domain/stats.ts';
@@ -94,9 +95,9 @@ const greet = async ({ record, connection }: ReturnType<typeof newConnections>[n
   }
 };
 
-const announce = async (change: ReturnType<typeof presenceChanges>[number]) => {
+const announce = async (change: ReturnType<typeof presenceChanges>[number], reads: PresenceReads) => {
   try {
-    await realtime.announcePresence(change.tenantId, change.transition);
+    await realtime.announcePresence(change.tenantId, change.transition, reads);
     return undefined;
   } catch (error) {
     logger.error('could not announce a presence change', { error, userId: change.transition.userId });
@@ -107,9 +108,11 @@ const announce = async (change: ReturnType<typeof presenceChanges>[number]) => {
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
+    // The batch's announcements read each chat's subscribers and each tenant's watchers once.
+    const reads = realtime.presenceReads();
     const [greeted, announced] = await Promise.all([
       mapLimit(newConnections(event.Records), 16, greet),
-      mapLimit(presenceChanges(event.Records), 8, announce),
+      mapLimit(presenceChanges(event.Records), 8, (change) => announce(change, reads)),
     ]);
     const failed = [...greeted, ...announced].flatMap((id) => (id ? [id] : []));
     await countConnections(event.Records, failed);

@@ -8,6 +8,7 @@ import { listEnvelope, parseWatchFilter } from './chat-list-feed.ts';
 import { presenceEnvelope } from './ephemeral.ts';
 import type { ConnectionService } from './connections.ts';
 import { entitledSubscribers, type Subscriber } from './delivery-scope.ts';
+import { type PresenceReads, presenceReads } from './presence-reads.ts';
 import { frameOf } from './envelope-size.ts';
 import { mentionedBy, mentionEnvelope } from './envelopes.ts';
 import type {
@@ -129,22 +130,38 @@ export class RealtimeService {
    * `online` flags in GET /v1/chats/{chatId} stay right; a gone socket is removed. An agent's
    * transition also moves the tenant's set of agents online (stats).
    */
-  async announcePresence(tenantId: string, transition: PresenceTransition): Promise<void> {
+  async announcePresence(
+    tenantId: string,
+    transition: PresenceTransition,
+    reads: PresenceReads = this.presenceReads(),
+  ): Promise<void> {
     if (transition.role === 'agent')
       await this.stats?.setAgentOnline(tenantId, transition.userId, transition.online);
     const chats = await this.chats.listForParticipant(tenantId, transition.userId, PRESENCE_CHATS);
     const customer = transition.role === 'visitor' || transition.role === 'user';
     await Promise.all([
-      mapLimit(chats.items, 4, (chat) =>
-        this.fanout(chat.chatId, presenceEnvelope(chat.chatId, tenantId, transition), undefined, undefined, {
-          bestEffort: true,
-        }).catch(() => ({
-          delivered: 0,
-          gone: 0,
-        })),
-      ),
-      customer ? this.presenceToWatchers(tenantId, transition, chats.items) : undefined,
+      mapLimit(chats.items, 4, async (chat) => {
+        try {
+          const envelope = presenceEnvelope(chat.chatId, tenantId, transition);
+          const targets = await reads.subscribers(chat.chatId);
+          const { goneIds } = await this.fanout(chat.chatId, envelope, targets, undefined, {
+            bestEffort: true,
+          });
+          if (goneIds.length > 0) reads.forget(chat.chatId, goneIds);
+        } catch {
+          // Best effort: this chat is skipped.
+        }
+      }),
+      customer ? this.presenceToWatchers(tenantId, transition, chats.items, reads) : undefined,
     ]);
+  }
+
+  /** The reads one stream batch's presence announcements share (presence-reads.ts). */
+  presenceReads(): PresenceReads {
+    return presenceReads(
+      (chatId) => this.subscribers(chatId),
+      (tenantId) => this.connections.watchers(tenantId),
+    );
   }
 
   /**
@@ -157,9 +174,10 @@ export class RealtimeService {
     tenantId: string,
     transition: PresenceTransition,
     chats: readonly ChatRecord[],
+    reads: PresenceReads,
   ): Promise<void> {
     if (chats.length === 0) return;
-    const watchers = await this.connections.watchers(tenantId).catch(() => []);
+    const watchers = await reads.watchers(tenantId);
     const pushes = watchers.flatMap(({ connectionId, filter }) => {
       let parsed: ChatFilter;
       try {
