@@ -166,9 +166,9 @@ export class RealtimeService {
 
   /**
    * A customer's (visitor's or user's) transition to the live lists showing their chats: each watcher
-   * gets the `presence` envelope of every chat of `chats` its filter matches. One Query of the tenant's
-   * watchers (the one chat changes make too); best effort like the chat fan-out (a failed push is
-   * skipped, a gone socket removed).
+   * gets the `presence` envelope of every chat of `chats` its filter matches. The tenant's watchers come
+   * from `reads` (one Query per stream batch, the one chat changes make too); best effort like the chat
+   * fan-out (a failed push is skipped, a gone socket removed).
    */
   private async presenceToWatchers(
     tenantId: string,
