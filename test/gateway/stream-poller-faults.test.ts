@@ -3,14 +3,13 @@
  * once), and an invocation that times out at a random point mid-batch, its work abandoned and the batch
  * retried, then handed to the failure queue as AWS does after the retries.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoLocal, startDynamoLocal } from '../../infra/local/dynamo.ts';
+import type { DynamoLocal } from '../../infra/local/dynamo.ts';
 import { FaultInjector } from '../../infra/local/faults.ts';
-import { freePort } from '../../infra/local/free-port.ts';
 import { type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
-import { bareTableInput } from '../support/dynamo.ts';
+import { startStreamTable } from '../support/dynamo.ts';
 
 const REGION = 'us-east-1';
 const TABLE = 'poller-faults';
@@ -21,13 +20,7 @@ let client: DynamoDBClient;
 const pollers: StreamPoller[] = [];
 
 beforeAll(async () => {
-  dynamo = await startDynamoLocal({ port: await freePort() });
-  client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await client.send(new CreateTableCommand(bareTableInput(TABLE, { stream: true })));
+  ({ dynamo, client } = await startStreamTable(TABLE, REGION));
 });
 afterAll(async () => {
   for (const poller of pollers) await poller.stop();

@@ -3,13 +3,12 @@
  * overloaded), reads start at least that far apart and records come in bigger batches; once it asks for
  * none, the poller reads again as soon as records arrive.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoLocal, startDynamoLocal } from '../../infra/local/dynamo.ts';
-import { freePort } from '../../infra/local/free-port.ts';
+import type { DynamoLocal } from '../../infra/local/dynamo.ts';
 import { type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
-import { bareTableInput } from '../support/dynamo.ts';
+import { startStreamTable } from '../support/dynamo.ts';
 import { until } from '../support/clients.ts';
 
 const REGION = 'us-east-1';
@@ -23,13 +22,7 @@ let gapMs = 0;
 const invocations: { at: number; records: number; pks: string[] }[] = [];
 
 beforeAll(async () => {
-  dynamo = await startDynamoLocal({ port: await freePort() });
-  client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await client.send(new CreateTableCommand(bareTableInput(TABLE, { stream: true })));
+  ({ dynamo, client } = await startStreamTable(TABLE, REGION));
   poller = await startStreamPoller({
     endpoint: dynamo.endpoint,
     region: REGION,

@@ -1,21 +1,19 @@
 import {
   BatchWriteItemCommand,
-  CreateTableCommand,
   DeleteItemCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoLocal, startDynamoLocal } from '../../infra/local/dynamo.ts';
-import { freePort } from '../../infra/local/free-port.ts';
+import type { DynamoLocal } from '../../infra/local/dynamo.ts';
 import {
   type StreamPoller,
   type StreamPollerConsumer,
   startStreamPoller,
 } from '../../infra/local/stream-poller.ts';
-import { bareTableInput } from '../support/dynamo.ts';
+import { startStreamTable } from '../support/dynamo.ts';
 
 const REGION = 'us-east-1';
 const TABLE = 'poller-test';
@@ -66,13 +64,7 @@ describe('stream poller (Lambda event-source mapping on a DynamoDB Local stream)
     );
 
   beforeAll(async () => {
-    dynamo = await startDynamoLocal({ port: await freePort() });
-    client = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: REGION,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await client.send(new CreateTableCommand(bareTableInput(TABLE, { stream: true })));
+    ({ dynamo, client } = await startStreamTable(TABLE, REGION));
     // Written before the poller starts: a LATEST iterator must never deliver it.
     await put('BEFORE#1', { entity: { S: 'message' } });
 

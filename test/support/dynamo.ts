@@ -4,11 +4,12 @@
  */
 import {
   type ConsumedCapacity,
+  CreateTableCommand,
   type CreateTableCommandInput,
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
-import { startDynamoLocal } from '../../infra/local/dynamo.ts';
+import { type DynamoLocal, startDynamoLocal } from '../../infra/local/dynamo.ts';
 import { freePort } from '../../infra/local/free-port.ts';
 import { ensureTable } from '../../infra/local/table.ts';
 import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
@@ -113,3 +114,22 @@ export const bareTableInput = (
     ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }
     : {}),
 });
+
+/**
+ * DynamoDB Local with one bare table whose stream is on, for stream poller tests: the client uses the
+ * credentials and region the poller reads with (DynamoDB Local keeps one database per access key id and
+ * region).
+ */
+export const startStreamTable = async (
+  tableName: string,
+  region: string,
+): Promise<{ dynamo: DynamoLocal; client: DynamoDBClient }> => {
+  const dynamo = await startDynamoLocal({ port: await freePort() });
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await client.send(new CreateTableCommand(bareTableInput(tableName, { stream: true })));
+  return { dynamo, client };
+};
