@@ -1,22 +1,23 @@
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Pusher, PushResult } from '../domain/ports.ts';
+import { type AwsCredentials, credentialsFromEnv, escapeUri, sha256Hex, SigV4Signer } from './sigv4.ts';
 
 /**
- * The @connections client, tuned for the fan-out's many small posts (docs/operations.md, "Fan-out at
- * scale"):
- * - `cacheMiddleware`: the SDK resolves its middleware stack once per command class instead of on every
- *   call, which takes about a fifth off the SDK's CPU time per post; a big room's fan-out is CPU-bound.
- * - keep-alive (the SDK v3 default, stated here so it cannot be lost by passing an agent) with up to
- *   `PUSH_MAX_SOCKETS` connections: the fan-out runs up to 8 chats at once, each with FANOUT_CONCURRENCY
- *   posts in flight; beyond this many sockets, posts wait in the agent's queue.
- * - one attempt per call, ended after PUSH_TIMEOUT_MS without an answer: the caller retries and then
- *   closes the connection (RealtimeService.deliver, "deliver or disconnect"), so a hung post costs seconds,
- *   not the invocation; a close is given CLOSE_TIMEOUT_MS.
+ * The @connections client: API Gateway's management API (`POST` and `DELETE /@connections/{id}`), called
+ * over node:http(s) and signed with Signature V4 (./sigv4.ts) instead of through the AWS SDK's client,
+ * whose CPU per post (about five times this one's) is what bounds a big room's fan-out
+ * (docs/operations.md, "Fan-out at scale"). It speaks the same wire protocol as the SDK's
+ * `PostToConnection` / `DeleteConnection` (restJson1: the frame as the raw body, the id as one path
+ * segment; test/unit/sigv4.test.ts compares the two):
+ * - keep-alive with up to `PUSH_MAX_SOCKETS` connections: the fan-out runs up to 8 chats at once, each
+ *   with FANOUT_CONCURRENCY posts in flight; beyond this many sockets, posts wait in the agent's queue.
+ * - one attempt per call, failed after PUSH_TIMEOUT_MS without an answer (the wait in the agent's queue
+ *   included): the caller retries and then closes the connection (RealtimeService.deliver, "deliver or
+ *   disconnect"), so a hung post costs seconds, not the invocation; a close is given CLOSE_TIMEOUT_MS.
+ * - 2xx: done; 410: the connection is gone; any other answer throws a `ConnectionsApiError` named after
+ *   API Gateway's error type (`LimitExceededException`, `ForbiddenException`, …) with the status in
+ *   `$metadata.httpStatusCode`, as the SDK's exceptions carry it; a time-out throws a `TimeoutError`.
  */
 export const PUSH_MAX_SOCKETS = 50;
 /** A post that has not been answered by then fails. Posts normally take milliseconds. */
@@ -28,53 +29,128 @@ export const PUSH_TIMEOUT_MS = 2_000;
  */
 export const CLOSE_TIMEOUT_MS = 10_000;
 
-const PUSH_AGENT = { keepAlive: true, maxSockets: PUSH_MAX_SOCKETS };
+/** An answer of the @connections API other than 2xx and 410. */
+export class ConnectionsApiError extends Error {
+  readonly $metadata: { readonly httpStatusCode: number };
 
-const pushClient = (endpoint: string): ApiGatewayManagementApiClient =>
-  new ApiGatewayManagementApiClient({
-    endpoint,
-    maxAttempts: 1,
-    cacheMiddleware: true,
-    requestHandler: {
-      httpAgent: PUSH_AGENT,
-      httpsAgent: PUSH_AGENT,
-      connectionTimeout: PUSH_TIMEOUT_MS,
-      requestTimeout: PUSH_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
-  });
+  constructor(name: string, status: number, message: string) {
+    super(message);
+    this.name = name;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
 
-const isGone = (error: unknown): boolean =>
-  error instanceof GoneException ||
-  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;
+const EMPTY_HASH = sha256Hex('');
+
+/** `execute-api.<region>.amazonaws.com` hosts name their region; elsewhere AWS_REGION does. */
+const regionOf = (host: string): string => {
+  const region = process.env.AWS_REGION ?? /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(host)?.[1];
+  if (!region) throw new Error('AWS_REGION must be set to sign @connections requests');
+  return region;
+};
 
 /** Posts frames through API Gateway's @connections API (the local cloud serves the same API). */
 export class ApiGatewayPusher implements Pusher {
-  private readonly client: ApiGatewayManagementApiClient;
+  private readonly url: URL;
+  private readonly basePath: string;
+  private readonly agent: HttpAgent;
+  private readonly send: typeof httpRequest;
+  private signer: SigV4Signer | undefined;
 
-  constructor(endpoint: string, client?: ApiGatewayManagementApiClient) {
-    this.client = client ?? pushClient(endpoint);
+  constructor(
+    endpoint: string,
+    private readonly credentials: () => AwsCredentials = credentialsFromEnv,
+  ) {
+    this.url = new URL(endpoint);
+    this.basePath = this.url.pathname.replace(/\/+$/, '');
+    const secure = this.url.protocol === 'https:';
+    const agentOptions = { keepAlive: true, maxSockets: PUSH_MAX_SOCKETS };
+    this.agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.send = secure ? httpsRequest : httpRequest;
   }
 
   async post(connectionId: string, payload: string): Promise<PushResult> {
-    try {
-      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: payload }));
-      return 'delivered';
-    } catch (error) {
-      if (isGone(error)) return 'gone';
-      throw error;
-    }
+    const body = Buffer.from(payload, 'utf8');
+    const status = await this.call('POST', connectionId, body, PUSH_TIMEOUT_MS);
+    return status === 410 ? 'gone' : 'delivered';
   }
 
   async disconnect(connectionId: string): Promise<'closed' | 'gone'> {
-    try {
-      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }), {
-        requestTimeout: CLOSE_TIMEOUT_MS,
-      });
-      return 'closed';
-    } catch (error) {
-      if (isGone(error)) return 'gone';
-      throw error;
-    }
+    const status = await this.call('DELETE', connectionId, undefined, CLOSE_TIMEOUT_MS);
+    return status === 410 ? 'gone' : 'closed';
+  }
+
+  /** One signed request: resolves with a 2xx or 410 status, rejects with anything else. */
+  private call(method: 'POST' | 'DELETE', connectionId: string, body: Buffer | undefined, timeoutMs: number) {
+    const path = `${this.basePath}/@connections/${escapeUri(connectionId)}`;
+    const payloadHash = body ? sha256Hex(body) : EMPTY_HASH;
+    this.signer ??= new SigV4Signer(regionOf(this.url.hostname), 'execute-api');
+    const headers = this.signer.sign(
+      {
+        method,
+        path,
+        headers: {
+          host: this.url.host,
+          'x-amz-content-sha256': payloadHash,
+          ...(body
+            ? { 'content-type': 'application/octet-stream', 'content-length': String(body.length) }
+            : {}),
+        },
+        payloadHash,
+      },
+      this.credentials(),
+    );
+    return new Promise<number>((resolve, reject) => {
+      const request = this.send(
+        {
+          protocol: this.url.protocol,
+          hostname: this.url.hostname,
+          port: this.url.port,
+          method,
+          path,
+          headers,
+          agent: this.agent,
+        },
+        (response) => answer(response, method, resolve, reject),
+      );
+      const timer = setTimeout(() => {
+        const error = new Error(`@connections ${method} not answered within ${timeoutMs} ms`);
+        error.name = 'TimeoutError';
+        request.destroy(error);
+      }, timeoutMs);
+      request.once('close', () => clearTimeout(timer));
+      request.once('error', reject);
+      request.end(body);
+    });
   }
 }
+
+const answer = (
+  response: IncomingMessage,
+  method: string,
+  resolve: (status: number) => void,
+  reject: (error: Error) => void,
+): void => {
+  const status = response.statusCode ?? 0;
+  if ((status >= 200 && status < 300) || status === 410) {
+    response.resume();
+    response.once('end', () => resolve(status));
+    response.once('error', reject);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.length < 16 && chunks.push(chunk));
+  response.once('error', reject);
+  response.once('end', () => {
+    const type = String(response.headers['x-amzn-errortype'] ?? '').split(':')[0] || `Http${status}Error`;
+    let message = Buffer.concat(chunks).toString('utf8').slice(0, 500);
+    try {
+      message = String((JSON.parse(message) as { message?: unknown }).message ?? message);
+    } catch {
+      // not JSON: the text as it came
+    }
+    reject(
+      new ConnectionsApiError(type, status, `@connections ${method} answered ${status} ${type}: ${message}`),
+    );
+  });
+};

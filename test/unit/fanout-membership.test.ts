@@ -4,21 +4,18 @@
  * read every chat of their tenant) and subscriptions written before they kept a role are not. AWS
  * clients are mocked.
  */
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../support/connections-endpoint.ts';
 import { useHandlerTestEnv } from '../support/handler-env.ts';
 
 useHandlerTestEnv();
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const api = mockClient(ApiGatewayManagementApiClient);
+let api: ConnectionsEndpoint;
 let handler: (
   event: DynamoDBStreamEvent,
   context: Context,
@@ -30,15 +27,18 @@ const context = {
 } as Context;
 
 beforeAll(async () => {
+  // The handler's @connections client is made at import, for the endpoint of its environment.
+  api = await startConnectionsEndpoint();
+  process.env.WS_MANAGEMENT_ENDPOINT = api.endpoint;
   ({ handler } = (await import('../../functions/stream/fanout.ts')) as unknown as {
     handler: typeof handler;
   });
 });
+afterAll(() => api.close());
 beforeEach(() => {
   ddb.reset();
   api.reset();
   ddb.on(UpdateCommand).resolves({});
-  api.on(PostToConnectionCommand).resolves({});
 });
 
 const chatId = 'ch_aaaaaaaaaaaaaaaaaaaa';
@@ -74,9 +74,7 @@ const participants = (userIds: string[]) =>
     .resolves({
       Items: userIds.map((userId) => ({ userId, role: 'user', joinedAt: '2026-11-21T09:00:00.000Z' })),
     });
-const pushedTo = () => [
-  ...new Set(api.commandCalls(PostToConnectionCommand).map((call) => call.args[0].input.ConnectionId)),
-];
+const pushedTo = () => [...new Set(api.calls('POST').map((call) => call.connectionId))];
 /** The fan-out's consistent reads of the participants (moving the chat up its lists reads them too). */
 const participantReads = () =>
   ddb
@@ -105,7 +103,7 @@ describe('fan-out to entitled subscribers', () => {
     // Assess: one read of the participants for the chat's two records
     expect(result.batchItemFailures).toEqual([]);
     expect(pushedTo().sort()).toEqual(['agent=', 'alice=', 'bot=', 'visitor=']);
-    expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(8);
+    expect(api.calls('POST')).toHaveLength(8);
     expect(participantReads()).toHaveLength(1);
   });
 

@@ -2,12 +2,6 @@
  * The fan-out handler with its AWS clients mocked: 410 cleanup, batchItemFailures and per-chat order.
  */
 import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import {
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -17,13 +11,14 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../support/connections-endpoint.ts';
 import { useHandlerTestEnv } from '../support/handler-env.ts';
 
 useHandlerTestEnv();
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const api = mockClient(ApiGatewayManagementApiClient);
+let api: ConnectionsEndpoint;
 let startBudget: (remainingMs: number, clock: () => number) => () => boolean;
 let handler: (
   event: DynamoDBStreamEvent,
@@ -36,11 +31,15 @@ const context = {
 } as Context;
 
 beforeAll(async () => {
+  // The handler's @connections client is made at import, for the endpoint of its environment.
+  api = await startConnectionsEndpoint();
+  process.env.WS_MANAGEMENT_ENDPOINT = api.endpoint;
   ({ handler, startBudget } = (await import('../../functions/stream/fanout.ts')) as unknown as {
     handler: typeof handler;
     startBudget: typeof startBudget;
   });
 });
+afterAll(() => api.close());
 beforeEach(() => {
   ddb.reset();
   api.reset();
@@ -80,15 +79,11 @@ const subscribers = (chatId: string, ids: string[]) =>
 describe('fan-out handler', () => {
   it('posts each message to every subscriber of its chat, in seq order', async () => {
     subscribers(chatA, ['c1=', 'c2=']);
-    api.on(PostToConnectionCommand).resolves({});
 
     const result = await handler({ Records: [record(chatA, 1), record(chatA, 2)] }, context);
 
     expect(result.batchItemFailures).toEqual([]);
-    const posts = api.commandCalls(PostToConnectionCommand).map((call) => {
-      const envelope = JSON.parse(String(call.args[0].input.Data));
-      return `${call.args[0].input.ConnectionId}:${envelope.seq}`;
-    });
+    const posts = api.calls('POST').map((call) => `${call.connectionId}:${JSON.parse(call.body).seq}`);
     expect(posts.filter((p) => p.startsWith('c1='))).toEqual(['c1=:1', 'c1=:2']);
     expect(posts).toHaveLength(4);
   });
@@ -96,7 +91,6 @@ describe('fan-out handler', () => {
   it('pushes the messages of one chat in seq order when the stream delivers them stored out of order', async () => {
     // Prepare: seq 3 was stored before seq 2 (concurrent sends)
     subscribers(chatA, ['c1=']);
-    api.on(PostToConnectionCommand).resolves({});
 
     // Act
     const result = await handler(
@@ -106,9 +100,7 @@ describe('fan-out handler', () => {
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
-    const seqs = api
-      .commandCalls(PostToConnectionCommand)
-      .map((call) => JSON.parse(String(call.args[0].input.Data)).seq);
+    const seqs = api.calls('POST').map((call) => JSON.parse(call.body).seq);
     expect(seqs).toEqual([1, 2, 3]);
   });
 
@@ -120,10 +112,7 @@ describe('fan-out handler', () => {
         { pk: 'CONN#gone=', sk: `SUB#${chatA}`, chatId: chatA },
       ],
     });
-    api
-      .on(PostToConnectionCommand, { ConnectionId: 'gone=' })
-      .rejects(new GoneException({ message: 'gone', $metadata: {} }));
-    api.on(PostToConnectionCommand, { ConnectionId: 'live=' }).resolves({});
+    api.answer('POST', 'gone=', 'gone');
 
     const result = await handler({ Records: [record(chatA, 1)] }, context);
 
@@ -146,13 +135,8 @@ describe('fan-out handler', () => {
   it('reports a failed record and the later records of the same chat, but not other chats, when a push and the close of its socket both fail', async () => {
     subscribers(chatA, ['a=']);
     subscribers(chatB, ['b=']);
-    api
-      .on(PostToConnectionCommand, { ConnectionId: 'a=' })
-      .rejects(Object.assign(new Error('throttled'), { name: 'LimitExceededException' }));
-    api
-      .on(DeleteConnectionCommand, { ConnectionId: 'a=' })
-      .rejects(Object.assign(new Error('unavailable'), { name: 'InternalServerErrorException' }));
-    api.on(PostToConnectionCommand, { ConnectionId: 'b=' }).resolves({});
+    api.answer('POST', 'a=', { status: 429, type: 'LimitExceededException' });
+    api.answer('DELETE', 'a=', { status: 500, type: 'InternalServerErrorException' });
 
     const result = await handler(
       { Records: [record(chatA, 1), record(chatB, 1), record(chatA, 2), record(chatB, 2)] },
@@ -161,34 +145,27 @@ describe('fan-out handler', () => {
 
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([`${chatA}-1`, `${chatA}-2`]);
     // The first try and two retries, then the close.
-    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'a=' })).toHaveLength(3);
-    expect(api.commandCalls(DeleteConnectionCommand, { ConnectionId: 'a=' })).toHaveLength(1);
-    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'b=' })).toHaveLength(2);
+    expect(api.calls('POST', 'a=')).toHaveLength(3);
+    expect(api.calls('DELETE', 'a=')).toHaveLength(1);
+    expect(api.calls('POST', 'b=')).toHaveLength(2);
   });
 
   it('closes the socket of a push that keeps failing, and the record succeeds (deliver or disconnect)', async () => {
     subscribers(chatA, ['a=', 'b=']);
-    api
-      .on(PostToConnectionCommand, { ConnectionId: 'a=' })
-      .rejects(Object.assign(new Error('internal'), { name: 'InternalServerErrorException' }));
-    api.on(DeleteConnectionCommand).resolves({});
-    api.on(PostToConnectionCommand, { ConnectionId: 'b=' }).resolves({});
+    api.answer('POST', 'a=', { status: 500, type: 'InternalServerErrorException' });
 
     const result = await handler({ Records: [record(chatA, 1), record(chatA, 2)] }, context);
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(api.commandCalls(DeleteConnectionCommand).map((call) => call.args[0].input.ConnectionId)).toEqual([
-      'a=',
-    ]);
+    expect(api.calls('DELETE').map((call) => call.connectionId)).toEqual(['a=']);
     // The closed socket is left out of the chat's later record; its client catches up.
-    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'a=' })).toHaveLength(3);
-    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'b=' })).toHaveLength(2);
+    expect(api.calls('POST', 'a=')).toHaveLength(3);
+    expect(api.calls('POST', 'b=')).toHaveLength(2);
   });
 
   it('reads the subscribers of a chat once per batch', async () => {
     // Prepare
     subscribers(chatA, ['c1=', 'c2=']);
-    api.on(PostToConnectionCommand).resolves({});
 
     // Act
     await handler({ Records: [record(chatA, 1), record(chatA, 2), record(chatA, 3)] }, context);
@@ -198,17 +175,14 @@ describe('fan-out handler', () => {
       .commandCalls(QueryCommand)
       .filter((call) => call.args[0].input.ExpressionAttributeValues?.[':sub'] === 'SUB#');
     expect(subscriberReads).toHaveLength(1);
-    expect(api).toHaveReceivedCommandTimes(PostToConnectionCommand, 6);
+    expect(api.calls('POST')).toHaveLength(6);
   });
 
   it('stops posting to a connection answered 410 for the rest of the batch', async () => {
     // Prepare: one gone connection among the chat's subscribers
     subscribers(chatA, ['gone=', 'live=']);
     ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'CONN#gone=' } }).resolves({ Items: [] });
-    api
-      .on(PostToConnectionCommand, { ConnectionId: 'gone=' })
-      .rejects(new GoneException({ message: 'gone', $metadata: {} }));
-    api.on(PostToConnectionCommand, { ConnectionId: 'live=' }).resolves({});
+    api.answer('POST', 'gone=', 'gone');
 
     // Act
     const result = await handler(
@@ -218,24 +192,24 @@ describe('fan-out handler', () => {
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
-    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'gone=' })).toHaveLength(1);
-    expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'live=' })).toHaveLength(3);
+    expect(api.calls('POST', 'gone=')).toHaveLength(1);
+    expect(api.calls('POST', 'live=')).toHaveLength(3);
   });
 
   it('starts no record past half the time it had and hands the rest back to the stream', async () => {
-    // Prepare: no time left, so only the first record may start (an invocation always makes progress)
+    // Prepare: no time left when the handler's body asks (first, as it starts), so only the first record
+    // may start (an invocation always makes progress). middy asks next, to set its own early time-out:
+    // it is told a minute, so that it does not cut off the posts the test waits for.
     subscribers(chatA, ['c1=']);
-    api.on(PostToConnectionCommand).resolves({});
-    const late = { ...context, getRemainingTimeInMillis: () => 0 } as Context;
+    let asked = 0;
+    const late = { ...context, getRemainingTimeInMillis: () => (asked++ === 0 ? 0 : 60_000) } as Context;
 
     // Act
     const result = await handler({ Records: [record(chatA, 1), record(chatA, 2), record(chatA, 3)] }, late);
 
     // Assess
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([`${chatA}-2`, `${chatA}-3`]);
-    const seqs = api
-      .commandCalls(PostToConnectionCommand)
-      .map((call) => JSON.parse(String(call.args[0].input.Data)).seq);
+    const seqs = api.calls('POST').map((call) => JSON.parse(call.body).seq);
     expect(seqs).toEqual([1]);
   });
 
@@ -248,7 +222,7 @@ describe('fan-out handler', () => {
     const result = await handler({ Records: [notAMessage] }, context);
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(api).toHaveReceivedCommandTimes(PostToConnectionCommand, 0);
+    expect(api.calls('POST')).toHaveLength(0);
   });
 });
 
@@ -272,12 +246,8 @@ describe('fan-out stats counters', () => {
   it('counts only the records before the first failure, since the stream delivers the rest again', async () => {
     subscribers(chatA, ['a=']);
     subscribers(chatB, []);
-    api
-      .on(PostToConnectionCommand, { ConnectionId: 'a=' })
-      .rejects(Object.assign(new Error('throttled'), { name: 'LimitExceededException' }));
-    api
-      .on(DeleteConnectionCommand, { ConnectionId: 'a=' })
-      .rejects(Object.assign(new Error('unavailable'), { name: 'InternalServerErrorException' }));
+    api.answer('POST', 'a=', { status: 429, type: 'LimitExceededException' });
+    api.answer('DELETE', 'a=', { status: 500, type: 'InternalServerErrorException' });
 
     await handler(
       { Records: [record(chatB, 1), record(chatB, 2), record(chatA, 1), record(chatB, 3)] },

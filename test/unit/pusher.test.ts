@@ -1,64 +1,106 @@
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  ForbiddenException,
-  GoneException,
-  LimitExceededException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { ApiGatewayPusher } from '../../shared/adapters/pusher.ts';
+/**
+ * The @connections client's calls and how it reads the answers, against a stand-in endpoint over HTTP.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ApiGatewayPusher, ConnectionsApiError } from '../../shared/adapters/pusher.ts';
+import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../support/connections-endpoint.ts';
 
-const api = mockClient(ApiGatewayManagementApiClient);
-const pusher = new ApiGatewayPusher(
-  'https://example.execute-api.us-east-1.amazonaws.com/prod',
-  new ApiGatewayManagementApiClient({}),
-);
-
+let api: ConnectionsEndpoint;
+let pusher: ApiGatewayPusher;
+beforeAll(async () => {
+  api = await startConnectionsEndpoint();
+  pusher = new ApiGatewayPusher(api.endpoint, () => ({ accessKeyId: 'AKID', secretAccessKey: 'secret' }));
+});
 beforeEach(() => api.reset());
+afterAll(() => api.close());
 
 describe('ApiGatewayPusher', () => {
-  it('posts the payload to the connection', async () => {
-    api.on(PostToConnectionCommand).resolves({});
-
+  it('posts the payload as the body of POST @connections/{id} under the endpoint’s stage, signed', async () => {
+    // Act
     const result = await pusher.post('abc=', '{"type":"pong"}');
 
+    // Assess
     expect(result).toBe('delivered');
-    expect(api).toHaveReceivedNthCommandWith(PostToConnectionCommand, 1, {
-      ConnectionId: 'abc=',
-      Data: '{"type":"pong"}',
+    const [call] = api.calls();
+    expect(call).toMatchObject({
+      method: 'POST',
+      path: '/prod/@connections/abc%3D',
+      body: '{"type":"pong"}',
     });
+    expect(call?.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/[a-z0-9-]+\/execute-api\//,
+    );
+    expect(call?.headers['x-amz-security-token']).toBeUndefined();
+  });
+
+  it('sends the session token of temporary credentials', async () => {
+    // Prepare
+    const withToken = new ApiGatewayPusher(api.endpoint, () => ({
+      accessKeyId: 'ASIA',
+      secretAccessKey: 'secret',
+      sessionToken: 'the-token',
+    }));
+
+    // Act
+    await withToken.post('abc=', 'x');
+
+    // Assess
+    expect(api.calls()[0]?.headers['x-amz-security-token']).toBe('the-token');
   });
 
   it('reports a 410 GoneException as a gone connection instead of failing', async () => {
-    api
-      .on(PostToConnectionCommand)
-      .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
+    // Prepare
+    api.answer('POST', 'abc=', 'gone');
 
+    // Act, Assess
     await expect(pusher.post('abc=', 'x')).resolves.toBe('gone');
   });
 
-  it('lets throttling and other errors fail so the caller retries them', async () => {
-    api
-      .on(PostToConnectionCommand)
-      .rejectsOnce(new LimitExceededException({ message: 'slow down', $metadata: { httpStatusCode: 429 } }))
-      .rejectsOnce(new ForbiddenException({ message: 'no', $metadata: { httpStatusCode: 403 } }));
+  it('fails on throttling and other errors, named after their error type, so the caller retries them', async () => {
+    // Prepare
+    api.answer('POST', 'slow=', { status: 429, type: 'LimitExceededException' });
+    api.answer('POST', 'no=', { status: 403, type: 'ForbiddenException' });
 
-    await expect(pusher.post('abc=', 'x')).rejects.toBeInstanceOf(LimitExceededException);
-    await expect(pusher.post('abc=', 'x')).rejects.toBeInstanceOf(ForbiddenException);
+    // Act
+    const throttled = await pusher.post('slow=', 'x').catch((error: unknown) => error);
+    const forbidden = await pusher.post('no=', 'x').catch((error: unknown) => error);
+
+    // Assess
+    expect(throttled).toBeInstanceOf(ConnectionsApiError);
+    expect(throttled).toMatchObject({ name: 'LimitExceededException', $metadata: { httpStatusCode: 429 } });
+    expect(forbidden).toMatchObject({ name: 'ForbiddenException', $metadata: { httpStatusCode: 403 } });
   });
 
-  it('closes a connection through DELETE @connections, and reports one already gone', async () => {
-    api
-      .on(DeleteConnectionCommand)
-      .resolvesOnce({})
-      .rejectsOnce(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }))
-      .rejectsOnce(new LimitExceededException({ message: 'slow down', $metadata: { httpStatusCode: 429 } }));
+  it('closes a connection through DELETE @connections/{id}, and reports one already gone', async () => {
+    // Prepare
+    api.answer('DELETE', 'gone=', 'gone');
+    api.answer('DELETE', 'busy=', { status: 429, type: 'LimitExceededException' });
 
-    await expect(pusher.disconnect('abc=')).resolves.toBe('closed');
-    await expect(pusher.disconnect('abc=')).resolves.toBe('gone');
-    await expect(pusher.disconnect('abc=')).rejects.toBeInstanceOf(LimitExceededException);
-    expect(api).toHaveReceivedNthCommandWith(DeleteConnectionCommand, 1, { ConnectionId: 'abc=' });
+    // Act
+    const closed = await pusher.disconnect('abc=');
+    const gone = await pusher.disconnect('gone=');
+    const failed = await pusher.disconnect('busy=').catch((error: unknown) => error);
+
+    // Assess
+    expect([closed, gone]).toEqual(['closed', 'gone']);
+    expect(failed).toMatchObject({ name: 'LimitExceededException' });
+    expect(api.calls('DELETE').map((call) => [call.path, call.body])).toEqual([
+      ['/prod/@connections/abc%3D', ''],
+      ['/prod/@connections/gone%3D', ''],
+      ['/prod/@connections/busy%3D', ''],
+    ]);
+  });
+
+  it('fails a post whose connection cannot be opened', async () => {
+    // Prepare: nothing listens there any more
+    const closedEndpoint = await startConnectionsEndpoint();
+    await closedEndpoint.close();
+    const nowhere = new ApiGatewayPusher(closedEndpoint.endpoint, () => ({
+      accessKeyId: 'A',
+      secretAccessKey: 'S',
+    }));
+
+    // Act, Assess
+    await expect(nowhere.post('abc=', 'x')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
