@@ -1,7 +1,14 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Pusher, PushResult } from '../domain/ports.ts';
-import { type AwsCredentials, credentialsFromEnv, escapeUri, sha256Hex, SigV4Signer } from './sigv4.ts';
+import {
+  type AwsCredentials,
+  canonicalPath,
+  credentialsFromEnv,
+  escapeUri,
+  sha256Hex,
+  SigV4Signer,
+} from './sigv4.ts';
 
 /**
  * The @connections client: API Gateway's management API (`POST` and `DELETE /@connections/{id}`), called
@@ -53,6 +60,8 @@ const regionOf = (host: string): string => {
 export class ApiGatewayPusher implements Pusher {
   private readonly url: URL;
   private readonly basePath: string;
+  /** The canonical form of `${basePath}/@connections`: an id's segment is appended to it, escaped once more. */
+  private readonly canonicalBase: string;
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
   private signer: SigV4Signer | undefined;
@@ -63,6 +72,7 @@ export class ApiGatewayPusher implements Pusher {
   ) {
     this.url = new URL(endpoint);
     this.basePath = this.url.pathname.replace(/\/+$/, '');
+    this.canonicalBase = canonicalPath(`${this.basePath}/@connections`);
     const secure = this.url.protocol === 'https:';
     const agentOptions = { keepAlive: true, maxSockets: PUSH_MAX_SOCKETS };
     this.agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
@@ -82,13 +92,20 @@ export class ApiGatewayPusher implements Pusher {
 
   /** One signed request: resolves with a 2xx or 410 status, rejects with anything else. */
   private call(method: 'POST' | 'DELETE', connectionId: string, body: Buffer | undefined, timeoutMs: number) {
-    const path = `${this.basePath}/@connections/${escapeUri(connectionId)}`;
+    const segment = escapeUri(connectionId);
+    const path = `${this.basePath}/@connections/${segment}`;
+    // A segment `.` or `..` would be normalized away: only those take the general path.
+    const canonical =
+      segment === '.' || segment === '..'
+        ? canonicalPath(path)
+        : `${this.canonicalBase}/${escapeUri(segment)}`;
     const payloadHash = body ? sha256Hex(body) : EMPTY_HASH;
     this.signer ??= new SigV4Signer(regionOf(this.url.hostname), 'execute-api');
     const headers = this.signer.sign(
       {
         method,
         path,
+        canonicalPath: canonical,
         headers: {
           host: this.url.host,
           'x-amz-content-sha256': payloadHash,

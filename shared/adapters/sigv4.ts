@@ -56,10 +56,18 @@ export const sha256Hex = (data: string | Buffer): string => createHash('sha256')
 /** `20261205T012425Z` */
 export const amzDate = (at: Date): string => at.toISOString().replace(/[-:]|\.\d{3}/g, '');
 
+/** The canonical form of a header's value: trimmed, runs of spaces made one. */
+const canonicalValue = (value: string): string => {
+  const trimmed = value.trim();
+  return /\s\s|[\t\n\r\f\v]/.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
+};
+
 export interface SignableRequest {
   readonly method: string;
   /** The path as sent, encoded once; no query string (none of our requests has one). */
   readonly path: string;
+  /** `canonicalPath(path)`, when the caller has it already. */
+  readonly canonicalPath?: string;
   /** Lower-case names; all are signed. Must include `host`. */
   readonly headers: Readonly<Record<string, string>>;
   /** The hex SHA-256 of the body. */
@@ -72,6 +80,8 @@ export interface SignableRequest {
  */
 export class SigV4Signer {
   private key: { secret: string; day: string; value: Buffer } | undefined;
+  /** The last second formatted, so most requests of a busy second skip the formatting. */
+  private date = { second: Number.NaN, text: '' };
 
   constructor(
     private readonly region: string,
@@ -80,7 +90,9 @@ export class SigV4Signer {
 
   /** The request's headers plus `x-amz-date`, `x-amz-security-token` (with a session token) and `authorization`. */
   sign(request: SignableRequest, credentials: AwsCredentials, at: Date = new Date()): Record<string, string> {
-    const longDate = amzDate(at);
+    const second = Math.floor(at.getTime() / 1000);
+    if (second !== this.date.second) this.date = { second, text: amzDate(at) };
+    const longDate = this.date.text;
     const day = longDate.slice(0, 8);
     const headers: Record<string, string> = { ...request.headers, 'x-amz-date': longDate };
     if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;

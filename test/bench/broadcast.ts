@@ -17,6 +17,7 @@ import { capacityReport } from './capacity-report.ts';
 import { BenchClient } from './client.ts';
 import { cpuWindow } from './cpu.ts';
 import type { Options } from './options.ts';
+import { RemoteReceivers } from './receivers.ts';
 import { Recorder } from './recorder.ts';
 import { round } from './stats.ts';
 import { devToken, type Target, ticketUrl } from './targets.ts';
@@ -64,25 +65,30 @@ export const runBroadcast = async (
         ticketUrl(http, await devToken(http, tenantId, `bench-${tag}-agent${index}`, 'agent'));
   const recorder = new Recorder(() => subscribers);
   const sockets: BenchClient[] = [];
+  // The room's sockets run on a thread of their own (receivers.ts), as browsers would on other machines.
+  const room = new RemoteReceivers(recorder);
   try {
     // Everyone connects first, and the presence announcements pass while nobody is subscribed yet:
     // otherwise each join is announced to every socket already subscribed (S²/2 pushes of set-up).
     const connect = await step(`${subscribers + 1} sockets`, async () => {
       const sender = await BenchClient.open(await prepared.url(0), 0, chatId, recorder);
       sockets.push(sender);
-      await mapLimit(watchers, 16, async (index) => {
-        sockets.push(await BenchClient.open(await watcherUrl(index), index, chatId, recorder));
-      });
+      // Tickets live 60 s: taken and used a few dozen at a time.
+      for (let from = 0; from < watchers.length; from += 50) {
+        const chunk = watchers.slice(from, from + 50);
+        const urls = await mapLimit(chunk, 16, async (index) => ({
+          index,
+          url: await watcherUrl(index),
+          chatId,
+        }));
+        await room.open(urls, 16);
+      }
       await target.settle();
       return sender;
     });
     const sender = connect.value;
     const subscribe = await step(`${subscribers} subscriptions`, async () => {
-      await mapLimit(
-        sockets.filter((socket) => socket !== sender),
-        16,
-        (socket) => socket.request({ action: 'subscribe', chatId }, requestTimeoutMs),
-      );
+      await room.requestAll({ action: 'subscribe', chatId }, requestTimeoutMs, 16);
       await target.settle();
     });
     await step(`warm-up (${options.warmup} messages)`, async () => {
@@ -144,6 +150,7 @@ export const runBroadcast = async (
     };
   } finally {
     await mapLimit(sockets, 32, (socket) => socket.close());
+    await room.close();
     await target.settle().catch(() => {});
   }
 };

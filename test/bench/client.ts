@@ -42,8 +42,8 @@ export class RequestFailed extends Error {
 
 /** Where a client reports what is not the answer to one of its requests. */
 export interface ClientSink {
-  /** A `message.created` envelope, received at `at`. */
-  delivery(client: BenchClient, envelope: Envelope, at: number): void;
+  /** A `message.created` envelope, received at `at` by the client numbered `client.index`. */
+  delivery(client: { readonly index: number }, envelope: Envelope, at: number): void;
   /** Any other frame, by type (`unparseable` when it is not an envelope). */
   other(type: string): void;
 }

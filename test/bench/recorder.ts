@@ -121,7 +121,7 @@ export class Recorder implements ClientSink {
     this.other(`send-failed:${reason}`);
   }
 
-  delivery(client: BenchClient, envelope: Envelope, at: number): void {
+  delivery(client: { readonly index: number }, envelope: Envelope, at: number): void {
     const clientMessageId = envelope.data.clientMessageId;
     const message = typeof clientMessageId === 'string' ? this.sent.get(clientMessageId) : undefined;
     if (!message || envelope.chatId !== message.chatId) {

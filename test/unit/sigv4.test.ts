@@ -189,6 +189,12 @@ describe('ApiGatewayPusher on the wire', () => {
 
   test.prop([fc.string({ minLength: 1, maxLength: 30, unit: 'binary' }), fc.string({ maxLength: 100 })], {
     numRuns: 40,
+    // Segments the signer normalizes away, and every character the SDK escapes its own way.
+    examples: [
+      ['.', 'x'],
+      ['..', 'y'],
+      ["a b=!'()*é/%", 'z'],
+    ],
   })(
     'sends the path and body the SDK’s client sends, signed with the SDK’s signature for its headers',
     async (connectionId, data) => {
