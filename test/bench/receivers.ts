@@ -3,7 +3,8 @@
  * thread opens them, sends one frame from each when asked (`subscribe`), and reports every delivery to
  * the given sink with the time it arrived, so the recorder sees them as if they ran here.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from './ts-worker.ts';
 import type { ClientSink, Envelope } from './client.ts';
 
 export type ToReceivers =
@@ -39,12 +40,7 @@ export class RemoteReceivers {
   private readonly exited: Promise<void>;
 
   constructor(sink: ClientSink) {
-    // A worker thread does not inherit tsx's hooks: it registers them before loading the TypeScript.
-    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-    const script = JSON.stringify(new URL('./receivers-worker.ts', import.meta.url).href);
-    this.worker = new Worker(`import(${tsx}).then(({ register }) => { register(); return import(${script}); });`, {
-      eval: true,
-    });
+    this.worker = startTsWorker(new URL('./receivers-worker.ts', import.meta.url));
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', (code) => {
         this.exitCode = code;
