@@ -94,6 +94,7 @@ export class ChatStack extends Stack {
         webSocketApi: this.apis.webSocketApi,
         webSocketStageName: this.apis.webSocketStageName,
         reservedConcurrency: this.config.limits.reservedConcurrency,
+        systemLogLevel: this.config.systemLogLevel,
         ...(authSecret ? { authSecret } : {}),
       });
       if (this.functions.has(created.node.id)) throw new Error(`duplicate function id ${created.node.id}`);

@@ -66,7 +66,16 @@ export interface ChatConfig {
   readonly widgetTenant: string;
   /** Quotas for the functions, reserved concurrency and per-route throttles (./limits.ts). */
   readonly limits: LimitsConfig;
+  /**
+   * The functions' system log level (Lambda's own log lines; the JSON log format): `WARN` by default,
+   * which leaves out the START and REPORT lines of every invocation; `INFO` keeps them, `DEBUG` adds more.
+   */
+  readonly systemLogLevel: SystemLogLevel;
 }
+
+export const SYSTEM_LOG_LEVELS = ['DEBUG', 'INFO', 'WARN'] as const;
+export type SystemLogLevel = (typeof SYSTEM_LOG_LEVELS)[number];
+export const DEFAULT_SYSTEM_LOG_LEVEL: SystemLogLevel = 'WARN';
 
 export const CONTEXT_KEYS = {
   auth: 'auth',
@@ -82,6 +91,8 @@ export const CONTEXT_KEYS = {
   reservedConcurrency: 'reservedConcurrency',
   /** `{ http?: { "<METHOD> <path>": { rateLimit, burstLimit } }, webSocket?: { "<routeKey>": … } }`. */
   routeThrottles: 'routeThrottles',
+  /** `DEBUG`, `INFO` or `WARN` (default): Lambda's system log level for every function. */
+  systemLogLevel: 'systemLogLevel',
   /** Read by infra/build-app.ts: the CloudFormation stack name. */
   stackName: 'stackName',
 } as const;
@@ -287,6 +298,18 @@ const readMetadataKeys = (
   return { indexedMetadataKeys, pendingMetadataKey };
 };
 
+/** `-c systemLogLevel=INFO`: one of SYSTEM_LOG_LEVELS, upper or lower case; default WARN. */
+export const parseSystemLogLevel = (raw: unknown): SystemLogLevel => {
+  if (raw === undefined || raw === null || raw === '') return DEFAULT_SYSTEM_LOG_LEVEL;
+  const level = typeof raw === 'string' ? raw.trim().toUpperCase() : raw;
+  if (!SYSTEM_LOG_LEVELS.includes(level as SystemLogLevel)) {
+    throw new ConfigError(
+      `"${CONTEXT_KEYS.systemLogLevel}" must be one of ${SYSTEM_LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return level as SystemLogLevel;
+};
+
 export const readConfig = (scope: Construct): ChatConfig => {
   const rawAuth: unknown = scope.node.tryGetContext(CONTEXT_KEYS.auth);
   const authIsPlaceholder = rawAuth === undefined || rawAuth === null || rawAuth === '';
@@ -309,5 +332,6 @@ export const readConfig = (scope: Construct): ChatConfig => {
       ),
       routeThrottles: parseRouteThrottles(scope.node.tryGetContext(CONTEXT_KEYS.routeThrottles)),
     },
+    systemLogLevel: parseSystemLogLevel(scope.node.tryGetContext(CONTEXT_KEYS.systemLogLevel)),
   };
 };

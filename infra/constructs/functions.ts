@@ -20,6 +20,7 @@ import { ATTACHMENT_PREFIX } from '../../shared/config/storage.ts';
 import type { ChatData } from './data.ts';
 import { LAMBDA_BUNDLING } from './bundling.ts';
 import { acknowledge, nagRef } from './nag.ts';
+import { DEFAULT_SYSTEM_LOG_LEVEL, type SystemLogLevel } from './config.ts';
 
 export { ESM_REQUIRE_BANNER } from './bundling.ts';
 
@@ -51,6 +52,8 @@ export interface FunctionFactoryProps {
   readonly authSecret?: secretsmanager.ISecret;
   /** Function id → reserved concurrent executions (./limits.ts); others share the account's pool. */
   readonly reservedConcurrency?: Readonly<Record<string, number>>;
+  /** Lambda's system log level (./config.ts); the log format is JSON, which log-level filtering needs. */
+  readonly systemLogLevel?: SystemLogLevel;
 }
 
 export const DEFAULT_MEMORY_MB = 256;
@@ -112,6 +115,11 @@ export class ChatFunction extends Construct {
       ...(reserved ? { reservedConcurrentExecutions: reserved } : {}),
       role: this.role,
       logGroup,
+      // JSON: Lambda filters its own lines by level (WARN leaves out START and REPORT) and leaves lines
+      // that are JSON already, the Powertools records and EMF metric lines, as they are. Application logs
+      // keep Lambda's default level, INFO, under which lines without a level (EMF) are kept.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      systemLogLevelV2: lambda.SystemLogLevel[props.systemLogLevel ?? DEFAULT_SYSTEM_LOG_LEVEL],
       environment: { ...props.environment },
       bundling: LAMBDA_BUNDLING,
     });

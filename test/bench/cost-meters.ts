@@ -23,6 +23,7 @@ import WebSocket from 'ws';
 import type { CapacityRow } from './capacity.ts';
 import type { CostInput, FunctionUse } from './cost.ts';
 import { isRecord } from './util.ts';
+import { DEFAULT_SYSTEM_LOG_LEVEL } from '../../infra/constructs/config.ts';
 
 const byteLength = (data: unknown): number => {
   if (typeof data === 'string') return Buffer.byteLength(data);
@@ -72,7 +73,7 @@ interface LogTotals {
 
 /**
  * The CloudWatch Logs lines of a window: the handlers' records and EMF lines (measured), Lambda's
- * START/END/REPORT lines (modelled per invocation) and the API's access log (modelled by the caller).
+ * system log lines (modelled per invocation) and the API's access log (modelled by the caller).
  */
 export const logLines = (
   logs: Pick<LogTotals, 'recordBytes' | 'emfBytes'>,
@@ -82,7 +83,7 @@ export const logLines = (
   { source: 'handler log records (measured)', bytes: logs.recordBytes },
   { source: 'EMF metric lines (measured)', bytes: logs.emfBytes },
   {
-    source: 'Lambda START/END/REPORT lines (modelled)',
+    source: `Lambda system log lines at ${DEFAULT_SYSTEM_LOG_LEVEL} (modelled)`,
     bytes: invocations * LAMBDA_PLATFORM_BYTES_PER_INVOCATION,
   },
   accessLog,
@@ -221,15 +222,23 @@ export const installCostMeters = (): CostMeters => {
 };
 
 /**
- * Lambda's own lines per invocation in the Text log format the stack uses (no `loggingFormat` set):
- * START, END and REPORT, with a request id of 36 characters. Modelled: the local cloud writes none.
+ * Lambda's own lines per invocation at the system log level INFO: START, END and REPORT, with a request
+ * id of 36 characters (their Text-format sizes; the JSON records are of the same order).
  */
 const REQUEST_ID = '00000000-0000-0000-0000-000000000000';
-export const LAMBDA_PLATFORM_BYTES_PER_INVOCATION = [
+export const LAMBDA_PLATFORM_BYTES_AT_INFO = [
   `START RequestId: ${REQUEST_ID} Version: $LATEST`,
   `END RequestId: ${REQUEST_ID}`,
   `REPORT RequestId: ${REQUEST_ID}\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 256 MB\tMax Memory Used: 96 MB\t`,
 ].reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+
+/**
+ * Lambda's own lines per invocation as the stack deploys them (`systemLogLevel`, infra/constructs/config.ts):
+ * none at WARN, the default (an invocation that succeeds writes no line at WARN); the lines above at INFO
+ * or DEBUG. Modelled: the local cloud writes none.
+ */
+export const LAMBDA_PLATFORM_BYTES_PER_INVOCATION =
+  DEFAULT_SYSTEM_LOG_LEVEL === 'WARN' ? 0 : LAMBDA_PLATFORM_BYTES_AT_INFO;
 
 /**
  * One WebSocket access-log record (the JSON format of WEBSOCKET_ACCESS_LOG in infra/constructs/apis.ts)

@@ -43,7 +43,7 @@ export const visitorHours = (visitors: number, windowMs: number): number => (vis
 /**
  * The cost model's input for a window of polls, as ONE "message": the model's dollars per 1M messages
  * divided by 1M are then the window's dollars. Logs: the measured handler lines, plus Lambda's
- * START/END/REPORT lines per invocation and the HTTP API's access-log record per request (modelled).
+ * system log lines per invocation (none at the deployed WARN) and the HTTP API's access-log record per request (modelled).
  */
 export const pollingCostInput = (window: PollWindow): CostInput => {
   const invocations = window.functions.reduce((sum, use) => sum + use.durationsMs.length, 0);

@@ -265,6 +265,37 @@ describe('ChatStack', () => {
         expect(resources[id]?.Properties?.RetentionInDays).toBe(30);
       }
     });
+
+    it('logs in JSON with Lambda’s own lines at WARN by default, and at the level the context names', () => {
+      // Prepare
+      const levelsOf = (template: Resources) =>
+        new Set(
+          ofType(template, 'AWS::Lambda::Function')
+            .filter(
+              ([, resource]) =>
+                (resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+                  ?.Variables?.TABLE_NAME !== undefined,
+            )
+            .map(([, resource]) => {
+              const config = resource.Properties.LoggingConfig as {
+                LogFormat?: string;
+                SystemLogLevel?: string;
+              };
+              return `${config.LogFormat}/${config.SystemLogLevel}`;
+            }),
+        );
+
+      // Act
+      const byDefault = levelsOf(resources);
+      const withInfo = levelsOf(synthStack({ context: { systemLogLevel: 'info' } }).resources);
+
+      // Assess
+      expect([...byDefault]).toEqual(['JSON/WARN']);
+      expect([...withInfo]).toEqual(['JSON/INFO']);
+      expect(() => synthStack({ context: { systemLogLevel: 'TRACE' } })).toThrow(
+        /"systemLogLevel" must be one of DEBUG, INFO, WARN/,
+      );
+    });
   });
 
   describe('HTTP API', () => {

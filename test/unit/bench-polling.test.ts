@@ -60,7 +60,7 @@ describe('cost per polling visitor-hour', () => {
 
     // Assess: HTTP API 1,000 × $1/1M = $0.001; Lambda requests 1,000 × $0.20/1M = $0.0002; duration
     // 1,000 × 20 ms × 0.25 GB = 5 GB-s × $0.0000133334 = $0.000066667; DynamoDB 1,000 × 0.5 RRU = 500 RRU ×
-    // $0.125/1M = $0.0000625; logs 1,000 × (START/END/REPORT + access record) bytes × $0.50 per 2^30 B
+    // $0.125/1M = $0.0000625; logs 1,000 × (system log lines + access record) bytes × $0.50 per 2^30 B
     const logsUsd =
       (1000 * (LAMBDA_PLATFORM_BYTES_PER_INVOCATION + HTTP_ACCESS_LOG_BYTES_PER_REQUEST) * 0.5) / 2 ** 30;
     const line = (item: string) => cost.lines.find((entry) => entry.item === item);

@@ -3,7 +3,6 @@
  * (`@smithy/signature-v4`, as the SDK's clients configure it for every service but S3) on generated
  * requests, and the request the SDK's `PostToConnection` client really sends.
  */
-import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -14,6 +13,7 @@ import { fc, test } from '@fast-check/vitest';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiGatewayPusher } from '../../shared/adapters/pusher.ts';
+import { NodeSha256 } from '../support/sha256.ts';
 import {
   type AwsCredentials,
   canonicalPath,
@@ -21,27 +21,6 @@ import {
   sha256Hex,
   SigV4Signer,
 } from '../../shared/adapters/sigv4.ts';
-
-/** node:crypto in the shape the SDK's signer takes (`new Sha256(key?)`, `update`, `digest`). */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): string | Buffer =>
-  typeof data === 'string'
-    ? data
-    : ArrayBuffer.isView(data)
-      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-      : Buffer.from(data);
-class Sha256 {
-  private readonly hash;
-  constructor(key?: SourceData) {
-    this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', bytes(key));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-}
 
 const referenceSignature = async (
   request: { method: string; host: string; path: string; headers: Record<string, string>; body: string },
@@ -53,7 +32,7 @@ const referenceSignature = async (
     credentials,
     region,
     service: 'execute-api',
-    sha256: Sha256,
+    sha256: NodeSha256,
     uriEscapePath: true,
   });
   const signed = await signer.sign(
