@@ -10,7 +10,8 @@
  *   (RealtimeService.greet).
  * - A presence item written by a user's first socket opening or last one closing ($connect, $disconnect
  *   and the 410 path only write): the transition goes as `presence` to the subscribers of the user's
- *   recent chats. A write that only moves the count announces nothing.
+ *   recent chats. A write that only moves the count announces nothing, and neither does a user's going
+ *   offline once they are online again (shared/domain/presence-current.ts).
  *
  * - Connection items inserted and removed (by $disconnect, the 410 path or their TTL): the live-connection
  *   counters of GET /v1/stats, one `ADD` per tenant and role per batch — not one per $connect and
@@ -29,6 +30,7 @@ import { presenceChanges } from '#shared/adapters/dynamo/presence-stream.ts';
 import { recordsBeforeRetry } from '#shared/adapters/dynamo/stream-batch.ts';
 import { ENTITY } from '#shared/config/table.ts';
 import * as z from '#shared/zod.ts';
+import { withoutSuperseded } from '#shared/domain/presence-current.ts';
 import type { PresenceReads } from '#shared/domain/presence-reads.ts';
 import { mapLimit } from '#shared/domain/realtime.ts';
 import { roleSchema, tenantIdSchema, userIdSchema } from '#shared/domain/schemas.ts';
@@ -36,6 +38,7 @@ import { connectionTallyOf } from '#shared/domain/stats.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { realtime } from '#shared/runtime/realtime.ts';
 import { stats } from '#shared/runtime/stats.ts';
+import { presenceStore } from '#shared/runtime/stores.ts';
 
 const connectionImage = z.object({
   connectionId: z.string(),
@@ -110,9 +113,15 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
   .handler(async (event) => {
     // The batch's announcements read each chat's subscribers and each tenant's watchers once.
     const reads = realtime.presenceReads();
+    const changes = presenceChanges(event.Records);
     const [greeted, announced] = await Promise.all([
       mapLimit(newConnections(event.Records), 16, greet),
-      mapLimit(presenceChanges(event.Records), 8, (change) => announce(change, reads)),
+      withoutSuperseded(changes, presenceStore)
+        .catch((error: unknown) => {
+          logger.warn('could not read the users’ presence: announcing every change', { error });
+          return changes;
+        })
+        .then((current) => mapLimit(current, 8, (change) => announce(change, reads))),
     ]);
     const failed = [...greeted, ...announced].flatMap((id) => (id ? [id] : []));
     await countConnections(event.Records, failed);
