@@ -9,13 +9,14 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
+import { ApiGatewayPusher } from '../../shared/adapters/pusher.ts';
 import { api, connect, type TestSocket } from '../support/clients.ts';
 import { cpuWindow, dynamoPidOn } from './cpu.ts';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '40' } } });
 const users = Math.max(4, Math.floor(Number(values.users) / 4) * 4);
 
-/** Every SDK client's send (the DynamoDB document client's and @connections') goes through here. */
+/** Every DynamoDB client's send goes through here; @connections calls through the pusher's methods (below). */
 const counts = new Map<string, number>();
 let counting = false;
 const clientPrototype = Object.getPrototypeOf(DynamoDBDocumentClient.prototype) as {
@@ -35,6 +36,20 @@ clientPrototype.send = function (command, ...rest) {
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   return send.call(this, command, ...rest);
+};
+
+// The @connections client (shared/adapters/pusher.ts) signs its own requests: its two calls are counted here.
+const count = (name: string): void => {
+  if (counting) counts.set(name, (counts.get(name) ?? 0) + 1);
+};
+const { post, disconnect } = ApiGatewayPusher.prototype;
+ApiGatewayPusher.prototype.post = function (connectionId, payload) {
+  count('PostToConnection');
+  return post.call(this, connectionId, payload);
+};
+ApiGatewayPusher.prototype.disconnect = function (connectionId) {
+  count('DeleteConnection');
+  return disconnect.call(this, connectionId);
 };
 
 const cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0 });
