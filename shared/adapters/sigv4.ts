@@ -99,9 +99,8 @@ export class SigV4Signer {
     const names = Object.keys(headers).sort();
     const signedHeaders = names.join(';');
     let canonicalHeaders = '';
-    for (const name of names)
-      canonicalHeaders += `${name}:${String(headers[name]).trim().replace(/\s+/g, ' ')}\n`;
-    const canonicalRequest = `${request.method}\n${canonicalPath(request.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${request.payloadHash}`;
+    for (const name of names) canonicalHeaders += `${name}:${canonicalValue(String(headers[name]))}\n`;
+    const canonicalRequest = `${request.method}\n${request.canonicalPath ?? canonicalPath(request.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${request.payloadHash}`;
     const scope = `${day}/${this.region}/${this.service}/aws4_request`;
     const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
     const signature = createHmac('sha256', this.signingKey(credentials.secretAccessKey, day))

@@ -147,6 +147,19 @@ describe('SigV4Signer', () => {
   });
 });
 
+/** The headers a received request signed (but the date and token, which signers add) and its signing date. */
+const signedParts = (received: { headers: IncomingHttpHeaders } | undefined) => {
+  const names = /SignedHeaders=([^,]+)/.exec(String(received?.headers.authorization))?.[1]?.split(';') ?? [];
+  const headers = Object.fromEntries(
+    names
+      .filter((name) => name !== 'x-amz-date' && name !== 'x-amz-security-token')
+      .map((name) => [name, String(received?.headers[name])]),
+  );
+  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(String(received?.headers['x-amz-date']));
+  const at = new Date(`${date?.[1]}-${date?.[2]}-${date?.[3]}T${date?.[4]}:${date?.[5]}:${date?.[6]}Z`);
+  return { headers, at };
+};
+
 describe('ApiGatewayPusher on the wire', () => {
   // Records what reaches it; answers 200.
   let server: ReturnType<typeof createServer>;
@@ -193,23 +206,31 @@ describe('ApiGatewayPusher on the wire', () => {
       const [theirs, ours] = received;
       expect(ours?.path).toBe(theirs?.path);
       expect(ours?.body).toBe(theirs?.body);
-      const signedNames =
-        /SignedHeaders=([^,]+)/.exec(String(theirs?.headers.authorization))?.[1]?.split(';') ?? [];
-      const headers = Object.fromEntries(
-        signedNames
-          .filter((name) => name !== 'x-amz-date' && name !== 'x-amz-security-token')
-          .map((name) => [name, String(theirs?.headers[name])]),
+      // Assess, both ways: the SDK's signer signs our request (path, signed headers, date) as we did,
+      // and our signer signs the SDK client's request as it did.
+      expect(ours?.headers.authorization).toBe(
+        await referenceSignature(
+          {
+            method: 'POST',
+            host: String(ours?.headers.host),
+            path: ours?.path ?? '',
+            ...signedParts(ours),
+            body: data,
+          },
+          credentials,
+          region,
+          signedParts(ours).at,
+        ),
       );
-      const at = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(String(theirs?.headers['x-amz-date']));
       const resigned = new SigV4Signer(region, 'execute-api').sign(
         {
           method: 'POST',
           path: theirs?.path ?? '',
-          headers,
+          headers: signedParts(theirs).headers,
           payloadHash: sha256Hex(Buffer.from(data, 'utf8')),
         },
         credentials,
-        new Date(`${at?.[1]}-${at?.[2]}-${at?.[3]}T${at?.[4]}:${at?.[5]}:${at?.[6]}Z`),
+        signedParts(theirs).at,
       );
       expect(resigned.authorization).toBe(theirs?.headers.authorization);
       expect(ours?.headers['x-amz-security-token']).toBe('token');
