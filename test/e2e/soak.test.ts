@@ -1,5 +1,5 @@
 /**
- * The soak, short (test/soak/): 200 sockets for 1 minute with pings, a trickle of messages and random
+ * The soak, short (test/soak/): 200 sockets for 2 minutes with pings, a trickle of messages and random
  * closes and reopens, then the reconnect storm, against a forked local cloud. SOAK_SOCKETS and
  * SOAK_MINUTES change the size and length (`npm run soak` runs the long one).
  */
@@ -9,7 +9,7 @@ import { failures, formatReport } from '../soak/report.ts';
 import { defaultOptions, runSoak, type SoakFigures } from '../soak/soak.ts';
 
 const sockets = Number(process.env.SOAK_SOCKETS ?? 200);
-const minutes = Number(process.env.SOAK_MINUTES ?? 1);
+const minutes = Number(process.env.SOAK_MINUTES ?? 2);
 
 let cloud: SoakCloud | undefined;
 let figures: SoakFigures;
