@@ -12,7 +12,8 @@
  * X-Amz-Date to X-Amz-Date + X-Amz-Expires (at most 7 days); after that S3 answers 403 AccessDenied
  * "Request has expired".
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { deriveSigningKey, escapeUri, sha256Hex } from '../../shared/adapters/sigv4.ts';
 
 export interface PresignedUrlKeys {
   readonly accessKeyId: string;
@@ -36,17 +37,6 @@ const mismatch: PresignedVerdict = {
   message:
     'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
 };
-
-/** RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ percent-encoded. */
-const uriEncode = (value: string): string =>
-  encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
-  );
-
-const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
-const hmac = (key: Buffer | string, value: string): Buffer =>
-  createHmac('sha256', key).update(value, 'utf8').digest();
 
 /** `20261204T101500Z` as a time, or undefined. */
 const amzDate = (value: string): number | undefined => {
@@ -140,7 +130,7 @@ export const verifyPresignedUrl = (
     .join('');
   const canonicalQuery = [...params]
     .filter(([name]) => name !== 'X-Amz-Signature')
-    .map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
+    .map(([name, value]) => [escapeUri(name), escapeUri(value)] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `${name}=${value}`)
     .join('&');
@@ -155,10 +145,7 @@ export const verifyPresignedUrl = (
   ].join('\n');
   const scope = `${scopeDate}/${region}/s3/aws4_request`;
   const stringToSign = [ALGORITHM, date, scope, sha256Hex(canonicalRequest)].join('\n');
-  const signingKey = ['s3', 'aws4_request'].reduce(
-    (key, part) => hmac(key, part),
-    hmac(hmac(`AWS4${keys.secretAccessKey}`, scopeDate), region),
-  );
+  const signingKey = deriveSigningKey(keys.secretAccessKey, scopeDate, region, 's3');
   const expected = createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest();
   const given = /^[0-9a-f]{64}$/.test(signature) ? Buffer.from(signature, 'hex') : undefined;
   return given && timingSafeEqual(given, expected) ? { ok: true } : mismatch;

@@ -62,6 +62,13 @@ const canonicalValue = (value: string): string => {
   return /\s\s|[\t\n\r\f\v]/.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
 };
 
+/** The signing key of a secret for one day, region and service: the HMAC chain ending in `aws4_request`. */
+export const deriveSigningKey = (secret: string, day: string, region: string, service: string): Buffer =>
+  [region, service, 'aws4_request'].reduce(
+    (key, part) => createHmac('sha256', key).update(part).digest(),
+    createHmac('sha256', `AWS4${secret}`).update(day).digest(),
+  );
+
 export interface SignableRequest {
   readonly method: string;
   /** The path as sent, encoded once; no query string (none of our requests has one). */
@@ -112,10 +119,7 @@ export class SigV4Signer {
 
   private signingKey(secret: string, day: string): Buffer {
     if (this.key?.secret === secret && this.key.day === day) return this.key.value;
-    let value = createHmac('sha256', `AWS4${secret}`).update(day).digest();
-    for (const part of [this.region, this.service, 'aws4_request']) {
-      value = createHmac('sha256', value).update(part).digest();
-    }
+    const value = deriveSigningKey(secret, day, this.region, this.service);
     this.key = { secret, day, value };
     return value;
   }

@@ -226,7 +226,7 @@ export const installCostMeters = (): CostMeters => {
  * id of 36 characters (their Text-format sizes; the JSON records are of the same order).
  */
 const REQUEST_ID = '00000000-0000-0000-0000-000000000000';
-export const LAMBDA_PLATFORM_BYTES_AT_INFO = [
+const LAMBDA_PLATFORM_BYTES_AT_INFO = [
   `START RequestId: ${REQUEST_ID} Version: $LATEST`,
   `END RequestId: ${REQUEST_ID}`,
   `REPORT RequestId: ${REQUEST_ID}\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 256 MB\tMax Memory Used: 96 MB\t`,
