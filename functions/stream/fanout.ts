@@ -45,6 +45,8 @@ export interface Job {
   readonly activityAt?: string;
   /** Set for messages: their order within a batch. */
   readonly seq?: number;
+  /** Set for messages: the chat's membersVersion when the seq was reserved (delivery-scope.ts). */
+  readonly membersVersion?: number;
   /** Chat list changes also go to the tenant's watchers (watchChats). */
   readonly watch?: { readonly tenantId: string; readonly after: ChatRecord; readonly before?: ChatRecord };
   /** false for chat.created: nobody can be subscribed to a chat that did not exist. */
@@ -70,6 +72,7 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
         envelope: messageCreated(message),
         activityAt: message.createdAt,
         seq: message.seq,
+        ...(typeof item.membersVersion === 'number' ? { membersVersion: item.membersVersion } : {}),
         ...(message.mentions?.length ? { mentions: message } : {}),
         ...(typeof item.viaConnectionId === 'string' ? { except: item.viaConnectionId } : {}),
       };
@@ -163,17 +166,19 @@ export const startBudget = (remainingMs: number, clock: () => number = Date.now)
 const NOBODY = { delivered: 0, gone: 0, goneIds: [] } as const;
 
 /**
- * A chat's records of one batch, in order. Its subscribers (those still entitled to it) are read once,
- * when the first record needs them: every record of the batch was stored before the batch was read, so a subscription stored before
- * any of them is in that read (and one stored later is caught up by its subscriber, docs/protocol.md). A
- * connection answered 410 is removed, and left out of the chat's later records.
+ * A chat's records of one batch, in order. Its subscriptions are read once, when the first record needs
+ * them: every record of the batch was stored before the batch was read, so a subscription stored before
+ * any of them is in that read (and one stored later is caught up by its subscriber, docs/protocol.md).
+ * Each record goes to those still entitled to it (a message's membersVersion spares the participants
+ * read, shared/domain/delivery-scope.ts). A connection answered 410 is removed, and left out of the
+ * chat's later records.
  * A record is started only if `mayStart()` says so: otherwise it and the chat's later records are returned
  * for the stream to deliver again, as after a failure.
  */
 const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<string[]> => {
   const jobs = inSeqOrder(unordered);
   const chatId = jobs[0]?.chatId;
-  let subscribers: readonly string[] | undefined;
+  const audience = chatId === undefined ? undefined : realtime.audience(chatId);
   let done = 0;
   let unfinished: Job[] = [];
   for (const [index, job] of jobs.entries()) {
@@ -187,10 +192,12 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
       break;
     }
     try {
+      // Its subscribers are only those still entitled to it: the participants a change removed are told
+      // on their own sockets.
       const targets =
-        job.toSubscribers === false ? undefined : (subscribers ??= await realtime.subscribers(job.chatId));
-      // Its subscribers are only those still entitled to the chat (RealtimeService.entitledSubscribers):
-      // the participants a change removed are told on their own sockets.
+        job.toSubscribers === false || !audience
+          ? undefined
+          : await audience.connectionIds(job.membersVersion);
       const [toChat, toWatchers, toMentioned, toRemoved] = await Promise.all([
         targets ? realtime.fanout(job.chatId, job.envelope, targets, job.except) : NOBODY,
         job.watch
@@ -201,10 +208,7 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
           ? realtime.notifyRemoved(job.removed.tenantId, job.removed.userIds, job.envelope, targets)
           : NOBODY,
       ]);
-      if (targets && toChat.goneIds.length > 0) {
-        const gone = new Set(toChat.goneIds);
-        subscribers = targets.filter((connectionId) => !gone.has(connectionId));
-      }
+      audience?.drop(toChat.goneIds);
       const delivered = toChat.delivered + toWatchers.delivered + toMentioned.delivered + toRemoved.delivered;
       const gone = toChat.gone + toWatchers.gone + toMentioned.gone + toRemoved.gone;
       metrics.addMetric('EnvelopesDelivered', 'Count', delivered);

@@ -14,8 +14,8 @@ import { wsAction } from '#shared/ws/action.ts';
 
 export const handler = wsAction('subscribe', async ({ connection, frame, identity }) => {
   const wanted = frame.chats ?? (frame.chatId ? [{ chatId: frame.chatId, after: frame.after }] : []);
-  const results = await chats.subscribe(identity, wanted, (chatIds) =>
-    connections.subscribe(connection, chatIds),
+  const results = await chats.subscribe(identity, wanted, (chatIds, membersVersions) =>
+    connections.subscribe(connection, chatIds, membersVersions),
   );
   const [only] = results;
   if (frame.chats === undefined && only) {

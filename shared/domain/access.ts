@@ -22,22 +22,37 @@ export const authorizeChat = async (
   return chat;
 };
 
+/** One entry of `accessAll`, checked: the chat, or an error naming it when there are several. */
+const checked = (
+  identity: Identity,
+  chatIds: readonly string[],
+  { chat, member }: { chat: ChatRecord | undefined; member: boolean },
+  index: number,
+): ChatRecord => {
+  const what = chatIds.length > 1 ? `chat ${chatIds[index] ?? ''}` : 'chat';
+  if (!chat || chat.tenantId !== identity.tenantId) throw new NotFoundError(what);
+  if (!member && !isStaff(identity)) throw new ForbiddenError(`you are not a participant of this ${what}`);
+  return chat;
+};
+
 /**
- * `authorizeChat` for several chats in one request, in the order of `chatIds`: every one of them or an
- * error for the first the caller may not see (naming it when there are several).
+ * `authorizeChat` for the chats of a subscription, in the order of `chatIds`: every one of them or an
+ * error for the first the caller may not see (naming it when there are several), with each chat's
+ * membersVersion, read before the caller's participant items, so the caller was a participant at or
+ * after it (what the subscription records for the fan-out, shared/domain/delivery-scope.ts).
  */
-export const authorizeChats = async (
+export const authorizeSubscription = async (
   chats: Pick<ChatStore, 'accessAll'>,
   identity: Identity,
   chatIds: readonly string[],
-): Promise<ChatRecord[]> => {
-  const found = await chats.accessAll(chatIds, isStaff(identity) ? undefined : identity.userId);
-  return found.map(({ chat, member }, index) => {
-    const what = chatIds.length > 1 ? `chat ${chatIds[index] ?? ''}` : 'chat';
-    if (!chat || chat.tenantId !== identity.tenantId) throw new NotFoundError(what);
-    if (!member && !isStaff(identity)) throw new ForbiddenError(`you are not a participant of this ${what}`);
-    return chat;
+): Promise<{ chats: ChatRecord[]; membersVersions: Map<string, number> }> => {
+  const found = await chats.accessAll(chatIds, isStaff(identity) ? undefined : identity.userId, {
+    ordered: true,
   });
+  return {
+    chats: found.map((entry, index) => checked(identity, chatIds, entry, index)),
+    membersVersions: new Map(found.map((entry, index) => [chatIds[index] ?? '', entry.membersVersion])),
+  };
 };
 
 /** A message of the chat by its id (read consistently); 404 for another chat's id or a void. */

@@ -9,7 +9,7 @@ import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, sha256 } from './ids.ts';
-import { authorizeChat, authorizeChats } from './access.ts';
+import { authorizeChat, authorizeSubscription } from './access.ts';
 import { assertRoomFor, Membership, type Subscriptions } from './membership.ts';
 import { type DiscardFile, MessageChanges } from './message-changes.ts';
 import { assertMayWriteMetadata, staffKeysAfter } from './metadata-owners.ts';
@@ -169,11 +169,11 @@ export class ChatService {
   async subscribe(
     identity: Identity,
     wanted: readonly { readonly chatId: string; readonly after?: number | undefined }[],
-    store: (chatIds: string[]) => Promise<void>,
+    store: (chatIds: string[], membersVersions: ReadonlyMap<string, number>) => Promise<void>,
   ): Promise<SubscribeResult[]> {
     const chatIds = wanted.map(({ chatId }) => chatId);
-    const chats = await authorizeChats(this.chats, identity, chatIds);
-    await store(chatIds);
+    const { chats, membersVersions } = await authorizeSubscription(this.chats, identity, chatIds);
+    await store(chatIds, membersVersions);
     const current = new Map(
       (await this.chats.getAll(chatIds, { consistent: true })).map((chat) => [chat.chatId, chat]),
     );

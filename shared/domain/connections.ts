@@ -143,14 +143,22 @@ export class ConnectionService {
     );
   }
 
-  /** Subscribes a connection (its item, as the frame's middleware read it) to chats. */
-  async subscribe(connection: ConnectionRecord, chatIds: readonly string[]): Promise<void> {
+  /**
+   * Subscribes a connection (its item, as the frame's middleware read it) to chats, each at the
+   * membersVersion its access check read (shared/domain/access.ts `authorizeSubscription`).
+   */
+  async subscribe(
+    connection: ConnectionRecord,
+    chatIds: readonly string[],
+    membersVersions?: ReadonlyMap<string, number>,
+  ): Promise<void> {
     await this.connections.subscribe(
       connection.connectionId,
       chatIds,
       connection.expiresAt,
       connection.identity.userId,
       connection.identity.role,
+      membersVersions,
     );
   }
 

@@ -97,6 +97,8 @@ export interface PlannedChange {
 export interface ChatInternals {
   /** The top-level metadata keys agents and services set (visitors and users may not change them). */
   readonly staffKeys: readonly string[];
+  /** Participant removals so far (shared/adapters/dynamo/chat-records.ts `membersVersionOf`). */
+  readonly membersVersion: number;
 }
 
 /**
@@ -193,11 +195,16 @@ export interface ChatStore {
    * and whether `userId` takes part in it (without `userId`: the chat only, `member` false).
    */
   access(chatId: string, userId?: string): Promise<{ chat: ChatRecord | undefined; member: boolean }>;
-  /** `access` for several chats in one request, in the order of `chatIds`. */
+  /**
+   * `access` for several chats in one request, in the order of `chatIds`, with each chat's
+   * membersVersion (its participant removals so far). `ordered`: the chats are read before the
+   * participant items (two requests), so `member` holds at or after that membersVersion.
+   */
   accessAll(
     chatIds: readonly string[],
     userId?: string,
-  ): Promise<{ chat: ChatRecord | undefined; member: boolean }[]>;
+    options?: { ordered?: boolean },
+  ): Promise<{ chat: ChatRecord | undefined; member: boolean; membersVersion: number }[]>;
   /** The chats of `chatIds` that exist, in their order: one request. */
   getAll(chatIds: readonly string[], options?: { consistent?: boolean }): Promise<ChatRecord[]>;
   listForParticipant(
@@ -296,7 +303,9 @@ export interface ConnectionStore {
   /**
    * `userId` and `role` (the connection's) are kept on the subscription: typing skips the sender's own
    * sockets, and the fan-out skips users who are no longer participants (shared/domain/delivery-scope.ts).
-   * Resolves only once both items exist (503 `busy` when they cannot be written).
+   * Resolves only once both items exist (503 `busy` when they cannot be written). `membersVersions`:
+   * each chat's membersVersion the subscription was authorized at (`accessAll` with `ordered`), kept on
+   * it so the fan-out skips the participants read for messages of that version.
    */
   subscribe(
     connectionId: string,
@@ -304,12 +313,18 @@ export interface ConnectionStore {
     expiresAt: number,
     userId?: string,
     role?: Role,
+    membersVersions?: ReadonlyMap<string, number>,
   ): Promise<void>;
   unsubscribe(connectionId: string, chatId: string): Promise<void>;
   /** Connection ids subscribed to a chat (a Query on the chat's partition, never a Scan). */
   subscribers(chatId: string): Promise<string[]>;
-  /** The same Query, with each subscription's userId and role (absent on subscriptions written before they were kept). */
-  subscriberUsers(chatId: string): Promise<{ connectionId: string; userId?: string; role?: Role }[]>;
+  /**
+   * The same Query, with each subscription's userId, role and membersVersion (absent on subscriptions
+   * written before they were kept).
+   */
+  subscriberUsers(
+    chatId: string,
+  ): Promise<{ connectionId: string; userId?: string; role?: Role; membersVersion?: number }[]>;
   /** watchChats: replaces the connection's filter (query-parameter form, as in GET /v1/chats). */
   watch(
     connectionId: string,

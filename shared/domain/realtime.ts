@@ -7,7 +7,7 @@ import { type ChatFilter, matchesChat } from './chat-filter.ts';
 import { listEnvelope, parseWatchFilter } from './chat-list-feed.ts';
 import { presenceEnvelope } from './ephemeral.ts';
 import type { ConnectionService } from './connections.ts';
-import { entitledSubscribers, type Subscriber } from './delivery-scope.ts';
+import { ChatAudience, entitledSubscribers, type Subscriber } from './delivery-scope.ts';
 import { type PresenceReads, presenceReads } from './presence-reads.ts';
 import { frameOf } from './envelope-size.ts';
 import { mentionedBy, mentionEnvelope } from './envelopes.ts';
@@ -309,8 +309,27 @@ export class RealtimeService {
    * push to a chat's subscribers (messages, chat events, presence, typing) goes through it.
    */
   async entitledSubscribers(chatId: string): Promise<Subscriber[]> {
-    return entitledSubscribers(await this.connections.subscriberUsers(chatId), async () =>
-      (await this.chats.participants(chatId, { consistent: true })).map((participant) => participant.userId),
+    return entitledSubscribers(await this.connections.subscriberUsers(chatId), () =>
+      this.participantIds(chatId),
+    );
+  }
+
+  /**
+   * The fan-out's view of a chat for one batch (shared/domain/delivery-scope.ts `ChatAudience`): the
+   * subscriptions read once, the participants only for a record whose membersVersion does not match
+   * every visitor's or user's subscription.
+   */
+  audience(chatId: string): ChatAudience {
+    return new ChatAudience({
+      subscriptions: () => this.connections.subscriberUsers(chatId),
+      participantIds: () => this.participantIds(chatId),
+    });
+  }
+
+  /** The chat's participants, read consistently (after every committed removal). */
+  private async participantIds(chatId: string): Promise<string[]> {
+    return (await this.chats.participants(chatId, { consistent: true })).map(
+      (participant) => participant.userId,
     );
   }
 

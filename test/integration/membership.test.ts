@@ -2,7 +2,8 @@
  * Membership and deletion holes, ChatService composed as in shared/runtime/chats.ts on DynamoDB Local:
  * consistent authorization reads, a removal that closes the user's subscriptions (retried, then 503),
  * unique chats that do not leak to a former participant, the participant cap on every path that adds,
- * metadata keys owned by staff, and a delete that scrubs the message's earlier events.
+ * metadata keys owned by staff, a delete that scrubs the message's earlier events, and the chat's
+ * membersVersion that spares the fan-out its participants read (stamped on messages and subscriptions).
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { DynamoBlockStore } from '../../shared/adapters/dynamo/block-store.ts';
 import { DynamoChatStore } from '../../shared/adapters/dynamo/chat-store.ts';
 import { createTableContext, type TableContext } from '../../shared/adapters/dynamo/client.ts';
 import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store.ts';
+import { keys } from '../../shared/adapters/dynamo/keys.ts';
 import { DynamoMessageStore } from '../../shared/adapters/dynamo/message-store.ts';
 import { DynamoPresenceStore } from '../../shared/adapters/dynamo/presence-store.ts';
 import { DynamoReactionStore } from '../../shared/adapters/dynamo/reaction-store.ts';
@@ -19,6 +21,7 @@ import { DynamoTypingStateStore } from '../../shared/adapters/dynamo/typing-stat
 import { composeChatDomain } from '../../shared/domain/compose.ts';
 import { DomainError } from '../../shared/domain/errors.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
+import { entitledSubscribers } from '../../shared/domain/delivery-scope.ts';
 import { MAX_PARTICIPANTS, type Subscriptions } from '../../shared/domain/membership.ts';
 import { systemClock } from '../../shared/domain/ports.ts';
 import { dynamoForFile } from '../support/dynamo.ts';
@@ -139,6 +142,120 @@ describe('authorization reads', () => {
       { key: 'CHAT', consistent: true },
       { key: 'PART#bob', consistent: true },
     ]);
+  });
+});
+
+describe('membersVersion', () => {
+  const subscribeVia = (
+    chats: Awaited<ReturnType<typeof setup>>['chats'],
+    connections: DynamoConnectionStore,
+    connectionId: string,
+    chatId: string,
+    who: Identity,
+  ) =>
+    chats.subscribe(who, [{ chatId }], (chatIds, versions) =>
+      connections.subscribe(connectionId, chatIds, 9_999_999_999, who.userId, who.role, versions),
+    );
+  const text = (clientMessageId: string) => ({ clientMessageId, type: 'text' as const, text: 'hi' });
+  const versionOfMessage = async (table: TableContext, chatId: string, seq: number) =>
+    (await itemsWithPrefix(table, chatId, keys.message(chatId, seq).sk))[0]?.membersVersion;
+
+  it('counts removals, and stamps messages and subscriptions with the version they were checked at', async () => {
+    // Prepare: bob subscribed while nobody had been removed
+    const { table, chats, connections } = await setup();
+    const { chat } = await chats.create(alice, { participants: ['bob', 'carol'] });
+    await subscribeVia(chats, connections, 'bob-1', chat.chatId, bob);
+    const first = (await chats.send(alice, chat.chatId, text('m1'))).message;
+
+    // Act: an add leaves the version, a removal moves it; then a message and a subscription
+    await chats.addParticipant(alice, chat.chatId, 'dave');
+    const second = (await chats.send(alice, chat.chatId, text('m2'))).message;
+    await chats.removeParticipant(alice, chat.chatId, 'carol');
+    const third = (await chats.send(alice, chat.chatId, text('m3'))).message;
+    await subscribeVia(chats, connections, 'alice-1', chat.chatId, alice);
+
+    // Assess
+    expect(await versionOfMessage(table, chat.chatId, first.seq)).toBe(0);
+    expect(await versionOfMessage(table, chat.chatId, second.seq)).toBe(0);
+    expect(await versionOfMessage(table, chat.chatId, third.seq)).toBe(1);
+    expect(third).not.toHaveProperty('membersVersion');
+    const subscriptions = await connections.subscriberUsers(chat.chatId);
+    expect(
+      subscriptions
+        .map(({ connectionId, membersVersion }) => ({ connectionId, membersVersion }))
+        .sort((a, b) => a.connectionId.localeCompare(b.connectionId)),
+    ).toEqual([
+      { connectionId: 'alice-1', membersVersion: 1 },
+      { connectionId: 'bob-1', membersVersion: 0 },
+    ]);
+    const [chatItem] = await itemsWithPrefix(table, chat.chatId, 'CHAT');
+    expect(chatItem?.membersVersion).toBe(1);
+    expect(await chats.get(alice, chat.chatId)).not.toHaveProperty('membersVersion');
+  });
+
+  it('reads the chat item before the participant item when a user subscribes', async () => {
+    // Prepare: a second context on the table that records the keys of every read request, in order
+    const { table, chats, connections } = await setup();
+    const { chat } = await chats.create(alice, { participants: ['bob'] });
+    const recorded = createTableContext(table.tableName, dynamo.endpoint);
+    const requests: string[][] = [];
+    recorded.doc.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as {
+          Key?: { sk?: string };
+          RequestItems?: Record<string, { Keys: { sk?: string }[] }>;
+        };
+        if (input.Key) requests.push([String(input.Key.sk)]);
+        for (const request of Object.values(input.RequestItems ?? {}))
+          requests.push(request.Keys.map((key) => String(key.sk)));
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordReads' },
+    );
+    const { chats: observed } = composeChatDomain(
+      {
+        chats: new DynamoChatStore(recorded),
+        messages: new DynamoMessageStore(recorded),
+        attachments: new DynamoAttachmentStore(recorded),
+        blocks: new DynamoBlockStore(recorded),
+        presence: new DynamoPresenceStore(recorded),
+        typingState: new DynamoTypingStateStore(recorded),
+        reactions: new DynamoReactionStore(recorded),
+        threads: new DynamoThreadStore(recorded),
+      },
+      systemClock,
+    );
+
+    // Act
+    await subscribeVia(observed, connections, 'bob-1', chat.chatId, bob);
+
+    // Assess: the chat, then bob's participant item, then the chat again for the positions
+    expect(requests.slice(0, 2)).toEqual([['CHAT'], ['PART#bob']]);
+  });
+
+  it('never lets a subscription racing its user’s removal receive the messages sent after it', async () => {
+    // Prepare
+    const { table, stores, chats, connections } = await setup();
+    for (let round = 0; round < 12; round++) {
+      const { chat } = await chats.create(alice, { participants: ['bob'] });
+
+      // Act: bob subscribes while alice removes him, then alice sends
+      await Promise.allSettled([
+        subscribeVia(chats, connections, `bob-${round}`, chat.chatId, bob),
+        chats.removeParticipant(alice, chat.chatId, 'bob'),
+      ]);
+      const sent = (await chats.send(alice, chat.chatId, text(`after-${round}`))).message;
+
+      // Assess: whatever subscription is left, the fan-out's check for that message leaves bob out
+      const version = await versionOfMessage(table, chat.chatId, sent.seq);
+      expect(version).toBe(1);
+      const entitled = await entitledSubscribers(
+        await connections.subscriberUsers(chat.chatId),
+        async () => (await stores.chats.participants(chat.chatId, { consistent: true })).map((p) => p.userId),
+        version as number,
+      );
+      expect(entitled.map((s) => s.userId)).not.toContain('bob');
+    }
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * The fan-out pushes a chat's envelopes only to subscribers still entitled to them: a visitor's or
  * user's subscription that outlived its removal from the chat is skipped; agents and services (who may
- * read every chat of their tenant) and subscriptions written before they kept a role are not. AWS
- * clients are mocked.
+ * read every chat of their tenant) and subscriptions written before they kept a role are not. A
+ * message whose membersVersion matches the subscriptions' needs no participants read. AWS clients are
+ * mocked.
  */
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -42,7 +43,7 @@ beforeEach(() => {
 });
 
 const chatId = 'ch_aaaaaaaaaaaaaaaaaaaa';
-const record = (seq: number): DynamoDBRecord => ({
+const record = (seq: number, membersVersion?: number): DynamoDBRecord => ({
   eventName: 'INSERT',
   dynamodb: {
     SequenceNumber: `${seq}`,
@@ -60,11 +61,12 @@ const record = (seq: number): DynamoDBRecord => ({
       type: 'text',
       text: 'hi',
       createdAt: '2026-11-21T10:00:00.000Z',
+      ...(membersVersion === undefined ? {} : { membersVersion }),
     }) as never,
   },
 });
 
-const subscriptions = (items: Record<string, string>[]) =>
+const subscriptions = (items: Record<string, string | number>[]) =>
   ddb
     .on(QueryCommand, { ExpressionAttributeValues: { ':pk': `CHAT#${chatId}`, ':sub': 'SUB#' } })
     .resolves({ Items: items });
@@ -117,5 +119,46 @@ describe('fan-out to entitled subscribers', () => {
     // Assess
     expect(pushedTo().sort()).toEqual(['agent=', 'old=']);
     expect(participantReads()).toHaveLength(0);
+  });
+
+  it('reads no participants for messages of the version every customer subscribed at', async () => {
+    // Prepare
+    subscriptions([
+      { connectionId: 'alice=', userId: 'alice', role: 'user', membersVersion: 2 },
+      { connectionId: 'visitor=', userId: 'v_1', role: 'visitor', membersVersion: 2 },
+      { connectionId: 'agent=', userId: 'agent-1', role: 'agent', membersVersion: 2 },
+    ]);
+    participants(['alice', 'v_1']);
+
+    // Act
+    const result = await handler({ Records: [record(1, 2), record(2, 2)] }, context);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(pushedTo().sort()).toEqual(['agent=', 'alice=', 'visitor=']);
+    expect(participantReads()).toHaveLength(0);
+  });
+
+  it('skips a subscription authorized before a removal for the messages after it', async () => {
+    // Prepare: bob subscribed at version 0 and was removed (version 1); alice subscribed at version 1
+    subscriptions([
+      { connectionId: 'alice=', userId: 'alice', role: 'user', membersVersion: 1 },
+      { connectionId: 'bob=', userId: 'bob', role: 'user', membersVersion: 0 },
+    ]);
+    participants(['alice']);
+
+    // Act: a message reserved before the removal (version 0), and one after it (version 1)
+    const result = await handler({ Records: [record(1, 0), record(2, 1)] }, context);
+
+    // Assess: seq 1 went to bob (he took part when it was sent) and, after a read, to alice; seq 2 to alice only
+    expect(result.batchItemFailures).toEqual([]);
+    const seqsTo = (connectionId: string) =>
+      api
+        .calls('POST')
+        .filter((call) => call.connectionId === connectionId)
+        .map((call) => (JSON.parse(call.body) as { data: { seq: number } }).data.seq);
+    expect(seqsTo('bob=')).toEqual([1]);
+    expect(seqsTo('alice=')).toEqual([1, 2]);
+    expect(participantReads()).toHaveLength(1);
   });
 });

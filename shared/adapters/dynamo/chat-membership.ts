@@ -7,7 +7,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { indexByName } from '../../config/table.ts';
 import type { ChatRecord, Participant } from '../../domain/schemas.ts';
 import { batchGetAll, isConditionFailed, queryAll, type TableContext } from './client.ts';
-import { chatIdOf, getChat, toChat, toParticipant } from './chat-records.ts';
+import { chatIdOf, getChat, membersVersionOf, toChat, toParticipant } from './chat-records.ts';
 import { keys } from './keys.ts';
 
 const byParticipant = indexByName('byParticipant');
@@ -66,28 +66,43 @@ export const chatAccess = async (
 
 /**
  * `chatAccess` for several chats, in the order of `chatIds`: one consistent BatchGet of the chat items
- * and (with `userId`) the caller's participant items.
+ * and (with `userId`) the caller's participant items, with each chat's membersVersion. `ordered`: the
+ * chat items are read first and the participant items after them (two requests), so a participant
+ * found is one the chat had at or after the membersVersion returned — what a subscription may record.
+ * (A removal commits the new version and the participant item's deletion together, but one BatchGet
+ * reads its items independently: it may see the new version and the participant not yet deleted.)
  */
 export const chatsAccess = async (
   table: TableContext,
   chatIds: readonly string[],
   userId?: string,
-): Promise<{ chat: ChatRecord | undefined; member: boolean }[]> => {
-  const wanted = chatIds.flatMap((chatId) => [
-    keys.chat(chatId),
-    ...(userId === undefined ? [] : [keys.participant(chatId, userId)]),
-  ]);
-  const items = await batchGetAll(table, wanted, undefined, { consistent: true });
+  options: { ordered?: boolean } = {},
+): Promise<{ chat: ChatRecord | undefined; member: boolean; membersVersion: number }[]> => {
+  const chatKeys = chatIds.map((chatId) => keys.chat(chatId));
+  const memberKeys = userId === undefined ? [] : chatIds.map((chatId) => keys.participant(chatId, userId));
+  const items = options.ordered
+    ? [
+        ...(await batchGetAll(table, chatKeys, undefined, { consistent: true })),
+        ...(memberKeys.length > 0
+          ? await batchGetAll(table, memberKeys, undefined, { consistent: true })
+          : []),
+      ]
+    : await batchGetAll(table, [...chatKeys, ...memberKeys], undefined, { consistent: true });
   const chatSk = keys.chat('').sk;
-  const chats = new Map<string, ChatRecord>();
+  const chats = new Map<string, Record<string, unknown>>();
   const members = new Set<string>();
   for (const item of items) {
-    if (item.sk === chatSk) chats.set(item.pk as string, toChat(item));
+    if (item.sk === chatSk) chats.set(item.pk as string, item);
     else members.add(item.pk as string);
   }
   return chatIds.map((chatId) => {
     const { pk } = keys.chat(chatId);
-    return { chat: chats.get(pk), member: members.has(pk) };
+    const item = chats.get(pk);
+    return {
+      chat: item ? toChat(item) : undefined,
+      member: members.has(pk),
+      membersVersion: membersVersionOf(item),
+    };
   });
 };
 

@@ -124,6 +124,16 @@ export const getChat = async (
 };
 
 /**
+ * The chat item's `membersVersion`: how many participant removals it has had (0 before the first). The
+ * append stamps it on each message and a subscription records the one it was authorized at, so the
+ * fan-out needs no participants read while they match (shared/domain/delivery-scope.ts).
+ */
+export const membersVersionOf = (item: Record<string, unknown> | undefined): number => {
+  const version = Number(item?.membersVersion ?? 0);
+  return Number.isSafeInteger(version) && version > 0 ? version : 0;
+};
+
+/**
  * The chat read consistently, with what changes know of it beyond its record (ChatInternals): the
  * metadata keys agents and services own (`staffKeys`, never part of the record clients see).
  */
@@ -136,7 +146,7 @@ export const getChatForChange = async (
   );
   if (!item) return undefined;
   const staffKeys = Array.isArray(item.staffKeys) ? item.staffKeys.map(String) : [];
-  return { chat: toChat(item), internals: { staffKeys } };
+  return { chat: toChat(item), internals: { staffKeys, membersVersion: membersVersionOf(item) } };
 };
 
 /** The chats of `chatIds` that exist, in the order of `chatIds`: one BatchGet (`consistent`: strongly). */

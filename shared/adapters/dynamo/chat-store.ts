@@ -95,8 +95,12 @@ export class DynamoChatStore implements ChatStore {
     return chatAccess(this.table, chatId, userId);
   }
 
-  accessAll(chatIds: readonly string[], userId?: string): ReturnType<ChatStore['accessAll']> {
-    return chatsAccess(this.table, chatIds, userId);
+  accessAll(
+    chatIds: readonly string[],
+    userId?: string,
+    options?: { ordered?: boolean },
+  ): ReturnType<ChatStore['accessAll']> {
+    return chatsAccess(this.table, chatIds, userId, options);
   }
 
   getAll(chatIds: readonly string[], options?: { consistent?: boolean }): Promise<ChatRecord[]> {

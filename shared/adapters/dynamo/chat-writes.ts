@@ -147,6 +147,10 @@ export const changeChat = async (
     const stored: Record<string, unknown> = { ...fields };
     if (planned.staffKeys && planned.staffKeys.length > 0) stored.staffKeys = [...planned.staffKeys];
     else if (planned.staffKeys && internals.staffKeys.length > 0) dropped.push('staffKeys');
+    // A removal moves the chat to a new membersVersion, in the same transaction as the participant items'
+    // deletion: messages reserved from then on carry it, so no subscription authorized before it is
+    // trusted for them without a participants read (shared/domain/delivery-scope.ts).
+    if (planned.participants?.remove?.length) stored.membersVersion = internals.membersVersion + 1;
     const names = Object.fromEntries(Object.keys(stored).map((field, i) => [`#f${i}`, field]));
     const values = Object.fromEntries(Object.values(stored).map((value, i) => [`:f${i}`, value]));
     const removed = Object.fromEntries(dropped.map((field, i) => [`#r${i}`, field]));

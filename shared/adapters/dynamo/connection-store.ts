@@ -139,10 +139,20 @@ export class DynamoConnectionStore implements ConnectionStore {
     expiresAt: number,
     userId?: string,
     role?: Role,
+    membersVersions?: ReadonlyMap<string, number>,
   ): Promise<void> {
     await this.putAll(
       chatIds.flatMap((chatId) => {
-        const common = { entity: ENTITY.subscription, connectionId, chatId, userId, role, ttl: expiresAt };
+        const membersVersion = membersVersions?.get(chatId);
+        const common = {
+          entity: ENTITY.subscription,
+          connectionId,
+          chatId,
+          userId,
+          role,
+          ...(membersVersion === undefined ? {} : { membersVersion }),
+          ttl: expiresAt,
+        };
         return [
           { ...keys.chatSubscription(chatId, connectionId), ...common },
           { ...keys.connectionSubscription(connectionId, chatId), ...common },
@@ -162,11 +172,15 @@ export class DynamoConnectionStore implements ConnectionStore {
     return (await this.querySubscriptions(chatId, 'connectionId')).map((item) => item.connectionId as string);
   }
 
-  async subscriberUsers(chatId: string): Promise<{ connectionId: string; userId?: string; role?: Role }[]> {
-    return (await this.querySubscriptions(chatId, 'connectionId, userId, #role')).map((item) => ({
+  async subscriberUsers(
+    chatId: string,
+  ): Promise<{ connectionId: string; userId?: string; role?: Role; membersVersion?: number }[]> {
+    const items = await this.querySubscriptions(chatId, 'connectionId, userId, #role, membersVersion');
+    return items.map((item) => ({
       connectionId: item.connectionId as string,
       ...(typeof item.userId === 'string' ? { userId: item.userId } : {}),
       ...(typeof item.role === 'string' ? { role: item.role as Role } : {}),
+      ...(typeof item.membersVersion === 'number' ? { membersVersion: item.membersVersion } : {}),
     }));
   }
 

@@ -4,7 +4,9 @@
  *   0. a retry is recognised first: a consistent read of the idempotency item
  *      CMID#<sender>#<clientMessageId> (read units, not write units);
  *   1. reserve: the chat item's `lastSeq` is incremented atomically (`ADD`, condition: chat open); the new
- *      value is this message's seq, whatever the number of concurrent senders;
+ *      value is this message's seq, whatever the number of concurrent senders, and the chat's
+ *      `membersVersion` at that moment is stamped on the message (the fan-out's entitlement check,
+ *      shared/domain/delivery-scope.ts);
  *   2. claim: the idempotency item is written with that seq (condition: absent);
  *   3. place: the message item MSG#<seq> (condition: absent).
  * A slot whose writer cannot finish is never left as a hole: it is filled with a *void* (a deleted
@@ -28,6 +30,7 @@ import {
 } from '../../domain/ports.ts';
 import { type Message, SYSTEM_SENDER } from '../../domain/schemas.ts';
 import { isVoid, VOID_KIND } from '../../domain/voids.ts';
+import { membersVersionOf } from './chat-records.ts';
 import { backoff, errorName, isConditionFailed, queryRange, type TableContext } from './client.ts';
 import { keys } from './keys.ts';
 
@@ -43,6 +46,19 @@ interface Claim {
   readonly seq: number;
   readonly createdAt: string;
 }
+
+/** A reserved slot: its claim, and the chat's membersVersion when it was reserved. */
+interface Reservation extends Claim {
+  readonly membersVersion: number;
+}
+
+/** The message of `draft` in the slot `claim` names. */
+const inSlot = (draft: MessageDraft, claim: Claim): Message => ({
+  ...draft,
+  seq: claim.seq,
+  createdAt: claim.createdAt,
+  messageId: newMessageId(claim.seq),
+});
 
 export const toMessage = (item: Record<string, unknown>): Message => ({
   messageId: item.messageId as string,
@@ -112,7 +128,7 @@ export class DynamoMessageStore implements MessageStore {
     const claimed = await this.readClaim(draft);
     if (claimed) return { message: await this.settle(draft, claimed, options), created: false };
     const reserved = await this.reserve(draft.chatId);
-    const message: Message = { ...draft, ...reserved, messageId: newMessageId(reserved.seq) };
+    const message = inSlot(draft, reserved);
     try {
       await this.claim(message);
     } catch (error) {
@@ -123,7 +139,7 @@ export class DynamoMessageStore implements MessageStore {
       if (!winner) throw new BusyError('the original message is not readable yet, retry');
       return { message: await this.settle(draft, winner, options), created: false };
     }
-    return { message: await this.place(message, draft, options), created: true };
+    return { message: await this.place(message, draft, options, reserved.membersVersion), created: true };
   }
 
   async get(chatId: string, seq: number): Promise<Message | undefined> {
@@ -177,8 +193,11 @@ export class DynamoMessageStore implements MessageStore {
     return { items: page.items.map(toMessage).reverse(), hasMore: page.hasMore };
   }
 
-  /** Step 1: the chat's next seq, by atomic increment; 404 for no chat, 409 for a closed one. */
-  private async reserve(chatId: string, attempt = 1): Promise<{ seq: number; createdAt: string }> {
+  /**
+   * Step 1: the chat's next seq, by atomic increment, with the chat's membersVersion as of that increment
+   * (the whole updated item comes back: no read units); 404 for no chat, 409 for a closed one.
+   */
+  private async reserve(chatId: string, attempt = 1): Promise<Reservation> {
     const createdAt = this.clock.now().toISOString();
     try {
       const { Attributes } = await this.table.doc.send(
@@ -189,11 +208,11 @@ export class DynamoMessageStore implements MessageStore {
           ConditionExpression: '#status = :open',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':one': 1, ':at': createdAt, ':open': 'open' },
-          ReturnValues: 'UPDATED_NEW',
+          ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { seq: Number(Attributes?.lastSeq), createdAt };
+      return { seq: Number(Attributes?.lastSeq), createdAt, membersVersion: membersVersionOf(Attributes) };
     } catch (error) {
       // A change of the chat (close, assignment, receipt…) holds the item in a transaction for a moment.
       if (errorName(error) === 'TransactionConflictException' && attempt < RESERVE_ATTEMPTS) {
@@ -228,11 +247,19 @@ export class DynamoMessageStore implements MessageStore {
    * Step 3: writes the message into its slot. A slot already taken holds either this very message (a
    * concurrent retry placed it) or a void (this writer was presumed dead): then the message moves to a
    * new seq. Any other failure voids the slot, so nobody waits on it, and is rethrown: the client's retry
-   * finds the claim and places the message at a new seq.
+   * finds the claim and places the message at a new seq. `stamp`: the chat's membersVersion when the
+   * slot was reserved (unknown for a slot reserved by an earlier attempt: the fan-out then reads the
+   * participants).
    */
-  private async place(message: Message, draft: MessageDraft, options: AppendOptions): Promise<Message> {
+  private async place(
+    message: Message,
+    draft: MessageDraft,
+    options: AppendOptions,
+    stamp?: number,
+  ): Promise<Message> {
     const via = options.viaConnectionId ? { viaConnectionId: options.viaConnectionId } : {};
     let current = message;
+    let membersVersion = stamp;
     for (let move = 0; move <= MAX_MOVES; move++) {
       try {
         await this.table.doc.send(
@@ -243,6 +270,7 @@ export class DynamoMessageStore implements MessageStore {
               entity: ENTITY.message,
               ...current,
               ...via,
+              ...(membersVersion === undefined ? {} : { membersVersion }),
             },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
@@ -258,7 +286,8 @@ export class DynamoMessageStore implements MessageStore {
       if (occupant && !isVoid(occupant) && sameRequest(occupant, draft)) return occupant;
       const moved = await this.move(draft, current.seq);
       if (moved.message) return moved.message;
-      current = { ...draft, ...moved.claim, messageId: newMessageId(moved.claim.seq) };
+      current = inSlot(draft, moved.claim);
+      membersVersion = moved.membersVersion;
     }
     throw new BusyError('the message could not be placed, retry');
   }
@@ -272,17 +301,10 @@ export class DynamoMessageStore implements MessageStore {
     if (found && !isVoid(found) && sameRequest(found, draft)) return found;
     if (!found) {
       const createdAt = claim.createdAt || this.clock.now().toISOString();
-      return this.place(
-        { ...draft, seq: claim.seq, createdAt, messageId: newMessageId(claim.seq) },
-        draft,
-        options,
-      );
+      return this.place(inSlot(draft, { seq: claim.seq, createdAt }), draft, options);
     }
     const moved = await this.move(draft, claim.seq);
-    return (
-      moved.message ??
-      this.place({ ...draft, ...moved.claim, messageId: newMessageId(moved.claim.seq) }, draft, options)
-    );
+    return moved.message ?? this.place(inSlot(draft, moved.claim), draft, options, moved.membersVersion);
   }
 
   /**
@@ -290,7 +312,10 @@ export class DynamoMessageStore implements MessageStore {
    * seq). If another attempt moved it first, this one's reservation is voided and that attempt's
    * message (or claim) is returned instead.
    */
-  private async move(draft: MessageDraft, from: number): Promise<{ message?: Message; claim: Claim }> {
+  private async move(
+    draft: MessageDraft,
+    from: number,
+  ): Promise<{ message?: Message; claim: Claim; membersVersion?: number }> {
     const reserved = await this.reserve(draft.chatId);
     try {
       await this.table.doc.send(
@@ -308,7 +333,7 @@ export class DynamoMessageStore implements MessageStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { claim: reserved };
+      return { claim: reserved, membersVersion: reserved.membersVersion };
     } catch (error) {
       await this.voidSlot(draft, reserved.seq);
       if (!isConditionFailed(error)) throw error;
