@@ -237,13 +237,17 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
  * GET /v1/stats counters: one `ADD` per tenant and UTC day for the batch's messages and one per tenant
  * for open-chat changes (creation records, close / reopen audit records). Only records before the first
  * failure count — the stream delivers the rest again. A counter failure is logged, never retried:
- * the stats are approximate, and messages must not be delivered twice for them.
+ * the stats are approximate, and messages must not be delivered twice for them. The same messages make
+ * the `MessagesSent` metric, in the batch's one EMF line (the senders publish none per message).
  */
 const recordStats = async (records: DynamoDBRecord[], failed: string[]): Promise<void> => {
   const items = recordsBeforeRetry(records, failed).flatMap((record) =>
     record.dynamodb?.NewImage ? [unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)] : [],
   );
-  await stats.record(tallyOf(items)).catch((error: unknown) => {
+  const tally = tallyOf(items);
+  const messages = [...tally.messages.values()].reduce((sum, entry) => sum + entry.count, 0);
+  if (messages > 0) metrics.addMetric('MessagesSent', 'Count', messages);
+  await stats.record(tally).catch((error: unknown) => {
     logger.warn('could not update the stats counters', { error });
   });
 };

@@ -11,8 +11,9 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../support/connections-endpoint.ts';
+import { metrics } from '../../shared/runtime/metrics.ts';
 import { useHandlerTestEnv } from '../support/handler-env.ts';
 
 useHandlerTestEnv();
@@ -255,6 +256,26 @@ describe('fan-out stats counters', () => {
     );
 
     expect(dayAdds()).toEqual([{ pk: 'STATS#acme', n: 2 }]);
+  });
+
+  it('counts the same messages in MessagesSent, once per batch', async () => {
+    // Prepare
+    subscribers(chatA, ['a=']);
+    subscribers(chatB, []);
+    api.answer('POST', 'a=', { status: 429, type: 'LimitExceededException' });
+    api.answer('DELETE', 'a=', { status: 500, type: 'InternalServerErrorException' });
+    const added = vi.spyOn(metrics, 'addMetric');
+
+    // Act: chat A's record fails, so it and the records after it are delivered again
+    await handler(
+      { Records: [record(chatB, 1), record(chatB, 2), record(chatA, 1), record(chatB, 3)] },
+      context,
+    );
+
+    // Assess
+    const sent = added.mock.calls.filter(([name]) => name === 'MessagesSent');
+    added.mockRestore();
+    expect(sent).toEqual([['MessagesSent', 'Count', 2]]);
   });
 });
 

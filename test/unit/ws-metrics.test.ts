@@ -1,7 +1,7 @@
 /**
  * WebSocket handlers publish Powertools metrics as the HTTP ones do: the cold-start metric on a cold
- * start, and `MessagesSent` for a socket send that stores a message (as POST …/messages records it).
- * The stores and the chat domain are stubbed; the EMF lines are read from stdout.
+ * start, and nothing per message on a warm send (the fan-out counts stored messages, in its one line
+ * per batch). The stores and the chat domain are stubbed; the EMF lines are read from stdout.
  */
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -82,7 +82,7 @@ describe('WebSocket metrics', () => {
     expect(coldStarts).toEqual([expect.objectContaining({ ColdStart: 1, function_name: 'ws-ping' })]);
   });
 
-  it('records MessagesSent for a socket send that stores a message', async () => {
+  it('writes no metric line for a socket send that stores a message: the fan-out counts it', async () => {
     // Prepare
     send.mockResolvedValue({ message: storedMessage, created: true });
 
@@ -100,7 +100,7 @@ describe('WebSocket metrics', () => {
 
     // Assess
     expect(JSON.parse(result.body ?? '{}')).toMatchObject({ type: 'ack', requestId: 'r1', seq: 1 });
-    expect(valuesOf('MessagesSent')).toEqual([1]);
+    expect(records).toEqual([]);
   });
 
   it('records no MessagesSent for a repeated send that stored nothing', async () => {
