@@ -250,11 +250,14 @@ let emojiPattern: RegExp | undefined;
  */
 export const isOneEmoji = (value: string): boolean =>
   (emojiPattern ??= new RegExp('^\\p{RGI_Emoji}$', 'v')).test(value);
-/** One emoji sequence (isOneEmoji), at most 32 bytes. */
-export const emojiSchema = z.string().check(
-  z.refine((value) => new TextEncoder().encode(value).length <= 32, 'an emoji is at most 32 bytes'),
-  z.refine(isOneEmoji, 'one emoji, such as 👍'),
-);
+/** One emoji sequence (isOneEmoji), at most 32 bytes; the API reference shows the expression. */
+export const emojiSchema = z
+  .string()
+  .check(
+    z.refine((value) => new TextEncoder().encode(value).length <= 32, 'an emoji is at most 32 bytes'),
+    z.refine(isOneEmoji, 'one emoji, such as 👍'),
+  )
+  .register(z.globalRegistry, { pattern: '^\\p{RGI_Emoji}$' });
 export const reactionPathParams = z.strictObject({
   chatId: chatIdSchema,
   messageId: messageIdSchema,
