@@ -97,47 +97,58 @@ const itemsWithPrefix = async (table: TableContext, chatId: string, prefix: stri
     )
   ).Items ?? [];
 
+/**
+ * The chat domain on a second context of the table that records every read by key, in order: each
+ * GetItem or BatchGet request as its keys' sort keys and whether it read consistently.
+ */
+const observedDomain = (table: TableContext) => {
+  const recorded = createTableContext(table.tableName, dynamo.endpoint);
+  const reads: { keys: string[]; consistent: boolean }[] = [];
+  recorded.doc.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as {
+        Key?: { sk?: string };
+        ConsistentRead?: boolean;
+        RequestItems?: Record<string, { Keys: { sk?: string }[]; ConsistentRead?: boolean }>;
+      };
+      if (input.Key) reads.push({ keys: [String(input.Key.sk)], consistent: input.ConsistentRead === true });
+      for (const request of Object.values(input.RequestItems ?? {}))
+        reads.push({
+          keys: request.Keys.map((key) => String(key.sk)),
+          consistent: request.ConsistentRead === true,
+        });
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordReads' },
+  );
+  const { chats } = composeChatDomain(
+    {
+      chats: new DynamoChatStore(recorded),
+      messages: new DynamoMessageStore(recorded),
+      attachments: new DynamoAttachmentStore(recorded),
+      blocks: new DynamoBlockStore(recorded),
+      presence: new DynamoPresenceStore(recorded),
+      typingState: new DynamoTypingStateStore(recorded),
+      reactions: new DynamoReactionStore(recorded),
+      threads: new DynamoThreadStore(recorded),
+    },
+    systemClock,
+  );
+  return { chats, reads };
+};
+
 describe('authorization reads', () => {
   it('reads the chat and the participant item consistently for every access check', async () => {
-    // Prepare: a second context on the table that records every GetItem's input
+    // Prepare: the domain on a context that records every read by key
     const { table, chats } = await setup();
     const { chat } = await chats.create(alice, { participants: ['bob'] });
-    const recorded = createTableContext(table.tableName, dynamo.endpoint);
-    const gets: { key: string; consistent: boolean }[] = [];
-    recorded.doc.middlewareStack.add(
-      (next) => async (args) => {
-        // The access check reads by key: GetItems, or one BatchGet of several keys.
-        const input = args.input as {
-          Key?: { sk?: string };
-          ConsistentRead?: boolean;
-          RequestItems?: Record<string, { Keys: { sk?: string }[]; ConsistentRead?: boolean }>;
-        };
-        if (input.Key) gets.push({ key: String(input.Key.sk), consistent: input.ConsistentRead === true });
-        for (const request of Object.values(input.RequestItems ?? {}))
-          for (const key of request.Keys)
-            gets.push({ key: String(key.sk), consistent: request.ConsistentRead === true });
-        return next(args);
-      },
-      { step: 'initialize', name: 'recordGets' },
-    );
-    const { chats: observed } = composeChatDomain(
-      {
-        chats: new DynamoChatStore(recorded),
-        messages: new DynamoMessageStore(recorded),
-        attachments: new DynamoAttachmentStore(recorded),
-        blocks: new DynamoBlockStore(recorded),
-        presence: new DynamoPresenceStore(recorded),
-        typingState: new DynamoTypingStateStore(recorded),
-        reactions: new DynamoReactionStore(recorded),
-        threads: new DynamoThreadStore(recorded),
-      },
-      systemClock,
-    );
+    const { chats: observed, reads } = observedDomain(table);
 
     // Act
     await observed.authorize(bob, chat.chatId);
 
     // Assess
+    const gets = reads.flatMap(({ keys, consistent }) => keys.map((key) => ({ key, consistent })));
     expect(gets).toEqual([
       { key: 'CHAT', consistent: true },
       { key: 'PART#bob', consistent: true },
@@ -194,43 +205,19 @@ describe('membersVersion', () => {
   });
 
   it('reads the chat item before the participant item when a user subscribes', async () => {
-    // Prepare: a second context on the table that records the keys of every read request, in order
+    // Prepare: the domain on a context that records every read by key, in order
     const { table, chats, connections } = await setup();
     const { chat } = await chats.create(alice, { participants: ['bob'] });
-    const recorded = createTableContext(table.tableName, dynamo.endpoint);
-    const requests: string[][] = [];
-    recorded.doc.middlewareStack.add(
-      (next) => async (args) => {
-        const input = args.input as {
-          Key?: { sk?: string };
-          RequestItems?: Record<string, { Keys: { sk?: string }[] }>;
-        };
-        if (input.Key) requests.push([String(input.Key.sk)]);
-        for (const request of Object.values(input.RequestItems ?? {}))
-          requests.push(request.Keys.map((key) => String(key.sk)));
-        return next(args);
-      },
-      { step: 'initialize', name: 'recordReads' },
-    );
-    const { chats: observed } = composeChatDomain(
-      {
-        chats: new DynamoChatStore(recorded),
-        messages: new DynamoMessageStore(recorded),
-        attachments: new DynamoAttachmentStore(recorded),
-        blocks: new DynamoBlockStore(recorded),
-        presence: new DynamoPresenceStore(recorded),
-        typingState: new DynamoTypingStateStore(recorded),
-        reactions: new DynamoReactionStore(recorded),
-        threads: new DynamoThreadStore(recorded),
-      },
-      systemClock,
-    );
+    const { chats: observed, reads } = observedDomain(table);
 
     // Act
     await subscribeVia(observed, connections, 'bob-1', chat.chatId, bob);
 
     // Assess: the chat, then bob's participant item, then the chat again for the positions
-    expect(requests.slice(0, 2)).toEqual([['CHAT'], ['PART#bob']]);
+    expect(reads.slice(0, 2)).toEqual([
+      { keys: ['CHAT'], consistent: true },
+      { keys: ['PART#bob'], consistent: true },
+    ]);
   });
 
   it('never lets a subscription racing its user’s removal receive the messages sent after it', async () => {
