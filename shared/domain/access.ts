@@ -38,8 +38,8 @@ const checked = (
 /**
  * `authorizeChat` for the chats of a subscription, in the order of `chatIds`: every one of them or an
  * error for the first the caller may not see (naming it when there are several), with each chat's
- * membersVersion, read before the caller's participant items, so the caller was a participant at or
- * after it (what the subscription records for the fan-out, shared/domain/delivery-scope.ts).
+ * membersVersion, one at which the caller took part (what the subscription records for the fan-out,
+ * shared/domain/delivery-scope.ts).
  */
 export const authorizeSubscription = async (
   chats: Pick<ChatStore, 'accessAll'>,
@@ -47,7 +47,7 @@ export const authorizeSubscription = async (
   chatIds: readonly string[],
 ): Promise<{ chats: ChatRecord[]; membersVersions: Map<string, number> }> => {
   const found = await chats.accessAll(chatIds, isStaff(identity) ? undefined : identity.userId, {
-    ordered: true,
+    vouch: true,
   });
   return {
     chats: found.map((entry, index) => checked(identity, chatIds, entry, index)),

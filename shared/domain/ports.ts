@@ -197,13 +197,13 @@ export interface ChatStore {
   access(chatId: string, userId?: string): Promise<{ chat: ChatRecord | undefined; member: boolean }>;
   /**
    * `access` for several chats in one request, in the order of `chatIds`, with each chat's
-   * membersVersion (its participant removals so far). `ordered`: the chats are read before the
-   * participant items (two requests), so `member` holds at or after that membersVersion.
+   * membersVersion (its participant removals so far). `vouch`: a member took part at that
+   * membersVersion (a second read of some participant items when one request cannot tell).
    */
   accessAll(
     chatIds: readonly string[],
     userId?: string,
-    options?: { ordered?: boolean },
+    options?: { vouch?: boolean },
   ): Promise<{ chat: ChatRecord | undefined; member: boolean; membersVersion: number }[]>;
   /** The chats of `chatIds` that exist, in their order: one request. */
   getAll(chatIds: readonly string[], options?: { consistent?: boolean }): Promise<ChatRecord[]>;
@@ -304,7 +304,7 @@ export interface ConnectionStore {
    * `userId` and `role` (the connection's) are kept on the subscription: typing skips the sender's own
    * sockets, and the fan-out skips users who are no longer participants (shared/domain/delivery-scope.ts).
    * Resolves only once both items exist (503 `busy` when they cannot be written). `membersVersions`:
-   * each chat's membersVersion the subscription was authorized at (`accessAll` with `ordered`), kept on
+   * each chat's membersVersion the subscription was authorized at (`accessAll` with `vouch`), kept on
    * it so the fan-out skips the participants read for messages of that version.
    */
   subscribe(

@@ -204,8 +204,8 @@ describe('membersVersion', () => {
     expect(await chats.get(alice, chat.chatId)).not.toHaveProperty('membersVersion');
   });
 
-  it('reads the chat item before the participant item when a user subscribes', async () => {
-    // Prepare: the domain on a context that records every read by key, in order
+  it('vouches a subscription with one read while nobody was removed since the user joined', async () => {
+    // Prepare
     const { table, chats, connections } = await setup();
     const { chat } = await chats.create(alice, { participants: ['bob'] });
     const { chats: observed, reads } = observedDomain(table);
@@ -213,11 +213,40 @@ describe('membersVersion', () => {
     // Act
     await subscribeVia(observed, connections, 'bob-1', chat.chatId, bob);
 
-    // Assess: the chat, then bob's participant item, then the chat again for the positions
+    // Assess: the chat and bob's participant item in one request, then the chat for the positions
     expect(reads.slice(0, 2)).toEqual([
+      { keys: ['CHAT', 'PART#bob'], consistent: true },
       { keys: ['CHAT'], consistent: true },
-      { keys: ['PART#bob'], consistent: true },
     ]);
+    const [subscription] = await connections.subscriberUsers(chat.chatId);
+    expect(subscription?.membersVersion).toBe(0);
+  });
+
+  it('reads the participant item again, after the chat, when somebody was removed since the user joined', async () => {
+    // Prepare: carol removed after bob joined (version 1); dave added after that (joined at 1)
+    const { table, chats, connections } = await setup();
+    const { chat } = await chats.create(alice, { participants: ['bob', 'carol'] });
+    await chats.removeParticipant(alice, chat.chatId, 'carol');
+    await chats.addParticipant(alice, chat.chatId, 'dave');
+    const { chats: observed, reads } = observedDomain(table);
+    const dave = user('dave');
+
+    // Act
+    await subscribeVia(observed, connections, 'bob-1', chat.chatId, bob);
+    const bobReads = reads.splice(0);
+    await subscribeVia(observed, connections, 'dave-1', chat.chatId, dave);
+
+    // Assess: bob's item is read again after the chat item; dave's (joined at version 1) is not
+    expect(bobReads.slice(0, 3)).toEqual([
+      { keys: ['CHAT', 'PART#bob'], consistent: true },
+      { keys: ['PART#bob'], consistent: true },
+      { keys: ['CHAT'], consistent: true },
+    ]);
+    expect(reads.slice(0, 2).map(({ keys }) => keys)).toEqual([['CHAT', 'PART#dave'], ['CHAT']]);
+    const versions = Object.fromEntries(
+      (await connections.subscriberUsers(chat.chatId)).map((s) => [s.connectionId, s.membersVersion]),
+    );
+    expect(versions).toEqual({ 'bob-1': 1, 'dave-1': 1 });
   });
 
   it('never lets a subscription racing its user’s removal receive the messages sent after it', async () => {

@@ -66,45 +66,61 @@ export const chatAccess = async (
 
 /**
  * `chatAccess` for several chats, in the order of `chatIds`: one consistent BatchGet of the chat items
- * and (with `userId`) the caller's participant items, with each chat's membersVersion. `ordered`: the
- * chat items are read first and the participant items after them (two requests), so a participant
- * found is one the chat had at or after the membersVersion returned — what a subscription may record.
- * (A removal commits the new version and the participant item's deletion together, but one BatchGet
- * reads its items independently: it may see the new version and the participant not yet deleted.)
+ * and (with `userId`) the caller's participant items, with each chat's membersVersion.
+ *
+ * `vouch`: each membersVersion returned for a member is one at which the member took part, so that a
+ * subscription may record it (shared/domain/delivery-scope.ts). One BatchGet reads its items
+ * independently, so it may see a removal's new version and the participant item the removal deletes;
+ * the version still vouches when it equals the participant item's `joinedVersion` (no removal at all
+ * since the participant joined). Otherwise the participant items are read again, after the chat items:
+ * one found then was a participant at or after the version read before it.
  */
 export const chatsAccess = async (
   table: TableContext,
   chatIds: readonly string[],
   userId?: string,
-  options: { ordered?: boolean } = {},
+  options: { vouch?: boolean } = {},
 ): Promise<{ chat: ChatRecord | undefined; member: boolean; membersVersion: number }[]> => {
-  const chatKeys = chatIds.map((chatId) => keys.chat(chatId));
-  const memberKeys = userId === undefined ? [] : chatIds.map((chatId) => keys.participant(chatId, userId));
-  const items = options.ordered
-    ? [
-        ...(await batchGetAll(table, chatKeys, undefined, { consistent: true })),
-        ...(memberKeys.length > 0
-          ? await batchGetAll(table, memberKeys, undefined, { consistent: true })
-          : []),
-      ]
-    : await batchGetAll(table, [...chatKeys, ...memberKeys], undefined, { consistent: true });
+  const memberKey = (chatId: string) => keys.participant(chatId, userId ?? '');
+  const items = await batchGetAll(
+    table,
+    chatIds.flatMap((chatId) => [keys.chat(chatId), ...(userId === undefined ? [] : [memberKey(chatId)])]),
+    undefined,
+    { consistent: true },
+  );
   const chatSk = keys.chat('').sk;
   const chats = new Map<string, Record<string, unknown>>();
-  const members = new Set<string>();
-  for (const item of items) {
-    if (item.sk === chatSk) chats.set(item.pk as string, item);
-    else members.add(item.pk as string);
-  }
-  return chatIds.map((chatId) => {
+  const members = new Map<string, Record<string, unknown>>();
+  for (const item of items) (item.sk === chatSk ? chats : members).set(item.pk as string, item);
+  const found = chatIds.map((chatId) => {
     const { pk } = keys.chat(chatId);
     const item = chats.get(pk);
-    return {
-      chat: item ? toChat(item) : undefined,
-      member: members.has(pk),
-      membersVersion: membersVersionOf(item),
-    };
+    return { pk, chat: item ? toChat(item) : undefined, membersVersion: membersVersionOf(item) };
   });
+  const unsure = options.vouch
+    ? found.filter(({ pk, chat, membersVersion }) => {
+        const member = members.get(pk);
+        return chat && member && joinedVersionOf(member) !== membersVersion;
+      })
+    : [];
+  if (unsure.length > 0) {
+    for (const { pk } of unsure) members.delete(pk);
+    const again = await batchGetAll(
+      table,
+      unsure.map(({ chat }) => memberKey(chat?.chatId ?? '')),
+      undefined,
+      { consistent: true },
+    );
+    for (const item of again) members.set(item.pk as string, item);
+  }
+  return found.map(({ pk, chat, membersVersion }) => ({ chat, member: members.has(pk), membersVersion }));
 };
+
+/** A participant item's `joinedVersion` (chat-records.ts `participantItem`; absent: 0). */
+const joinedVersionOf = (item: Record<string, unknown>): number =>
+  membersVersionOf({
+    membersVersion: item.joinedVersion,
+  });
 
 /** Which of the chats `userId` takes part in: one BatchGet of the participant items. */
 export const chatsWithMember = async (

@@ -20,16 +20,22 @@ export const changeLogKeys = (tenantId: string, at: string, chatId: string, even
 });
 
 /** A participant item, placed in the participant's chat list (byParticipant) at `activity`. */
+/**
+ * A participant item. `joinedVersion`: the chat's membersVersion when it was written (absent: 0), which
+ * the participant held from then on until a later removal (chat-membership.ts `chatsAccess`).
+ */
 export const participantItem = (
   chat: ChatRecord,
   participant: Participant,
   activity: string,
+  joinedVersion = 0,
 ): Record<string, unknown> => ({
   ...keys.participant(chat.chatId, participant.userId),
   entity: ENTITY.participant,
   chatId: chat.chatId,
   tenantId: chat.tenantId,
   ...participant,
+  ...(joinedVersion > 0 ? { joinedVersion } : {}),
   gsi1pk: keys.participantIndex(chat.tenantId, participant.userId),
   gsi1sk: activity,
 });

@@ -98,7 +98,7 @@ export class DynamoChatStore implements ChatStore {
   accessAll(
     chatIds: readonly string[],
     userId?: string,
-    options?: { ordered?: boolean },
+    options?: { vouch?: boolean },
   ): ReturnType<ChatStore['accessAll']> {
     return chatsAccess(this.table, chatIds, userId, options);
   }

@@ -176,7 +176,7 @@ export const changeChat = async (
       items.push({
         Put: {
           TableName: tableName,
-          Item: participantItem(current, participant, activity),
+          Item: participantItem(current, participant, activity, internals.membersVersion),
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
