@@ -7,7 +7,14 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { indexByName } from '../../config/table.ts';
 import type { ChatRecord, Participant } from '../../domain/schemas.ts';
 import { batchGetAll, isConditionFailed, queryAll, type TableContext } from './client.ts';
-import { chatIdOf, getChat, membersVersionOf, toChat, toParticipant } from './chat-records.ts';
+import {
+  chatIdOf,
+  getChat,
+  joinedVersionOf,
+  membersVersionOf,
+  toChat,
+  toParticipant,
+} from './chat-records.ts';
 import { keys } from './keys.ts';
 
 const byParticipant = indexByName('byParticipant');
@@ -95,7 +102,7 @@ export const chatsAccess = async (
   const found = chatIds.map((chatId) => {
     const { pk } = keys.chat(chatId);
     const item = chats.get(pk);
-    return { pk, chat: item ? toChat(item) : undefined, membersVersion: membersVersionOf(item) };
+    return { chatId, pk, chat: item ? toChat(item) : undefined, membersVersion: membersVersionOf(item) };
   });
   const unsure = options.vouch
     ? found.filter(({ pk, chat, membersVersion }) => {
@@ -105,22 +112,12 @@ export const chatsAccess = async (
     : [];
   if (unsure.length > 0) {
     for (const { pk } of unsure) members.delete(pk);
-    const again = await batchGetAll(
-      table,
-      unsure.map(({ chat }) => memberKey(chat?.chatId ?? '')),
-      undefined,
-      { consistent: true },
-    );
-    for (const item of again) members.set(item.pk as string, item);
+    const keysAgain = unsure.map(({ chatId }) => memberKey(chatId));
+    for (const item of await batchGetAll(table, keysAgain, undefined, { consistent: true }))
+      members.set(item.pk as string, item);
   }
   return found.map(({ pk, chat, membersVersion }) => ({ chat, member: members.has(pk), membersVersion }));
 };
-
-/** A participant item's `joinedVersion` (chat-records.ts `participantItem`; absent: 0). */
-const joinedVersionOf = (item: Record<string, unknown>): number =>
-  membersVersionOf({
-    membersVersion: item.joinedVersion,
-  });
 
 /** Which of the chats `userId` takes part in: one BatchGet of the participant items. */
 export const chatsWithMember = async (

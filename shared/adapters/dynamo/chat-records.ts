@@ -19,10 +19,10 @@ export const changeLogKeys = (tenantId: string, at: string, chatId: string, even
   [byTenantChanges.sortKey]: keys.changeSort(at, chatId, eventSeq),
 });
 
-/** A participant item, placed in the participant's chat list (byParticipant) at `activity`. */
 /**
- * A participant item. `joinedVersion`: the chat's membersVersion when it was written (absent: 0), which
- * the participant held from then on until a later removal (chat-membership.ts `chatsAccess`).
+ * A participant item, placed in the participant's chat list (byParticipant) at `activity`.
+ * `joinedVersion`: the chat's membersVersion when it is written (kept when above 0), which the
+ * participant holds until a later removal (chat-membership.ts `chatsAccess`).
  */
 export const participantItem = (
   chat: ChatRecord,
@@ -134,8 +134,14 @@ export const getChat = async (
  * append stamps it on each message and a subscription records the one it was authorized at, so the
  * fan-out needs no participants read while they match (shared/domain/delivery-scope.ts).
  */
-export const membersVersionOf = (item: Record<string, unknown> | undefined): number => {
-  const version = Number(item?.membersVersion ?? 0);
+export const membersVersionOf = (item: Record<string, unknown> | undefined): number =>
+  versionOf(item?.membersVersion);
+
+/** A participant item's `joinedVersion` (participantItem; absent: 0). */
+export const joinedVersionOf = (item: Record<string, unknown>): number => versionOf(item.joinedVersion);
+
+const versionOf = (value: unknown): number => {
+  const version = Number(value ?? 0);
   return Number.isSafeInteger(version) && version > 0 ? version : 0;
 };
 
