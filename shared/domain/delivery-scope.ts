@@ -7,8 +7,9 @@
  *
  * Whether a visitor or user is still a participant needs no read while nobody has been removed since
  * the subscription was authorized: the chat item counts its removals (`membersVersion`, moved in the
- * removal's own transaction), a subscription records the version its access check read (read before the
- * participant item), and a message carries the version of the moment its seq was reserved. Equal
+ * removal's own transaction), a subscription records a version at which its access check found the
+ * subscriber taking part (shared/adapters/dynamo/chat-membership.ts `chatsAccess` with `vouch`), and a
+ * message carries the version of the moment its seq was reserved. Equal
  * versions: no removal between the check and the message, so the subscriber took part when the message
  * was sent. Otherwise (a removal since, a record without a version: chat events, reactions, typing,
  * presence) the chat's participants are read, consistently, once.

@@ -242,14 +242,15 @@ export const messagePathParams = z.strictObject({ chatId: chatIdSchema, messageI
 
 /** At most this many distinct emoji per message. */
 export const REACTIONS_MAX_DISTINCT = 20;
+/** One emoji sequence of Unicode's RGI set (modifiers, ZWJ sequences, flags, keycaps), flag `v`. */
+const EMOJI_SOURCE = '^\\p{RGI_Emoji}$';
 let emojiPattern: RegExp | undefined;
 /**
- * Whether `value` is one emoji sequence of Unicode's RGI set (modifiers, ZWJ sequences, flags, keycaps).
- * The expression is compiled on first use: building its automaton takes V8 over 10 ms, which every
- * function importing these schemas would otherwise pay at its cold start, and only reactions need it.
+ * Whether `value` is one emoji (EMOJI_SOURCE). The expression is compiled on first use: building its
+ * automaton takes V8 over 10 ms, which every function importing these schemas would otherwise pay at
+ * its cold start, and only reactions need it.
  */
-export const isOneEmoji = (value: string): boolean =>
-  (emojiPattern ??= new RegExp('^\\p{RGI_Emoji}$', 'v')).test(value);
+const isOneEmoji = (value: string): boolean => (emojiPattern ??= new RegExp(EMOJI_SOURCE, 'v')).test(value);
 /** One emoji sequence (isOneEmoji), at most 32 bytes; the API reference shows the expression. */
 export const emojiSchema = z
   .string()
@@ -257,7 +258,7 @@ export const emojiSchema = z
     z.refine((value) => new TextEncoder().encode(value).length <= 32, 'an emoji is at most 32 bytes'),
     z.refine(isOneEmoji, 'one emoji, such as 👍'),
   )
-  .register(z.globalRegistry, { pattern: '^\\p{RGI_Emoji}$' });
+  .register(z.globalRegistry, { pattern: EMOJI_SOURCE });
 export const reactionPathParams = z.strictObject({
   chatId: chatIdSchema,
   messageId: messageIdSchema,
