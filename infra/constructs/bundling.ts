@@ -21,6 +21,9 @@ export const ESM_REQUIRE_BANNER =
 const LAMBDA_CREDENTIALS = fileURLToPath(
   new URL('../../shared/adapters/lambda-credentials.ts', import.meta.url),
 );
+const LAMBDA_EVENT_STREAMS = fileURLToPath(
+  new URL('../../shared/adapters/lambda-event-streams.ts', import.meta.url),
+);
 
 /** `--alias:from=to` arguments (as NodejsFunction passes `esbuildArgs['--alias']`) as esbuild's `alias` option. */
 const aliasesOf = (esbuildArgs: LambdaBundling['esbuildArgs']): Record<string, string> => {
@@ -62,8 +65,15 @@ export const LAMBDA_BUNDLING: LambdaBundling = {
   // Nothing external: the SDK the tests ran is the SDK that runs (see above).
   externalModules: [],
   // The SDK's default credential chain, of which Lambda only ever uses the environment link, replaced
-  // by that link alone (shared/adapters/lambda-credentials.ts says why).
-  esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS}`] },
+  // by that link alone (shared/adapters/lambda-credentials.ts says why); and the SDK's event-stream
+  // codec, which no operation of this project uses, by a module that fails clearly if one ever did
+  // (shared/adapters/lambda-event-streams.ts).
+  esbuildArgs: {
+    '--alias': [
+      `@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS}`,
+      `@smithy/core/event-streams=${LAMBDA_EVENT_STREAMS}`,
+    ],
+  },
   // Local esbuild (a devDependency), no Docker.
   forceDockerBundling: false,
 };

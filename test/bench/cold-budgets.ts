@@ -21,14 +21,16 @@ export interface Budget {
 }
 
 /**
- * Byte budgets: the largest bundle of each class when they were set plus about 15 %: `ws-disconnect`
- * 289,200, `http-typing` 469,458 and `http-create-attachment` 684,968 bytes. Most of it is the AWS SDK
- * (the DynamoDB client and Smithy core; the credential chain is the environment link only,
- * shared/adapters/lambda-credentials.ts); lower a budget when a bundle shrinks, so that growth shows.
+ * Byte budgets: the largest bundle of each class plus about 15 %: `ws-disconnect` 271,132 and
+ * `http-typing` 461,094 bytes (the `s3Signing` budget was set at `http-create-attachment`'s 684,968
+ * bytes; it is 712,072 now). Most of it is the AWS SDK (the DynamoDB client and Smithy core; the
+ * credential chain is the environment link only, shared/adapters/lambda-credentials.ts, and the
+ * event-stream codec is left out, shared/adapters/lambda-event-streams.ts); lower a budget when a bundle
+ * shrinks, so that growth shows.
  */
 export const CLASS_BUDGETS: Readonly<Record<BudgetClass, Budget>> = {
-  keepAlive: { importMs: 100, bytes: 335_000 },
-  standard: { importMs: 150, bytes: 540_000 },
+  keepAlive: { importMs: 100, bytes: 312_000 },
+  standard: { importMs: 150, bytes: 530_000 },
   s3Signing: { importMs: 250, bytes: 790_000 },
 };
 

@@ -29,8 +29,13 @@ import { median } from './stats.ts';
 
 /** Lambda's figure: at 1,769 MB a function has the equivalent of one vCPU (docs/benchmarks.md). */
 const ONE_VCPU_MB = 1769;
-/** Processes importing at once: one per core of the 2-core CI machine, so they do not queue for CPU. */
-const PARALLEL = 2;
+/**
+ * Processes importing at once: one. V8 compiles and collects garbage on helper threads too, so two
+ * imports side by side on the 2-core machine slowed each other (median 139.9 ms against 122.3 ms one at
+ * a time, the same bundles, the same CPU time): the figure is the import of a process that has the
+ * machine to itself, as a function instance has its own CPU share.
+ */
+const PARALLEL = 1;
 const PROBE_TIMEOUT_MS = 30_000;
 
 const USAGE = `usage: npm run bench:cold -- [--runs N] [--filter substring] [--json file]
@@ -239,6 +244,7 @@ try {
       samples: measured.map(round1),
     };
     const memoryMb = memoryOf(bundle);
+    const importCpuMs = round1(median(cpuSamples.get(bundle.id) ?? []));
     const problems = [
       ...(bundle.externalPackages.length > 0 ? [`external: ${bundle.externalPackages.join(', ')}`] : []),
       ...(failures.length > 0 ? [`import failed: ${failures.join('; ')}`] : []),
@@ -253,8 +259,9 @@ try {
       gzipBytes: gzipSync(bundle.code).length,
       externalPackages: bundle.externalPackages,
       importMs,
-      importCpuMs: round1(median(cpuSamples.get(bundle.id) ?? [])),
-      estimatedLambdaMs: Math.round((importMs.median * ONE_VCPU_MB) / memoryMb),
+      importCpuMs,
+      // Lambda's CPU share caps the CPU time of all threads, so that (not the wall time) scales with memory.
+      estimatedLambdaMs: Math.round((importCpuMs * ONE_VCPU_MB) / memoryMb),
       budgetMs: budget.importMs,
       errors: failures,
       problems,

@@ -97,6 +97,29 @@ describe('function bundles (the stack’s esbuild options)', () => {
     expect(withEnvProvider.length).toBeGreaterThan(0);
   });
 
+  it('carry none of the SDK’s event-stream codec, so none but the S3 ones (checksums) loads node:zlib at import', () => {
+    // Act
+    const withCodec = bundles
+      .filter((bundle) =>
+        Object.keys(bundle.metafile.inputs).some((input) => input.includes('/submodules/event-streams/')),
+      )
+      .map((bundle) => bundle.id);
+    const withS3 = (bundle: FunctionBundle) =>
+      Object.keys(bundle.metafile.inputs).some((input) => input.includes('node_modules/@aws-sdk/client-s3/'));
+    const withZlib = bundles
+      .filter((bundle) => !withS3(bundle))
+      .filter((bundle) =>
+        Object.values(bundle.metafile.outputs).some((output) =>
+          output.imports.some((imported) => imported.path === 'zlib' || imported.path === 'node:zlib'),
+        ),
+      )
+      .map((bundle) => bundle.id);
+
+    // Assess
+    expect(withCodec).toEqual([]);
+    expect(withZlib).toEqual([]);
+  });
+
   it('keep the AWS SDK and jose out of ping (a keep-alive must stay cheap)', () => {
     // Act
     const ping = bundles.find((bundle) => bundle.id === 'ws-ping');
