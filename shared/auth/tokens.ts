@@ -15,15 +15,9 @@
  * WebSocket tickets are not JWTs at all (shared/domain/realtime.ts), so neither kind can stand in for the
  * other.
  */
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-  SignJWT,
-} from 'jose';
+import { decodeJwt, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import { UnauthorizedError } from '../domain/errors.ts';
+import { remoteJwks } from './remote-jwks.ts';
 import { type Identity, isVisitorId } from '../domain/identity.ts';
 import { callerIdSchema, roleSchema, tenantIdSchema } from '../domain/schemas.ts';
 
@@ -154,13 +148,9 @@ export class TokenService {
       throw new TokenConfigError(`the maximum token age must be a positive number of seconds, got ${maxAge}`);
     }
     if (jwksUrl) {
-      // Made on first use: a remote key set touches `fetch`, and Node.js loads its HTTP client (undici)
-      // on that first touch, which costs about 25 ms of every cold start of a function that only ever
-      // sees visitor tokens (docs/benchmarks.md, "Cold starts").
-      const url = new URL(jwksUrl);
-      this.hostKey = memo(async () =>
-        createRemoteJWKSet(url, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }),
-      );
+      // Fetched on first use, over node:https rather than `fetch` (./remote-jwks.ts says why).
+      const keys = remoteJwks(new URL(jwksUrl), { cooldownMs: 30_000, maxAgeMs: 600_000 });
+      this.hostKey = async () => keys;
     } else if (secret) {
       const algorithms = this.hostAlgorithms;
       this.hostKey = memo(async () => secretKey(await secret(), algorithms, 'the host token secret'));
