@@ -1,6 +1,7 @@
 /**
  * AWS Signature Version 4 for the few small requests the fan-out makes by the thousand (@connections
- * posts, shared/adapters/pusher.ts), in node:crypto. The AWS SDK's client costs about 0.5 ms of CPU per
+ * posts, shared/adapters/pusher.ts), in node:crypto; the secrets' one read per instance
+ * (shared/adapters/secrets.ts) uses it too, to spare the cold start the Secrets Manager client. The AWS SDK's client costs about 0.5 ms of CPU per
  * post on a full core (its middleware stack, endpoint rules, user agent and generic signer), this
  * about 0.1 ms; on a 256 MB Lambda, which has a seventh of a core, that is the difference between
  * ~3.5 ms and ~0.8 ms per socket of a room (docs/benchmarks.md, "Broadcast").
