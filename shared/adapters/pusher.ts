@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Pusher, PushResult } from '../domain/ports.ts';
 import {
+  AwsApiError,
   type AwsCredentials,
   canonicalPath,
   credentialsFromEnv,
@@ -22,7 +23,7 @@ import {
  * - one attempt per call, failed after PUSH_TIMEOUT_MS without an answer (the wait in the agent's queue
  *   included): the caller retries and then closes the connection (RealtimeService.deliver, "deliver or
  *   disconnect"), so a hung post costs seconds, not the invocation; a close is given CLOSE_TIMEOUT_MS.
- * - 2xx: done; 410: the connection is gone; any other answer throws a `ConnectionsApiError` named after
+ * - 2xx: done; 410: the connection is gone; any other answer throws an `AwsApiError` (./sigv4.ts) named after
  *   API Gateway's error type (`LimitExceededException`, `ForbiddenException`, …) with the status in
  *   `$metadata.httpStatusCode`, as the SDK's exceptions carry it; a time-out throws a `TimeoutError`.
  */
@@ -35,17 +36,6 @@ export const PUSH_TIMEOUT_MS = 2_000;
  * time-out counts that wait.
  */
 export const CLOSE_TIMEOUT_MS = 10_000;
-
-/** An answer of the @connections API other than 2xx and 410. */
-export class ConnectionsApiError extends Error {
-  readonly $metadata: { readonly httpStatusCode: number };
-
-  constructor(name: string, status: number, message: string) {
-    super(message);
-    this.name = name;
-    this.$metadata = { httpStatusCode: status };
-  }
-}
 
 const EMPTY_HASH = sha256Hex('');
 
@@ -166,8 +156,6 @@ const answer = (
     } catch {
       // not JSON: the text as it came
     }
-    reject(
-      new ConnectionsApiError(type, status, `@connections ${method} answered ${status} ${type}: ${message}`),
-    );
+    reject(new AwsApiError(type, status, `@connections ${method} answered ${status} ${type}: ${message}`));
   });
 };

@@ -11,28 +11,17 @@
  *   in China); credentials: the function's, from the environment (./sigv4.ts, `credentialsFromEnv`).
  * - Up to SECRET_ATTEMPTS attempts, each given SECRET_TIMEOUT_MS: again after a network error, a time-out,
  *   a 5xx or a throttling answer, with a growing pause; any other answer fails at once with a
- *   `SecretsManagerError` named after the service's error type (`ResourceNotFoundException`,
+ *   `AwsApiError` named after the service's error type (`ResourceNotFoundException`,
  *   `AccessDeniedException`, …) and carrying the HTTP status.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { type AwsCredentials, credentialsFromEnv, sha256Hex, SigV4Signer } from './sigv4.ts';
+import { AwsApiError, type AwsCredentials, credentialsFromEnv, sha256Hex, SigV4Signer } from './sigv4.ts';
 
 export const SECRET_ATTEMPTS = 3;
 export const SECRET_TIMEOUT_MS = 5_000;
 const MAX_ANSWER_BYTES = 256 * 1024;
 const RETRIED_TYPES = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
-
-/** An answer of Secrets Manager other than 200. */
-export class SecretsManagerError extends Error {
-  readonly $metadata: { readonly httpStatusCode: number };
-
-  constructor(name: string, status: number, message: string) {
-    super(message);
-    this.name = name;
-    this.$metadata = { httpStatusCode: status };
-  }
-}
 
 const PARTITION_SUFFIX: Readonly<Record<string, string>> = {
   aws: 'amazonaws.com',
@@ -117,7 +106,7 @@ const getSecretValue = (
   });
 };
 
-const errorOf = (status: number, body: string): SecretsManagerError => {
+const errorOf = (status: number, body: string): AwsApiError => {
   let type = `Http${status}Error`;
   let message = body.slice(0, 500);
   try {
@@ -127,7 +116,7 @@ const errorOf = (status: number, body: string): SecretsManagerError => {
   } catch {
     // not JSON: the text as it came
   }
-  return new SecretsManagerError(type, status, `Secrets Manager answered ${status} ${type}: ${message}`);
+  return new AwsApiError(type, status, `Secrets Manager answered ${status} ${type}: ${message}`);
 };
 
 const pause = (attempt: number) =>
@@ -140,7 +129,7 @@ class SecretValueError extends Error {
 
 /** Network errors and time-outs, 5xx answers and throttling are worth another attempt; the rest is not. */
 const retryable = (error: unknown): boolean =>
-  error instanceof SecretsManagerError
+  error instanceof AwsApiError
     ? error.$metadata.httpStatusCode >= 500 || RETRIED_TYPES.has(error.name)
     : !(error instanceof SecretValueError);
 

@@ -35,6 +35,21 @@ export const credentialsFromEnv = (): AwsCredentials => {
   return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
 };
 
+/**
+ * An AWS API's answer other than success, shaped as the SDK's exceptions are: named after the service's
+ * error type (`LimitExceededException`, `ResourceNotFoundException`, …), the HTTP status in
+ * `$metadata.httpStatusCode`.
+ */
+export class AwsApiError extends Error {
+  readonly $metadata: { readonly httpStatusCode: number };
+
+  constructor(name: string, status: number, message: string) {
+    super(message);
+    this.name = name;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
 const hex = (char: string): string => `%${char.charCodeAt(0).toString(16).toUpperCase()}`;
 /** RFC 3986 encoding of one URI component: encodeURIComponent plus `!'()*`. */
 export const escapeUri = (text: string): string => encodeURIComponent(text).replace(/[!'()*]/g, hex);

@@ -1,8 +1,9 @@
 /**
  * The deployed functions' bundles as the CDK stack makes them (infra/constructs/bundling.ts), built
  * with esbuild's API for the cold-start bench (test/bench/cold.ts) and the bundle test
- * (test/unit/cold-bundles.test.ts).
+ * (test/unit/cold-bundles.test.ts), and small modules bundled the same way for tests.
  */
+import { writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,4 +91,23 @@ export const bundleFunctions = async (
     };
     return { ...fn, code, files, metafile, externalPackages: externalPackages(metafile) };
   });
+};
+
+/**
+ * A module written inline (`contents`, resolved from the project root), bundled with the stack's options
+ * and written to `file`, ready to import or run: for checking what the deployed bundling does to a
+ * piece of code without a whole function around it.
+ */
+export const bundleSource = async (contents: string, file: string): Promise<{ metafile: Metafile }> => {
+  const result = await build({
+    ...esbuildOptions(),
+    sourcemap: false,
+    stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'ts' },
+    absWorkingDir: PROJECT_ROOT,
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  writeFileSync(file, result.outputFiles[0]?.contents ?? new Uint8Array());
+  return { metafile: result.metafile };
 };

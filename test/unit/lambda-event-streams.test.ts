@@ -3,19 +3,17 @@
  * it fails clearly if an event stream is ever asked for, and the clients the functions bundle still work
  * with it in place — the S3 client, whose constructor calls it, signs requests as before.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { esbuildOptions } from '../../infra/constructs/bundling.ts';
 import {
   EventStreamSerde,
   eventStreamSerdeProvider,
   resolveEventStreamSerdeConfig,
 } from '../../shared/adapters/lambda-event-streams.ts';
-import { PROJECT_ROOT } from '../support/lambda-bundles.ts';
+import { bundleSource } from '../support/lambda-bundles.ts';
 
 const NOT_BUNDLED = /event streams are not bundled/;
 
@@ -59,25 +57,15 @@ describe('an S3 client bundled with the stack’s options (the stand-in in place
         new GetObjectCommand({ Bucket: 'attachments-example', Key: 't1/c1/file.png' }),
         { expiresIn: 300 },
       );`;
-    const result = await build({
-      ...esbuildOptions(),
-      sourcemap: false,
-      stdin: { contents: entry, resolveDir: PROJECT_ROOT, loader: 'js' },
-      absWorkingDir: PROJECT_ROOT,
-      metafile: true,
-      write: false,
-      logLevel: 'silent',
-    });
-    const [output] = result.outputFiles;
     const file = join(dir, 'index.mjs');
-    writeFileSync(file, output?.contents ?? new Uint8Array());
+    const { metafile } = await bundleSource(entry, file);
 
     // Act
     const { sign } = (await import(pathToFileURL(file).href)) as { sign: () => Promise<string> };
     const url = new URL(await sign());
 
     // Assess
-    const inputs = Object.keys(result.metafile.inputs);
+    const inputs = Object.keys(metafile.inputs);
     expect(inputs.filter((input) => input.includes('/submodules/event-streams/'))).toEqual([]);
     expect(inputs.some((input) => input.endsWith('shared/adapters/lambda-event-streams.ts'))).toBe(true);
     expect(url.hostname).toBe('attachments-example.s3.eu-west-1.amazonaws.com');

@@ -2,7 +2,8 @@
  * The @connections client's calls and how it reads the answers, against a stand-in endpoint over HTTP.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiGatewayPusher, ConnectionsApiError } from '../../shared/adapters/pusher.ts';
+import { ApiGatewayPusher } from '../../shared/adapters/pusher.ts';
+import { AwsApiError } from '../../shared/adapters/sigv4.ts';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../support/connections-endpoint.ts';
 
 let api: ConnectionsEndpoint;
@@ -66,7 +67,7 @@ describe('ApiGatewayPusher', () => {
     const forbidden = await pusher.post('no=', 'x').catch((error: unknown) => error);
 
     // Assess
-    expect(throttled).toBeInstanceOf(ConnectionsApiError);
+    expect(throttled).toBeInstanceOf(AwsApiError);
     expect(throttled).toMatchObject({ name: 'LimitExceededException', $metadata: { httpStatusCode: 429 } });
     expect(forbidden).toMatchObject({ name: 'ForbiddenException', $metadata: { httpStatusCode: 403 } });
   });

@@ -4,17 +4,15 @@
  * a time, only a 200 JSON key set), and no `fetch` anywhere, so Node.js never loads undici for it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { esbuildOptions } from '../../infra/constructs/bundling.ts';
 import { MAX_JWKS_BYTES, remoteJwks } from '../../shared/auth/remote-jwks.ts';
-import { PROJECT_ROOT } from '../support/lambda-bundles.ts';
+import { bundleSource } from '../support/lambda-bundles.ts';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -248,16 +246,8 @@ describe('a bundled token service checking a host token in a fresh process', () 
         identity,
         undici: process.moduleLoadList.filter((name) => name.includes('undici')),
       }));`;
-    const result = await build({
-      ...esbuildOptions(),
-      sourcemap: false,
-      stdin: { contents: entry, resolveDir: PROJECT_ROOT, loader: 'ts' },
-      absWorkingDir: PROJECT_ROOT,
-      write: false,
-      logLevel: 'silent',
-    });
     const file = join(dir, 'index.mjs');
-    writeFileSync(file, result.outputFiles[0]?.contents ?? new Uint8Array());
+    await bundleSource(entry, file);
 
     // Act
     const output = JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8' })) as {
