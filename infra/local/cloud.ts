@@ -32,6 +32,7 @@ import { type HttpInvoke, startHttpGateway } from './http-gateway.ts';
 import { createLambdaContext, LOCAL_REGION } from './lambda-context.ts';
 import { startStaticServer } from './static-server.ts';
 import { type StreamPollerConsumer, startStreamPoller } from './stream-poller.ts';
+import { streamPace, type StreamPolling } from './stream-pace.ts';
 import { ensureTable } from './table.ts';
 import { startWsGateway, type WsGatewayRoute, type WsInvoke } from './ws-gateway.ts';
 import { backoffDelay, noJitter } from '../../shared/domain/backoff.ts';
@@ -52,8 +53,6 @@ export const DEMO_TEXTS = {
  */
 export const DEMO_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*'] as const;
 /** Development-only secrets: the local cloud is not a deployment. */
-/** The stream poller's least pause between reads while the local cloud is overloaded. */
-const OVERLOADED_POLL_GAP_MS = 100;
 const DEV_AUTH_SECRET = 'local-development-auth-secret-not-for-production';
 const DEV_VISITOR_SECRET = 'local-development-visitor-secret-not-for-production';
 
@@ -90,6 +89,11 @@ export interface LocalCloudOptions {
    * `null`: none, whatever CHAT_FAULTS says.
    */
   readonly faults?: FaultPlan | null;
+  /**
+   * How the table's stream is polled (./stream-pace.ts): `local` (default) quickly and on each write,
+   * `aws` at Lambda's base rate of 4 times per second, as an event source mapping batches records.
+   */
+  readonly streamPolling?: StreamPolling;
 }
 
 /** A stream consumer's records that failed every retry: what an on-failure destination would receive. */
@@ -265,6 +269,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     // New connections are refused at their ticket with 429 while the local cloud is overloaded.
     const gauge = startLoadGauge();
     stops.push(async () => gauge.stop());
+    const pace = streamPace(options.streamPolling ?? 'local', () => gauge.overloaded());
     const wsRouteMap = new Map<string, WsGatewayRoute>();
     for (const route of wsRoutes) {
       wsRouteMap.set(route.routeKey, {
@@ -300,13 +305,9 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       region: LOCAL_REGION,
       tableName: LOCAL_TABLE,
       consumers,
-      // 25 ms while writes come in (and after each invocation's poke), 250 ms when idle: an idle local
-      // cloud then costs DynamoDB Local little CPU, and writes from other processes still arrive.
-      pollIntervalMs: 25,
-      idlePollIntervalMs: 250,
-      // Overloaded (load-gauge.ts): reads at most every 100 ms, so a storm's records come in bigger reads
-      // and the GetRecords calls it saves go to the handlers.
-      minRoundGapMs: () => (gauge.overloaded() ? OVERLOADED_POLL_GAP_MS : 0),
+      pollIntervalMs: pace.pollIntervalMs,
+      idlePollIntervalMs: pace.idlePollIntervalMs,
+      minRoundGapMs: pace.minRoundGapMs,
       ...(faults ? { faults } : {}),
       onFailure: (consumer, records, error) => {
         failed.push({ consumer: consumer.name, records, error: String(error) });
@@ -315,7 +316,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         );
       },
     });
-    wake.poke = () => poller.poke();
+    if (pace.wokenByWrites) wake.poke = () => poller.poke();
     stops.push(() => poller.stop());
 
     // S3 notifications: ObjectCreated under a consumer's prefix invokes it asynchronously, with Lambda's

@@ -46,6 +46,7 @@ import { type HotShapes, runHot } from './hot.ts';
 import { type Goal, hotGoals, printHot } from './hot-report.ts';
 import { loadIntegrityFailures } from './integrity.ts';
 import { type RunResult, runOnce } from './load.ts';
+import type { StreamPolling } from '../../infra/local/stream-pace.ts';
 import { type LoadMode, OptionError, parseOptions, usage } from './options.ts';
 import { type PollingResult, runPolling } from './polling.ts';
 import { printReactions, type ReactionsResult, reactionsVerdict, runReactions } from './reactions.ts';
@@ -74,8 +75,18 @@ const DEPLOYED_LOGGING = {
   POWERTOOLS_DEV: 'false',
   POWERTOOLS_METRICS_DISABLED: 'false',
 };
-const startDeployedLogging: typeof startLocalCloud = (cloudOptions = {}) =>
-  startLocalCloud({ ...cloudOptions, env: { ...DEPLOYED_LOGGING, ...cloudOptions.env } });
+const startDeployed =
+  (streamPolling: StreamPolling): typeof startLocalCloud =>
+  (cloudOptions = {}) =>
+    startLocalCloud({
+      ...cloudOptions,
+      streamPolling,
+      env: { ...DEPLOYED_LOGGING, ...cloudOptions.env },
+    });
+const STREAM_POLLING_LABEL: Readonly<Record<StreamPolling, string>> = {
+  local: 'stream polled every 25 ms and on each write',
+  aws: "stream polled 4 times a second, Lambda's base rate",
+};
 
 const main = async (): Promise<number> => {
   const options = parseOptions();
@@ -122,7 +133,8 @@ const main = async (): Promise<number> => {
     );
   }
   console.log(
-    `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}`,
+    `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}` +
+      (targets.includes('cloud') ? `; cloud: ${STREAM_POLLING_LABEL[options.streamPolling]}` : ''),
   );
 
   const results: RunResult[] = [];
@@ -140,7 +152,7 @@ const main = async (): Promise<number> => {
       if (targetName === 'relay') {
         target = await relayTarget();
       } else {
-        const cloud = await startCloud(startDeployedLogging, DEMO_TENANT);
+        const cloud = await startCloud(startDeployed(options.streamPolling), DEMO_TENANT);
         ({ target, idleCpu, dynamoPort } = cloud);
         await costMeters.meterInvocations(ROOT);
       }
@@ -191,7 +203,7 @@ const main = async (): Promise<number> => {
     const ofMode = results.filter((result) => result.mode === mode);
     printMode(mode, options, ofMode);
     const cost = ofMode.find((result) => result.cost)?.cost;
-    if (cost) printCost(cost, `cloud, ${mode}`);
+    if (cost) printCost(cost, `cloud, ${mode}, ${STREAM_POLLING_LABEL[options.streamPolling]}`);
   }
   if (hot) printHot(hot.shapes, hot.goals, options);
   if (broadcast) printBroadcast(broadcast);

@@ -1,11 +1,13 @@
 /** The benchmark's options: each an argument, an environment variable and a default (`--help`). */
 import { parseArgs } from 'node:util';
+import { STREAM_POLLINGS, type StreamPolling } from '../../infra/local/stream-pace.ts';
 
 export const MODES = ['open', 'light', 'closed', 'hot', 'polling', 'broadcast', 'reactions'] as const;
 export type Mode = (typeof MODES)[number];
 /** The modes that run one load shape against the relay and the cloud side by side. */
 export type LoadMode = Exclude<Mode, 'hot' | 'polling' | 'broadcast' | 'reactions'>;
 export type TargetName = 'relay' | 'cloud';
+
 export type Via = 'ws' | 'http';
 export const AUDIENCES = ['agents', 'participants'] as const;
 /** Who watches the broadcast chat: agents of the tenant, or participants of the chat. */
@@ -29,6 +31,8 @@ export interface Options {
   readonly maxRunMs: number;
   readonly seed: number;
   readonly out: string;
+  /** The local cloud's stream polling: its own quick one, or Lambda's documented base rate. */
+  readonly streamPolling: StreamPolling;
   /** `hot` mode: closed-loop senders, all in one chat, then each in its own. */
   readonly hot: {
     readonly senders: number;
@@ -109,6 +113,11 @@ const OPTIONS = {
   },
   seed: { env: 'BENCH_SEED', fallback: '1', help: 'seed of the jitter' },
   out: { env: 'BENCH_OUT', fallback: 'bench-results/latest.json', help: 'JSON results file' },
+  'stream-polling': {
+    env: 'BENCH_STREAM_POLLING',
+    fallback: 'local',
+    help: "cloud: the stream polled every 25 ms and on each write (local) or 4 times a second (aws, Lambda's base rate)",
+  },
   senders: {
     env: 'BENCH_SENDERS',
     fallback: '50',
@@ -272,6 +281,7 @@ export const parseOptions = (argv: readonly string[] = process.argv.slice(2)): O
     maxRunMs: int('max-run', 10_000, 3_600_000),
     seed: int('seed', 0, 2 ** 31 - 1),
     out: raw('out'),
+    streamPolling: one<StreamPolling>('stream-polling', STREAM_POLLINGS),
     hot: {
       senders: int('senders', 1, 1000),
       durationMs: int('duration', 1000, 3_600_000),
