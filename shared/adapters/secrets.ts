@@ -14,8 +14,9 @@
  *   `AwsApiError` named after the service's error type (`ResourceNotFoundException`,
  *   `AccessDeniedException`, …) and carrying the HTTP status.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { readText } from './http-body.ts';
 import { AwsApiError, type AwsCredentials, credentialsFromEnv, sha256Hex, SigV4Signer } from './sigv4.ts';
 
 export const SECRET_ATTEMPTS = 3;
@@ -45,20 +46,6 @@ export const secretLocation = (
   }
   return { region, endpoint: new URL(`https://secretsmanager.${region}.${suffix}`) };
 };
-
-/** Reads the whole answer, up to MAX_ANSWER_BYTES. */
-const readAll = (response: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    response.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_ANSWER_BYTES) response.destroy(new Error('the answer is too large'));
-      else chunks.push(chunk);
-    });
-    response.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    response.once('error', reject);
-  });
 
 /** One signed `GetSecretValue`: the answer's status and body. */
 const getSecretValue = (
@@ -98,7 +85,10 @@ const getSecretValue = (
         signal: AbortSignal.timeout(SECRET_TIMEOUT_MS),
       },
       (response) => {
-        readAll(response).then((text) => resolve({ status: response.statusCode ?? 0, body: text }), reject);
+        readText(response, MAX_ANSWER_BYTES).then(
+          (text) => resolve({ status: response.statusCode ?? 0, body: text }),
+          reject,
+        );
       },
     );
     request.once('error', reject);

@@ -18,6 +18,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { readText } from '../adapters/http-body.ts';
 
 /** A key set document is a few KB; anything near this is not one. */
 export const MAX_JWKS_BYTES = 512 * 1024;
@@ -51,24 +52,13 @@ export const fetchJson = (url: URL, timeoutMs: number): Promise<unknown> => {
           reject(new Error(`the JWKS answered ${response.statusCode ?? 'without a status'}, not 200`));
           return;
         }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_JWKS_BYTES) {
-            request.destroy(new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('end', () => {
+        readText(response, MAX_JWKS_BYTES).then((text) => {
           try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+            resolve(JSON.parse(text));
           } catch (cause) {
             reject(new Error('the JWKS is not JSON', { cause }));
           }
-        });
-        response.on('error', reject);
+        }, reject);
       },
     );
     request.on('error', reject);
