@@ -20,7 +20,7 @@ import { readText } from './http-body.ts';
 import { AwsApiError, type AwsCredentials, credentialsFromEnv, sha256Hex, SigV4Signer } from './sigv4.ts';
 
 export const SECRET_ATTEMPTS = 3;
-export const SECRET_TIMEOUT_MS = 5_000;
+const SECRET_TIMEOUT_MS = 5_000;
 const MAX_ANSWER_BYTES = 256 * 1024;
 const RETRIED_TYPES = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
 

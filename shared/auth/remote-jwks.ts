@@ -35,7 +35,7 @@ export interface RemoteJwksOptions {
 }
 
 /** GETs `url` and parses its body as JSON: only a 200 answer within `timeoutMs`, at most MAX_JWKS_BYTES. */
-export const fetchJson = (url: URL, timeoutMs: number): Promise<unknown> => {
+const fetchJson = (url: URL, timeoutMs: number): Promise<unknown> => {
   const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : undefined;
   if (!send) return Promise.reject(new Error(`the JWKS URL must be http(s), got ${url.protocol}`));
   return new Promise((resolve, reject) => {
