@@ -31,7 +31,16 @@ import {
   messageSchema,
 } from '#shared/domain/schemas.ts';
 import { recordsBeforeRetry } from '#shared/adapters/dynamo/stream-batch.ts';
-import { tallyOf } from '#shared/domain/stats.ts';
+import { streamWindowOf, type WindowResponse } from '#shared/adapters/stream-window.ts';
+import {
+  addTallies,
+  emptyTally,
+  type StatsTally,
+  tallyOf,
+  tallyOfState,
+  tallyStateSchema,
+  tallyToState,
+} from '#shared/domain/stats.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { metrics } from '#shared/runtime/metrics.ts';
 import { realtime } from '#shared/runtime/realtime.ts';
@@ -127,7 +136,7 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
     if (envelope)
       return { record, chatId: envelope.chatId ?? item.chatId, envelope, ...(via ? { except: via } : {}) };
   }
-  // Close / reopen audit records only move the stats counters (recordStats).
+  // Close / reopen audit records only move the stats counters (tallyBatch).
   if (item?.entity === ENTITY.audit) return undefined;
   logger.warn('skipping a record that is not a message, chat event or creation record', {
     eventID: record.eventID,
@@ -234,25 +243,50 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
 };
 
 /**
- * GET /v1/stats counters: one `ADD` per tenant and UTC day for the batch's messages and one per tenant
- * for open-chat changes (creation records, close / reopen audit records). Only records before the first
- * failure count — the stream delivers the rest again. A counter failure is logged, never retried:
- * the stats are approximate, and messages must not be delivered twice for them. The same messages make
- * the `MessagesSent` metric, in the batch's one EMF line (the senders publish none per message).
+ * GET /v1/stats counters: what the batch's records add (messages per tenant and UTC day, open-chat
+ * changes per tenant from creation records and close / reopen audit records). Only records before the
+ * first failure count — the stream delivers the rest again. The same messages make the `MessagesSent`
+ * metric, in the batch's one EMF line (the senders publish none per message).
  */
-const recordStats = async (records: DynamoDBRecord[], failed: string[]): Promise<void> => {
+const tallyBatch = (records: DynamoDBRecord[], failed: string[]): StatsTally => {
   const items = recordsBeforeRetry(records, failed).flatMap((record) =>
     record.dynamodb?.NewImage ? [unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)] : [],
   );
   const tally = tallyOf(items);
   const messages = [...tally.messages.values()].reduce((sum, entry) => sum + entry.count, 0);
   if (messages > 0) metrics.addMetric('MessagesSent', 'Count', messages);
-  await stats.record(tally).catch((error: unknown) => {
-    logger.warn('could not update the stats counters', { error });
-  });
+  return tally;
 };
 
-export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
+/**
+ * One `ADD` per tenant and day for messages and one per tenant for open chats. A counter failure is
+ * logged, never retried: the stats are approximate, and messages must not be delivered twice for them.
+ */
+const writeStats = (tally: StatsTally): Promise<void> =>
+  stats.record(tally).catch((error: unknown) => {
+    logger.warn('could not update the stats counters', { error });
+  });
+
+/**
+ * With a tumbling window on the mapping (the route table's `tumblingWindowSeconds`), the counters are
+ * written once per window instead of once per batch: each invocation adds its tally to the window's
+ * state, and the window's final invocation writes the sum. Without one, every batch writes its own.
+ */
+const countStats = async (event: object, tally: StatsTally): Promise<WindowResponse> => {
+  const window = streamWindowOf(event);
+  if (!window) {
+    await writeStats(tally);
+    return {};
+  }
+  const parsed = tallyStateSchema.safeParse(window.state);
+  if (!parsed.success) logger.warn('the stats window state is malformed: its counts are dropped');
+  const sum = addTallies(parsed.success ? tallyOfState(parsed.data) : emptyTally(), tally);
+  if (!window.closes) return { state: tallyToState(sum) };
+  await writeStats(sum);
+  return { state: {} };
+};
+
+export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse & WindowResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .handler(async (event, context: Context) => {
@@ -268,6 +302,6 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
     const failed = (await mapLimit([...byChat.values()], 8, (jobs) => processChat(jobs, mayStart)))
       .flat()
       .filter(Boolean);
-    await recordStats(event.Records, failed);
-    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    const window = await countStats(event, tallyBatch(event.Records, failed));
+    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })), ...window };
   });

@@ -41,6 +41,9 @@ export const attachStreamConsumer = (
       retryAttempts: consumer.retryAttempts,
       maxRecordAge: Duration.seconds(consumer.maxRecordAgeSeconds),
       parallelizationFactor: consumer.parallelizationFactor,
+      ...(consumer.tumblingWindowSeconds
+        ? { tumblingWindow: Duration.seconds(consumer.tumblingWindowSeconds) }
+        : {}),
       filters: consumer.filters.map((pattern) => lambda.FilterCriteria.filter(pattern)),
       onFailure: new sources.SqsDlq(failures),
     }),

@@ -94,6 +94,11 @@ export interface LocalCloudOptions {
    * `aws` at Lambda's base rate of 4 times per second, as an event source mapping batches records.
    */
   readonly streamPolling?: StreamPolling;
+  /**
+   * The tumbling window of every stream consumer that has one in the route table, in seconds, instead of
+   * the table's (the fan-out's stats counters are written at each window's end): a test sets 1.
+   */
+  readonly tumblingWindowSeconds?: number;
 }
 
 /** A stream consumer's records that failed every retry: what an on-failure destination would receive. */
@@ -114,6 +119,11 @@ export interface LocalCloud {
    * stream and bucket consumers have processed everything so far.
    */
   idle(): Promise<void>;
+  /**
+   * `idle()`, then until every stream consumer's tumbling window has ended with its final invocation
+   * (the fan-out writes the stats counters then).
+   */
+  windowsClosed(): Promise<void>;
   /** The stream consumers' failure queue: records dropped after their retries, oldest first. */
   failures(): readonly FailedStreamRecords[];
   /** How often each fault of the plan fired (empty without a plan). */
@@ -296,6 +306,9 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         batchSize: consumer.batchSize,
         retryAttempts: consumer.retryAttempts,
         timeoutMs: (consumer.timeoutSeconds ?? 10) * 1000,
+        ...(consumer.tumblingWindowSeconds
+          ? { tumblingWindowSeconds: options.tumblingWindowSeconds ?? consumer.tumblingWindowSeconds }
+          : {}),
         invoke: await load<StreamPollerConsumer['invoke']>(consumer.handler, gauge, written),
       });
     }
@@ -424,6 +437,11 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       bucket: LOCAL_BUCKET,
       indexedMetadataKeys,
       idle,
+      windowsClosed: async () => {
+        await idle();
+        await poller.windowsClosed();
+        await Promise.all([...inFlight]);
+      },
       failures: () => [...failed],
       faultCounts: () => faults?.counts() ?? {},
       stop: stopAll,

@@ -59,6 +59,11 @@ export interface StreamConsumer extends RouteBase {
   readonly retryAttempts: number;
   readonly maxRecordAgeSeconds: number;
   readonly parallelizationFactor: number;
+  /**
+   * Lambda's tumbling window (`TumblingWindowInSeconds`, 1–900): the mapping hands the function a state
+   * from one invocation to the next and invokes it once more at each window's end. Absent: none.
+   */
+  readonly tumblingWindowSeconds?: number;
 }
 
 const RW: readonly Permission[] = ['table:read', 'table:write'];
@@ -236,6 +241,9 @@ export const streamConsumers: readonly StreamConsumer[] = [
       },
     ],
     timeoutSeconds: 60,
+    // The stats counters are summed over a minute and written once (fanout.ts, countStats), not once
+    // per batch: at one batch per message or two, that write was a WRU per message or two.
+    tumblingWindowSeconds: 60,
   },
   {
     ...streamDefaults,

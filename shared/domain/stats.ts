@@ -34,6 +34,8 @@ export interface StatsTally {
   readonly messages: Map<string, { tenantId: string; day: string; count: number }>;
 }
 
+export const emptyTally = (): StatsTally => ({ openChats: new Map(), messages: new Map() });
+
 /** Live-connection changes of one batch, per tenant and role (`${tenantId}\n${role}`). */
 export type ConnectionTally = Map<string, { tenantId: string; role: Role; delta: number }>;
 
@@ -65,7 +67,7 @@ const statusActions: Record<string, number> = { 'chat.close': -1, 'chat.reopen':
  * createdAt; a chat's creation record is one open chat more; a close / reopen audit record one less / more.
  */
 export const tallyOf = (items: readonly Record<string, unknown>[]): StatsTally => {
-  const tally: StatsTally = { openChats: new Map(), messages: new Map() };
+  const tally = emptyTally();
   for (const item of items) {
     const tenantId = item.tenantId;
     if (typeof tenantId !== 'string') continue;
@@ -85,6 +87,49 @@ export const tallyOf = (items: readonly Record<string, unknown>[]): StatsTally =
       if (delta) tally.openChats.set(tenantId, (tally.openChats.get(tenantId) ?? 0) + delta);
     }
   }
+  return tally;
+};
+
+/**
+ * A tally as the state of a tumbling window (Lambda hands it from one invocation of the window to the
+ * next as JSON): messages per tenant and UTC day, open-chat changes per tenant.
+ */
+export const tallyStateSchema = z.object({
+  messages: z._default(
+    z.record(z.string(), z.record(z.iso.date(), z.number().check(z.int(), z.minimum(0)))),
+    {},
+  ),
+  openChats: z._default(z.record(z.string(), z.number().check(z.int())), {}),
+});
+export type TallyState = z.infer<typeof tallyStateSchema>;
+
+/** `a` and `b` together (neither is changed). */
+export const addTallies = (a: StatsTally, b: StatsTally): StatsTally => {
+  const sum = emptyTally();
+  for (const tally of [a, b]) {
+    for (const [tenantId, delta] of tally.openChats)
+      sum.openChats.set(tenantId, (sum.openChats.get(tenantId) ?? 0) + delta);
+    for (const [key, { tenantId, day, count }] of tally.messages) {
+      const entry = sum.messages.get(key) ?? { tenantId, day, count: 0 };
+      sum.messages.set(key, { ...entry, count: entry.count + count });
+    }
+  }
+  return sum;
+};
+
+export const tallyToState = (tally: StatsTally): TallyState => {
+  const state: TallyState = { messages: {}, openChats: Object.fromEntries(tally.openChats) };
+  for (const { tenantId, day, count } of tally.messages.values())
+    (state.messages[tenantId] ??= {})[day] = count;
+  return state;
+};
+
+export const tallyOfState = (state: TallyState): StatsTally => {
+  const tally = emptyTally();
+  for (const [tenantId, delta] of Object.entries(state.openChats)) tally.openChats.set(tenantId, delta);
+  for (const [tenantId, days] of Object.entries(state.messages))
+    for (const [day, count] of Object.entries(days))
+      tally.messages.set(`${tenantId}\n${day}`, { tenantId, day, count });
   return tally;
 };
 

@@ -432,7 +432,7 @@ describe('ChatStack', () => {
   });
 
   describe('stream consumers', () => {
-    it('maps each consumer to the table stream with its batching, retries, bisect, partial failures and filters', () => {
+    it('maps each consumer to the table stream with its batching, retries, bisect, partial failures, filters and tumbling window', () => {
       // Prepare
       const tableId = logicalId(stack, stack.data.table.node.defaultChild);
 
@@ -449,6 +449,7 @@ describe('ChatStack', () => {
           MaximumRetryAttempts: consumer.retryAttempts,
           MaximumRecordAgeInSeconds: consumer.maxRecordAgeSeconds,
           ParallelizationFactor: consumer.parallelizationFactor,
+          TumblingWindowInSeconds: consumer.tumblingWindowSeconds ?? Match.absent(),
           FilterCriteria: {
             Filters: consumer.filters.map((pattern) => ({ Pattern: JSON.stringify(pattern) })),
           },
@@ -456,6 +457,8 @@ describe('ChatStack', () => {
         });
       }
       template.resourceCountIs('AWS::Lambda::EventSourceMapping', streamConsumers.length);
+      // The fan-out writes the stats counters once a minute, at its window's end.
+      expect(streamConsumers.find(({ name }) => name === 'fanout')?.tumblingWindowSeconds).toBe(60);
     });
 
     it('sends records that keep failing to an encrypted, SSL-only SQS queue', () => {

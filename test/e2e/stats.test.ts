@@ -1,7 +1,7 @@
 /**
  * GET /v1/stats through the local cloud: connection counters move with $connect / $disconnect, the
- * fan-out counts messages and open chats per batch. Each test uses a tenant of its own, so the
- * numbers are absolute.
+ * fan-out counts messages and open chats and writes them at the end of its tumbling window (1 s here,
+ * a minute as deployed). Each test uses a tenant of its own, so the numbers are absolute.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
@@ -11,7 +11,7 @@ let cloud: LocalCloud;
 let client: ReturnType<typeof api>;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0 });
+  cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, tumblingWindowSeconds: 1 });
   client = api(cloud.urls.http);
 });
 afterAll(async () => {
@@ -99,7 +99,7 @@ describe('GET /v1/stats', () => {
     expect(gone).toMatchObject({ agentConnections: 0, agentsOnline: 0 });
   });
 
-  it('counts the messages of the current UTC day once the fan-out has run', async () => {
+  it('counts the messages of the current UTC day once the fan-out’s window has ended', async () => {
     // Prepare
     const [alice, agent] = await Promise.all([
       client.token('stats-msg', 'alice', 'user'),
@@ -123,7 +123,7 @@ describe('GET /v1/stats', () => {
       type: 'text',
       text: 'a retry stores nothing',
     });
-    await cloud.idle();
+    await cloud.windowsClosed();
     const after = await statsOf(agent);
 
     // Assess
@@ -143,17 +143,18 @@ describe('GET /v1/stats', () => {
       client.call('PATCH', `/v1/chats/${chatId}`, agent, { status });
 
     // Act
+    const counted = async (): Promise<Stats> => {
+      await cloud.windowsClosed();
+      return statsOf(agent);
+    };
     const [first, second] = [await newChat(), await newChat()];
-    await cloud.idle();
-    const created = await statsOf(agent);
+    const created = await counted();
     await setStatus(first, 'closed');
     await setStatus(first, 'closed');
-    await cloud.idle();
-    const closed = await statsOf(agent);
+    const closed = await counted();
     await setStatus(first, 'open');
     await setStatus(second, 'closed');
-    await cloud.idle();
-    const reopened = await statsOf(agent);
+    const reopened = await counted();
 
     // Assess
     expect(created.openChats).toBe(2);

@@ -279,6 +279,117 @@ describe('fan-out stats counters', () => {
   });
 });
 
+describe('fan-out stats counters in a tumbling window', () => {
+  const windowOf = (state: unknown, flags: { final?: boolean; early?: boolean } = {}) => ({
+    window: { start: '2026-11-21T10:00:00Z', end: '2026-11-21T10:01:00Z' },
+    state,
+    shardId: 'shardId-1',
+    eventSourceARN: 'arn:aws:dynamodb:us-east-1:1:table/t/stream/s',
+    isFinalInvokeForWindow: flags.final ?? false,
+    isWindowTerminatedEarly: flags.early ?? false,
+  });
+  const statsWrites = () =>
+    ddb.commandCalls(UpdateCommand).filter((call) => String(call.args[0].input.Key?.pk).startsWith('STATS#'));
+  type Windowed = { batchItemFailures: unknown[]; state?: unknown };
+
+  it('adds the batch to the window state and writes no counter until the window ends', async () => {
+    // Prepare
+    subscribers(chatA, []);
+    subscribers(chatB, []);
+
+    // Act: the window's second invocation
+    const first = (await handler(
+      { Records: [record(chatA, 1)], ...windowOf({}) } as DynamoDBStreamEvent,
+      context,
+    )) as Windowed;
+    const second = (await handler(
+      { Records: [record(chatB, 1), record(chatA, 2)], ...windowOf(first.state) } as DynamoDBStreamEvent,
+      context,
+    )) as Windowed;
+
+    // Assess
+    expect(statsWrites()).toEqual([]);
+    expect(second).toEqual({
+      batchItemFailures: [],
+      state: { messages: { acme: { '2026-11-21': 3 } }, openChats: {} },
+    });
+  });
+
+  it('writes the window’s sum at its final invocation and answers an empty state', async () => {
+    // Prepare
+    const state = {
+      messages: { acme: { '2026-11-21': 41 }, other: { '2026-11-20': 2 } },
+      openChats: { acme: 1 },
+    };
+
+    // Act
+    const response = (await handler(
+      { Records: [], ...windowOf(state, { final: true }) } as DynamoDBStreamEvent,
+      context,
+    )) as Windowed;
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [], state: {} });
+    const writes = statsWrites().map((call) => ({
+      key: call.args[0].input.Key,
+      values: call.args[0].input.ExpressionAttributeValues,
+    }));
+    expect(writes).toHaveLength(3);
+    expect(writes).toContainEqual(
+      expect.objectContaining({
+        key: { pk: 'STATS#acme', sk: 'DAY#2026-11-21' },
+        values: expect.objectContaining({ ':n': 41 }),
+      }),
+    );
+    expect(writes).toContainEqual(
+      expect.objectContaining({
+        key: { pk: 'STATS#other', sk: 'DAY#2026-11-20' },
+        values: expect.objectContaining({ ':n': 2 }),
+      }),
+    );
+    expect(writes).toContainEqual(
+      expect.objectContaining({
+        key: { pk: 'STATS#acme', sk: 'COUNTERS' },
+        values: expect.objectContaining({ ':d': 1 }),
+      }),
+    );
+  });
+
+  it('counts the records of a final invocation and of a window ended early with its state', async () => {
+    // Prepare
+    subscribers(chatA, []);
+    const state = { messages: { acme: { '2026-11-21': 5 } }, openChats: {} };
+
+    // Act
+    await handler(
+      { Records: [record(chatA, 1)], ...windowOf(state, { final: true }) } as DynamoDBStreamEvent,
+      context,
+    );
+    await handler(
+      { Records: [record(chatA, 2)], ...windowOf(state, { early: true }) } as DynamoDBStreamEvent,
+      context,
+    );
+
+    // Assess
+    expect(statsWrites().map((call) => call.args[0].input.ExpressionAttributeValues?.[':n'])).toEqual([6, 6]);
+  });
+
+  it('delivers the batch and starts the count afresh when the window state is not its own', async () => {
+    // Prepare
+    subscribers(chatA, ['a=']);
+
+    // Act
+    const response = (await handler(
+      { Records: [record(chatA, 1)], ...windowOf({ messages: 'lots' }) } as DynamoDBStreamEvent,
+      context,
+    )) as Windowed;
+
+    // Assess
+    expect(api.calls('POST', 'a=')).toHaveLength(1);
+    expect(response.state).toEqual({ messages: { acme: { '2026-11-21': 1 } }, openChats: {} });
+  });
+});
+
 describe('startBudget', () => {
   it('lets records start during the first half of the time left, then no more', () => {
     // Prepare: 60 s left at t = 1 s, so records may start until t = 31 s

@@ -2,7 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '../../shared/domain/identity.ts';
 import type { StatsStore } from '../../shared/domain/ports.ts';
-import { connectionTallyOf, StatsService, tallyOf } from '../../shared/domain/stats.ts';
+import {
+  addTallies,
+  connectionTallyOf,
+  StatsService,
+  tallyOf,
+  tallyOfState,
+  tallyStateSchema,
+  tallyToState,
+} from '../../shared/domain/stats.ts';
 
 const message = (tenantId: string, createdAt: string) => ({ entity: 'message', tenantId, createdAt });
 
@@ -33,6 +41,47 @@ describe('tallyOf', () => {
       { tenantId: 'other', day: '2026-11-21', count: 1 },
     ]);
     expect(Object.fromEntries(tally.openChats)).toEqual({ acme: 1, other: 0 });
+  });
+});
+
+describe('tally as a window state', () => {
+  it('sums two tallies and survives the JSON trip between invocations', () => {
+    // Prepare
+    const first = tallyOf([
+      message('acme', '2026-11-21T10:00:00.000Z'),
+      { entity: 'chatCreated', tenantId: 'acme', data: { status: 'open' } },
+    ]);
+    const second = tallyOf([
+      message('acme', '2026-11-21T11:00:00.000Z'),
+      message('other', '2026-11-22T00:00:00.000Z'),
+      { entity: 'audit', tenantId: 'acme', action: 'chat.close' },
+      { entity: 'audit', tenantId: 'other', action: 'chat.close' },
+    ]);
+
+    // Act
+    const state = JSON.parse(JSON.stringify(tallyToState(addTallies(first, second)))) as unknown;
+    const back = tallyOfState(tallyStateSchema.parse(state));
+
+    // Assess
+    expect(state).toEqual({
+      messages: { acme: { '2026-11-21': 2 }, other: { '2026-11-22': 1 } },
+      openChats: { acme: 0, other: -1 },
+    });
+    expect([...back.messages.values()]).toEqual([
+      { tenantId: 'acme', day: '2026-11-21', count: 2 },
+      { tenantId: 'other', day: '2026-11-22', count: 1 },
+    ]);
+    expect(Object.fromEntries(back.openChats)).toEqual({ acme: 0, other: -1 });
+  });
+
+  it('reads a first invocation’s empty state as nothing counted, and refuses a state of another shape', () => {
+    // Act
+    const empty = tallyOfState(tallyStateSchema.parse({}));
+    const foreign = tallyStateSchema.safeParse({ messages: { acme: { yesterday: 3 } } });
+
+    // Assess
+    expect(empty.messages.size + empty.openChats.size).toBe(0);
+    expect(foreign.success).toBe(false);
   });
 });
 
