@@ -22,6 +22,20 @@ export const authorizeChat = async (
   return chat;
 };
 
+/**
+ * `authorizeChat` for a send, whose seq reservation checks the chat itself (404 for none, 409 when
+ * closed): a participant's own item names the chat's tenant, so one consistent read lets them in.
+ * Staff, and anyone that read does not let in, get the whole check and its precise 404 or 403.
+ */
+export const authorizeSender = async (
+  chats: Pick<ChatStore, 'access' | 'memberTenant'>,
+  identity: Identity,
+  chatId: string,
+): Promise<void> => {
+  if (!isStaff(identity) && (await chats.memberTenant(chatId, identity.userId)) === identity.tenantId) return;
+  await authorizeChat(chats, identity, chatId);
+};
+
 /** One entry of `accessAll`, checked: the chat, or an error naming it when there are several. */
 const checked = (
   identity: Identity,

@@ -9,7 +9,7 @@ import { type ChatFilter, isEmptyFilter, requireAnswerable } from './chat-filter
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { type Identity, isStaff } from './identity.ts';
 import { newId, sha256 } from './ids.ts';
-import { authorizeChat, authorizeSubscription } from './access.ts';
+import { authorizeChat, authorizeSender, authorizeSubscription } from './access.ts';
 import { assertRoomFor, Membership, type Subscriptions } from './membership.ts';
 import { type DiscardFile, MessageChanges } from './message-changes.ts';
 import { assertMayWriteMetadata, staffKeysAfter } from './metadata-owners.ts';
@@ -446,7 +446,7 @@ export class ChatService {
     // The block check's read runs alongside the access check; the chat's participants are read only
     // when somebody has blocked the sender or the message mentions someone, and only once the caller
     // may see the chat.
-    const authorized = this.authorize(identity, chatId);
+    const authorized = authorizeSender(this.chats, identity, chatId);
     let members: Promise<string[]> | undefined;
     const participantIds = () =>
       (members ??= authorized.then(async () =>

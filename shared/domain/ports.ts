@@ -196,6 +196,11 @@ export interface ChatStore {
    */
   access(chatId: string, userId?: string): Promise<{ chat: ChatRecord | undefined; member: boolean }>;
   /**
+   * The tenant of the chat `userId` takes part in, from their participant item alone (one consistent
+   * read); undefined when they take no part in it (or it does not exist).
+   */
+  memberTenant(chatId: string, userId: string): Promise<string | undefined>;
+  /**
    * `access` for several chats in one request, in the order of `chatIds`, with each chat's
    * membersVersion (its participant removals so far). `vouch`: a member took part at that
    * membersVersion (a second read of some participant items when one request cannot tell).

@@ -295,6 +295,35 @@ describe('participants', () => {
   });
 });
 
+describe('who may send', () => {
+  const setupShared = tablePerDescribe();
+
+  it('lets participants and the tenant’s staff send, and refuses others with the whole check’s 403 or 404', async () => {
+    // Prepare: globex's alice has the user id of a participant of acme's chat
+    const { chats, open } = await setupShared();
+    const chatId = await open(alice, ['bob']);
+    const send = (sender: Identity, clientMessageId: string) =>
+      chats.send(sender, chatId, { clientMessageId, type: 'text', text: 'hi' });
+
+    // Act
+    const statuses = await Promise.all([
+      statusOf(send(alice, 'a1')),
+      statusOf(send(agent, 'g1')),
+      statusOf(send(payments, 's1')),
+      statusOf(send(carol, 'c1')),
+      statusOf(send(user('alice', 'globex'), 'x1')),
+      statusOf(send(otherAgent, 'x2')),
+      statusOf(
+        chats.send(alice, 'ch_nonexistent0000000000', { clientMessageId: 'n1', type: 'text', text: 'hi' }),
+      ),
+    ]);
+
+    // Assess
+    expect(statuses).toEqual(['accepted', 'accepted', 'accepted', 403, 404, 404, 404]);
+    expect(await chats.lastSeq(chatId)).toBe(3);
+  });
+});
+
 describe('read receipts and unread counts', () => {
   it('moves the read position forward only, with one receipt event per move', async () => {
     // Prepare

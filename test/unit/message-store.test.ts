@@ -95,6 +95,10 @@ describe('DynamoMessageStore.append', () => {
       }),
     ]);
     expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 0);
+    // The claim is looked for first, eventually consistently (half the read units).
+    expect(ddb.commandCalls(GetCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ Key: keys.idempotency(chatId, 'alice', 'c1'), ConsistentRead: false }),
+    ]);
   });
 
   it('returns the original message for a retried clientMessageId and writes nothing', async () => {
@@ -112,8 +116,8 @@ describe('DynamoMessageStore.append', () => {
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
   });
 
-  it('voids its own seq when a concurrent request with the same clientMessageId claimed first', async () => {
-    // Prepare: the claim is taken (seq 3) between the read and the write
+  it('voids its own seq when a concurrent request with the same clientMessageId claimed first, or the claim read missed it', async () => {
+    // Prepare: the claim (seq 3) is taken between the read and the write, or was not yet in the replica read
     ddb.on(PutCommand).callsFake((input: { Item?: Record<string, unknown> }) => {
       if (isClaimPut(input)) throw conditionFailed({ seq: 3, createdAt: NOW.toISOString() });
       return {};

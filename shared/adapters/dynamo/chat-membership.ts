@@ -71,6 +71,23 @@ export const chatAccess = async (
   };
 };
 
+/** The tenant on `userId`'s participant item of the chat (consistent, 1 RRU), if they take part. */
+export const memberTenant = async (
+  table: TableContext,
+  chatId: string,
+  userId: string,
+): Promise<string | undefined> => {
+  const { Item: item } = await table.doc.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: keys.participant(chatId, userId),
+      ProjectionExpression: 'tenantId',
+      ConsistentRead: true,
+    }),
+  );
+  return typeof item?.tenantId === 'string' ? item.tenantId : undefined;
+};
+
 /**
  * `chatAccess` for several chats, in the order of `chatIds`: one consistent BatchGet of the chat items
  * and (with `userId`) the caller's participant items, with each chat's membersVersion.

@@ -29,6 +29,7 @@ import {
   addMentions,
   chatAccess,
   chatsAccess,
+  memberTenant,
   participants,
   readState,
   setPreferences,
@@ -93,6 +94,10 @@ export class DynamoChatStore implements ChatStore {
 
   access(chatId: string, userId?: string): ReturnType<ChatStore['access']> {
     return chatAccess(this.table, chatId, userId);
+  }
+
+  memberTenant(chatId: string, userId: string): Promise<string | undefined> {
+    return memberTenant(this.table, chatId, userId);
   }
 
   accessAll(

@@ -125,7 +125,9 @@ export class DynamoMessageStore implements MessageStore {
     draft: MessageDraft,
     options: AppendOptions = {},
   ): Promise<{ message: Message; created: boolean }> {
-    const claimed = await this.readClaim(draft);
+    // Eventually consistent (half the read units): a claim written a moment ago that this read misses
+    // is found by the claim step's condition, which answers with it, and the reserved seq is voided.
+    const claimed = await this.readClaim(draft, { consistent: false });
     if (claimed) return { message: await this.settle(draft, claimed, options), created: false };
     const reserved = await this.reserve(draft.chatId);
     const message = inSlot(draft, reserved);
@@ -135,7 +137,7 @@ export class DynamoMessageStore implements MessageStore {
       await this.voidSlot(draft, reserved.seq);
       if (!isConditionFailed(error)) throw error;
       // A concurrent request with the same clientMessageId claimed first: its message is the one.
-      const winner = claimOf(error.Item) ?? (await this.readClaim(draft));
+      const winner = claimOf(error.Item) ?? (await this.readClaim(draft, { consistent: true }));
       if (!winner) throw new BusyError('the original message is not readable yet, retry');
       return { message: await this.settle(draft, winner, options), created: false };
     }
@@ -373,12 +375,12 @@ export class DynamoMessageStore implements MessageStore {
     return filled;
   }
 
-  private async readClaim(draft: MessageDraft): Promise<Claim | undefined> {
+  private async readClaim(draft: MessageDraft, options: { consistent: boolean }): Promise<Claim | undefined> {
     const { Item } = await this.table.doc.send(
       new GetCommand({
         TableName: this.table.tableName,
         Key: keys.idempotency(draft.chatId, draft.senderId, draft.clientMessageId),
-        ConsistentRead: true,
+        ConsistentRead: options.consistent,
       }),
     );
     return claimOf(Item);
