@@ -7,12 +7,8 @@ import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoLocal } from '../../infra/local/dynamo.ts';
-import {
-  type StreamPoller,
-  type StreamPollerConsumer,
-  startStreamPoller,
-  type WindowedStreamEvent,
-} from '../../infra/local/stream-poller.ts';
+import type { StreamPollerConsumer, WindowedStreamEvent } from '../../infra/local/stream-consumer.ts';
+import { type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
 import { until } from '../support/clients.ts';
 import { startStreamTable } from '../support/dynamo.ts';
 

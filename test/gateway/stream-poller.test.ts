@@ -8,11 +8,8 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoLocal } from '../../infra/local/dynamo.ts';
-import {
-  type StreamPoller,
-  type StreamPollerConsumer,
-  startStreamPoller,
-} from '../../infra/local/stream-poller.ts';
+import type { StreamPollerConsumer } from '../../infra/local/stream-consumer.ts';
+import { type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
 import { startStreamTable } from '../support/dynamo.ts';
 
 const REGION = 'us-east-1';
