@@ -30,21 +30,11 @@ import {
   type Message,
   messageSchema,
 } from '#shared/domain/schemas.ts';
-import { recordsBeforeRetry } from '#shared/adapters/dynamo/stream-batch.ts';
-import { streamWindowOf, type WindowResponse } from '#shared/adapters/stream-window.ts';
-import {
-  addTallies,
-  emptyTally,
-  type StatsTally,
-  tallyOf,
-  tallyOfState,
-  tallyStateSchema,
-  tallyToState,
-} from '#shared/domain/stats.ts';
+import type { WindowResponse } from '#shared/adapters/stream-window.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { metrics } from '#shared/runtime/metrics.ts';
 import { realtime } from '#shared/runtime/realtime.ts';
-import { stats } from '#shared/runtime/stats.ts';
+import { countBatch, tallyBatch } from './fanout-counts.ts';
 
 export interface Job {
   readonly record: DynamoDBRecord;
@@ -136,7 +126,7 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
     if (envelope)
       return { record, chatId: envelope.chatId ?? item.chatId, envelope, ...(via ? { except: via } : {}) };
   }
-  // Close / reopen audit records only move the stats counters (tallyBatch).
+  // Close / reopen audit records only move the stats counters (./fanout-counts.ts).
   if (item?.entity === ENTITY.audit) return undefined;
   logger.warn('skipping a record that is not a message, chat event or creation record', {
     eventID: record.eventID,
@@ -184,7 +174,11 @@ const NOBODY = { delivered: 0, gone: 0, goneIds: [] } as const;
  * A record is started only if `mayStart()` says so: otherwise it and the chat's later records are returned
  * for the stream to deliver again, as after a failure.
  */
-const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<string[]> => {
+const processChat = async (
+  unordered: Job[],
+  mayStart: () => boolean,
+  counts: { delivered: number },
+): Promise<string[]> => {
   const jobs = inSeqOrder(unordered);
   const chatId = jobs[0]?.chatId;
   const audience = chatId === undefined ? undefined : realtime.audience(chatId);
@@ -220,7 +214,7 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
       audience?.drop(toChat.goneIds);
       const delivered = toChat.delivered + toWatchers.delivered + toMentioned.delivered + toRemoved.delivered;
       const gone = toChat.gone + toWatchers.gone + toMentioned.gone + toRemoved.gone;
-      metrics.addMetric('EnvelopesDelivered', 'Count', delivered);
+      counts.delivered += delivered;
       if (gone > 0) metrics.addMetric('GoneConnections', 'Count', gone);
       done = index + 1;
     } catch (error) {
@@ -242,50 +236,6 @@ const processChat = async (unordered: Job[], mayStart: () => boolean): Promise<s
   return unfinished.map((job) => job.record.dynamodb?.SequenceNumber ?? '');
 };
 
-/**
- * GET /v1/stats counters: what the batch's records add (messages per tenant and UTC day, open-chat
- * changes per tenant from creation records and close / reopen audit records). Only records before the
- * first failure count — the stream delivers the rest again. The same messages make the `MessagesSent`
- * metric, in the batch's one EMF line (the senders publish none per message).
- */
-const tallyBatch = (records: DynamoDBRecord[], failed: string[]): StatsTally => {
-  const items = recordsBeforeRetry(records, failed).flatMap((record) =>
-    record.dynamodb?.NewImage ? [unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)] : [],
-  );
-  const tally = tallyOf(items);
-  const messages = [...tally.messages.values()].reduce((sum, entry) => sum + entry.count, 0);
-  if (messages > 0) metrics.addMetric('MessagesSent', 'Count', messages);
-  return tally;
-};
-
-/**
- * One `ADD` per tenant and day for messages and one per tenant for open chats. A counter failure is
- * logged, never retried: the stats are approximate, and messages must not be delivered twice for them.
- */
-const writeStats = (tally: StatsTally): Promise<void> =>
-  stats.record(tally).catch((error: unknown) => {
-    logger.warn('could not update the stats counters', { error });
-  });
-
-/**
- * With a tumbling window on the mapping (the route table's `tumblingWindowSeconds`), the counters are
- * written once per window instead of once per batch: each invocation adds its tally to the window's
- * state, and the window's final invocation writes the sum. Without one, every batch writes its own.
- */
-const countStats = async (event: object, tally: StatsTally): Promise<WindowResponse> => {
-  const window = streamWindowOf(event);
-  if (!window) {
-    await writeStats(tally);
-    return {};
-  }
-  const parsed = tallyStateSchema.safeParse(window.state);
-  if (!parsed.success) logger.warn('the stats window state is malformed: its counts are dropped');
-  const sum = addTallies(parsed.success ? tallyOfState(parsed.data) : emptyTally(), tally);
-  if (!window.closes) return { state: tallyToState(sum) };
-  await writeStats(sum);
-  return { state: {} };
-};
-
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse & WindowResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
@@ -299,9 +249,13 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse & Window
       jobs.push(job);
       byChat.set(job.chatId, jobs);
     }
-    const failed = (await mapLimit([...byChat.values()], 8, (jobs) => processChat(jobs, mayStart)))
+    const counts = { delivered: 0 };
+    const failed = (await mapLimit([...byChat.values()], 8, (jobs) => processChat(jobs, mayStart, counts)))
       .flat()
       .filter(Boolean);
-    const window = await countStats(event, tallyBatch(event.Records, failed));
+    const window = await countBatch(event, {
+      tally: tallyBatch(event.Records, failed),
+      delivered: counts.delivered,
+    });
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })), ...window };
   });

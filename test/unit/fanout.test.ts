@@ -311,15 +311,15 @@ describe('fan-out stats counters in a tumbling window', () => {
     expect(statsWrites()).toEqual([]);
     expect(second).toEqual({
       batchItemFailures: [],
-      state: { messages: { acme: { '2026-11-21': 3 } }, openChats: {} },
+      state: { stats: { messages: { acme: { '2026-11-21': 3 } }, openChats: {} }, delivered: 0 },
     });
   });
 
   it('writes the window’s sum at its final invocation and answers an empty state', async () => {
     // Prepare
     const state = {
-      messages: { acme: { '2026-11-21': 41 }, other: { '2026-11-20': 2 } },
-      openChats: { acme: 1 },
+      stats: { messages: { acme: { '2026-11-21': 41 }, other: { '2026-11-20': 2 } }, openChats: { acme: 1 } },
+      delivered: 0,
     };
 
     // Act
@@ -358,7 +358,7 @@ describe('fan-out stats counters in a tumbling window', () => {
   it('counts the records of a final invocation and of a window ended early with its state', async () => {
     // Prepare
     subscribers(chatA, []);
-    const state = { messages: { acme: { '2026-11-21': 5 } }, openChats: {} };
+    const state = { stats: { messages: { acme: { '2026-11-21': 5 } }, openChats: {} }, delivered: 0 };
 
     // Act
     await handler(
@@ -380,13 +380,38 @@ describe('fan-out stats counters in a tumbling window', () => {
 
     // Act
     const response = (await handler(
-      { Records: [record(chatA, 1)], ...windowOf({ messages: 'lots' }) } as DynamoDBStreamEvent,
+      { Records: [record(chatA, 1)], ...windowOf({ stats: { messages: 'lots' } }) } as DynamoDBStreamEvent,
       context,
     )) as Windowed;
 
     // Assess
     expect(api.calls('POST', 'a=')).toHaveLength(1);
-    expect(response.state).toEqual({ messages: { acme: { '2026-11-21': 1 } }, openChats: {} });
+    expect(response.state).toEqual({
+      stats: { messages: { acme: { '2026-11-21': 1 } }, openChats: {} },
+      delivered: 1,
+    });
+  });
+  it('publishes MessagesSent and EnvelopesDelivered once per window, at its end, with the window’s sums', async () => {
+    // Prepare
+    subscribers(chatA, ['a=', 'b=']);
+    const added = vi.spyOn(metrics, 'addMetric');
+
+    // Act
+    const first = (await handler(
+      { Records: [record(chatA, 1), record(chatA, 2)], ...windowOf({}) } as DynamoDBStreamEvent,
+      context,
+    )) as Windowed;
+    const duringWindow = added.mock.calls.length;
+    await handler({ Records: [], ...windowOf(first.state, { final: true }) } as DynamoDBStreamEvent, context);
+
+    // Assess
+    const published = added.mock.calls.map(([name, , value]) => [name, value]);
+    added.mockRestore();
+    expect(duringWindow).toBe(0);
+    expect(published).toEqual([
+      ['MessagesSent', 2],
+      ['EnvelopesDelivered', 4],
+    ]);
   });
 });
 
