@@ -204,6 +204,12 @@ const main = async (): Promise<number> => {
     printMode(mode, options, ofMode);
     const cost = ofMode.find((result) => result.cost)?.cost;
     if (cost) printCost(cost, `cloud, ${mode}, ${STREAM_POLLING_LABEL[options.streamPolling]}`);
+    if (cost && options.streamPolling === 'local')
+      console.log(
+        "stream pace: the fan-out's lines per batch (its requests, its subscribers read) follow the stream's " +
+          "batches, which the local cloud's quick pace makes smaller than Lambda's: --stream-polling aws " +
+          'batches as an event source mapping does (docs/benchmarks.md, "Cost per message")',
+      );
   }
   if (hot) printHot(hot.shapes, hot.goals, options);
   if (broadcast) printBroadcast(broadcast);
