@@ -12,11 +12,14 @@
  * (else it failed), and once the window has ended the function is invoked with no records and
  * `isFinalInvokeForWindow: true`, retried until it succeeds while the shard waits, before the state is
  * dropped; a record of another shard closes the window. Not emulated: ending a window early when its
- * state passes 1 MB (`isWindowTerminatedEarly` is always false here).
+ * state passes 1 MB (`isWindowTerminatedEarly` is always false here). Chosen here where AWS says
+ * nothing: a response with batch item failures hands its state on, and the final invocation carries no
+ * records (a handler must cope with records in it too).
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { FilterPattern } from '../../shared/config/routes.ts';
 import { backoffDelay, noJitter } from '../../shared/domain/backoff.ts';
+import { sleep } from '../../shared/domain/long-poll.ts';
 import { matchesAnyFilter } from './event-filter.ts';
 import type { FaultInjector } from './faults.ts';
 import { createLambdaContext } from './lambda-context.ts';
@@ -51,21 +54,6 @@ export type StreamFailureHandler = (
   records: DynamoDBRecord[],
   error: unknown,
 ) => void;
-
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** Where and when (epoch ms) each record entered the stream. Records are shared by every consumer's queue. */
 const originOf = new WeakMap<DynamoDBRecord, { readonly shardId: string; readonly insertedAt: number }>();

@@ -20,10 +20,10 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { validateFilterPattern } from './event-filter.ts';
 import type { FaultInjector } from './faults.ts';
+import { sleep } from '../../shared/domain/long-poll.ts';
 import {
   ConsumerWorker,
   noteOrigin,
-  sleep,
   type StreamFailureHandler,
   type StreamPollerConsumer,
 } from './stream-consumer.ts';

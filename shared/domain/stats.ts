@@ -34,7 +34,7 @@ export interface StatsTally {
   readonly messages: Map<string, { tenantId: string; day: string; count: number }>;
 }
 
-export const emptyTally = (): StatsTally => ({ openChats: new Map(), messages: new Map() });
+const emptyTally = (): StatsTally => ({ openChats: new Map(), messages: new Map() });
 
 /** Live-connection changes of one batch, per tenant and role (`${tenantId}\n${role}`). */
 export type ConnectionTally = Map<string, { tenantId: string; role: Role; delta: number }>;
@@ -101,7 +101,7 @@ export const tallyStateSchema = z.object({
   ),
   openChats: z._default(z.record(z.string(), z.number().check(z.int())), {}),
 });
-export type TallyState = z.infer<typeof tallyStateSchema>;
+type TallyState = z.infer<typeof tallyStateSchema>;
 
 /** `a` and `b` together (neither is changed). */
 export const addTallies = (a: StatsTally, b: StatsTally): StatsTally => {
