@@ -5,9 +5,11 @@
  * publish none per message).
  *
  * With a tumbling window on the mapping (the route table's `tumblingWindowSeconds`), each invocation adds
- * its counts to the window's state and the window's final invocation writes and publishes the sums: one
- * counter write per tenant and day and one EMF line per window and shard, whatever the number of batches.
- * Without one, every batch writes and publishes its own.
+ * its messages and deliveries to the window's state and the window's final invocation writes and
+ * publishes the sums: one counter write per tenant and day and one EMF line per window and shard,
+ * whatever the number of batches. Open-chat changes, rare next to messages, are written by the batch
+ * that has them, so the console's open-chat count follows a new, closed or reopened chat within
+ * seconds. Without a window, every batch writes and publishes its own.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -76,11 +78,20 @@ export const countBatch = async (event: object, batch: Counts): Promise<WindowRe
   const parsed = windowStateSchema.safeParse(window.state);
   if (!parsed.success) logger.warn('the fan-out window state is malformed: its counts are dropped');
   const before = parsed.success ? parsed.data : windowStateSchema.parse({});
+  // The batch's open-chat changes now; its messages and deliveries with the window's.
+  const { openChats, messages } = batch.tally;
+  const opened = [...openChats.values()].some((delta) => delta !== 0);
   const sum: Counts = {
-    tally: addTallies(tallyOfState(before.stats), batch.tally),
+    tally: addTallies(tallyOfState(before.stats), { openChats: new Map(), messages }),
     delivered: before.delivered + batch.delivered,
   };
-  if (!window.closes) return { state: { stats: tallyToState(sum.tally), delivered: sum.delivered } };
-  await publish(sum);
+  if (!window.closes) {
+    if (opened) await publish({ tally: { openChats, messages: new Map() }, delivered: 0 });
+    return { state: { stats: tallyToState(sum.tally), delivered: sum.delivered } };
+  }
+  await publish({
+    tally: addTallies(sum.tally, { openChats, messages: new Map() }),
+    delivered: sum.delivered,
+  });
   return { state: {} };
 };

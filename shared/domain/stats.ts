@@ -1,10 +1,11 @@
 /**
  * Tenant statistics for agents and services (GET /v1/stats): live connections, agents online, open
  * chats and messages of the current UTC day. Everything is read from counters kept with `ADD` updates
- * from the table stream, one per tenant (and day) per batch: connections by the connections consumer
+ * from the table stream: connections by the connections consumer, one per tenant and role per batch
  * (`recordConnections`: connection items inserted and removed, whether by $disconnect, the 410 path or
- * their TTL), open chats and messages by the fan-out (`record`), so the numbers trail the writes by the
- * stream's lag.
+ * their TTL); open chats and messages by the fan-out (`record`), one per tenant (and day) per tumbling
+ * window of its stream mapping (functions/stream/fanout-counts.ts). The numbers trail the writes by the
+ * stream's lag, and the fan-out's by up to a window.
  */
 import * as z from '../zod.ts';
 import { ENTITY } from '../config/table.ts';

@@ -374,6 +374,43 @@ describe('fan-out stats counters in a tumbling window', () => {
     expect(statsWrites().map((call) => call.args[0].input.ExpressionAttributeValues?.[':n'])).toEqual([6, 6]);
   });
 
+  it('writes a batch’s open-chat changes at once and keeps its messages for the window’s end', async () => {
+    // Prepare: a message and a chat's close audit record in one batch of the window
+    subscribers(chatA, []);
+    const closed: DynamoDBRecord = {
+      eventName: 'INSERT',
+      dynamodb: {
+        SequenceNumber: 'audit-1',
+        NewImage: marshall({
+          pk: `CHAT#${chatB}`,
+          sk: 'AUDIT#2026-11-21T10:00:00.000Z#e1',
+          entity: 'audit',
+          tenantId: 'acme',
+          chatId: chatB,
+          action: 'chat.close',
+        }) as never,
+      },
+    };
+
+    // Act
+    const response = (await handler(
+      { Records: [record(chatA, 1), closed], ...windowOf({}) } as DynamoDBStreamEvent,
+      context,
+    )) as Windowed;
+
+    // Assess
+    expect(
+      statsWrites().map((call) => [
+        call.args[0].input.Key,
+        call.args[0].input.ExpressionAttributeValues?.[':d'],
+      ]),
+    ).toEqual([[{ pk: 'STATS#acme', sk: 'COUNTERS' }, -1]]);
+    expect(response.state).toEqual({
+      stats: { messages: { acme: { '2026-11-21': 1 } }, openChats: {} },
+      delivered: 0,
+    });
+  });
+
   it('delivers the batch and starts the count afresh when the window state is not its own', async () => {
     // Prepare
     subscribers(chatA, ['a=']);
