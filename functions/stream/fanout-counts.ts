@@ -18,11 +18,11 @@ import { recordsBeforeRetry } from '#shared/adapters/dynamo/stream-batch.ts';
 import { streamWindowOf, type WindowResponse } from '#shared/adapters/stream-window.ts';
 import {
   addTallies,
+  messagesStateSchema,
+  messagesToState,
   type StatsTally,
   tallyOf,
-  tallyOfState,
-  tallyStateSchema,
-  tallyToState,
+  tallyOfMessagesState,
 } from '#shared/domain/stats.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { metrics } from '#shared/runtime/metrics.ts';
@@ -35,9 +35,9 @@ export interface Counts {
   readonly delivered: number;
 }
 
-/** A window's state: the counts of its invocations so far. */
+/** A window's state: the messages and deliveries of its invocations so far. */
 const windowStateSchema = z.object({
-  stats: z._default(tallyStateSchema, { messages: {}, openChats: {} }),
+  messages: z._default(messagesStateSchema, {}),
   delivered: z._default(z.number().check(z.int(), z.minimum(0)), 0),
 });
 
@@ -78,20 +78,14 @@ export const countBatch = async (event: object, batch: Counts): Promise<WindowRe
   const parsed = windowStateSchema.safeParse(window.state);
   if (!parsed.success) logger.warn('the fan-out window state is malformed: its counts are dropped');
   const before = parsed.success ? parsed.data : windowStateSchema.parse({});
-  // The batch's open-chat changes now; its messages and deliveries with the window's.
+  // Open-chat changes, rare, are written now; messages and deliveries wait for the window's end.
   const { openChats, messages } = batch.tally;
-  const opened = [...openChats.values()].some((delta) => delta !== 0);
+  await publish({ tally: { openChats, messages: new Map() }, delivered: 0 });
   const sum: Counts = {
-    tally: addTallies(tallyOfState(before.stats), { openChats: new Map(), messages }),
+    tally: addTallies(tallyOfMessagesState(before.messages), { openChats: new Map(), messages }),
     delivered: before.delivered + batch.delivered,
   };
-  if (!window.closes) {
-    if (opened) await publish({ tally: { openChats, messages: new Map() }, delivered: 0 });
-    return { state: { stats: tallyToState(sum.tally), delivered: sum.delivered } };
-  }
-  await publish({
-    tally: addTallies(sum.tally, { openChats, messages: new Map() }),
-    delivered: sum.delivered,
-  });
+  if (!window.closes) return { state: { messages: messagesToState(sum.tally), delivered: sum.delivered } };
+  await publish(sum);
   return { state: {} };
 };

@@ -241,8 +241,9 @@ export const streamConsumers: readonly StreamConsumer[] = [
       },
     ],
     timeoutSeconds: 60,
-    // The stats counters are summed over a minute and written once (fanout.ts, countStats), not once
-    // per batch: at one batch per message or two, that write was a WRU per message or two.
+    // The messages counter and the fan-out's metrics are summed over a minute and written once
+    // (fanout-counts.ts), not once per batch: at one batch per message or two, that write was a WRU per
+    // message or two.
     tumblingWindowSeconds: 60,
   },
   {

@@ -3,9 +3,10 @@
  * chats and messages of the current UTC day. Everything is read from counters kept with `ADD` updates
  * from the table stream: connections by the connections consumer, one per tenant and role per batch
  * (`recordConnections`: connection items inserted and removed, whether by $disconnect, the 410 path or
- * their TTL); open chats and messages by the fan-out (`record`), one per tenant (and day) per tumbling
- * window of its stream mapping (functions/stream/fanout-counts.ts). The numbers trail the writes by the
- * stream's lag, and the fan-out's by up to a window.
+ * their TTL); open chats by the fan-out (`record`), one per tenant per batch with changes, and messages
+ * by the fan-out, one per tenant and day per tumbling window of its stream mapping
+ * (functions/stream/fanout-counts.ts). The numbers trail the writes by the stream's lag, and messages by
+ * up to a window more.
  */
 import * as z from '../zod.ts';
 import { ENTITY } from '../config/table.ts';
@@ -92,17 +93,14 @@ export const tallyOf = (items: readonly Record<string, unknown>[]): StatsTally =
 };
 
 /**
- * A tally as the state of a tumbling window (Lambda hands it from one invocation of the window to the
- * next as JSON): messages per tenant and UTC day, open-chat changes per tenant.
+ * A tally's messages as the state of a tumbling window (Lambda hands it from one invocation of the
+ * window to the next as JSON): per tenant, per UTC day.
  */
-export const tallyStateSchema = z.object({
-  messages: z._default(
-    z.record(z.string(), z.record(z.iso.date(), z.number().check(z.int(), z.minimum(0)))),
-    {},
-  ),
-  openChats: z._default(z.record(z.string(), z.number().check(z.int())), {}),
-});
-type TallyState = z.infer<typeof tallyStateSchema>;
+export const messagesStateSchema = z.record(
+  z.string(),
+  z.record(z.iso.date(), z.number().check(z.int(), z.minimum(0))),
+);
+type MessagesState = z.infer<typeof messagesStateSchema>;
 
 /** `a` and `b` together (neither is changed). */
 export const addTallies = (a: StatsTally, b: StatsTally): StatsTally => {
@@ -118,17 +116,16 @@ export const addTallies = (a: StatsTally, b: StatsTally): StatsTally => {
   return sum;
 };
 
-export const tallyToState = (tally: StatsTally): TallyState => {
-  const state: TallyState = { messages: {}, openChats: Object.fromEntries(tally.openChats) };
-  for (const { tenantId, day, count } of tally.messages.values())
-    (state.messages[tenantId] ??= {})[day] = count;
+export const messagesToState = (tally: StatsTally): MessagesState => {
+  const state: MessagesState = {};
+  for (const { tenantId, day, count } of tally.messages.values()) (state[tenantId] ??= {})[day] = count;
   return state;
 };
 
-export const tallyOfState = (state: TallyState): StatsTally => {
+/** A tally of the messages in `state` (no open-chat changes). */
+export const tallyOfMessagesState = (state: MessagesState): StatsTally => {
   const tally = emptyTally();
-  for (const [tenantId, delta] of Object.entries(state.openChats)) tally.openChats.set(tenantId, delta);
-  for (const [tenantId, days] of Object.entries(state.messages))
+  for (const [tenantId, days] of Object.entries(state))
     for (const [day, count] of Object.entries(days))
       tally.messages.set(`${tenantId}\n${day}`, { tenantId, day, count });
   return tally;
