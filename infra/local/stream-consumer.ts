@@ -138,7 +138,12 @@ export class ConsumerWorker {
   }
 
   private kick(): void {
-    if (this.running !== undefined || (this.queue.length === 0 && !this.windowEnded())) return;
+    if (this.running !== undefined) return;
+    if (this.queue.length === 0 && !this.windowEnded()) {
+      // A timer may fire a little before the clock reads the window's end: wait for the rest.
+      this.awaitWindowEnd();
+      return;
+    }
     clearTimeout(this.windowTimer);
     this.running = this.drain().finally(() => {
       this.running = undefined;

@@ -45,7 +45,15 @@ const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toStr
 
 /** Starts the local cloud and writes the fixture through the public API. */
 export const startWorld = async (): Promise<FuzzWorld> => {
-  const cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} });
+  // One-second tumbling windows: the fan-out's messages counter lands when a window ends, and the table
+  // is compared only once every window has (a minute-long window would stall every scan).
+  const cloud = await startLocalCloud({
+    webPort: 0,
+    httpPort: 0,
+    wsPort: 0,
+    demoTexts: {},
+    tumblingWindowSeconds: 1,
+  });
   try {
     const client = api(cloud.urls.http);
     const visitor = await client.ok<{ visitorId: string; token: string }>('POST', '/v1/visitors', undefined, {
@@ -70,7 +78,7 @@ export const startWorld = async (): Promise<FuzzWorld> => {
       send(user, userChat),
       send(foreign, foreignChat),
     ]);
-    await cloud.idle();
+    await cloud.windowsClosed();
     const fixture: Fixture = {
       visitorId: visitor.visitorId,
       chats: { visitor: visitorChat, user: userChat, foreign: foreignChat },
@@ -78,7 +86,7 @@ export const startWorld = async (): Promise<FuzzWorld> => {
       tokens: { visitor: visitor.token, user, agent, service, foreign },
     };
     const table = new TableWatch(createTableContext(cloud.tableName, cloud.urls.dynamodb), () =>
-      cloud.idle(),
+      cloud.windowsClosed(),
     );
     return { cloud, fixture, table };
   } catch (error) {
@@ -281,7 +289,7 @@ export class TableWatch {
     return items;
   }
 
-  /** The table before a request: settled (stream consumers done) after anything was accepted. */
+  /** The table before a request: settled (stream consumers done, windows ended) after anything was accepted. */
   async before(): Promise<void> {
     if (this.last) return;
     await this.idle();

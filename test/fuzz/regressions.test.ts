@@ -18,7 +18,13 @@ let service: string;
 let chatId: string;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ webPort: 0, httpPort: 0, wsPort: 0, demoTexts: {} });
+  cloud = await startLocalCloud({
+    webPort: 0,
+    httpPort: 0,
+    wsPort: 0,
+    demoTexts: {},
+    tumblingWindowSeconds: 1,
+  });
   client = api(cloud.urls.http);
   table = createTableContext(cloud.tableName, cloud.urls.dynamodb);
   [agent, user, service] = await Promise.all([
@@ -35,7 +41,7 @@ afterAll(async () => {
 
 /** Every item of the (small) table, as text, without rate-limit windows (they count attempts). */
 const tableState = async (): Promise<string[]> => {
-  await cloud.idle();
+  await cloud.windowsClosed();
   const { Items = [] } = await table.doc.send(
     new ScanCommand({ TableName: table.tableName, ConsistentRead: true }),
   );
