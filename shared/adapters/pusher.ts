@@ -39,6 +39,15 @@ export const CLOSE_TIMEOUT_MS = 10_000;
 
 const EMPTY_HASH = sha256Hex('');
 
+/** Frames whose bytes and hash are kept: more than the chats a fan-out serves at once (8). */
+const RECENT_FRAMES = 16;
+
+/** A post's body and its SHA-256 (hex), which the signature covers. */
+interface Frame {
+  readonly body: Buffer;
+  readonly hash: string;
+}
+
 /** `execute-api.<region>.amazonaws.com` hosts name their region; elsewhere AWS_REGION does. */
 const regionOf = (host: string): string => {
   const region = process.env.AWS_REGION ?? /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(host)?.[1];
@@ -55,6 +64,11 @@ export class ApiGatewayPusher implements Pusher {
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
   private signer: SigV4Signer | undefined;
+  /**
+   * The latest frames' bytes and hashes: a fan-out posts one frame to every socket of a room (several
+   * chats at once), so they are made once per frame, not once per socket.
+   */
+  private readonly frames = new Map<string, Frame>();
 
   constructor(
     endpoint: string,
@@ -70,9 +84,19 @@ export class ApiGatewayPusher implements Pusher {
   }
 
   async post(connectionId: string, payload: string): Promise<PushResult> {
-    const body = Buffer.from(payload, 'utf8');
-    const status = await this.call('POST', connectionId, body, PUSH_TIMEOUT_MS);
+    const frame = this.frameOf(payload);
+    const status = await this.call('POST', connectionId, frame, PUSH_TIMEOUT_MS);
     return status === 410 ? 'gone' : 'delivered';
+  }
+
+  private frameOf(payload: string): Frame {
+    const known = this.frames.get(payload);
+    if (known) return known;
+    const body = Buffer.from(payload, 'utf8');
+    const frame = { body, hash: sha256Hex(body) };
+    if (this.frames.size >= RECENT_FRAMES) this.frames.delete(this.frames.keys().next().value as string);
+    this.frames.set(payload, frame);
+    return frame;
   }
 
   async disconnect(connectionId: string): Promise<'closed' | 'gone'> {
@@ -81,7 +105,8 @@ export class ApiGatewayPusher implements Pusher {
   }
 
   /** One signed request: resolves with a 2xx or 410 status, rejects with anything else. */
-  private call(method: 'POST' | 'DELETE', connectionId: string, body: Buffer | undefined, timeoutMs: number) {
+  private call(method: 'POST' | 'DELETE', connectionId: string, frame: Frame | undefined, timeoutMs: number) {
+    const body = frame?.body;
     const segment = escapeUri(connectionId);
     const path = `${this.basePath}/@connections/${segment}`;
     // A segment `.` or `..` would be normalized away: only those take the general path.
@@ -89,7 +114,7 @@ export class ApiGatewayPusher implements Pusher {
       segment === '.' || segment === '..'
         ? canonicalPath(path)
         : `${this.canonicalBase}/${escapeUri(segment)}`;
-    const payloadHash = body ? sha256Hex(body) : EMPTY_HASH;
+    const payloadHash = frame?.hash ?? EMPTY_HASH;
     this.signer ??= new SigV4Signer(regionOf(this.url.hostname), 'execute-api');
     const headers = this.signer.sign(
       {

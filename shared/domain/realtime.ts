@@ -231,7 +231,12 @@ export class RealtimeService {
    * removed with its subscriptions. Throws when the post fails otherwise.
    */
   async push(connectionId: string, envelope: Envelope): Promise<'delivered' | 'gone'> {
-    const result = await this.pusher.post(connectionId, frameOf(envelope));
+    return this.pushFrame(connectionId, frameOf(envelope));
+  }
+
+  /** `push` of an envelope's frame (`frameOf`), made once for all the sockets it goes to. */
+  private async pushFrame(connectionId: string, frame: string): Promise<'delivered' | 'gone'> {
+    const result = await this.pusher.post(connectionId, frame);
     if (result === 'gone') await this.sessions.forget(connectionId);
     return result;
   }
@@ -244,7 +249,14 @@ export class RealtimeService {
    * only when the close fails too (the stream then retries the record; clients drop duplicates by id).
    */
   async deliver(connectionId: string, envelope: Envelope): Promise<PushOutcome> {
-    const payload = frameOf(envelope); // over the frame limit: a "fetch it" notice (envelope-size.ts)
+    return this.deliverFrame(connectionId, frameOf(envelope));
+  }
+
+  /**
+   * `deliver` of an envelope's frame (`frameOf`: its JSON, or over the frame limit a "fetch it" notice),
+   * made once for all the sockets it goes to.
+   */
+  private async deliverFrame(connectionId: string, payload: string): Promise<PushOutcome> {
     const sleep = this.config.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
     const clock = this.config.clock ?? Date.now;
     const started = clock();
@@ -354,8 +366,9 @@ export class RealtimeService {
     const skip = new Set(except);
     const sockets = await this.mentions.presence.sockets(tenantId, userIds);
     const targets = [...sockets.values()].flat().filter((connectionId) => !skip.has(connectionId));
+    const frame = frameOf(envelope);
     const outcomes = await mapLimit(targets, this.config.fanoutConcurrency, (connectionId) =>
-      this.push(connectionId, envelope).catch(() => 'skipped' as const),
+      this.pushFrame(connectionId, frame).catch(() => 'skipped' as const),
     );
     return {
       delivered: outcomes.filter((o) => o === 'delivered').length,
@@ -379,8 +392,9 @@ export class RealtimeService {
     const subscribed = targets ?? (await this.subscribers(chatId));
     // `except`: the socket a message came over, whose ack carried it (docs/protocol.md, "Delivery").
     const connectionIds = except ? subscribed.filter((connectionId) => connectionId !== except) : subscribed;
+    const frame = frameOf(envelope);
     const outcomes = await mapLimit(connectionIds, this.config.fanoutConcurrency, (connectionId) =>
-      (options.bestEffort ? this.push(connectionId, envelope) : this.deliver(connectionId, envelope)).then(
+      (options.bestEffort ? this.pushFrame(connectionId, frame) : this.deliverFrame(connectionId, frame)).then(
         (result) => ({ connectionId, result }) as const,
         (error: unknown) => ({ error }) as const,
       ),

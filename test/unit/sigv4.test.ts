@@ -243,4 +243,41 @@ describe('ApiGatewayPusher on the wire', () => {
       );
     },
   );
+
+  it('signs each post for its own body when one pusher posts many frames to many sockets at once', async () => {
+    // Prepare: 40 frames (more than the pusher keeps made), each to 5 sockets, interleaved
+    const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret/key' };
+    const region = String(process.env.AWS_REGION);
+    const pusher = new ApiGatewayPusher(endpoint, () => credentials);
+    const frames = Array.from({ length: 40 }, (_, i) => JSON.stringify({ type: 'message.created', seq: i }));
+    const posts = [0, 1, 2, 3, 4].flatMap((socket) =>
+      frames.map((frame, i) => ({ connectionId: `c${socket}-${i}=`, frame })),
+    );
+    received.length = 0;
+
+    // Act
+    await Promise.all(posts.map(({ connectionId, frame }) => pusher.post(connectionId, frame)));
+
+    // Assess: every socket got its frame, with that frame's hash, under a signature of that body
+    expect(received).toHaveLength(posts.length);
+    for (const request of received) {
+      const index = Number(/-(\d+)%3D$/.exec(request.path)?.[1]);
+      expect(request.body).toBe(frames[index]);
+      expect(request.headers['x-amz-content-sha256']).toBe(sha256Hex(Buffer.from(request.body, 'utf8')));
+      expect(request.headers.authorization).toBe(
+        await referenceSignature(
+          {
+            method: 'POST',
+            host: String(request.headers.host),
+            path: request.path,
+            ...signedParts(request),
+            body: request.body,
+          },
+          credentials,
+          region,
+          signedParts(request).at,
+        ),
+      );
+    }
+  });
 });
