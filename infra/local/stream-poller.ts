@@ -245,8 +245,13 @@ export const startStreamPoller = async (options: StreamPollerOptions): Promise<S
   let roundStartedAt = 0;
   const loop = async (): Promise<void> => {
     while (!stopped) {
-      const gap = roundStartedAt + (options.minRoundGapMs?.() ?? 0) - Date.now();
-      if (gap > 0) await sleep(gap, stopSignal.signal);
+      // The pause minRoundGapMs asks for, asked again on each poke: one no longer asked for ends at once.
+      for (;;) {
+        const gap = roundStartedAt + (options.minRoundGapMs?.() ?? 0) - Date.now();
+        if (gap <= 0 || stopped) break;
+        if (pause.signal.aborted) pause = new AbortController();
+        await sleep(gap, AbortSignal.any([stopSignal.signal, pause.signal]));
+      }
       if (stopped) break;
       roundStartedAt = Date.now();
       roundsStarted += 1;

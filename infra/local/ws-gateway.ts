@@ -680,7 +680,8 @@ export const startWsGateway = async (options: WsGatewayOptions): Promise<WsGatew
         return;
       }
       if (await postFault(connection, res)) return;
-      connection.socket.send(data.toString('utf8'));
+      // A text frame of the posted bytes, as API Gateway sends a post's data.
+      connection.socket.send(data, { binary: false });
       jsonReply(res, 200, undefined);
       return;
     }

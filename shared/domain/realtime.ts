@@ -394,7 +394,10 @@ export class RealtimeService {
     const connectionIds = except ? subscribed.filter((connectionId) => connectionId !== except) : subscribed;
     const frame = frameOf(envelope);
     const outcomes = await mapLimit(connectionIds, this.config.fanoutConcurrency, (connectionId) =>
-      (options.bestEffort ? this.pushFrame(connectionId, frame) : this.deliverFrame(connectionId, frame)).then(
+      (options.bestEffort
+        ? this.pushFrame(connectionId, frame)
+        : this.deliverFrame(connectionId, frame)
+      ).then(
         (result) => ({ connectionId, result }) as const,
         (error: unknown) => ({ error }) as const,
       ),

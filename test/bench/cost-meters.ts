@@ -115,7 +115,9 @@ export const installCostMeters = (): CostMeters => {
     if ((this as unknown as { _isServer?: boolean })._isServer) {
       outBytes.push(bytes);
       const text =
-        typeof data === 'string' ? data.slice(0, 300) : Buffer.from(data as Buffer).toString('utf8', 0, 300);
+        typeof data === 'string'
+          ? data.slice(0, 300)
+          : (Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer)).toString('utf8', 0, 300);
       outTypes.push(TYPE.exec(text)?.[1] ?? '?');
     } else {
       inBytes.push(bytes);
