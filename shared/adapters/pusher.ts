@@ -39,12 +39,12 @@ export const CLOSE_TIMEOUT_MS = 10_000;
 
 const EMPTY_HASH = sha256Hex('');
 
-/** Frames whose bytes and hash are kept: more than the chats a fan-out serves at once (8). */
-const RECENT_FRAMES = 16;
+/** Frames whose bodies are kept: more than the chats a fan-out serves at once (8). */
+const RECENT_BODIES = 16;
 
-/** A post's body and its SHA-256 (hex), which the signature covers. */
-interface Frame {
-  readonly body: Buffer;
+/** A post's body: a frame's bytes and their SHA-256 (hex), which the signature covers. */
+interface PostBody {
+  readonly bytes: Buffer;
   readonly hash: string;
 }
 
@@ -65,10 +65,10 @@ export class ApiGatewayPusher implements Pusher {
   private readonly send: typeof httpRequest;
   private signer: SigV4Signer | undefined;
   /**
-   * The latest frames' bytes and hashes: a fan-out posts one frame to every socket of a room (several
-   * chats at once), so they are made once per frame, not once per socket.
+   * The latest frames' bodies: a fan-out posts one frame to every socket of a room (several chats at
+   * once), so a frame's bytes and hash are made once per frame, not once per socket.
    */
-  private readonly frames = new Map<string, Frame>();
+  private readonly bodies = new Map<string, PostBody>();
 
   constructor(
     endpoint: string,
@@ -84,19 +84,18 @@ export class ApiGatewayPusher implements Pusher {
   }
 
   async post(connectionId: string, payload: string): Promise<PushResult> {
-    const frame = this.frameOf(payload);
-    const status = await this.call('POST', connectionId, frame, PUSH_TIMEOUT_MS);
+    const status = await this.call('POST', connectionId, this.bodyOf(payload), PUSH_TIMEOUT_MS);
     return status === 410 ? 'gone' : 'delivered';
   }
 
-  private frameOf(payload: string): Frame {
-    const known = this.frames.get(payload);
+  private bodyOf(payload: string): PostBody {
+    const known = this.bodies.get(payload);
     if (known) return known;
-    const body = Buffer.from(payload, 'utf8');
-    const frame = { body, hash: sha256Hex(body) };
-    if (this.frames.size >= RECENT_FRAMES) this.frames.delete(this.frames.keys().next().value as string);
-    this.frames.set(payload, frame);
-    return frame;
+    const bytes = Buffer.from(payload, 'utf8');
+    const body = { bytes, hash: sha256Hex(bytes) };
+    if (this.bodies.size >= RECENT_BODIES) this.bodies.delete(this.bodies.keys().next().value as string);
+    this.bodies.set(payload, body);
+    return body;
   }
 
   async disconnect(connectionId: string): Promise<'closed' | 'gone'> {
@@ -105,8 +104,13 @@ export class ApiGatewayPusher implements Pusher {
   }
 
   /** One signed request: resolves with a 2xx or 410 status, rejects with anything else. */
-  private call(method: 'POST' | 'DELETE', connectionId: string, frame: Frame | undefined, timeoutMs: number) {
-    const body = frame?.body;
+  private call(
+    method: 'POST' | 'DELETE',
+    connectionId: string,
+    post: PostBody | undefined,
+    timeoutMs: number,
+  ) {
+    const body = post?.bytes;
     const segment = escapeUri(connectionId);
     const path = `${this.basePath}/@connections/${segment}`;
     // A segment `.` or `..` would be normalized away: only those take the general path.
@@ -114,7 +118,7 @@ export class ApiGatewayPusher implements Pusher {
       segment === '.' || segment === '..'
         ? canonicalPath(path)
         : `${this.canonicalBase}/${escapeUri(segment)}`;
-    const payloadHash = frame?.hash ?? EMPTY_HASH;
+    const payloadHash = post?.hash ?? EMPTY_HASH;
     this.signer ??= new SigV4Signer(regionOf(this.url.hostname), 'execute-api');
     const headers = this.signer.sign(
       {
