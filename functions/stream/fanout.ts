@@ -136,14 +136,21 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
 
 /**
  * Concurrent sends to one chat reserve their seqs in one order and may commit their messages in another:
- * within a batch, a chat's messages are pushed in seq order (in the slots messages held, so chat events
- * keep their place). A message committed in a later batch than its successor still arrives after it;
- * clients hold a message until the hole below it is filled (docs/protocol.md, "Delivery").
+ * within a batch, a chat's messages are pushed in seq order. A message stored after a higher one moves
+ * up to just before it, and nothing moves later: whatever followed a message in the stream (its edit,
+ * deletion, reactions) still follows it. A message committed in a later batch than its successor still
+ * arrives after it; clients hold a message until the hole below it is filled (docs/protocol.md, "Delivery").
  */
 export const inSeqOrder = (jobs: readonly Job[]): Job[] => {
-  const messages = jobs.filter((job) => job.seq !== undefined).sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-  let next = 0;
-  return jobs.map((job) => (job.seq === undefined ? job : (messages[next++] as Job)));
+  const ordered: Job[] = [];
+  for (const job of jobs) {
+    const seq = job.seq;
+    const higher =
+      seq === undefined ? -1 : ordered.findIndex((placed) => placed.seq !== undefined && placed.seq > seq);
+    if (higher === -1) ordered.push(job);
+    else ordered.splice(higher, 0, job);
+  }
+  return ordered;
 };
 
 /**

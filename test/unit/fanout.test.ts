@@ -8,7 +8,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -103,6 +103,49 @@ describe('fan-out handler', () => {
     expect(result.batchItemFailures).toEqual([]);
     const seqs = api.calls('POST').map((call) => JSON.parse(call.body).seq);
     expect(seqs).toEqual([1, 2, 3]);
+  });
+
+  it('keeps an edit after its message when an earlier seq stored later moves up past both', async () => {
+    // Prepare: seq 3 stored, then edited, and only then seq 2 (concurrent sends)
+    subscribers(chatA, ['c1=']);
+    const edited = { ...unmarshall(record(chatA, 3).dynamodb?.NewImage as never), text: 'edited' };
+    const edit: DynamoDBRecord = {
+      eventName: 'INSERT',
+      dynamodb: {
+        SequenceNumber: `${chatA}-event-1`,
+        NewImage: marshall({
+          pk: `CHAT#${chatA}`,
+          sk: 'EVT#1',
+          entity: 'chatEvent',
+          chatId: chatA,
+          tenantId: 'acme',
+          eventSeq: 1,
+          at: '2026-11-21T10:00:01.000Z',
+          actorId: 'alice',
+          type: 'message.updated',
+          data: edited,
+        }) as never,
+      },
+    };
+
+    // Act
+    const result = await handler(
+      { Records: [record(chatA, 1), record(chatA, 3), edit, record(chatA, 2)] },
+      context,
+    );
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    const posts = api.calls('POST').map((call) => {
+      const envelope = JSON.parse(call.body) as { type: string; seq: number };
+      return `${envelope.type} ${envelope.seq}`;
+    });
+    expect(posts).toEqual([
+      'message.created 1',
+      'message.created 2',
+      'message.created 3',
+      'message.updated 3',
+    ]);
   });
 
   it('deletes a gone (410) connection and its subscriptions, and the record still succeeds', async () => {
