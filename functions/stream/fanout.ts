@@ -5,6 +5,9 @@
  * failure the chat's later records are not attempted: all are reported in batchItemFailures so the
  * stream retries from the first failure. Chats are independent and run concurrently.
  *
+ * A message above a small, recent hole (a lower seq stored after it) has the hole's messages read from
+ * the table and pushed first (./fanout-holes.ts).
+ *
  * A batch's work grows with records × subscribers (100 messages to a 500-socket room: 50,000 posts), so
  * records are started only during the first half of the invocation's time: the others are reported in
  * batchItemFailures like failed ones and come back in the next batch, instead of the invocation timing
@@ -34,7 +37,9 @@ import type { WindowResponse } from '#shared/adapters/stream-window.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { metrics } from '#shared/runtime/metrics.ts';
 import { realtime } from '#shared/runtime/realtime.ts';
+import { messageStore } from '#shared/runtime/stores.ts';
 import { countBatch, tallyBatch } from './fanout-counts.ts';
+import { PushedSeqs } from './fanout-holes.ts';
 
 export interface Job {
   readonly record: DynamoDBRecord;
@@ -56,26 +61,33 @@ export interface Job {
   readonly mentions?: Message;
   /** A change that removed participants: they get its envelope on all their sockets (not subscribers now). */
   readonly removed?: { readonly tenantId: string; readonly userIds: readonly string[] };
+  /** A message read to fill a hole below the batch's messages, pushed ahead of its record (./fanout-holes.ts). */
+  readonly ahead?: boolean;
 }
+
+/** A stored message item's job (the item as the stream's new image carries it, or as read). */
+const messageJobOf = (item: Record<string, unknown>, record: DynamoDBRecord): Job | undefined => {
+  const parsed = messageSchema.safeParse(item);
+  if (!parsed.success) return undefined;
+  const message = parsed.data;
+  return {
+    record,
+    chatId: message.chatId,
+    envelope: messageCreated(message),
+    activityAt: message.createdAt,
+    seq: message.seq,
+    ...(typeof item.membersVersion === 'number' ? { membersVersion: item.membersVersion } : {}),
+    ...(message.mentions?.length ? { mentions: message } : {}),
+    ...(typeof item.viaConnectionId === 'string' ? { except: item.viaConnectionId } : {}),
+  };
+};
 
 const jobOf = (record: DynamoDBRecord): Job | undefined => {
   const image = record.dynamodb?.NewImage;
   const item = image ? unmarshall(image as Record<string, AttributeValue>) : undefined;
   if (item?.entity === ENTITY.message) {
-    const parsed = messageSchema.safeParse(item);
-    if (parsed.success) {
-      const message = parsed.data;
-      return {
-        record,
-        chatId: message.chatId,
-        envelope: messageCreated(message),
-        activityAt: message.createdAt,
-        seq: message.seq,
-        ...(typeof item.membersVersion === 'number' ? { membersVersion: item.membersVersion } : {}),
-        ...(message.mentions?.length ? { mentions: message } : {}),
-        ...(typeof item.viaConnectionId === 'string' ? { except: item.viaConnectionId } : {}),
-      };
-    }
+    const job = messageJobOf(item, record);
+    if (job) return job;
   }
   if (
     item?.entity === ENTITY.chatEvent &&
@@ -153,6 +165,25 @@ export const inSeqOrder = (jobs: readonly Job[]): Job[] => {
   return ordered;
 };
 
+/** What this container pushed per chat (./fanout-holes.ts). */
+const pushedSeqs = new PushedSeqs();
+
+/** A chat's jobs of one batch with the messages of the small, recent holes below them read and put first. */
+const withHoles = async (chatId: string, jobs: Job[]): Promise<Job[]> => {
+  const found: Job[] = [];
+  for (const [from, to] of pushedSeqs.holes(chatId, jobs)) {
+    try {
+      for (const item of await messageStore.storedItems(chatId, from, to)) {
+        const job = messageJobOf(item, { eventName: 'INSERT' });
+        if (job) found.push({ ...job, ahead: true });
+      }
+    } catch (error) {
+      logger.warn('could not read a hole below a message; its record pushes it', { error, chatId });
+    }
+  }
+  return found.length === 0 ? jobs : inSeqOrder([...jobs, ...found]);
+};
+
 /**
  * Whether the invocation may start another record: during the first half of the time it had left when it
  * began (the second half is the margin for the records in flight), and always when none has started yet,
@@ -186,8 +217,8 @@ const processChat = async (
   mayStart: () => boolean,
   counts: { delivered: number },
 ): Promise<string[]> => {
-  const jobs = inSeqOrder(unordered);
-  const chatId = jobs[0]?.chatId;
+  const chatId = unordered[0]?.chatId;
+  const jobs = chatId === undefined ? [] : await withHoles(chatId, inSeqOrder(unordered));
   const audience = chatId === undefined ? undefined : realtime.audience(chatId);
   let done = 0;
   let unfinished: Job[] = [];
@@ -200,6 +231,11 @@ const processChat = async (
       });
       metrics.addMetric('DeferredRecords', 'Count', unfinished.length);
       break;
+    }
+    // Pushed ahead of its record, to fill a hole: not again.
+    if (job.seq !== undefined && !job.ahead && pushedSeqs.takeAhead(job.chatId, job.seq)) {
+      done = index + 1;
+      continue;
     }
     try {
       // Its subscribers are only those still entitled to it: the participants a change removed are told
@@ -224,7 +260,13 @@ const processChat = async (
       counts.delivered += delivered;
       if (gone > 0) metrics.addMetric('GoneConnections', 'Count', gone);
       done = index + 1;
+      if (job.seq !== undefined) pushedSeqs.pushed(job.chatId, job.seq, job.ahead);
     } catch (error) {
+      if (job.ahead) {
+        // Its own record pushes it when it comes.
+        logger.warn('could not push a message ahead of its record', { error, chatId, seq: job.seq });
+        continue;
+      }
       logger.error('fan-out failed; the stream will retry', {
         error,
         chatId: job.chatId,

@@ -277,6 +277,12 @@ export interface MessageStore {
    */
   append(draft: MessageDraft, options?: AppendOptions): Promise<{ message: Message; created: boolean }>;
   get(chatId: string, seq: number): Promise<Message | undefined>;
+  /**
+   * The stored items of the messages with `from <= seq <= to`, as the table's stream carries them (the
+   * fan-out reads a hole below a message it is about to push), read consistently; seqs not written yet
+   * are absent.
+   */
+  storedItems(chatId: string, from: number, to: number): Promise<Record<string, unknown>[]>;
   /** Messages with seq > after, ascending and contiguous (a page ends below a slot still being written). */
   after(chatId: string, after: number, limit: number): Promise<{ items: Message[]; hasMore: boolean }>;
   /** The `limit` messages right before `before`, ascending. */

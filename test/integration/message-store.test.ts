@@ -161,6 +161,30 @@ describe('message store against DynamoDB Local', () => {
     expect((await new DynamoChatStore(table).get(chat.chatId))?.lastSeq).toBe(1);
   });
 
+  it('reads the stored items of a seq range as the stream carries them, the fan-out’s fields included, and none of a seq not stored', async () => {
+    // Prepare: seqs 1 and 2 stored (2 sent over a socket), 3 reserved by a writer that died, 4 stored
+    const { table, chat } = await newChat();
+    const store = new DynamoMessageStore(table);
+    await store.append(draft(chat.chatId, 'one'));
+    await store.append(draft(chat.chatId, 'two'), { viaConnectionId: 'conn-2=' });
+    await reserveAndDie(table, chat.chatId);
+    await store.append(draft(chat.chatId, 'four'));
+
+    // Act
+    const items = await store.storedItems(chat.chatId, 2, 4);
+
+    // Assess
+    expect(items.map((item) => [item.seq, item.clientMessageId])).toEqual([
+      [2, 'two'],
+      [4, 'four'],
+    ]);
+    expect(items[0]).toMatchObject({
+      entity: 'message',
+      viaConnectionId: 'conn-2=',
+      membersVersion: expect.any(Number),
+    });
+  });
+
   it('treats the same clientMessageId from two senders as two messages', async () => {
     const { table, chat } = await newChat();
     const store = new DynamoMessageStore(table);

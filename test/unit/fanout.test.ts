@@ -13,6 +13,7 @@ import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../support/connections-endpoint.ts';
+import { keys } from '../../shared/adapters/dynamo/keys.ts';
 import { metrics } from '../../shared/runtime/metrics.ts';
 import { useHandlerTestEnv } from '../support/handler-env.ts';
 
@@ -146,6 +147,59 @@ describe('fan-out handler', () => {
       'message.created 3',
       'message.updated 3',
     ]);
+  });
+
+  it('pushes the message of a hole below a batch’s message first, read from the table, and not again when its record comes', async () => {
+    // Prepare: seq 1 pushed; then seq 3 comes while seq 2, stored a moment later, is in the table only
+    const chatC = 'ch_cccccccccccccccccccc';
+    subscribers(chatC, ['c1=']);
+    ddb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':from': keys.message(chatC, 2).sk } })
+      .resolves({ Items: [unmarshall(record(chatC, 2).dynamodb?.NewImage as never)] });
+    await handler({ Records: [record(chatC, 1)] }, context);
+
+    // Act
+    const withHole = await handler({ Records: [record(chatC, 3)] }, context);
+    const late = await handler({ Records: [record(chatC, 2)] }, context);
+
+    // Assess
+    expect([withHole.batchItemFailures, late.batchItemFailures]).toEqual([[], []]);
+    expect(api.calls('POST').map((call) => JSON.parse(call.body).seq)).toEqual([1, 2, 3]);
+    const reads = ddb
+      .commandCalls(QueryCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.ExpressionAttributeValues?.[':from'] !== undefined);
+    expect(reads).toEqual([
+      expect.objectContaining({
+        ConsistentRead: true,
+        ExpressionAttributeValues: {
+          ':pk': `CHAT#${chatC}`,
+          ':from': keys.message(chatC, 2).sk,
+          ':to': keys.message(chatC, 2).sk,
+        },
+      }),
+    ]);
+  });
+
+  it('pushes a batch’s message as before when its hole cannot be read or is not stored yet', async () => {
+    // Prepare
+    const chatD = 'ch_dddddddddddddddddddd';
+    subscribers(chatD, ['d1=']);
+    ddb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':from': keys.message(chatD, 2).sk } })
+      .rejects(new Error('throttled'))
+      .on(QueryCommand, { ExpressionAttributeValues: { ':from': keys.message(chatD, 4).sk } })
+      .resolves({ Items: [] });
+    await handler({ Records: [record(chatD, 1)] }, context);
+
+    // Act
+    const unreadable = await handler({ Records: [record(chatD, 3)] }, context);
+    const notStored = await handler({ Records: [record(chatD, 5)] }, context);
+    const late = await handler({ Records: [record(chatD, 2), record(chatD, 4)] }, context);
+
+    // Assess: every record succeeds and every message reaches the socket once
+    expect([unreadable, notStored, late].map((result) => result.batchItemFailures)).toEqual([[], [], []]);
+    expect(api.calls('POST').map((call) => JSON.parse(call.body).seq)).toEqual([1, 3, 5, 2, 4]);
   });
 
   it('deletes a gone (410) connection and its subscriptions, and the record still succeeds', async () => {

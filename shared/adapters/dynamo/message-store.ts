@@ -16,7 +16,7 @@
  * timeout. A writer that finds its slot voided moves its message to a new seq. A retry that finds its
  * claim without a message places the message itself.
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENTITY } from '../../config/table.ts';
 import { BusyError, ConflictError, NotFoundError } from '../../domain/errors.ts';
@@ -153,6 +153,22 @@ export class DynamoMessageStore implements MessageStore {
       }),
     );
     return item ? toMessage(item) : undefined;
+  }
+
+  async storedItems(chatId: string, from: number, to: number): Promise<Record<string, unknown>[]> {
+    const { Items = [] } = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': keys.message(chatId, from).pk,
+          ':from': keys.message(chatId, from).sk,
+          ':to': keys.message(chatId, to).sk,
+        },
+        ConsistentRead: true,
+      }),
+    );
+    return Items;
   }
 
   /**

@@ -1,0 +1,79 @@
+/**
+ * Holes below a batch's messages, filled ahead of the stream. Two sends to one chat a few milliseconds
+ * apart each reserve a seq, and the later one can be stored, streamed and pushed first: its batch then
+ * holds seq n + 1 while seq n is stored a moment later and comes in the next batch. The fan-out
+ * remembers, per chat, the highest message seq it pushed and when; a message whose seq lies a small,
+ * recent gap above it (at most READ_AHEAD_MAX_GAP seqs, within READ_AHEAD_WITHIN_MS of that push) has
+ * the missing seqs read from the table first (one consistent Query), and those found are pushed before
+ * it. When their own records arrive, they are not pushed again.
+ *
+ * The memory is the container's: one shard's batches are handled one at a time (parallelizationFactor
+ * 1), by a warm container as long as it lives. A new container knows nothing and pushes as before; a
+ * message pushed ahead whose record then reaches another container is pushed twice, which clients drop
+ * by envelope id (docs/protocol.md, "Delivery"). A seq not stored yet when read stays a hole, which
+ * clients fill (hold until the hole is filled).
+ */
+import type { Job } from './fanout.ts';
+
+/**
+ * The widest hole read: a burst of concurrent sends (50 participants posting at once leave holes of a
+ * dozen seqs), read in one Query of at most this many small items.
+ */
+export const READ_AHEAD_MAX_GAP = 50;
+/** How recent the last push must be for a hole above it to be read. */
+export const READ_AHEAD_WITHIN_MS = 10_000;
+/** Chats remembered (the least recently pushed are forgotten first). */
+const MAX_CHATS = 10_000;
+/** Seqs pushed ahead and remembered per chat until their records come. */
+const MAX_AHEAD_PER_CHAT = 64;
+
+export class PushedSeqs {
+  private readonly last = new Map<string, { readonly seq: number; readonly at: number }>();
+  private readonly ahead = new Map<string, Set<number>>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  /**
+   * The seq ranges (inclusive) to read before pushing `jobs` (a chat's jobs of one batch, in push
+   * order): the holes of at most READ_AHEAD_MAX_GAP seqs below its messages, above the last seq pushed
+   * within READ_AHEAD_WITHIN_MS (or, without one, above the batch's first message).
+   */
+  holes(chatId: string, jobs: readonly Job[]): Array<readonly [number, number]> {
+    const last = this.last.get(chatId);
+    let expected = last && this.clock() - last.at <= READ_AHEAD_WITHIN_MS ? last.seq + 1 : undefined;
+    const ranges: Array<readonly [number, number]> = [];
+    for (const { seq } of jobs) {
+      if (seq === undefined) continue;
+      if (expected !== undefined && seq > expected && seq - expected <= READ_AHEAD_MAX_GAP)
+        ranges.push([expected, seq - 1]);
+      if (expected === undefined || seq >= expected) expected = seq + 1;
+    }
+    return ranges;
+  }
+
+  /** A message was pushed: from its record, or `ahead` of it. */
+  pushed(chatId: string, seq: number, ahead = false): void {
+    const last = this.last.get(chatId);
+    this.last.delete(chatId);
+    this.last.set(chatId, { seq: Math.max(seq, last?.seq ?? seq), at: this.clock() });
+    if (this.last.size > MAX_CHATS) this.forget(this.last.keys().next().value as string);
+    if (!ahead) return;
+    const seqs = this.ahead.get(chatId) ?? new Set<number>();
+    seqs.add(seq);
+    if (seqs.size > MAX_AHEAD_PER_CHAT) seqs.delete(seqs.values().next().value as number);
+    this.ahead.set(chatId, seqs);
+  }
+
+  /** Whether the message of a record was pushed ahead of it: true once, then forgotten. */
+  takeAhead(chatId: string, seq: number): boolean {
+    const seqs = this.ahead.get(chatId);
+    if (!seqs?.delete(seq)) return false;
+    if (seqs.size === 0) this.ahead.delete(chatId);
+    return true;
+  }
+
+  private forget(chatId: string): void {
+    this.last.delete(chatId);
+    this.ahead.delete(chatId);
+  }
+}
