@@ -5,13 +5,19 @@
  * remembers, per chat, the highest message seq it pushed and when; a message whose seq lies a small,
  * recent gap above it (at most READ_AHEAD_MAX_GAP seqs, within READ_AHEAD_WITHIN_MS of that push) has
  * the missing seqs read from the table first (one consistent Query), and those found are pushed before
- * it. When their own records arrive, they are not pushed again.
+ * it. When their own records arrive, they are not pushed again. A chat's creation record (same
+ * partition, so earlier in the same shard) counts as a push of seq 0: a burst of first messages is
+ * read from seq 1.
+ *
+ * A seq not stored yet when read (its sender is between reserving it and writing its message: two
+ * writes) is read again after short pauses (HOLE_REREAD_PAUSES_MS); one still missing then stays a
+ * hole, which clients fill (hold until the hole is filled).
  *
  * The memory is the container's: one shard's batches are handled one at a time (parallelizationFactor
  * 1), by a warm container as long as it lives. A new container knows nothing and pushes as before; a
- * message pushed ahead whose record then reaches another container is pushed twice, which clients drop
- * by envelope id (docs/protocol.md, "Delivery"). A seq not stored yet when read stays a hole, which
- * clients fill (hold until the hole is filled).
+ * message pushed ahead whose record then reaches another container, or one that another container
+ * pushed since this one's last push, is pushed twice, which clients drop by envelope id
+ * (docs/protocol.md, "Delivery").
  */
 import type { Job } from './fanout.ts';
 
@@ -22,6 +28,12 @@ import type { Job } from './fanout.ts';
 export const READ_AHEAD_MAX_GAP = 50;
 /** How recent the last push must be for a hole above it to be read. */
 export const READ_AHEAD_WITHIN_MS = 10_000;
+/**
+ * The pauses before a hole's seqs not stored yet are read again: a sender writes its message two writes
+ * after reserving the seq (milliseconds on DynamoDB), so a batch waits at most their sum for them, and
+ * only when a hole is partly unwritten.
+ */
+export const HOLE_REREAD_PAUSES_MS: readonly number[] = [20, 60];
 /** Chats remembered (the least recently pushed are forgotten first). */
 const MAX_CHATS = 10_000;
 /** Seqs pushed ahead and remembered per chat until their records come. */
@@ -36,19 +48,28 @@ export class PushedSeqs {
   /**
    * The seq ranges (inclusive) to read before pushing `jobs` (a chat's jobs of one batch, in push
    * order): the holes of at most READ_AHEAD_MAX_GAP seqs below its messages, above the last seq pushed
-   * within READ_AHEAD_WITHIN_MS (or, without one, above the batch's first message).
+   * within READ_AHEAD_WITHIN_MS, or 0 for a chat whose creation record came in the batch or within that
+   * time (without either, above the batch's first message).
    */
   holes(chatId: string, jobs: readonly Job[]): Array<readonly [number, number]> {
     const last = this.last.get(chatId);
     let expected = last && this.clock() - last.at <= READ_AHEAD_WITHIN_MS ? last.seq + 1 : undefined;
     const ranges: Array<readonly [number, number]> = [];
-    for (const { seq } of jobs) {
+    for (const { seq, opens } of jobs) {
+      if (opens) expected ??= 1;
       if (seq === undefined) continue;
       if (expected !== undefined && seq > expected && seq - expected <= READ_AHEAD_MAX_GAP)
         ranges.push([expected, seq - 1]);
       if (expected === undefined || seq >= expected) expected = seq + 1;
     }
     return ranges;
+  }
+
+  /** A chat's creation record was handled: no message of the chat is pushed yet (unless some are remembered). */
+  opened(chatId: string): void {
+    if (this.last.has(chatId)) return;
+    this.last.set(chatId, { seq: 0, at: this.clock() });
+    if (this.last.size > MAX_CHATS) this.forget(this.last.keys().next().value as string);
   }
 
   /** A message was pushed: from its record, or `ahead` of it. */
@@ -77,3 +98,16 @@ export class PushedSeqs {
     this.ahead.delete(chatId);
   }
 }
+
+/** The narrowest range (inclusive) holding the seqs of `from..to` that `stored` lacks; none: every one is there. */
+export const unstored = (
+  from: number,
+  to: number,
+  stored: ReadonlySet<number>,
+): readonly [number, number] | undefined => {
+  let low = from;
+  let high = to;
+  while (low <= high && stored.has(low)) low++;
+  while (high >= low && stored.has(high)) high--;
+  return low <= high ? [low, high] : undefined;
+};

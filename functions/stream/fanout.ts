@@ -39,7 +39,7 @@ import { metrics } from '#shared/runtime/metrics.ts';
 import { realtime } from '#shared/runtime/realtime.ts';
 import { messageStore } from '#shared/runtime/stores.ts';
 import { countBatch, tallyBatch } from './fanout-counts.ts';
-import { PushedSeqs } from './fanout-holes.ts';
+import { HOLE_REREAD_PAUSES_MS, PushedSeqs, unstored } from './fanout-holes.ts';
 
 export interface Job {
   readonly record: DynamoDBRecord;
@@ -63,6 +63,8 @@ export interface Job {
   readonly removed?: { readonly tenantId: string; readonly userIds: readonly string[] };
   /** A message read to fill a hole below the batch's messages, pushed ahead of its record (./fanout-holes.ts). */
   readonly ahead?: boolean;
+  /** A chat's creation record: its messages start at seq 1 (./fanout-holes.ts). */
+  readonly opens?: boolean;
 }
 
 /** A stored message item's job (the item as the stream's new image carries it, or as read). */
@@ -122,6 +124,7 @@ const jobOf = (record: DynamoDBRecord): Job | undefined => {
         envelope: chatCreatedEnvelope(chat),
         watch: { tenantId: chat.tenantId, after: chat },
         toSubscribers: false,
+        opens: true,
       };
     }
   }
@@ -168,17 +171,43 @@ export const inSeqOrder = (jobs: readonly Job[]): Job[] => {
 /** What this container pushed per chat (./fanout-holes.ts). */
 const pushedSeqs = new PushedSeqs();
 
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The stored items of a hole, its seqs not stored yet read again after each of HOLE_REREAD_PAUSES_MS
+ * until none is missing. A read that fails ends it: the records push what it did not find.
+ */
+const readHole = async (chatId: string, from: number, to: number): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  const stored = new Set<number>();
+  let missing = [from, to] as const;
+  for (const wait of [0, ...HOLE_REREAD_PAUSES_MS]) {
+    if (wait > 0) await pause(wait);
+    try {
+      for (const item of await messageStore.storedItems(chatId, missing[0], missing[1])) {
+        // A range read again can hold seqs found before (stored between two missing ones).
+        if (typeof item.seq !== 'number' || stored.has(item.seq)) continue;
+        stored.add(item.seq);
+        items.push(item);
+      }
+    } catch (error) {
+      logger.warn('could not read a hole below a message; its record pushes it', { error, chatId });
+      break;
+    }
+    const left = unstored(missing[0], missing[1], stored);
+    if (!left) break;
+    missing = left;
+  }
+  return items;
+};
+
 /** A chat's jobs of one batch with the messages of the small, recent holes below them read and put first. */
 const withHoles = async (chatId: string, jobs: Job[]): Promise<Job[]> => {
   const found: Job[] = [];
   for (const [from, to] of pushedSeqs.holes(chatId, jobs)) {
-    try {
-      for (const item of await messageStore.storedItems(chatId, from, to)) {
-        const job = messageJobOf(item, { eventName: 'INSERT' });
-        if (job) found.push({ ...job, ahead: true });
-      }
-    } catch (error) {
-      logger.warn('could not read a hole below a message; its record pushes it', { error, chatId });
+    for (const item of await readHole(chatId, from, to)) {
+      const job = messageJobOf(item, { eventName: 'INSERT' });
+      if (job) found.push({ ...job, ahead: true });
     }
   }
   return found.length === 0 ? jobs : inSeqOrder([...jobs, ...found]);
@@ -261,6 +290,7 @@ const processChat = async (
       if (gone > 0) metrics.addMetric('GoneConnections', 'Count', gone);
       done = index + 1;
       if (job.seq !== undefined) pushedSeqs.pushed(job.chatId, job.seq, job.ahead);
+      else if (job.opens) pushedSeqs.opened(job.chatId);
     } catch (error) {
       if (job.ahead) {
         // Its own record pushes it when it comes.

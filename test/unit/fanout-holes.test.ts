@@ -1,10 +1,17 @@
 /**
  * Which holes the fan-out reads ahead of the stream (functions/stream/fanout-holes.ts): small and recent
- * ones only, and a message pushed ahead is skipped once when its record comes.
+ * ones only (from seq 1 after a chat's creation), a message pushed ahead is skipped once when its record
+ * comes, and a re-read asks for the narrowest range of the seqs still missing.
  */
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../functions/stream/fanout.ts';
-import { PushedSeqs, READ_AHEAD_MAX_GAP, READ_AHEAD_WITHIN_MS } from '../../functions/stream/fanout-holes.ts';
+import {
+  PushedSeqs,
+  READ_AHEAD_MAX_GAP,
+  READ_AHEAD_WITHIN_MS,
+  unstored,
+} from '../../functions/stream/fanout-holes.ts';
 
 const CHAT = 'ch_holes';
 const jobs = (...seqs: Array<number | undefined>): Job[] =>
@@ -45,6 +52,29 @@ describe('PushedSeqs', () => {
     expect([wide, unknownChat, stale, older]).toEqual([[], [], [], []]);
   });
 
+  it('reads a new chat’s first messages from seq 1 after its creation record, in the same batch or a recent one', () => {
+    // Prepare
+    let now = 1_000;
+    const pushed = new PushedSeqs(() => now);
+    pushed.opened(CHAT);
+    const remembered = new PushedSeqs(() => now);
+    remembered.pushed(CHAT, 7);
+    remembered.opened(CHAT);
+
+    // Act
+    const afterCreation = pushed.holes(CHAT, jobs(4, 5));
+    const sameBatch = new PushedSeqs(() => now).holes('ch_new', [
+      { chatId: 'ch_new', opens: true } as unknown as Job,
+      ...jobs(3),
+    ]);
+    const keepsPushes = remembered.holes(CHAT, jobs(9));
+    now += READ_AHEAD_WITHIN_MS + 1;
+    const stale = pushed.holes(CHAT, jobs(4));
+
+    // Assess
+    expect([afterCreation, sameBatch, keepsPushes, stale]).toEqual([[[1, 3]], [[1, 2]], [[8, 8]], []]);
+  });
+
   it('says a message was pushed ahead once, for its own chat, and counts it as pushed', () => {
     // Prepare
     const pushed = new PushedSeqs(() => 1_000);
@@ -60,4 +90,27 @@ describe('PushedSeqs', () => {
     expect([first, again, otherChat]).toEqual([true, false, false]);
     expect(next).toEqual([[11, 11]]);
   });
+});
+
+describe('unstored', () => {
+  test.prop([
+    fc.integer({ min: 1, max: 1000 }),
+    fc.integer({ min: 0, max: 60 }),
+    fc.array(fc.boolean(), { maxLength: 61 }),
+  ])(
+    'names the narrowest range holding every seq of the hole not stored, and none when all are',
+    (from, width, storedFlags) => {
+      // Prepare
+      const to = from + width;
+      const stored = new Set<number>();
+      for (let seq = from; seq <= to; seq++) if (storedFlags[seq - from]) stored.add(seq);
+      const missing = Array.from({ length: width + 1 }, (_, i) => from + i).filter((seq) => !stored.has(seq));
+
+      // Act
+      const range = unstored(from, to, stored);
+
+      // Assess
+      expect(range).toEqual(missing.length === 0 ? undefined : [missing[0], missing.at(-1)]);
+    },
+  );
 });

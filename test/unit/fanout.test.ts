@@ -14,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../support/connections-endpoint.ts';
 import { keys } from '../../shared/adapters/dynamo/keys.ts';
+import { chatRecord } from '../support/fixtures.ts';
 import { metrics } from '../../shared/runtime/metrics.ts';
 import { useHandlerTestEnv } from '../support/handler-env.ts';
 
@@ -179,6 +180,68 @@ describe('fan-out handler', () => {
         },
       }),
     ]);
+  });
+
+  it('reads a hole’s seqs that were not stored yet again after a pause, and pushes each of them first, once', async () => {
+    // Prepare: seq 1 pushed; seq 6 comes while 2 and 4 are stored and the senders of 3 and 5 still write
+    const chatE = 'ch_eeeeeeeeeeeeeeeeeeee';
+    subscribers(chatE, ['e1=']);
+    const items = (...seqs: number[]) => ({
+      Items: seqs.map((seq) => unmarshall(record(chatE, seq).dynamodb?.NewImage as never)),
+    });
+    ddb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':from': keys.message(chatE, 2).sk } })
+      .resolves(items(2, 4))
+      .on(QueryCommand, { ExpressionAttributeValues: { ':from': keys.message(chatE, 3).sk } })
+      .resolvesOnce(items(4))
+      .resolves(items(3, 4, 5));
+    await handler({ Records: [record(chatE, 1)] }, context);
+
+    // Act
+    const withHole = await handler({ Records: [record(chatE, 6)] }, context);
+    const late = await handler({ Records: [2, 3, 4, 5].map((seq) => record(chatE, seq)) }, context);
+
+    // Assess: in seq order, each once; the reads after the first ask only for the range still missing
+    expect([withHole.batchItemFailures, late.batchItemFailures]).toEqual([[], []]);
+    expect(api.calls('POST').map((call) => JSON.parse(call.body).seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    const ranges = ddb
+      .commandCalls(QueryCommand)
+      .map((call) => call.args[0].input.ExpressionAttributeValues)
+      .filter((values) => values?.[':from'] !== undefined)
+      .map((values) => [values?.[':from'], values?.[':to']]);
+    expect(ranges).toEqual([
+      [keys.message(chatE, 2).sk, keys.message(chatE, 5).sk],
+      [keys.message(chatE, 3).sk, keys.message(chatE, 5).sk],
+      [keys.message(chatE, 3).sk, keys.message(chatE, 5).sk],
+    ]);
+  });
+
+  it('reads a new chat’s first messages from seq 1 when they come after its creation record out of order', async () => {
+    // Prepare: the chat's creation record, then seqs 3 and 4 while 1 and 2 are in the table only
+    const chat = chatRecord('2026-11-21T10:00:00.000Z');
+    const chatId = chat.chatId;
+    subscribers(chatId, ['f1=']);
+    ddb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': keys.watcher('acme', '').pk } })
+      .resolves({ Items: [] })
+      .on(QueryCommand, { ExpressionAttributeValues: { ':from': keys.message(chatId, 1).sk } })
+      .resolves({ Items: [1, 2].map((seq) => unmarshall(record(chatId, seq).dynamodb?.NewImage as never)) });
+    const created: DynamoDBRecord = {
+      eventName: 'INSERT',
+      dynamodb: {
+        SequenceNumber: `${chatId}-created`,
+        NewImage: marshall({ ...keys.chatCreated(chatId), entity: 'chatCreated', data: chat }) as never,
+      },
+    };
+    await handler({ Records: [created] }, context);
+
+    // Act
+    const first = await handler({ Records: [record(chatId, 3), record(chatId, 4)] }, context);
+    const late = await handler({ Records: [record(chatId, 1), record(chatId, 2)] }, context);
+
+    // Assess
+    expect([first.batchItemFailures, late.batchItemFailures]).toEqual([[], []]);
+    expect(api.calls('POST').map((call) => JSON.parse(call.body).seq)).toEqual([1, 2, 3, 4]);
   });
 
   it('pushes a batch’s message as before when its hole cannot be read or is not stored yet', async () => {
