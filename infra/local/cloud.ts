@@ -5,6 +5,7 @@
  *
  * One local cloud per process: handlers read their configuration from process.env when first imported.
  */
+import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -154,12 +155,23 @@ const load = async <T>(handlerPath: string, gauge: LoadGauge | undefined, after:
   return invoke as T;
 };
 
-const port = async (value: number | undefined, envName: string, fallback?: number): Promise<number> => {
+/**
+ * The port asked for, else the environment's, else the default, else a free one. `picked`: the ports
+ * picked so far, none of them bound yet, which a later pick must not repeat.
+ */
+const port = async (
+  value: number | undefined,
+  envName: string,
+  picked: Set<number>,
+  fallback?: number,
+): Promise<number> => {
   const fromEnv = process.env[envName];
   if (value !== undefined && value !== 0) return value;
   if (value === undefined && fromEnv) return Number(fromEnv);
   if (value === undefined && fallback) return fallback;
-  return freePort();
+  const free = await freePort('127.0.0.1', picked);
+  picked.add(free);
+  return free;
 };
 
 export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<LocalCloud> => {
@@ -183,11 +195,12 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       'INDEXED_METADATA_KEYS',
     );
     const host = options.host ?? (process.env.CHAT_HOST || '127.0.0.1');
-    const webPort = await port(options.webPort, 'CHAT_WEB_PORT', 3000);
-    const httpPort = await port(options.httpPort, 'CHAT_HTTP_PORT', 3001);
-    const wsPort = await port(options.wsPort, 'CHAT_WS_PORT', 3002);
-    const dynamoPort = await port(options.dynamoPort, 'CHAT_DYNAMODB_PORT');
-    const s3Port = await port(options.s3Port, 'CHAT_S3_PORT');
+    const picked = new Set<number>();
+    const webPort = await port(options.webPort, 'CHAT_WEB_PORT', picked, 3000);
+    const httpPort = await port(options.httpPort, 'CHAT_HTTP_PORT', picked, 3001);
+    const wsPort = await port(options.wsPort, 'CHAT_WS_PORT', picked, 3002);
+    const dynamoPort = await port(options.dynamoPort, 'CHAT_DYNAMODB_PORT', picked);
+    const s3Port = await port(options.s3Port, 'CHAT_S3_PORT', picked);
     const urls = {
       web: `http://localhost:${webPort}`,
       http: `http://localhost:${httpPort}`,
@@ -247,9 +260,18 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       directory: s3Dir,
       configureBuckets: [{ name: LOCAL_BUCKET, configs: [corsXml(DEMO_ORIGINS)] }],
     });
-    await s3.run();
+    // Not s3.run(): its listen has no 'error' listener, so a port in use threw an uncaught exception
+    // instead of failing the start (and the start's cleanup never ran).
+    await s3.configureBuckets();
+    const s3Server = await new Promise<Server>((resolve, reject) => {
+      const server = s3.listen(s3Port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve(server);
+      });
+      server.once('error', reject);
+    });
     stops.push(async () => {
-      await s3.close();
+      await new Promise<void>((resolve) => s3Server.close(() => resolve()));
       if (!options.persistDir) rmSync(s3Dir, { recursive: true, force: true });
     });
 

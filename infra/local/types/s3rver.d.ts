@@ -13,6 +13,10 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    /** Creates the buckets of `configureBuckets` (what run() does before it listens). */
+    configureBuckets(): Promise<void>;
+    /** Listens with s3rver's request handler; the callback on 'listening' (errors are 'error' events). */
+    listen(port: number, address: string, callback: () => void): import('node:http').Server;
     on(event: 'event', listener: (event: { Records: unknown[] }) => void): this;
   }
 }
