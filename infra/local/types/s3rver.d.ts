@@ -1,4 +1,6 @@
 declare module 's3rver' {
+  import type { Server } from 'node:http';
+
   interface S3rverOptions {
     port?: number;
     address?: string;
@@ -16,7 +18,7 @@ declare module 's3rver' {
     /** Creates the buckets of `configureBuckets` (what run() does before it listens). */
     configureBuckets(): Promise<void>;
     /** Listens with s3rver's request handler; the callback on 'listening' (errors are 'error' events). */
-    listen(port: number, address: string, callback: () => void): import('node:http').Server;
+    listen(port: number, address: string, callback: () => void): Server;
     on(event: 'event', listener: (event: { Records: unknown[] }) => void): this;
   }
 }
