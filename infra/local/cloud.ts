@@ -157,7 +157,7 @@ const load = async <T>(handlerPath: string, gauge: LoadGauge | undefined, after:
 
 /**
  * The port asked for, else the environment's, else the default, else a free one. `picked`: the ports
- * picked so far, none of them bound yet, which a later pick must not repeat.
+ * chosen so far, none of them bound yet, which a free pick must not repeat.
  */
 const port = async (
   value: number | undefined,
@@ -166,12 +166,16 @@ const port = async (
   fallback?: number,
 ): Promise<number> => {
   const fromEnv = process.env[envName];
-  if (value !== undefined && value !== 0) return value;
-  if (value === undefined && fromEnv) return Number(fromEnv);
-  if (value === undefined && fallback) return fallback;
-  const free = await freePort('127.0.0.1', picked);
-  picked.add(free);
-  return free;
+  const chosen =
+    value !== undefined && value !== 0
+      ? value
+      : value === undefined && fromEnv
+        ? Number(fromEnv)
+        : value === undefined && fallback
+          ? fallback
+          : await freePort('127.0.0.1', picked);
+  picked.add(chosen);
+  return chosen;
 };
 
 export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<LocalCloud> => {
