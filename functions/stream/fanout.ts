@@ -24,6 +24,7 @@ import { chatCreatedEnvelope } from '#shared/domain/chat-list-feed.ts';
 import { chatEventEnvelope, messageCreated } from '#shared/domain/envelopes.ts';
 import type { ChatEventRecord } from '#shared/domain/ports.ts';
 import { reactionEnvelope, reactionRecordOf } from '#shared/domain/reactions.ts';
+import { sleep } from '#shared/domain/long-poll.ts';
 import { mapLimit } from '#shared/domain/realtime.ts';
 import {
   chatEventTypes,
@@ -171,8 +172,6 @@ export const inSeqOrder = (jobs: readonly Job[]): Job[] => {
 /** What this container pushed per chat (./fanout-holes.ts). */
 const pushedSeqs = new PushedSeqs();
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * The stored items of a hole, its seqs not stored yet read again after each of HOLE_REREAD_PAUSES_MS
  * until none is missing. A read that fails ends it: the records push what it did not find.
@@ -182,7 +181,7 @@ const readHole = async (chatId: string, from: number, to: number): Promise<Recor
   const stored = new Set<number>();
   let missing = [from, to] as const;
   for (const wait of [0, ...HOLE_REREAD_PAUSES_MS]) {
-    if (wait > 0) await pause(wait);
+    if (wait > 0) await sleep(wait);
     try {
       for (const item of await messageStore.storedItems(chatId, missing[0], missing[1])) {
         // A range read again can hold seqs found before (stored between two missing ones).

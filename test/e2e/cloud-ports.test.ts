@@ -3,11 +3,11 @@
  * later pick must not repeat an earlier one (each would still look free); and a port that turns out to be
  * in use fails the start with the error, stopping what had started.
  */
-import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import { freePorts, listen } from '../../infra/local/free-port.ts';
+import { dynamoPidOn } from '../bench/cpu.ts';
 
 let cloud: LocalCloud | undefined;
 afterEach(async () => {
@@ -15,12 +15,6 @@ afterEach(async () => {
   await cloud?.stop();
   cloud = undefined;
 });
-
-/** The command lines of running processes that name `-port <port>` (DynamoDB Local's java). */
-const listeningOn = (port: number): string[] =>
-  execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => new RegExp(`-port\\s+${port}(\\s|$)`).test(line));
 
 describe('startLocalCloud ports', () => {
   it('picks five distinct ports even when every random pick lands on the same port', async () => {
@@ -49,7 +43,7 @@ describe('startLocalCloud ports', () => {
     // Assess
     try {
       await expect(start).rejects.toMatchObject({ code: 'EADDRINUSE' });
-      expect(listeningOn(dynamoPort)).toEqual([]);
+      expect(dynamoPidOn(String(dynamoPort))).toBeUndefined();
     } finally {
       squatter.close();
     }
