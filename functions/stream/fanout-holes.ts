@@ -10,8 +10,9 @@
  * read from seq 1.
  *
  * A seq not stored yet when read (its sender is between reserving it and writing its message: two
- * writes) is read again after short pauses (HOLE_REREAD_PAUSES_MS); one still missing then stays a
- * hole, which clients fill (hold until the hole is filled).
+ * writes) is read again after short pauses (HOLE_REREAD_PAUSES_MS), and after more while each read finds
+ * more of the hole (holePause); one still missing then stays a hole, which clients fill (hold until the
+ * hole is filled).
  *
  * The memory is the container's: one shard's batches are handled one at a time (parallelizationFactor
  * 1), by a warm container as long as it lives. A new container knows nothing and pushes as before; a
@@ -30,10 +31,21 @@ export const READ_AHEAD_MAX_GAP = 50;
 export const READ_AHEAD_WITHIN_MS = 10_000;
 /**
  * The pauses before a hole's seqs not stored yet are read again: a sender writes its message two writes
- * after reserving the seq (milliseconds on DynamoDB), so a batch waits at most their sum for them, and
- * only when a hole is partly unwritten.
+ * after reserving the seq (milliseconds on DynamoDB), so a batch waits their sum for them, only when a
+ * hole is partly unwritten, and longer only while its seqs keep being written (below).
  */
 export const HOLE_REREAD_PAUSES_MS: readonly number[] = [20, 60];
+/**
+ * Past those pauses, a hole is read again after this pause while its last read found more of its seqs:
+ * their senders are still writing (a burst of concurrent sends on a slow table takes hundreds of ms to
+ * store them all).
+ */
+export const HOLE_PROGRESS_PAUSE_MS = 100;
+/**
+ * Past the fixed pauses, a chat's holes of one batch are read again only while their pauses (the fixed
+ * ones included) add up to less than this: the chat's pushes wait at most about this long for them.
+ */
+export const HOLE_WAIT_MAX_MS = 500;
 /** Chats remembered (the least recently pushed are forgotten first). */
 const MAX_CHATS = 10_000;
 /** Seqs pushed ahead and remembered per chat until their records come. */
@@ -110,4 +122,19 @@ export const unstored = (
   while (low <= high && stored.has(low)) low++;
   while (high >= low && stored.has(high)) high--;
   return low <= high ? [low, high] : undefined;
+};
+
+/**
+ * The pause before a hole's missing seqs are read again, or undefined to stop reading: after read number
+ * `reads` of the hole, which found new seqs if `progressed`, with the chat's holes of this batch waited
+ * for `waitedMs` so far. First the fixed pauses; then HOLE_PROGRESS_PAUSE_MS while each read finds more,
+ * until HOLE_WAIT_MAX_MS in all. A read that finds nothing new ends it: a seq whose sender died (filled by
+ * a void later, docs/data-model.md) costs the fixed pauses only.
+ */
+export const holePause = (reads: number, progressed: boolean, waitedMs: number): number | undefined => {
+  const fixed = HOLE_REREAD_PAUSES_MS[reads - 1];
+  if (fixed !== undefined) return fixed;
+  if (!progressed) return undefined;
+  const pause = Math.min(HOLE_PROGRESS_PAUSE_MS, HOLE_WAIT_MAX_MS - waitedMs);
+  return pause > 0 ? pause : undefined;
 };

@@ -40,7 +40,7 @@ import { metrics } from '#shared/runtime/metrics.ts';
 import { realtime } from '#shared/runtime/realtime.ts';
 import { messageStore } from '#shared/runtime/stores.ts';
 import { countBatch, tallyBatch } from './fanout-counts.ts';
-import { HOLE_REREAD_PAUSES_MS, PushedSeqs, unstored } from './fanout-holes.ts';
+import { holePause, PushedSeqs, unstored } from './fanout-holes.ts';
 
 export interface Job {
   readonly record: DynamoDBRecord;
@@ -173,15 +173,21 @@ export const inSeqOrder = (jobs: readonly Job[]): Job[] => {
 const pushedSeqs = new PushedSeqs();
 
 /**
- * The stored items of a hole, its seqs not stored yet read again after each of HOLE_REREAD_PAUSES_MS
- * until none is missing. A read that fails ends it: the records push what it did not find.
+ * The stored items of a hole, its seqs not stored yet read again after the pauses of holePause until
+ * none is missing. `waited` is the time the chat's holes of this batch have waited so far. A read that
+ * fails ends it: the records push what it did not find.
  */
-const readHole = async (chatId: string, from: number, to: number): Promise<Record<string, unknown>[]> => {
+const readHole = async (
+  chatId: string,
+  from: number,
+  to: number,
+  waited: { ms: number },
+): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
   const stored = new Set<number>();
   let missing = [from, to] as const;
-  for (const wait of [0, ...HOLE_REREAD_PAUSES_MS]) {
-    if (wait > 0) await sleep(wait);
+  for (let reads = 1; ; reads++) {
+    const before = stored.size;
     try {
       for (const item of await messageStore.storedItems(chatId, missing[0], missing[1])) {
         // A range read again can hold seqs found before (stored between two missing ones).
@@ -196,6 +202,10 @@ const readHole = async (chatId: string, from: number, to: number): Promise<Recor
     const left = unstored(missing[0], missing[1], stored);
     if (!left) break;
     missing = left;
+    const pause = holePause(reads, stored.size > before, waited.ms);
+    if (pause === undefined) break;
+    await sleep(pause);
+    waited.ms += pause;
   }
   return items;
 };
@@ -203,8 +213,9 @@ const readHole = async (chatId: string, from: number, to: number): Promise<Recor
 /** A chat's jobs of one batch with the messages of the small, recent holes below them read and put first. */
 const withHoles = async (chatId: string, jobs: Job[]): Promise<Job[]> => {
   const found: Job[] = [];
+  const waited = { ms: 0 };
   for (const [from, to] of pushedSeqs.holes(chatId, jobs)) {
-    for (const item of await readHole(chatId, from, to)) {
+    for (const item of await readHole(chatId, from, to, waited)) {
       const job = messageJobOf(item, { eventName: 'INSERT' });
       if (job) found.push({ ...job, ahead: true });
     }

@@ -1,12 +1,17 @@
 /**
  * Which holes the fan-out reads ahead of the stream (functions/stream/fanout-holes.ts): small and recent
  * ones only (from seq 1 after a chat's creation), a message pushed ahead is skipped once when its record
- * comes, and a re-read asks for the narrowest range of the seqs still missing.
+ * comes, a re-read asks for the narrowest range of the seqs still missing, and the pauses between re-reads
+ * go on only while they find more, within a bound.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../functions/stream/fanout.ts';
 import {
+  HOLE_PROGRESS_PAUSE_MS,
+  HOLE_REREAD_PAUSES_MS,
+  HOLE_WAIT_MAX_MS,
+  holePause,
   PushedSeqs,
   READ_AHEAD_MAX_GAP,
   READ_AHEAD_WITHIN_MS,
@@ -111,6 +116,45 @@ describe('unstored', () => {
 
       // Assess
       expect(range).toEqual(missing.length === 0 ? undefined : [missing[0], missing.at(-1)]);
+    },
+  );
+});
+
+describe('holePause', () => {
+  it('waits the fixed pauses whatever the reads found, then more only while a read finds more', () => {
+    // Act
+    const fixed = HOLE_REREAD_PAUSES_MS.map((_, index) => holePause(index + 1, false, 0));
+    const reads = HOLE_REREAD_PAUSES_MS.length + 1;
+    const progressing = holePause(reads, true, 80);
+    const stalled = holePause(reads, false, 80);
+
+    // Assess
+    expect(fixed).toEqual([...HOLE_REREAD_PAUSES_MS]);
+    expect([progressing, stalled]).toEqual([HOLE_PROGRESS_PAUSE_MS, undefined]);
+  });
+
+  test.prop([fc.array(fc.boolean(), { minLength: 1, maxLength: 40 })])(
+    'never makes a chat wait past HOLE_WAIT_MAX_MS beyond the fixed pauses, and stops at the first read that finds nothing new after them',
+    (progress) => {
+      // Prepare: the reads of one hole; progress[i] says whether read i + 1 found new seqs
+      const fixedTotal = HOLE_REREAD_PAUSES_MS.reduce((sum, pause) => sum + pause, 0);
+      let waited = 0;
+      let reads = 0;
+
+      // Act
+      for (const progressed of progress) {
+        reads++;
+        const pause = holePause(reads, progressed, waited);
+        if (pause === undefined) break;
+        waited += pause;
+      }
+
+      // Assess
+      expect(waited).toBeLessThanOrEqual(Math.max(HOLE_WAIT_MAX_MS, fixedTotal));
+      const stall = progress.findIndex(
+        (progressed, index) => index >= HOLE_REREAD_PAUSES_MS.length && !progressed,
+      );
+      if (stall !== -1) expect(reads).toBeLessThanOrEqual(stall + 1);
     },
   );
 });

@@ -216,6 +216,51 @@ describe('fan-out handler', () => {
     ]);
   });
 
+  it('keeps reading a hole past the fixed pauses while each read finds more of it, and stops at one that finds nothing new', async () => {
+    // Prepare: seq 1 pushed; seq 8 comes while 2..7 are stored one by one (a burst on a slow table), then
+    // seq 14 while 9, 10 and 11 are stored one by one and the senders of 12 and 13 never write
+    const chatG = 'ch_gggggggggggggggggggg';
+    subscribers(chatG, ['g1=']);
+    const items = (...seqs: number[]) => ({
+      Items: seqs.map((seq) => unmarshall(record(chatG, seq).dynamodb?.NewImage as never)),
+    });
+    const from = (seq: number) => ({ ExpressionAttributeValues: { ':from': keys.message(chatG, seq).sk } });
+    ddb
+      .on(QueryCommand, from(2))
+      .resolves(items(2))
+      .on(QueryCommand, from(3))
+      .resolves(items(3))
+      .on(QueryCommand, from(4))
+      .resolves(items(4))
+      .on(QueryCommand, from(5))
+      .resolves(items(5, 6, 7))
+      .on(QueryCommand, from(9))
+      .resolves(items(9))
+      .on(QueryCommand, from(10))
+      .resolves(items(10))
+      .on(QueryCommand, from(11))
+      .resolves(items(11))
+      .on(QueryCommand, from(12))
+      .resolves(items());
+    await handler({ Records: [record(chatG, 1)] }, context);
+
+    // Act
+    const burst = await handler({ Records: [record(chatG, 8)] }, context);
+    const stalled = await handler({ Records: [record(chatG, 14)] }, context);
+
+    // Assess: 2..7 before 8 (the fourth read, past the fixed pauses, found the last three); 12..13 were
+    // read once past them, which found nothing new, so 14 went without them
+    expect([burst.batchItemFailures, stalled.batchItemFailures]).toEqual([[], []]);
+    expect(api.calls('POST').map((call) => JSON.parse(call.body).seq)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14,
+    ]);
+    const starts = ddb
+      .commandCalls(QueryCommand)
+      .map((call) => call.args[0].input.ExpressionAttributeValues?.[':from'])
+      .filter((start) => start !== undefined);
+    expect(starts).toEqual([2, 3, 4, 5, 9, 10, 11, 12].map((seq) => keys.message(chatG, seq).sk));
+  });
+
   it('reads a new chat’s first messages from seq 1 when they come after its creation record out of order', async () => {
     // Prepare: the chat's creation record, then seqs 3 and 4 while 1 and 2 are in the table only
     const chat = chatRecord('2026-11-21T10:00:00.000Z');
