@@ -221,27 +221,21 @@ describe('fan-out handler', () => {
     // seq 14 while 9, 10 and 11 are stored one by one and the senders of 12 and 13 never write
     const chatG = 'ch_gggggggggggggggggggg';
     subscribers(chatG, ['g1=']);
-    const items = (...seqs: number[]) => ({
-      Items: seqs.map((seq) => unmarshall(record(chatG, seq).dynamodb?.NewImage as never)),
-    });
-    const from = (seq: number) => ({ ExpressionAttributeValues: { ':from': keys.message(chatG, seq).sk } });
-    ddb
-      .on(QueryCommand, from(2))
-      .resolves(items(2))
-      .on(QueryCommand, from(3))
-      .resolves(items(3))
-      .on(QueryCommand, from(4))
-      .resolves(items(4))
-      .on(QueryCommand, from(5))
-      .resolves(items(5, 6, 7))
-      .on(QueryCommand, from(9))
-      .resolves(items(9))
-      .on(QueryCommand, from(10))
-      .resolves(items(10))
-      .on(QueryCommand, from(11))
-      .resolves(items(11))
-      .on(QueryCommand, from(12))
-      .resolves(items());
+    // What a read starting at each seq finds
+    const finds: Array<[number, number[]]> = [
+      [2, [2]],
+      [3, [3]],
+      [4, [4]],
+      [5, [5, 6, 7]],
+      [9, [9]],
+      [10, [10]],
+      [11, [11]],
+      [12, []],
+    ];
+    for (const [start, seqs] of finds)
+      ddb
+        .on(QueryCommand, { ExpressionAttributeValues: { ':from': keys.message(chatG, start).sk } })
+        .resolves({ Items: seqs.map((seq) => unmarshall(record(chatG, seq).dynamodb?.NewImage as never)) });
     await handler({ Records: [record(chatG, 1)] }, context);
 
     // Act
