@@ -134,7 +134,7 @@ describe('holePause', () => {
   });
 
   test.prop([fc.array(fc.boolean(), { minLength: 1, maxLength: 40 })])(
-    'never makes a chat wait past HOLE_WAIT_MAX_MS beyond the fixed pauses, and stops at the first read that finds nothing new after them',
+    'never makes a hole wait past HOLE_WAIT_MAX_MS in all (the fixed pauses included), and stops at the first read that finds nothing new after them',
     (progress) => {
       // Prepare: the reads of one hole; progress[i] says whether read i + 1 found new seqs
       const fixedTotal = HOLE_REREAD_PAUSES_MS.reduce((sum, pause) => sum + pause, 0);
